@@ -1,0 +1,1 @@
+//! mesos-client (being written).

@@ -1,0 +1,3 @@
+//! devcluster: a local Mesos-compatible cluster in one process.
+#![forbid(unsafe_code)]
+pub mod http;

@@ -1,0 +1,34 @@
+//! Compiles our `.proto` schema at build time.
+//!
+//! protox parses the schema in pure Rust, so nobody needs a system `protoc`.
+//! The same descriptor set is used twice: prost-build turns it into Rust
+//! types, and it is embedded in the library so the JSON mapping can walk
+//! message descriptors (field names, labels, defaults) at run time.
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "proto/mesos/v1/mesos.proto",
+        "proto/mesos/v1/scheduler/scheduler.proto",
+        "proto/mesos/v1/executor/executor.proto",
+    ];
+    for file in &files {
+        println!("cargo:rerun-if-changed={file}");
+    }
+
+    let descriptors = protox::compile(files, ["proto"])?;
+    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("mesos_descriptors.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+
+    prost_build::Config::new()
+        // `prost::Name` lets the JSON mapping find a type's descriptor.
+        .enable_type_names()
+        // Sorted maps give a stable JSON and protobuf output.
+        .btree_map(["."])
+        .compile_fds(descriptors)?;
+    Ok(())
+}
