@@ -29,6 +29,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enable_type_names()
         // Sorted maps give a stable JSON and protobuf output.
         .btree_map(["."])
+        // Keep enum variants spelled as in Mesos (`SOURCE_EXECUTOR` becomes
+        // `SourceExecutor`, not `Executor`), so they can be grepped for.
+        .retain_enum_prefix()
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -1,0 +1,63 @@
+//! JSON the way Mesos writes and reads it.
+//!
+//! Mesos has its own protobuf-to-JSON converter, older than the proto3 JSON
+//! mapping and different from it in ways that matter on the wire:
+//!
+//! | | Mesos (this module) | proto3 canonical JSON |
+//! |---|---|---|
+//! | keys | `.proto` names: `framework_id` | lowerCamelCase: `frameworkId` |
+//! | 64-bit integers | numbers: `"nanoseconds":1700000000000000000` | strings |
+//! | enums | names; unknown names on input are dropped | names |
+//! | bytes | standard base64, padded | standard base64 |
+//! | unset fields with `[default = ...]` | written with the default | omitted |
+//! | unknown keys on input | ignored | error (by default) |
+//!
+//! Writing ([`to_vec`], [`to_value`]) emits keys in `.proto` declaration
+//! order, compact, and always includes non-deprecated fields that have an
+//! explicit default (`"failover_timeout":0.0`, `"shell":true`), exactly as a
+//! master does. Reading ([`from_slice`], [`from_value`]) is as lenient as
+//! Mesos: numbers may be given as strings, a single value stands for a
+//! one-element list, `null` means unset; and as strict: enum values must be
+//! names, bytes must be standard base64, `required` fields must be present.
+//!
+//! Both directions walk the message descriptors of our schema, so every
+//! message is covered without per-type code.
+
+mod decode;
+mod encode;
+
+use crate::descriptors::descriptor_of;
+use crate::error::{Error, Result};
+use prost_reflect::DynamicMessage;
+
+/// Encodes a message as compact Mesos-style JSON.
+pub fn to_vec<T: prost::Message + prost::Name>(message: &T) -> Vec<u8> {
+    serde_json::to_vec(&to_value(message)).expect("a JSON value always serializes")
+}
+
+/// Encodes a message as a Mesos-style JSON value.
+pub fn to_value<T: prost::Message + prost::Name>(message: &T) -> serde_json::Value {
+    let dynamic = DynamicMessage::decode(descriptor_of::<T>(), message.encode_to_vec().as_slice())
+        .expect("bytes prost just encoded decode against the same schema");
+    encode::message_to_value(&dynamic)
+}
+
+/// Decodes Mesos-style JSON bytes into a message, checking `required` fields.
+pub fn from_slice<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result<T> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|err| Error::Json(format!("Malformed JSON: {err}")))?;
+    from_value(&value)
+}
+
+/// Decodes a Mesos-style JSON value into a message, checking `required` fields.
+pub fn from_value<T: prost::Message + prost::Name + Default>(
+    value: &serde_json::Value,
+) -> Result<T> {
+    let dynamic = decode::value_to_message(descriptor_of::<T>(), value)?;
+    crate::protobuf::check_required(&dynamic)?;
+    T::decode(prost::Message::encode_to_vec(&dynamic).as_slice())
+        .map_err(|err| Error::Protobuf(err.to_string()))
+}
+
+#[cfg(test)]
+mod tests;
