@@ -2,21 +2,159 @@
 //!
 //! prost decodes proto2 messages happily when `required` fields are missing
 //! (it fills in defaults). Mesos does not: a call that lacks a required field
-//! is answered `400 Bad Request`. [`decode`] therefore decodes twice: once
-//! into a reflective message to see which fields were really present, and
-//! once into the generated type.
+//! is answered `400 Bad Request`. [`decode`] therefore first walks the raw
+//! bytes against the schema (cheap: it only skips over values and notes
+//! which field numbers occur), then decodes into the generated type. Only
+//! when something is missing does it pay for a reflective decode, to name
+//! the missing fields the way protobuf does (`tasks[0].task_id`).
 
 use crate::descriptors::descriptor_of;
 use crate::error::{Error, Result};
-use prost_reflect::{DynamicMessage, MapKey, ReflectMessage, Value};
+use prost_reflect::{
+    Cardinality, DynamicMessage, Kind, MapKey, MessageDescriptor, ReflectMessage, Value,
+};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Decodes a protobuf message and checks that every `required` field,
 /// recursively, is present.
 pub fn decode<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result<T> {
-    let dynamic = DynamicMessage::decode(descriptor_of::<T>(), bytes)
-        .map_err(|err| Error::Protobuf(err.to_string()))?;
-    check_required(&dynamic)?;
+    let plans = plans();
+    let root = plans.index[&T::full_name()];
+    if !all_required_present(&plans.plans, root, bytes, 0)? {
+        // Rare path: build the reflective message to name what is missing.
+        let dynamic = DynamicMessage::decode(descriptor_of::<T>(), bytes)
+            .map_err(|err| Error::Protobuf(err.to_string()))?;
+        check_required(&dynamic)?;
+    }
     T::decode(bytes).map_err(|err| Error::Protobuf(err.to_string()))
+}
+
+/// Deeper nesting than this is refused (Mesos messages nest a dozen levels
+/// at most; the cap keeps hostile input from exhausting the stack).
+const MAX_DEPTH: usize = 64;
+
+/// What the fast check needs to know about one message type.
+struct Plan {
+    /// Numbers of its required fields.
+    required: Vec<u32>,
+    /// Its message-typed fields: number and the plan of the field's type.
+    children: Vec<(u32, usize)>,
+}
+
+/// A plan for every message of the schema, built once.
+struct Plans {
+    plans: Vec<Plan>,
+    index: HashMap<String, usize>,
+}
+
+fn plans() -> &'static Plans {
+    static PLANS: OnceLock<Plans> = OnceLock::new();
+    PLANS.get_or_init(|| {
+        let messages: Vec<MessageDescriptor> = crate::descriptors::pool().all_messages().collect();
+        let index: HashMap<String, usize> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.full_name().to_string(), i))
+            .collect();
+        let plans = messages
+            .iter()
+            .map(|message| Plan {
+                required: message
+                    .fields()
+                    .filter(|f| f.cardinality() == Cardinality::Required)
+                    .map(|f| f.number())
+                    .collect(),
+                children: message
+                    .fields()
+                    .filter_map(|f| match f.kind() {
+                        Kind::Message(sub) => Some((f.number(), index[sub.full_name()])),
+                        _ => None,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Plans { plans, index }
+    })
+}
+
+/// Walks the wire bytes of one message without decoding values: notes which
+/// field numbers occur and recurses into sub-messages. Cheap enough to run
+/// on every event. Malformed bytes are an error.
+///
+/// A singular sub-message that occurs twice is checked per occurrence
+/// rather than merged first; Mesos never sends that.
+fn all_required_present(
+    plans: &[Plan],
+    plan: usize,
+    mut bytes: &[u8],
+    depth: usize,
+) -> Result<bool> {
+    if depth > MAX_DEPTH {
+        return Err(bad("message nested too deeply"));
+    }
+    let plan = &plans[plan];
+    // Required fields in Mesos messages have small numbers: a bit mask.
+    let mut seen: u64 = 0;
+    let mut complete = true;
+    while !bytes.is_empty() {
+        let key = read_varint(&mut bytes)?;
+        let number = u32::try_from(key >> 3).map_err(|_| bad("field number out of range"))?;
+        if number == 0 {
+            return Err(bad("field number 0"));
+        }
+        match key & 7 {
+            0 => {
+                read_varint(&mut bytes)?;
+            }
+            1 => {
+                bytes = bytes
+                    .get(8..)
+                    .ok_or_else(|| bad("truncated 64-bit value"))?
+            }
+            5 => {
+                bytes = bytes
+                    .get(4..)
+                    .ok_or_else(|| bad("truncated 32-bit value"))?
+            }
+            2 => {
+                let length =
+                    usize::try_from(read_varint(&mut bytes)?).map_err(|_| bad("length"))?;
+                let value = bytes
+                    .get(..length)
+                    .ok_or_else(|| bad("truncated length-delimited value"))?;
+                bytes = &bytes[length..];
+                if let Some(&(_, child)) = plan.children.iter().find(|(n, _)| *n == number) {
+                    complete &= all_required_present(plans, child, value, depth + 1)?;
+                }
+            }
+            _ => return Err(bad("unsupported wire type")),
+        }
+        if number < 64 {
+            seen |= 1 << number;
+        }
+    }
+    Ok(complete
+        && plan
+            .required
+            .iter()
+            .all(|&n| n >= 64 || seen & (1 << n) != 0))
+}
+
+fn read_varint(bytes: &mut &[u8]) -> Result<u64> {
+    let mut value: u64 = 0;
+    for (index, byte) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * index);
+        if byte & 0x80 == 0 {
+            *bytes = &bytes[index + 1..];
+            return Ok(value);
+        }
+    }
+    Err(bad("invalid varint"))
+}
+
+fn bad(what: &str) -> Error {
+    Error::Protobuf(what.to_string())
 }
 
 /// Fails with [`Error::MissingRequired`] listing every missing required field.
@@ -35,8 +173,7 @@ pub(crate) fn check_required(message: &DynamicMessage) -> Result<()> {
 fn collect_missing(message: &DynamicMessage, prefix: &str, missing: &mut Vec<String>) {
     for field in message.descriptor().fields() {
         let path = format!("{prefix}{}", field.name());
-        if field.cardinality() == prost_reflect::Cardinality::Required && !message.has_field(&field)
-        {
+        if field.cardinality() == Cardinality::Required && !message.has_field(&field) {
             missing.push(path);
             continue;
         }
