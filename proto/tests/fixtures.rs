@@ -166,3 +166,25 @@ fn executor_subscribe_requests_decode() {
         assert_eq!(call.r#type(), executor::call::Type::Subscribe);
     }
 }
+
+/// Asserts that every key and value of `part` is in `whole` (arrays element
+/// by element, numbers by value).
+fn assert_contains(whole: &serde_json::Value, part: &serde_json::Value, at: &str) {
+    use serde_json::Value;
+    match (whole, part) {
+        (Value::Object(w), Value::Object(p)) => {
+            for (key, value) in p {
+                let inner = w.get(key).unwrap_or_else(|| panic!("{at}: key {key} was dropped"));
+                assert_contains(inner, value, &format!("{at}.{key}"));
+            }
+        }
+        (Value::Array(w), Value::Array(p)) => {
+            assert_eq!(w.len(), p.len(), "{at}: list length");
+            for (i, (w, p)) in w.iter().zip(p).enumerate() {
+                assert_contains(w, p, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Number(w), Value::Number(p)) => assert_eq!(w.as_f64(), p.as_f64(), "{at}"),
+        (w, p) => assert_eq!(w, p, "{at}"),
+    }
+}

@@ -1,0 +1,13 @@
+//! Shared helpers for the end-to-end tests in `tests/tests/`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+/// The project root (the workspace folder).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the project root")
+        .to_path_buf()
+}
