@@ -29,8 +29,10 @@ pub struct Options {
 
 pub fn run(options: &Options) {
     let budget = Duration::from_secs_f64(options.seconds);
-    println!("| event | encoding | event size (B) | events/s | MB/s | memcpy MB/s (bound) |");
-    println!("|---|---|---:|---:|---:|---:|");
+    println!(
+        "| event | encoding | event size (B) | decode events/s | decode MB/s | encode events/s | memcpy MB/s (bound) |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
     let events = [("OFFERS", offers_event(options.offers_per_event)), ("UPDATE", update_event())];
     for (name, event) in &events {
         for content in [ContentType::Protobuf, ContentType::Json] {
@@ -51,17 +53,22 @@ pub fn run(options: &Options) {
                 }
                 n
             });
+            let encode = measure(budget, || {
+                black_box(content.encode(event));
+                1
+            });
             let copy = measure(budget, || {
                 black_box(stream.clone());
                 count
             });
             let mb = |events_per_s: f64| events_per_s * stream.len() as f64 / count as f64 / 1e6;
             println!(
-                "| {name} | {} | {} | {:.0} | {:.1} | {:.0} |",
+                "| {name} | {} | {} | {:.0} | {:.1} | {:.0} | {:.0} |",
                 content.mime(),
                 record.len(),
                 decode,
                 mb(decode),
+                encode,
                 mb(copy)
             );
         }

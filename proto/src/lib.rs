@@ -43,9 +43,11 @@ mod content;
 mod descriptors;
 mod error;
 pub mod json;
+mod plan;
 pub mod protobuf;
 pub mod recordio;
 pub mod uuid;
+mod wire;
 
 pub use content::ContentType;
 pub use error::{Error, Result};

@@ -10,18 +10,14 @@
 
 use crate::descriptors::descriptor_of;
 use crate::error::{Error, Result};
-use prost_reflect::{
-    Cardinality, DynamicMessage, Kind, MapKey, MessageDescriptor, ReflectMessage, Value,
-};
-use std::collections::HashMap;
-use std::sync::OnceLock;
+use crate::plan::{Kind, Label, Plans, plan_of, plans};
+use crate::wire::{MAX_DEPTH, WireValue, read_fields};
+use prost_reflect::{Cardinality, DynamicMessage, MapKey, ReflectMessage, Value};
 
 /// Decodes a protobuf message and checks that every `required` field,
 /// recursively, is present.
 pub fn decode<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result<T> {
-    let plans = plans();
-    let root = plans.index[&T::full_name()];
-    if !all_required_present(&plans.plans, root, bytes, 0)? {
+    if !all_required_present(plans(), plan_of::<T>(), bytes, 0)? {
         // Rare path: build the reflective message to name what is missing.
         let dynamic = DynamicMessage::decode(descriptor_of::<T>(), bytes)
             .map_err(|err| Error::Protobuf(err.to_string()))?;
@@ -30,131 +26,55 @@ pub fn decode<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result
     T::decode(bytes).map_err(|err| Error::Protobuf(err.to_string()))
 }
 
-/// Deeper nesting than this is refused (Mesos messages nest a dozen levels
-/// at most; the cap keeps hostile input from exhausting the stack).
-const MAX_DEPTH: usize = 64;
-
-/// What the fast check needs to know about one message type.
-struct Plan {
-    /// Numbers of its required fields.
-    required: Vec<u32>,
-    /// Its message-typed fields: number and the plan of the field's type.
-    children: Vec<(u32, usize)>,
-}
-
-/// A plan for every message of the schema, built once.
-struct Plans {
-    plans: Vec<Plan>,
-    index: HashMap<String, usize>,
-}
-
-fn plans() -> &'static Plans {
-    static PLANS: OnceLock<Plans> = OnceLock::new();
-    PLANS.get_or_init(|| {
-        let messages: Vec<MessageDescriptor> = crate::descriptors::pool().all_messages().collect();
-        let index: HashMap<String, usize> = messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.full_name().to_string(), i))
-            .collect();
-        let plans = messages
-            .iter()
-            .map(|message| Plan {
-                required: message
-                    .fields()
-                    .filter(|f| f.cardinality() == Cardinality::Required)
-                    .map(|f| f.number())
-                    .collect(),
-                children: message
-                    .fields()
-                    .filter_map(|f| match f.kind() {
-                        Kind::Message(sub) => Some((f.number(), index[sub.full_name()])),
-                        _ => None,
-                    })
-                    .collect(),
-            })
-            .collect();
-        Plans { plans, index }
-    })
-}
-
 /// Walks the wire bytes of one message without decoding values: notes which
 /// field numbers occur and recurses into sub-messages. Cheap enough to run
 /// on every event. Malformed bytes are an error.
 ///
 /// A singular sub-message that occurs twice is checked per occurrence
 /// rather than merged first; Mesos never sends that.
-fn all_required_present(
-    plans: &[Plan],
-    plan: usize,
-    mut bytes: &[u8],
-    depth: usize,
-) -> Result<bool> {
+fn all_required_present(plans: &Plans, plan: usize, bytes: &[u8], depth: usize) -> Result<bool> {
     if depth > MAX_DEPTH {
-        return Err(bad("message nested too deeply"));
+        return Err(Error::Protobuf("message nested too deeply".into()));
     }
-    let plan = &plans[plan];
+    let message = &plans.messages[plan];
     // Required fields in Mesos messages have small numbers: a bit mask.
     let mut seen: u64 = 0;
     let mut complete = true;
-    while !bytes.is_empty() {
-        let key = read_varint(&mut bytes)?;
-        let number = u32::try_from(key >> 3).map_err(|_| bad("field number out of range"))?;
-        if number == 0 {
-            return Err(bad("field number 0"));
-        }
-        match key & 7 {
-            0 => {
-                read_varint(&mut bytes)?;
-            }
-            1 => {
-                bytes = bytes
-                    .get(8..)
-                    .ok_or_else(|| bad("truncated 64-bit value"))?
-            }
-            5 => {
-                bytes = bytes
-                    .get(4..)
-                    .ok_or_else(|| bad("truncated 32-bit value"))?
-            }
-            2 => {
-                let length =
-                    usize::try_from(read_varint(&mut bytes)?).map_err(|_| bad("length"))?;
-                let value = bytes
-                    .get(..length)
-                    .ok_or_else(|| bad("truncated length-delimited value"))?;
-                bytes = &bytes[length..];
-                if let Some(&(_, child)) = plan.children.iter().find(|(n, _)| *n == number) {
-                    complete &= all_required_present(plans, child, value, depth + 1)?;
-                }
-            }
-            _ => return Err(bad("unsupported wire type")),
-        }
+    read_fields(bytes, |number, value| {
         if number < 64 {
             seen |= 1 << number;
         }
-    }
-    Ok(complete
-        && plan
-            .required
-            .iter()
-            .all(|&n| n >= 64 || seen & (1 << n) != 0))
-}
-
-fn read_varint(bytes: &mut &[u8]) -> Result<u64> {
-    let mut value: u64 = 0;
-    for (index, byte) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(byte & 0x7f) << (7 * index);
-        if byte & 0x80 == 0 {
-            *bytes = &bytes[index + 1..];
-            return Ok(value);
+        if let (WireValue::Len(sub), Some(&index)) = (value, message.by_number.get(&number)) {
+            let field = &message.fields[index];
+            match (field.kind, field.label) {
+                (Kind::Message(child), Label::Single | Label::Repeated) => {
+                    complete &= all_required_present(plans, child, sub, depth + 1)?;
+                }
+                (
+                    _,
+                    Label::Map {
+                        value: Kind::Message(child),
+                        ..
+                    },
+                ) => {
+                    read_fields(sub, |n, v| {
+                        if let (2, WireValue::Len(entry_value)) = (n, v) {
+                            complete &= all_required_present(plans, child, entry_value, depth + 1)?;
+                        }
+                        Ok(())
+                    })?;
+                }
+                _ => {}
+            }
         }
-    }
-    Err(bad("invalid varint"))
-}
-
-fn bad(what: &str) -> Error {
-    Error::Protobuf(what.to_string())
+        Ok(())
+    })?;
+    let required_seen = message
+        .fields
+        .iter()
+        .filter(|f| f.required)
+        .all(|f| f.number >= 64 || seen & (1 << f.number) != 0);
+    Ok(complete && required_seen)
 }
 
 /// Fails with [`Error::MissingRequired`] listing every missing required field.

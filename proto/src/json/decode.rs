@@ -1,176 +1,302 @@
-//! JSON -> message, as lenient and as strict as Mesos' own converter.
+//! JSON -> protobuf bytes, as lenient and as strict as Mesos' own converter.
+//!
+//! We walk the parsed JSON against the plans and write protobuf wire bytes
+//! directly; prost then decodes those into the generated type. Along the way
+//! we note which required fields were present, so a missing one is named
+//! with its full path (`subscribe.framework_info.user`) in one pass.
 
 use crate::error::{Error, Result};
-use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, Value};
+use crate::plan::{Kind, Label, Plans};
+use crate::wire::{MAX_DEPTH, write_key, write_varint};
 use serde_json::Value as Json;
-use std::collections::HashMap;
 
-/// Builds a message from a JSON object. Unknown keys are ignored, `null`
-/// leaves a field unset. `required` fields are checked by the caller, after
-/// the whole tree is built, so the error can name all of them.
-pub(super) fn value_to_message(
-    descriptor: MessageDescriptor,
+/// Where we are in the document, for naming missing fields. A linked list
+/// on the stack: nothing is allocated unless a field turns out missing.
+#[derive(Clone, Copy)]
+pub(crate) struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    name: &'a str,
+    index: Option<usize>,
+}
+
+impl Path<'_> {
+    /// The document root.
+    pub(crate) const ROOT: Path<'static> = Path {
+        parent: None,
+        name: "",
+        index: None,
+    };
+
+    fn render(&self, leaf: &str) -> String {
+        let mut parts = Vec::new();
+        let mut at = Some(self);
+        while let Some(path) = at {
+            if path.parent.is_some() {
+                parts.push(match path.index {
+                    Some(i) => format!("{}[{i}]", path.name),
+                    None => path.name.to_string(),
+                });
+            }
+            at = path.parent;
+        }
+        parts.reverse();
+        parts.push(leaf.to_string());
+        parts.join(".")
+    }
+}
+
+/// Encodes the JSON object `json` as the message at plan `plan`, appending
+/// protobuf bytes to `out` and missing required fields to `missing`.
+pub(crate) fn encode_message(
+    plans: &Plans,
+    plan: usize,
     json: &Json,
-) -> Result<DynamicMessage> {
+    path: &Path<'_>,
+    out: &mut Vec<u8>,
+    missing: &mut Vec<String>,
+    depth: usize,
+) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(Error::Json("JSON nested too deeply".into()));
+    }
+    let message = &plans.messages[plan];
     let Json::Object(object) = json else {
         return Err(Error::Json(format!(
-            "Expecting a JSON object for message '{}', found {}",
-            descriptor.name(),
+            "Expecting a JSON object, found {}",
             kind_of(json)
         )));
     };
-    let mut message = DynamicMessage::new(descriptor.clone());
+    let mut present = vec![false; message.fields.len()];
     for (key, value) in object {
         // Only the exact .proto name counts; `frameworkId` is just unknown.
-        let Some(field) = descriptor.get_field_by_name(key) else {
+        let Some(&index) = message.by_name.get(key.as_str()) else {
             continue;
         };
         if value.is_null() {
             continue;
         }
-        if let Some(converted) = field_value(&field, value)? {
-            message.set_field(&field, converted);
-        }
-    }
-    Ok(message)
-}
-
-/// The value of one field, or `None` when it is to stay unset (an enum name
-/// we do not know, on a singular field).
-fn field_value(field: &FieldDescriptor, json: &Json) -> Result<Option<Value>> {
-    if field.is_map() {
-        return map_value(field, json).map(Some);
-    }
-    if field.is_list() {
-        // A lone value is accepted as a one-element list, as Mesos does.
-        let items: &[Json] = match json {
-            Json::Array(items) => items,
-            single => std::slice::from_ref(single),
+        let field = &message.fields[index];
+        let here = Path {
+            parent: Some(path),
+            name: &field.name,
+            index: None,
         };
-        let mut list = Vec::with_capacity(items.len());
-        for item in items {
-            if let Some(value) = single_value(field, &field.kind(), item)? {
-                list.push(value);
+        match field.label {
+            Label::Map {
+                key: key_kind,
+                value: value_kind,
+            } => {
+                let Json::Object(entries) = value else {
+                    return Err(Error::Json(format!(
+                        "Expecting a JSON object for map field '{key}'"
+                    )));
+                };
+                for (entry_key, entry_value) in entries {
+                    let mut entry = Vec::new();
+                    let key_json = map_key_json(key_kind, entry_key).ok_or_else(|| {
+                        Error::Json(format!("Invalid key '{entry_key}' for map field '{key}'"))
+                    })?;
+                    encode_value(
+                        plans, key, key_kind, 1, &key_json, &here, &mut entry, missing, depth,
+                    )?;
+                    encode_value(
+                        plans,
+                        key,
+                        value_kind,
+                        2,
+                        entry_value,
+                        &here,
+                        &mut entry,
+                        missing,
+                        depth,
+                    )?;
+                    write_key(out, field.number, 2);
+                    write_varint(out, entry.len() as u64);
+                    out.extend_from_slice(&entry);
+                }
+                present[index] = true;
+            }
+            Label::Repeated => {
+                // A lone value is accepted as a one-element list, as Mesos does.
+                let items: &[Json] = match value {
+                    Json::Array(items) => items,
+                    single => std::slice::from_ref(single),
+                };
+                for (i, item) in items.iter().enumerate() {
+                    let here = Path {
+                        index: Some(i),
+                        ..here
+                    };
+                    encode_value(
+                        plans,
+                        key,
+                        field.kind,
+                        field.number,
+                        item,
+                        &here,
+                        out,
+                        missing,
+                        depth,
+                    )?;
+                }
+                present[index] = true;
+            }
+            Label::Single => {
+                if value.is_array() {
+                    return Err(Error::Json(format!(
+                        "Not expecting a JSON array for field '{key}'"
+                    )));
+                }
+                present[index] = encode_value(
+                    plans,
+                    key,
+                    field.kind,
+                    field.number,
+                    value,
+                    &here,
+                    out,
+                    missing,
+                    depth,
+                )?;
             }
         }
-        return Ok(Some(Value::List(list)));
     }
-    if json.is_array() {
-        return Err(Error::Json(format!(
-            "Not expecting a JSON array for field '{}'",
-            field.name()
-        )));
-    }
-    single_value(field, &field.kind(), json)
-}
-
-fn map_value(field: &FieldDescriptor, json: &Json) -> Result<Value> {
-    let Json::Object(object) = json else {
-        return Err(Error::Json(format!(
-            "Expecting a JSON object for map field '{}'",
-            field.name()
-        )));
-    };
-    let Kind::Message(entry) = field.kind() else {
-        return Err(Error::Json(format!(
-            "Map field '{}' has no entry type",
-            field.name()
-        )));
-    };
-    let key_field = entry.map_entry_key_field();
-    let value_field = entry.map_entry_value_field();
-    let mut map = HashMap::with_capacity(object.len());
-    for (key, value) in object {
-        let key = map_key(&key_field.kind(), key).ok_or_else(|| {
-            Error::Json(format!(
-                "Invalid key '{key}' for map field '{}'",
-                field.name()
-            ))
-        })?;
-        if let Some(value) = single_value(field, &value_field.kind(), value)? {
-            map.insert(key, value);
+    for (field, present) in message.fields.iter().zip(present) {
+        if field.required && !present {
+            missing.push(path.render(&field.name));
         }
     }
-    Ok(Value::Map(map))
+    Ok(())
 }
 
-fn map_key(kind: &Kind, key: &str) -> Option<MapKey> {
-    Some(match kind {
-        Kind::String => MapKey::String(key.to_string()),
-        Kind::Bool => MapKey::Bool(key.parse().ok()?),
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => MapKey::I32(key.parse().ok()?),
-        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => MapKey::I64(key.parse().ok()?),
-        Kind::Uint32 | Kind::Fixed32 => MapKey::U32(key.parse().ok()?),
-        Kind::Uint64 | Kind::Fixed64 => MapKey::U64(key.parse().ok()?),
-        _ => return None,
-    })
-}
-
-/// Converts one JSON value of the given kind. `field` is only for messages.
-fn single_value(field: &FieldDescriptor, kind: &Kind, json: &Json) -> Result<Option<Value>> {
-    let name = field.name();
+/// Writes one value as field `number`; `false` if it was left out (an enum
+/// name our schema does not know, which Mesos drops silently).
+#[allow(clippy::too_many_arguments)]
+fn encode_value(
+    plans: &Plans,
+    name: &str,
+    kind: Kind,
+    number: u32,
+    json: &Json,
+    path: &Path<'_>,
+    out: &mut Vec<u8>,
+    missing: &mut Vec<String>,
+    depth: usize,
+) -> Result<bool> {
     let wrong = || {
         Error::Json(format!(
             "Not expecting a JSON {} for field '{name}'",
             kind_of(json)
         ))
     };
-    let value = match kind {
-        Kind::Message(descriptor) => Value::Message(value_to_message(descriptor.clone(), json)?),
-        Kind::Enum(descriptor) => {
+    match kind {
+        Kind::Message(plan) => {
+            let mut sub = Vec::new();
+            encode_message(plans, plan, json, path, &mut sub, missing, depth + 1)?;
+            write_key(out, number, 2);
+            write_varint(out, sub.len() as u64);
+            out.extend_from_slice(&sub);
+        }
+        Kind::Enum(plan) => {
             // Names only; a number is an error, an unknown name is dropped.
             let Json::String(text) = json else {
                 return Err(wrong());
             };
-            match descriptor.get_value_by_name(text) {
-                Some(v) => Value::EnumNumber(v.number()),
-                None => return Ok(None),
-            }
+            let Some(&value) = plans.enums[plan].by_name.get(text.as_str()) else {
+                return Ok(false);
+            };
+            write_key(out, number, 0);
+            write_varint(out, value as i64 as u64);
         }
-        Kind::String => match json {
-            Json::String(text) => Value::String(text.clone()),
-            _ => return Err(wrong()),
-        },
-        Kind::Bytes => match json {
-            Json::String(text) => Value::Bytes(decode_base64(name, text)?.into()),
-            _ => return Err(wrong()),
-        },
-        Kind::Bool => match json {
-            Json::Bool(b) => Value::Bool(*b),
-            Json::String(s) if s == "true" => Value::Bool(true),
-            Json::String(s) if s == "false" => Value::Bool(false),
-            _ => return Err(wrong()),
-        },
-        Kind::Double | Kind::Float => {
-            let n = float_of(json).ok_or_else(wrong)?;
-            if matches!(kind, Kind::Float) {
-                Value::F32(n as f32)
-            } else {
-                Value::F64(n)
-            }
+        Kind::String => {
+            let Json::String(text) = json else {
+                return Err(wrong());
+            };
+            write_key(out, number, 2);
+            write_varint(out, text.len() as u64);
+            out.extend_from_slice(text.as_bytes());
         }
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => Value::I32(
-            integer_of(json)
-                .and_then(|n| i32::try_from(n).ok())
-                .ok_or_else(wrong)?,
-        ),
-        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => Value::I64(
-            integer_of(json)
-                .and_then(|n| i64::try_from(n).ok())
-                .ok_or_else(wrong)?,
-        ),
-        Kind::Uint32 | Kind::Fixed32 => Value::U32(
-            integer_of(json)
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(wrong)?,
-        ),
-        Kind::Uint64 | Kind::Fixed64 => Value::U64(
-            integer_of(json)
-                .and_then(|n| u64::try_from(n).ok())
-                .ok_or_else(wrong)?,
-        ),
-    };
-    Ok(Some(value))
+        Kind::Bytes => {
+            let Json::String(text) = json else {
+                return Err(wrong());
+            };
+            let bytes = decode_base64(name, text)?;
+            write_key(out, number, 2);
+            write_varint(out, bytes.len() as u64);
+            out.extend_from_slice(&bytes);
+        }
+        Kind::Bool => {
+            let b = match json {
+                Json::Bool(b) => *b,
+                Json::String(s) if s == "true" => true,
+                Json::String(s) if s == "false" => false,
+                _ => return Err(wrong()),
+            };
+            write_key(out, number, 0);
+            write_varint(out, u64::from(b));
+        }
+        Kind::Double => {
+            write_key(out, number, 1);
+            out.extend_from_slice(&float_of(json).ok_or_else(wrong)?.to_bits().to_le_bytes());
+        }
+        Kind::Float => {
+            write_key(out, number, 5);
+            out.extend_from_slice(
+                &(float_of(json).ok_or_else(wrong)? as f32)
+                    .to_bits()
+                    .to_le_bytes(),
+            );
+        }
+        Kind::Int32 | Kind::Int64 | Kind::Uint32 | Kind::Uint64 | Kind::Sint32 | Kind::Sint64 => {
+            let n = integer_of(json).ok_or_else(wrong)?;
+            let varint = match kind {
+                Kind::Int32 => i32::try_from(n).map(|v| v as i64 as u64).ok(),
+                Kind::Int64 => i64::try_from(n).map(|v| v as u64).ok(),
+                Kind::Uint32 => u32::try_from(n).map(u64::from).ok(),
+                Kind::Uint64 => u64::try_from(n).ok(),
+                Kind::Sint32 => i32::try_from(n)
+                    .map(|v| ((v << 1) ^ (v >> 31)) as u32 as u64)
+                    .ok(),
+                _ => i64::try_from(n).map(|v| ((v << 1) ^ (v >> 63)) as u64).ok(),
+            }
+            .ok_or_else(wrong)?;
+            write_key(out, number, 0);
+            write_varint(out, varint);
+        }
+        Kind::Fixed32 | Kind::Sfixed32 => {
+            let n = integer_of(json).ok_or_else(wrong)?;
+            let bits = match kind {
+                Kind::Fixed32 => u32::try_from(n).ok(),
+                _ => i32::try_from(n).map(|v| v as u32).ok(),
+            }
+            .ok_or_else(wrong)?;
+            write_key(out, number, 5);
+            out.extend_from_slice(&bits.to_le_bytes());
+        }
+        Kind::Fixed64 | Kind::Sfixed64 => {
+            let n = integer_of(json).ok_or_else(wrong)?;
+            let bits = match kind {
+                Kind::Fixed64 => u64::try_from(n).ok(),
+                _ => i64::try_from(n).map(|v| v as u64).ok(),
+            }
+            .ok_or_else(wrong)?;
+            write_key(out, number, 1);
+            out.extend_from_slice(&bits.to_le_bytes());
+        }
+    }
+    Ok(true)
+}
+
+/// A map key (always a string in JSON) as the JSON value of its kind.
+fn map_key_json(kind: Kind, key: &str) -> Option<Json> {
+    match kind {
+        Kind::String => Some(Json::String(key.to_string())),
+        Kind::Bool => key.parse::<bool>().ok().map(Json::Bool),
+        _ => key
+            .parse::<i128>()
+            .ok()
+            .map(|_| Json::String(key.to_string())),
+    }
 }
 
 /// An integer from a JSON number or a string holding one.
@@ -207,7 +333,7 @@ fn float_of(json: &Json) -> Option<f64> {
 /// Standard-alphabet base64 the way Mesos reads it: whitespace is ignored,
 /// padding is optional and decoding stops at the first `=`; the URL-safe
 /// characters `-` and `_` are errors.
-fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>> {
+pub(crate) fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>> {
     let mut bits: u32 = 0;
     let mut bit_count = 0;
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
@@ -237,7 +363,7 @@ fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn kind_of(json: &Json) -> &'static str {
+pub(crate) fn kind_of(json: &Json) -> &'static str {
     match json {
         Json::Null => "null",
         Json::Bool(_) => "bool",

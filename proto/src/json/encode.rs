@@ -1,131 +1,252 @@
-//! Message -> JSON, following the rules in the module documentation.
+//! Message -> JSON, straight from the protobuf bytes.
+//!
+//! prost encodes the message; we walk its wire bytes once, group the values
+//! by field, and write the JSON text in declaration order, with the defaults
+//! Mesos writes for unset fields. No intermediate tree is built.
 
+use crate::error::{Error, Result};
+use crate::plan::{EnumPlan, Kind, Label, Plans};
+use crate::wire::{WireValue, read_fields};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use prost_reflect::{
-    DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, ReflectMessage, Value,
-};
-use serde_json::{Map, Number, Value as Json};
+use std::io::Write as _;
 
-/// Converts a message; keys come out in declaration order.
-pub(super) fn message_to_value(message: &DynamicMessage) -> Json {
-    let mut object = Map::new();
-    for field in declaration_order(&message.descriptor()) {
-        if message.has_field(&field) {
-            object.insert(
-                field.name().to_string(),
-                field_to_value(&field, &message.get_field(&field)),
-            );
-        } else if writes_default(&field) {
-            object.insert(
-                field.name().to_string(),
-                single_to_value(&field.kind(), &field.default_value()),
-            );
+/// Writes the message at plan `plan`, encoded in `bytes`, as JSON into `out`.
+pub(crate) fn write_message(
+    plans: &Plans,
+    plan: usize,
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    write_message_at(plans, plan, bytes, out, 0)
+}
+
+fn write_message_at(
+    plans: &Plans,
+    plan: usize,
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<()> {
+    if depth > crate::wire::MAX_DEPTH {
+        return Err(Error::Protobuf("message nested too deeply".into()));
+    }
+    let message = &plans.messages[plan];
+    // (declaration index, value); a stable sort keeps repeated values in order.
+    let mut values: Vec<(usize, WireValue<'_>)> = Vec::new();
+    read_fields(bytes, |number, value| {
+        if let Some(&index) = message.by_number.get(&number) {
+            values.push((index, value));
+        }
+        Ok(())
+    })?;
+    values.sort_by_key(|(index, _)| *index);
+
+    out.push(b'{');
+    let mut first = true;
+    let mut rest = &values[..];
+    for (index, field) in message.fields.iter().enumerate() {
+        let count = rest.iter().take_while(|(i, _)| *i == index).count();
+        let (mine, tail) = rest.split_at(count);
+        rest = tail;
+        if mine.is_empty() {
+            if let Some(default) = &field.default_json {
+                key(out, &mut first, &field.name);
+                out.extend_from_slice(default.as_bytes());
+            }
+            continue;
+        }
+        key(out, &mut first, &field.name);
+        match field.label {
+            Label::Single => {
+                // The last occurrence wins, as in protobuf.
+                let (_, value) = &mine[mine.len() - 1];
+                write_value(plans, field.kind, value, out, depth)?;
+            }
+            Label::Repeated => {
+                out.push(b'[');
+                let mut first_item = true;
+                for (_, value) in mine {
+                    // Repeated scalars may arrive packed in one LEN value.
+                    match (value, is_packable(field.kind)) {
+                        (WireValue::Len(packed), true) => {
+                            for item in crate::wire::unpack(field.kind, packed)? {
+                                comma(out, &mut first_item);
+                                write_value(plans, field.kind, &item, out, depth)?;
+                            }
+                        }
+                        _ => {
+                            comma(out, &mut first_item);
+                            write_value(plans, field.kind, value, out, depth)?;
+                        }
+                    }
+                }
+                out.push(b']');
+            }
+            Label::Map {
+                key: key_kind,
+                value: value_kind,
+            } => {
+                write_map(plans, key_kind, value_kind, mine, out, depth)?;
+            }
         }
     }
-    Json::Object(object)
+    out.push(b'}');
+    Ok(())
 }
 
-/// The fields of a message in the order the `.proto` file declares them.
-/// (`MessageDescriptor::fields` yields them by number; Mesos writes them in
-/// declaration order, and so do we.)
-fn declaration_order(descriptor: &MessageDescriptor) -> impl Iterator<Item = FieldDescriptor> + '_ {
-    descriptor
-        .descriptor_proto()
-        .field
-        .iter()
-        .filter_map(|proto| descriptor.get_field(proto.number() as u32))
-}
-
-/// Mesos writes an unset field when it has an explicit `[default = ...]`
-/// and is not deprecated; this is why `"shell":true` and
-/// `"failover_timeout":0.0` always show up.
-fn writes_default(field: &FieldDescriptor) -> bool {
-    let proto = field.field_descriptor_proto();
-    let deprecated = proto
-        .options
-        .as_ref()
-        .and_then(|o| o.deprecated)
-        .unwrap_or(false);
-    proto.default_value.is_some() && !deprecated && !field.is_list() && !field.is_map()
-}
-
-fn field_to_value(field: &FieldDescriptor, value: &Value) -> Json {
-    let kind = field.kind();
-    match value {
-        Value::List(items) => Json::Array(
-            items
-                .iter()
-                .map(|item| single_to_value(&kind, item))
-                .collect(),
-        ),
-        Value::Map(entries) => {
-            let value_kind = match &kind {
-                Kind::Message(entry) => entry.map_entry_value_field().kind(),
-                _ => kind.clone(),
-            };
-            // Sorted keys: the master's order is unspecified, ours is stable.
-            let mut keys: Vec<&MapKey> = entries.keys().collect();
-            keys.sort();
-            let object = keys
-                .into_iter()
-                .map(|key| {
-                    (
-                        map_key_to_string(key),
-                        single_to_value(&value_kind, &entries[key]),
-                    )
-                })
-                .collect();
-            Json::Object(object)
+/// A map is a list of entry messages (key = field 1, value = field 2). Mesos
+/// writes them as an object; we sort by key so the output is stable.
+fn write_map(
+    plans: &Plans,
+    key_kind: Kind,
+    value_kind: Kind,
+    entries: &[(usize, WireValue<'_>)],
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<()> {
+    let mut pairs: Vec<(String, Option<WireValue<'_>>)> = Vec::with_capacity(entries.len());
+    for (_, entry) in entries {
+        let WireValue::Len(entry) = entry else {
+            return Err(Error::Protobuf("map entry is not length-delimited".into()));
+        };
+        let (mut key, mut value) = (None, None);
+        read_fields(entry, |number, v| {
+            match number {
+                1 => key = Some(v),
+                2 => value = Some(v),
+                _ => {}
+            }
+            Ok(())
+        })?;
+        let mut text = Vec::new();
+        match key {
+            Some(k) => write_value(plans, key_kind, &k, &mut text, depth)?,
+            None => write_zero(key_kind, &mut text),
         }
-        single => single_to_value(&kind, single),
+        // JSON object keys are strings: unquote a string key, keep a number's digits.
+        let text = String::from_utf8_lossy(&text).trim_matches('"').to_string();
+        pairs.push((text, value));
+    }
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    out.push(b'{');
+    let mut first = true;
+    for (k, v) in pairs {
+        key(out, &mut first, &k);
+        match v {
+            Some(v) => write_value(plans, value_kind, &v, out, depth)?,
+            None => write_zero(value_kind, out),
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn key(out: &mut Vec<u8>, first: &mut bool, name: &str) {
+    comma(out, first);
+    write_string(out, name);
+    out.push(b':');
+}
+
+fn comma(out: &mut Vec<u8>, first: &mut bool) {
+    if !*first {
+        out.push(b',');
+    }
+    *first = false;
+}
+
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
+}
+
+fn is_packable(kind: Kind) -> bool {
+    !matches!(kind, Kind::String | Kind::Bytes | Kind::Message(_))
+}
+
+/// Writes one value of the given kind.
+fn write_value(
+    plans: &Plans,
+    kind: Kind,
+    value: &WireValue<'_>,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<()> {
+    let wrong = || Error::Protobuf(format!("unexpected wire type for a {kind:?} field"));
+    match (kind, value) {
+        (Kind::Message(plan), WireValue::Len(bytes)) => {
+            write_message_at(plans, plan, bytes, out, depth + 1)?;
+        }
+        (Kind::String, WireValue::Len(bytes)) => {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| Error::Protobuf("string field is not valid UTF-8".into()))?;
+            write_string(out, text);
+        }
+        (Kind::Bytes, WireValue::Len(bytes)) => {
+            out.push(b'"');
+            out.extend_from_slice(STANDARD.encode(bytes).as_bytes());
+            out.push(b'"');
+        }
+        (Kind::Enum(plan), WireValue::Varint(n)) => write_enum(&plans.enums[plan], *n as i32, out),
+        (Kind::Bool, WireValue::Varint(n)) => {
+            out.extend_from_slice(if *n != 0 { b"true" } else { b"false" })
+        }
+        (Kind::Int32, WireValue::Varint(n)) => write_number(out, *n as i32),
+        (Kind::Int64, WireValue::Varint(n)) => write_number(out, *n as i64),
+        (Kind::Uint32, WireValue::Varint(n)) => write_number(out, *n as u32),
+        (Kind::Uint64, WireValue::Varint(n)) => write_number(out, *n),
+        (Kind::Sint32, WireValue::Varint(n)) => write_number(out, zigzag(*n) as i32),
+        (Kind::Sint64, WireValue::Varint(n)) => write_number(out, zigzag(*n)),
+        (Kind::Fixed32, WireValue::Fixed32(n)) => write_number(out, *n),
+        (Kind::Sfixed32, WireValue::Fixed32(n)) => write_number(out, *n as i32),
+        (Kind::Float, WireValue::Fixed32(n)) => write_float(out, f64::from(f32::from_bits(*n))),
+        (Kind::Fixed64, WireValue::Fixed64(n)) => write_number(out, *n),
+        (Kind::Sfixed64, WireValue::Fixed64(n)) => write_number(out, *n as i64),
+        (Kind::Double, WireValue::Fixed64(n)) => write_float(out, f64::from_bits(*n)),
+        _ => return Err(wrong()),
+    }
+    Ok(())
+}
+
+/// The JSON of a kind's zero value (a map entry without its key or value).
+fn write_zero(kind: Kind, out: &mut Vec<u8>) {
+    let text: &[u8] = match kind {
+        Kind::String | Kind::Bytes => b"\"\"",
+        Kind::Bool => b"false",
+        Kind::Message(_) => b"{}",
+        Kind::Double | Kind::Float => b"0.0",
+        _ => b"0",
+    };
+    out.extend_from_slice(text);
+}
+
+fn write_enum(plan: &EnumPlan, number: i32, out: &mut Vec<u8>) {
+    match plan.by_number.get(&number) {
+        Some(name) => write_string(out, name),
+        // A value our schema does not name (a newer peer): keep the number.
+        None => write_number(out, number),
     }
 }
 
-fn single_to_value(kind: &Kind, value: &Value) -> Json {
-    match value {
-        Value::Bool(b) => Json::Bool(*b),
-        Value::I32(n) => Json::from(*n),
-        Value::I64(n) => Json::from(*n),
-        Value::U32(n) => Json::from(*n),
-        Value::U64(n) => Json::from(*n),
-        Value::F32(n) => float_to_value(f64::from(*n)),
-        Value::F64(n) => float_to_value(*n),
-        Value::String(s) => Json::String(s.clone()),
-        Value::Bytes(bytes) => Json::String(STANDARD.encode(bytes)),
-        Value::EnumNumber(number) => match kind {
-            Kind::Enum(descriptor) => match descriptor.get_value(*number) {
-                Some(v) => Json::String(v.name().to_string()),
-                // A number our schema does not name (a newer peer): keep it.
-                None => Json::from(*number),
-            },
-            _ => Json::from(*number),
-        },
-        Value::Message(sub) => message_to_value(sub),
-        // Lists and maps only occur at field level, handled by the caller.
-        Value::List(_) | Value::Map(_) => Json::Null,
+fn write_number(out: &mut Vec<u8>, n: impl std::fmt::Display) {
+    write!(out, "{n}").expect("writing to a Vec cannot fail");
+}
+
+/// Finite doubles in shortest round-trip form, integral ones with `.0`
+/// (`15.0`). Mesos writes infinities as bare `Infinity` tokens, which is not
+/// JSON; we write the strings `"Infinity"`, `"-Infinity"` and `"NaN"`,
+/// which Mesos reads back.
+fn write_float(out: &mut Vec<u8>, n: f64) {
+    if n.is_finite() {
+        serde_json::to_writer(&mut *out, &n).expect("writing to a Vec cannot fail");
+    } else if n.is_nan() {
+        out.extend_from_slice(b"\"NaN\"");
+    } else if n > 0.0 {
+        out.extend_from_slice(b"\"Infinity\"");
+    } else {
+        out.extend_from_slice(b"\"-Infinity\"");
     }
 }
 
-/// Finite doubles are JSON numbers (`15.0` keeps its `.0`). Mesos writes
-/// infinities as bare `Infinity` tokens, which is not JSON; we write the
-/// strings `"Infinity"`/`"-Infinity"`/`"NaN"`, which Mesos reads back.
-fn float_to_value(n: f64) -> Json {
-    match Number::from_f64(n) {
-        Some(number) => Json::Number(number),
-        None if n.is_nan() => Json::String("NaN".into()),
-        None if n > 0.0 => Json::String("Infinity".into()),
-        None => Json::String("-Infinity".into()),
-    }
-}
-
-fn map_key_to_string(key: &MapKey) -> String {
-    match key {
-        MapKey::Bool(b) => b.to_string(),
-        MapKey::I32(n) => n.to_string(),
-        MapKey::I64(n) => n.to_string(),
-        MapKey::U32(n) => n.to_string(),
-        MapKey::U64(n) => n.to_string(),
-        MapKey::String(s) => s.clone(),
-    }
+fn zigzag(n: u64) -> i64 {
+    ((n >> 1) as i64) ^ -((n & 1) as i64)
 }

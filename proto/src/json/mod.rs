@@ -25,21 +25,24 @@
 
 mod decode;
 mod encode;
+#[cfg(test)]
+mod oracle_decode;
+mod reflect;
 
-use crate::descriptors::descriptor_of;
 use crate::error::{Error, Result};
-use prost_reflect::DynamicMessage;
+use crate::plan::{plan_of, plans};
 
 /// Encodes a message as compact Mesos-style JSON.
 pub fn to_vec<T: prost::Message + prost::Name>(message: &T) -> Vec<u8> {
-    serde_json::to_vec(&to_value(message)).expect("a JSON value always serializes")
+    let mut out = Vec::new();
+    encode::write_message(plans(), plan_of::<T>(), &message.encode_to_vec(), &mut out)
+        .expect("bytes prost just encoded are valid for the same schema");
+    out
 }
 
 /// Encodes a message as a Mesos-style JSON value.
 pub fn to_value<T: prost::Message + prost::Name>(message: &T) -> serde_json::Value {
-    let dynamic = DynamicMessage::decode(descriptor_of::<T>(), message.encode_to_vec().as_slice())
-        .expect("bytes prost just encoded decode against the same schema");
-    encode::message_to_value(&dynamic)
+    serde_json::from_slice(&to_vec(message)).expect("we write valid JSON")
 }
 
 /// Decodes Mesos-style JSON bytes into a message, checking `required` fields.
@@ -53,10 +56,26 @@ pub fn from_slice<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Re
 pub fn from_value<T: prost::Message + prost::Name + Default>(
     value: &serde_json::Value,
 ) -> Result<T> {
-    let dynamic = decode::value_to_message(descriptor_of::<T>(), value)?;
-    crate::protobuf::check_required(&dynamic)?;
-    T::decode(prost::Message::encode_to_vec(&dynamic).as_slice())
-        .map_err(|err| Error::Protobuf(err.to_string()))
+    let mut bytes = Vec::new();
+    let mut missing = Vec::new();
+    decode::encode_message(
+        plans(),
+        plan_of::<T>(),
+        value,
+        &decode::Path::ROOT,
+        &mut bytes,
+        &mut missing,
+        0,
+    )?;
+    if !missing.is_empty() {
+        return Err(Error::MissingRequired(missing));
+    }
+    T::decode(bytes.as_slice()).map_err(|err| Error::Protobuf(err.to_string()))
+}
+
+/// The JSON Mesos writes for an unset field with an explicit default.
+pub(crate) fn reflect_default_json(field: &prost_reflect::FieldDescriptor) -> serde_json::Value {
+    reflect::single_to_value(&field.kind(), &field.default_value())
 }
 
 #[cfg(test)]

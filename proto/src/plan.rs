@@ -1,0 +1,219 @@
+//! What the fast codecs need to know about each message type, computed once
+//! from the embedded descriptors.
+//!
+//! The JSON codecs and the `required` check run on every event and every
+//! call, so instead of asking the reflective descriptor API field by field
+//! they read these flat tables: per message, its fields in declaration order
+//! with their wire numbers, kinds, labels and the JSON default Mesos writes.
+
+use prost_reflect::{Cardinality, FieldDescriptor, Kind as ReflectKind, MessageDescriptor};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The value type of a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Double,
+    Float,
+    Int32,
+    Int64,
+    Uint32,
+    Uint64,
+    Sint32,
+    Sint64,
+    Fixed32,
+    Fixed64,
+    Sfixed32,
+    Sfixed64,
+    Bool,
+    String,
+    Bytes,
+    /// An enum: index into [`Plans::enums`].
+    Enum(usize),
+    /// A message: index into [`Plans::messages`].
+    Message(usize),
+}
+
+/// Singular, repeated, or a map (whose entries are messages with fields 1 and 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Label {
+    Single,
+    Repeated,
+    Map { key: Kind, value: Kind },
+}
+
+/// One field of a message.
+pub(crate) struct FieldPlan {
+    pub name: String,
+    pub number: u32,
+    pub kind: Kind,
+    pub label: Label,
+    pub required: bool,
+    /// The JSON text of the default Mesos writes when the field is unset
+    /// (fields with an explicit, non-deprecated `[default = ...]`).
+    pub default_json: Option<String>,
+}
+
+/// One message type.
+pub(crate) struct MessagePlan {
+    /// In declaration order: the order Mesos writes JSON keys in.
+    pub fields: Vec<FieldPlan>,
+    /// Field number -> index into `fields`.
+    pub by_number: HashMap<u32, usize>,
+    /// `.proto` field name -> index into `fields`.
+    pub by_name: HashMap<String, usize>,
+}
+
+/// One enum type.
+pub(crate) struct EnumPlan {
+    pub by_number: HashMap<i32, String>,
+    pub by_name: HashMap<String, i32>,
+}
+
+/// Every message and enum of the schema.
+pub(crate) struct Plans {
+    pub messages: Vec<MessagePlan>,
+    pub enums: Vec<EnumPlan>,
+    /// Full name (`mesos.v1.TaskInfo`) -> index into `messages`.
+    pub index: HashMap<String, usize>,
+}
+
+/// The plans, built on first use.
+pub(crate) fn plans() -> &'static Plans {
+    static PLANS: OnceLock<Plans> = OnceLock::new();
+    PLANS.get_or_init(build)
+}
+
+/// The plan index of a generated type.
+pub(crate) fn plan_of<T: prost::Name>() -> usize {
+    let name = T::full_name();
+    *plans()
+        .index
+        .get(&name)
+        .unwrap_or_else(|| panic!("{name} is generated from our schema, so it has a plan"))
+}
+
+fn build() -> Plans {
+    let pool = crate::descriptors::pool();
+    let messages: Vec<MessageDescriptor> = pool.all_messages().collect();
+    let index: HashMap<String, usize> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.full_name().to_string(), i))
+        .collect();
+    let enums: Vec<_> = pool.all_enums().collect();
+    let enum_index: HashMap<String, usize> = enums
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.full_name().to_string(), i))
+        .collect();
+
+    let kind_of = |kind: &ReflectKind| match kind {
+        ReflectKind::Double => Kind::Double,
+        ReflectKind::Float => Kind::Float,
+        ReflectKind::Int32 => Kind::Int32,
+        ReflectKind::Int64 => Kind::Int64,
+        ReflectKind::Uint32 => Kind::Uint32,
+        ReflectKind::Uint64 => Kind::Uint64,
+        ReflectKind::Sint32 => Kind::Sint32,
+        ReflectKind::Sint64 => Kind::Sint64,
+        ReflectKind::Fixed32 => Kind::Fixed32,
+        ReflectKind::Fixed64 => Kind::Fixed64,
+        ReflectKind::Sfixed32 => Kind::Sfixed32,
+        ReflectKind::Sfixed64 => Kind::Sfixed64,
+        ReflectKind::Bool => Kind::Bool,
+        ReflectKind::String => Kind::String,
+        ReflectKind::Bytes => Kind::Bytes,
+        ReflectKind::Enum(e) => Kind::Enum(enum_index[e.full_name()]),
+        ReflectKind::Message(m) => Kind::Message(index[m.full_name()]),
+    };
+
+    let message_plans = messages
+        .iter()
+        .map(|message| {
+            // descriptor_proto().field is in declaration order;
+            // MessageDescriptor::fields() would give number order.
+            let fields: Vec<FieldPlan> = message
+                .descriptor_proto()
+                .field
+                .iter()
+                .filter_map(|proto| message.get_field(proto.number() as u32))
+                .map(|field| field_plan(&field, &kind_of))
+                .collect();
+            let by_number = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.number, i))
+                .collect();
+            let by_name = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.clone(), i))
+                .collect();
+            MessagePlan {
+                fields,
+                by_number,
+                by_name,
+            }
+        })
+        .collect();
+
+    let enum_plans = enums
+        .iter()
+        .map(|e| EnumPlan {
+            by_number: e
+                .values()
+                .map(|v| (v.number(), v.name().to_string()))
+                .collect(),
+            by_name: e
+                .values()
+                .map(|v| (v.name().to_string(), v.number()))
+                .collect(),
+        })
+        .collect();
+
+    Plans {
+        messages: message_plans,
+        enums: enum_plans,
+        index,
+    }
+}
+
+fn field_plan(field: &FieldDescriptor, kind_of: &dyn Fn(&ReflectKind) -> Kind) -> FieldPlan {
+    let label = if field.is_map() {
+        let ReflectKind::Message(entry) = field.kind() else {
+            unreachable!("maps have entry messages")
+        };
+        Label::Map {
+            key: kind_of(&entry.map_entry_key_field().kind()),
+            value: kind_of(&entry.map_entry_value_field().kind()),
+        }
+    } else if field.is_list() {
+        Label::Repeated
+    } else {
+        Label::Single
+    };
+    let proto = field.field_descriptor_proto();
+    let deprecated = proto
+        .options
+        .as_ref()
+        .and_then(|o| o.deprecated)
+        .unwrap_or(false);
+    let default_json = match (&proto.default_value, label) {
+        // Mesos writes an unset field with an explicit default, unless the
+        // field is deprecated: that is why `"shell":true` always appears.
+        (Some(_), Label::Single) if !deprecated => {
+            let json = crate::json::reflect_default_json(field);
+            Some(serde_json::to_string(&json).expect("a JSON value serializes"))
+        }
+        _ => None,
+    };
+    FieldPlan {
+        name: field.name().to_string(),
+        number: field.number(),
+        kind: kind_of(&field.kind()),
+        label,
+        required: field.cardinality() == Cardinality::Required,
+        default_json,
+    }
+}
