@@ -34,6 +34,10 @@ pub enum Error {
     Io(std::io::Error),
     /// The driver was stopped, or its event loop is gone.
     Stopped,
+    /// A scheduler call was made while there is no live subscription (before
+    /// the first SUBSCRIBED, or while the driver is reconnecting). Retry after
+    /// `Scheduler::subscribed` has been called again.
+    NotSubscribed,
 }
 
 impl fmt::Display for Error {
@@ -48,6 +52,7 @@ impl fmt::Display for Error {
             Error::Config(msg) => write!(f, "configuration error: {msg}"),
             Error::Io(err) => write!(f, "I/O error: {err}"),
             Error::Stopped => write!(f, "the driver has stopped"),
+            Error::NotSubscribed => write!(f, "not subscribed to a master (yet)"),
         }
     }
 }

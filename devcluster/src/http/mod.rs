@@ -1,1 +1,271 @@
-//! A small HTTP/1.1 server (placeholder; being written).
+//! A small HTTP/1.1 server for the dev cluster's masters and agents.
+//!
+//! Why hand-written: the Mesos v1 APIs need exactly three things from HTTP, and each must
+//! match what real Mesos puts on the wire (see `shared/docs/mesos-v1-http-api.md` §1.2):
+//! keep-alive connections carrying many small calls answered `202 Accepted` with
+//! `Content-Length: 0`; one long-lived `Transfer-Encoding: chunked` response per
+//! subscription, one RecordIO record per chunk; and plain-text error bodies. A synchronous
+//! server on `std::net` with one thread per connection does all of that in a few hundred
+//! lines a reader can follow, and lets tests look at exact bytes.
+//!
+//! Layout:
+//! - `mod.rs` (this file): the types the cluster sees: [`Request`], [`Response`], [`Body`],
+//!   [`StreamItem`], the [`Handler`] trait and the configuration.
+//! - `server.rs`: [`Server`]: the accept loop, the connection registry and shutdown.
+//! - `conn.rs`: one connection: keep-alive, pipelining, streaming, closing.
+//! - `parse.rs`: reading one request (httparse for the head; Content-Length and chunked bodies).
+//! - `write.rs`: writing responses (status line, header order, chunk framing) and the `Date`.
+//! - `tls.rs`: the plain/TLS socket wrapper and [`tls_config_from_pem`].
+//! - `auth.rs`: HTTP Basic authentication: [`Credentials`] and [`unauthorized`].
+//!
+//! How a streaming response notices a departed client: the connection thread waits on the
+//! stream's channel with a timeout ([`Limits::stream_poll_interval`]). Each time the wait
+//! times out it probes the socket with a non-blocking read: end-of-file or an error means
+//! the client is gone. A failed write means the same. Either way the thread returns, which
+//! drops the [`crossbeam_channel::Receiver`], so the cluster's next `send` on that stream
+//! fails and the cluster can treat the subscriber as disconnected. The check runs at most
+//! once per poll interval, also while items keep flowing, so detection takes about one
+//! interval. Bytes a subscriber sends on its stream connection are read and dropped, and a
+//! client that half-closes its sending side counts as gone (Mesos clients never do that).
+//!
+//! Other limits: idle keep-alive connections are closed after [`Limits::idle_timeout`], a
+//! write that blocks longer than [`Limits::write_timeout`] ends the connection, request
+//! heads and bodies are bounded ([`Limits::max_header_bytes`],
+//! [`ServerConfig::max_body_bytes`]) and answered `431`/`413`, malformed requests `400`;
+//! after such an answer the connection is closed.
+
+mod auth;
+mod conn;
+mod parse;
+mod server;
+mod tls;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+
+pub use auth::{Credentials, unauthorized};
+pub use server::Server;
+pub use tls::tls_config_from_pem;
+pub use write::http_date;
+
+/// One parsed request.
+///
+/// `path` is percent-decoded and has no query string. The server does no Mesos alias
+/// routing (`/master/...`, `/slave(1)/...`); the cluster's router does that.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method as sent, e.g. `POST` (methods are case-sensitive in HTTP).
+    pub method: String,
+    /// The percent-decoded path, e.g. `/slave(1)/api/v1/executor`.
+    pub path: String,
+    /// The raw query string without the `?`, or `""` if there is none.
+    pub query: String,
+    /// The headers in the order received, names spelled as received.
+    pub headers: Vec<(String, String)>,
+    /// The body, de-chunked if it came with `Transfer-Encoding: chunked`.
+    pub body: Vec<u8>,
+    /// The client's address.
+    pub peer: SocketAddr,
+}
+
+impl Request {
+    /// The value of the first header called `name`, compared case-insensitively
+    /// (clients send both `Mesos-Stream-Id` and `mesos-stream-id`).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The percent-decoded value of the first query parameter called `name`
+    /// (`+` is read as a space, as in HTML forms). `Some("")` for `?name` without `=`.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (parse::decode_query_component(key) == name)
+                .then(|| parse::decode_query_component(value))
+        })
+    }
+
+    /// The principal and secret of an `Authorization: Basic ...` header, if there is a
+    /// well-formed one. See [`Credentials::check`] to verify them.
+    pub fn basic_auth(&self) -> Option<(String, String)> {
+        auth::parse_basic(self.header("Authorization")?)
+    }
+}
+
+/// One item of a streaming (chunked) response body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamItem {
+    /// Bytes written and flushed as exactly one HTTP chunk (Mesos writes one RecordIO
+    /// record per chunk). An empty `Chunk` is skipped: a zero-size chunk would end the body.
+    Chunk(Vec<u8>),
+    /// Fault injection: start a chunk whose header announces one byte more than given,
+    /// write these bytes, then close the connection abruptly (no terminator). The client
+    /// sees a stream broken in the middle of a record.
+    CutAfter(Vec<u8>),
+    /// Close the connection abruptly (no `0\r\n\r\n` terminator).
+    Abort,
+}
+
+/// A response body.
+///
+/// When the sender side of a [`Body::Stream`] channel is dropped, the server writes the
+/// chunked terminator `0\r\n\r\n` and closes the connection (Mesos does that after
+/// TEARDOWN and for refused and superseded subscriptions).
+#[derive(Debug)]
+pub enum Body {
+    /// No body; the response carries `Content-Length: 0`.
+    Empty,
+    /// A complete body, sent with `Content-Length`.
+    Bytes(Vec<u8>),
+    /// A body of unknown length, sent with `Transfer-Encoding: chunked`, one chunk per item.
+    Stream(Receiver<StreamItem>),
+}
+
+/// A response: status, extra headers and body.
+#[derive(Debug)]
+pub struct Response {
+    /// The status code; the server adds the standard reason phrase.
+    pub status: u16,
+    /// Extra headers. The server adds `Date`, and `Content-Length` (complete bodies) or
+    /// `Transfer-Encoding: chunked` (streams); do not set those here.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Body,
+}
+
+impl Response {
+    /// A response without a body: `Content-Length: 0` and no `Content-Type`
+    /// (the shape of Mesos' `202 Accepted`).
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Body::Empty,
+        }
+    }
+
+    /// A `text/plain; charset=utf-8` response: the shape of every Mesos error.
+    pub fn text(status: u16, body: impl Into<String>) -> Response {
+        Response::bytes(
+            status,
+            "text/plain; charset=utf-8",
+            body.into().into_bytes(),
+        )
+    }
+
+    /// An `application/json` response with the compact encoding of `value`.
+    pub fn json(status: u16, value: &serde_json::Value) -> Response {
+        Response::bytes(status, "application/json", value.to_string().into_bytes())
+    }
+
+    /// A response with a complete body of the given content type.
+    pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type".to_string(), content_type.to_string())],
+            body: Body::Bytes(body),
+        }
+    }
+
+    /// A streaming response: each item received on `rx` becomes one HTTP chunk.
+    pub fn stream(status: u16, content_type: &str, rx: Receiver<StreamItem>) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type".to_string(), content_type.to_string())],
+            body: Body::Stream(rx),
+        }
+    }
+
+    /// The same response with one more header (e.g. `Mesos-Stream-Id`, `Location`).
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// The application side of the server.
+///
+/// `handle` is called on the connection's own thread, once per request, in the order the
+/// requests arrived on that connection. It may block briefly (the client waits for the
+/// answer); it must not wait for a stream to end. A panic in `handle` is caught and
+/// answered with `500 Internal Server Error`.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request.
+    fn handle(&self, request: Request) -> Response;
+}
+
+/// Any suitable closure is a handler; handy in tests.
+impl<F> Handler for F
+where
+    F: Fn(Request) -> Response + Send + Sync + 'static,
+{
+    fn handle(&self, request: Request) -> Response {
+        self(request)
+    }
+}
+
+/// The largest request body accepted by default (16 MiB); larger bodies get `413`.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
+
+/// What to serve and where.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The address to bind; `127.0.0.1:0` in tests (the OS picks a port).
+    pub addr: SocketAddr,
+    /// When set, every accepted connection speaks TLS (see [`tls_config_from_pem`]).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The largest request body accepted; larger ones get `413` and the connection is closed.
+    pub max_body_bytes: usize,
+}
+
+impl ServerConfig {
+    /// Plain HTTP on `addr` with the default body limit.
+    pub fn new(addr: SocketAddr) -> ServerConfig {
+        ServerConfig {
+            addr,
+            tls: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Timing and size knobs with sensible defaults; tests shorten the timeouts.
+/// Passed to [`Server::start_with_limits`]; [`Server::start`] uses [`Limits::default`].
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// The largest request head (request line and headers) accepted; larger gets `431`.
+    /// Default 64 KiB.
+    pub max_header_bytes: usize,
+    /// How long a connection may sit idle (or a request may stall) before it is closed, so
+    /// that threads of forgotten keep-alive connections do not pile up. Default 5 minutes.
+    pub idle_timeout: Duration,
+    /// How long one write may block before the client counts as gone (a subscriber that
+    /// stops reading). Default 60 s.
+    pub write_timeout: Duration,
+    /// How often an open stream checks whether its client is still there. Default 200 ms.
+    pub stream_poll_interval: Duration,
+    /// How long [`Server::shutdown`] waits for connection threads to finish. Default 5 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_header_bytes: 64 << 10,
+            idle_timeout: Duration::from_secs(300),
+            write_timeout: Duration::from_secs(60),
+            stream_poll_interval: Duration::from_millis(200),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! [`SchedulerDriver`]: subscribes, reads events, calls your [`Scheduler`],
+//! and reconnects when the connection is lost.
+//!
+//! The whole life of a driver is the loop in [`SchedulerDriver::run`]. It is
+//! written to be read top to bottom; the helpers below it are small.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, at, select_biased, unbounded};
+use mesos_proto::v1::FrameworkId;
+use mesos_proto::v1::scheduler::{Call, call, event};
+
+use super::Scheduler;
+use super::config::SchedulerConfig;
+use super::dispatch::dispatch;
+use super::handle::{SchedulerHandle, StopMode, simple_call};
+use super::subscription::{self, Subscription};
+use crate::backoff::Backoff;
+use crate::error::{Error, Result};
+use crate::masters::Masters;
+use crate::transport::{Transport, TransportConfig};
+
+/// Mesos' scheduler heartbeat interval (fixed at 15 s in Mesos), used until
+/// SUBSCRIBED tells us the real one.
+const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// Runs a [`Scheduler`] against a Mesos master.
+///
+/// Create it with [`SchedulerDriver::new`], take [`handles`](Self::handle)
+/// for other threads if you need them, then call [`run`](Self::run), which
+/// returns when the framework is stopped (see [`SchedulerHandle::stop`]) or
+/// cannot go on.
+#[derive(Debug)]
+pub struct SchedulerDriver {
+    config: SchedulerConfig,
+    masters: Masters,
+    handle: SchedulerHandle,
+    stop: Receiver<StopMode>,
+}
+
+impl SchedulerDriver {
+    /// Checks the configuration and prepares the connection; nothing is sent
+    /// yet. Reads the framework-id file if one is configured and exists.
+    pub fn new(config: SchedulerConfig) -> Result<SchedulerDriver> {
+        let masters = Masters::parse(&config.masters)?;
+        let info = &config.framework_info;
+        if info.user.is_empty() || info.name.is_empty() {
+            return Err(Error::Config(
+                "framework_info.user and framework_info.name must be set".into(),
+            ));
+        }
+        if config.missed_heartbeats == 0 {
+            return Err(Error::Config("missed_heartbeats must be at least 1".into()));
+        }
+        let transport = Transport::new(&TransportConfig {
+            request_timeout: config.request_timeout,
+            // A read may wait as long as the heartbeat timeout allows, so a
+            // reader stuck on a dead connection ends by itself.
+            stream_idle_timeout: (DEFAULT_HEARTBEAT * config.missed_heartbeats)
+                .max(config.request_timeout),
+            ca_file: config.ca_file.clone(),
+            credentials: config.credentials.clone(),
+        })?;
+        let framework_id = match &config.framework_id_file {
+            Some(path) => read_framework_id(path)?,
+            None => None,
+        }
+        .or_else(|| config.framework_info.id.clone());
+        let (stop_tx, stop) = unbounded();
+        let handle = SchedulerHandle::new(transport, config.content_type, framework_id, stop_tx);
+        Ok(SchedulerDriver {
+            config,
+            masters,
+            handle,
+            stop,
+        })
+    }
+
+    /// A handle for other threads: make calls, read the framework id, stop.
+    pub fn handle(&self) -> SchedulerHandle {
+        self.handle.clone()
+    }
+
+    /// Subscribes and feeds events to `scheduler` until stopped.
+    ///
+    /// Returns `Ok(())` after [`SchedulerHandle::stop`] (or
+    /// [`SchedulerHandle::teardown`]). Returns an error when going on is
+    /// pointless: an ERROR event ([`Error::Subscription`]: refused, removed,
+    /// or another scheduler took over), a 4xx answer to SUBSCRIBE
+    /// ([`Error::Http`]: bad credentials or framework info), or more failed
+    /// attempts in a row than `max_reconnect_attempts` allows (the last error).
+    pub fn run<S: Scheduler + ?Sized>(&mut self, scheduler: &mut S) -> Result<()> {
+        let handle = self.handle.clone();
+        let mut backoff = Backoff::new(self.config.backoff_min, self.config.backoff_max);
+        // Failures since the last SUBSCRIBED; compared with max_reconnect_attempts.
+        let mut failures: u32 = 0;
+
+        loop {
+            // Each pass is one subscription attempt; `lost` says why it ended.
+            let lost: Error = 'attempt: {
+                // 1. SUBSCRIBE. The framework id (if we have one) goes in
+                //    both Call.framework_id and framework_info.id: that is how
+                //    Mesos tells a re-subscription from a new framework.
+                //    `subscribe` follows 307s and, on failure, moves on to
+                //    the next master.
+                let call = self.subscribe_call();
+                let subscription = match subscription::subscribe(
+                    handle.transport(),
+                    &mut self.masters,
+                    self.config.content_type,
+                    &call,
+                    self.config.max_record_size,
+                ) {
+                    Ok(subscription) => subscription,
+                    // A 4xx means the request itself is wrong: retrying is futile.
+                    Err(err) if is_refusal(&err) => return Err(err),
+                    Err(err) => break 'attempt err,
+                };
+
+                // 2. The events of this subscription. Wait for whichever
+                //    comes first: a stop request, an event, or the deadline
+                //    by which *some* event must arrive (`request_timeout`
+                //    until SUBSCRIBED, then `missed_heartbeats` intervals).
+                let mut silence_limit = self.config.request_timeout;
+                let mut deadline = Instant::now() + silence_limit;
+                let lost = loop {
+                    select_biased! {
+                        recv(self.stop) -> mode => {
+                            return self.finish(mode.unwrap_or(StopMode::Failover));
+                        }
+                        recv(subscription.events) -> item => match item {
+                            Ok(Ok(event)) => {
+                                // Any event is a sign of life.
+                                deadline = Instant::now() + silence_limit;
+                                if let Some(subscribed) = &event.subscribed {
+                                    silence_limit = self.on_subscribed(&subscription, subscribed);
+                                    deadline = Instant::now() + silence_limit;
+                                    backoff.reset();
+                                    failures = 0;
+                                }
+                                // To the scheduler (and acknowledge updates).
+                                // Only an ERROR event fails: that ends `run`.
+                                if let Err(err) = dispatch(scheduler, &handle, &self.config, event) {
+                                    handle.session().stream_id = None;
+                                    return Err(err);
+                                }
+                            }
+                            // The stream broke (bad framing, read error).
+                            Ok(Err(err)) => break err,
+                            // The reader ended: the master closed the stream.
+                            Err(_) => break Error::Transport("the master closed the event stream".into()),
+                        },
+                        recv(at(deadline)) -> _ => {
+                            break Error::Transport(format!(
+                                "no event for {silence_limit:?} ({} heartbeat intervals)",
+                                self.config.missed_heartbeats
+                            ));
+                        }
+                    }
+                };
+
+                // 3. The subscription is gone. Calls fail until we are back,
+                //    outstanding offers are void, the scheduler is told.
+                //    Dropping `subscription` lets its reader thread end.
+                handle.session().stream_id = None;
+                self.masters.failed();
+                scheduler.disconnected(&handle);
+                lost
+            };
+
+            // 4. Back off before the next attempt (capped exponential delay
+            //    with jitter), unless we have failed too often, or are asked
+            //    to stop meanwhile.
+            failures += 1;
+            if let Some(max) = self.config.max_reconnect_attempts
+                && failures > max
+            {
+                log::error!("giving up after {failures} failed attempt(s): {lost}");
+                return Err(lost);
+            }
+            let delay = backoff.next_delay();
+            log::warn!("subscription failed or lost ({lost}); retrying in {delay:?}");
+            if let Ok(mode) = self.stop.recv_timeout(delay) {
+                return self.finish(mode);
+            }
+        }
+    }
+
+    /// The SUBSCRIBE call for now: with our framework id if we have one.
+    fn subscribe_call(&self) -> Call {
+        let framework_id = self.handle.framework_id();
+        let mut framework_info = self.config.framework_info.clone();
+        framework_info.id = framework_id.clone();
+        let mut call = simple_call(call::Type::Subscribe);
+        call.framework_id = framework_id;
+        call.subscribe = Some(call::Subscribe {
+            framework_info,
+            suppressed_roles: self.config.suppressed_roles.clone(),
+            offer_constraints: None,
+        });
+        call
+    }
+
+    /// Records a new subscription: calls may now be made. Returns how long
+    /// the stream may stay silent before we call it dead.
+    fn on_subscribed(
+        &self,
+        subscription: &Subscription,
+        subscribed: &event::Subscribed,
+    ) -> Duration {
+        let framework_id = subscribed.framework_id.clone();
+        log::info!(
+            "subscribed at {} as framework {} (stream {})",
+            subscription.endpoint,
+            framework_id.value,
+            subscription.stream_id
+        );
+        if let Some(path) = &self.config.framework_id_file
+            && let Err(err) = write_framework_id(path, &framework_id)
+        {
+            // Not fatal: this run goes on, only a restart cannot fail over.
+            log::error!("cannot write framework id file {}: {err}", path.display());
+        }
+        let mut session = self.handle.session();
+        session.framework_id = Some(framework_id);
+        session.stream_id = Some(subscription.stream_id.clone());
+        session.endpoint = Some(subscription.endpoint.clone());
+        let interval = subscribed
+            .heartbeat_interval_seconds
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(DEFAULT_HEARTBEAT, Duration::from_secs_f64);
+        interval * self.config.missed_heartbeats
+    }
+
+    /// Stops as asked: TEARDOWN first if wanted and possible.
+    fn finish(&self, mode: StopMode) -> Result<()> {
+        let result = match mode {
+            StopMode::Failover => {
+                log::info!("stopping; the framework stays registered for failover");
+                Ok(())
+            }
+            StopMode::Teardown => {
+                log::info!("stopping with TEARDOWN");
+                self.handle.call(simple_call(call::Type::Teardown))
+            }
+        };
+        self.handle.session().stream_id = None;
+        result
+    }
+}
+
+/// A 4xx answer: the request itself is wrong (bad credentials, invalid
+/// framework info), so it would fail on every master and every retry.
+fn is_refusal(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Http {
+            status: 400..=499,
+            ..
+        }
+    )
+}
+
+/// The id saved by an earlier run, if the file exists and is not empty.
+fn read_framework_id(path: &Path) -> Result<Option<FrameworkId>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => {
+            let value = text.trim().to_string();
+            log::info!("resuming framework {value} (from {})", path.display());
+            Ok(Some(FrameworkId { value }))
+        }
+        Ok(_) => Ok(None),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(Error::Io(err)),
+    }
+}
+
+/// Writes the id atomically (temp file + rename), so a crash mid-write
+/// cannot leave a half-written id behind.
+fn write_framework_id(path: &Path, id: &FrameworkId) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, format!("{}\n", id.value))?;
+    std::fs::rename(&tmp, path)
+}

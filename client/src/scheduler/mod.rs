@@ -1,0 +1,271 @@
+//! The scheduler side: the [`Scheduler`] trait you implement and the
+//! [`SchedulerDriver`] that runs it against a Mesos master.
+//!
+//! ```no_run
+//! use mesos_client::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+//! use mesos_proto::v1::FrameworkInfo;
+//!
+//! struct Hello;
+//! impl Scheduler for Hello {
+//!     fn subscribed(
+//!         &mut self,
+//!         handle: &SchedulerHandle,
+//!         _subscribed: &mesos_proto::v1::scheduler::event::Subscribed,
+//!     ) {
+//!         println!("subscribed as {:?}", handle.framework_id());
+//!         // Every other method keeps its default: offers are declined.
+//!         if let Err(err) = handle.teardown() {
+//!             eprintln!("teardown failed: {err}");
+//!         }
+//!     }
+//! }
+//!
+//! let info = FrameworkInfo {
+//!     user: "nobody".into(),
+//!     name: "hello".into(),
+//!     ..Default::default()
+//! };
+//! let mut driver = SchedulerDriver::new(SchedulerConfig::new("127.0.0.1:5050", info))?;
+//! driver.run(&mut Hello)?;
+//! # Ok::<(), mesos_client::Error>(())
+//! ```
+//!
+//! Layout: [`config`] (what you can tune), `driver` (the run loop),
+//! `subscription` (SUBSCRIBE and the reader thread), `handle` and `calls`
+//! (how callbacks talk back to the master).
+
+mod calls;
+pub mod config;
+mod dispatch;
+mod driver;
+mod handle;
+mod subscription;
+
+pub use config::SchedulerConfig;
+pub use driver::SchedulerDriver;
+pub use handle::{SchedulerHandle, StopMode};
+
+use mesos_proto::v1::scheduler::event;
+use mesos_proto::v1::{InverseOffer, Offer, OfferId, OperationStatus, TaskStatus};
+
+/// What a framework does when the master tells it something: one method per
+/// v1 scheduler event, in the order of `scheduler.proto`, plus
+/// [`Scheduler::disconnected`].
+///
+/// The [`SchedulerDriver`] calls these methods, one at a time, on the thread
+/// that called [`SchedulerDriver::run`]. Every method has a default that is
+/// safe for a cluster (it declines what it is offered and logs the rest), so
+/// you implement only what your framework cares about.
+///
+/// Each method receives a [`SchedulerHandle`] through which it makes calls
+/// (launch, decline, kill, acknowledge, stop ...). Calls are synchronous HTTP
+/// requests; they return once the master has answered `202 Accepted`, which
+/// means "queued", not "done": the result arrives later as another event.
+///
+/// Keep callbacks short. While one runs no other event is handled, and the
+/// heartbeat clock keeps running (a callback that blocks for longer than the
+/// heartbeat timeout does not cause a disconnection by itself, because events
+/// that queued up meanwhile count as signs of life, but offers go stale).
+///
+/// The "upstream" line of each method names the v0 driver callback it
+/// replaces (Python `mesos.interface.Scheduler`, as in *Mesos in Action*) and
+/// the section of `shared/docs/mesos-v1-http-api.md` describing the event.
+pub trait Scheduler {
+    /// Called when the master has accepted the subscription: first after
+    /// [`SchedulerDriver::run`] starts, then after every reconnection.
+    ///
+    /// `subscribed.framework_id` is the framework's id (the same one after a
+    /// reconnection); it is also available as [`SchedulerHandle::framework_id`]
+    /// and, if configured, written to the framework-id file. Offers made
+    /// before a reconnection are gone: expect fresh ones.
+    ///
+    /// You may: start reconciliation ([`SchedulerHandle::reconcile_all`]) after
+    /// a reconnection, to learn what happened to your tasks meanwhile.
+    ///
+    /// Default: logs the framework id at info level.
+    ///
+    /// Upstream: v0 `registered` (first time) and `reregistered` (later);
+    /// event `SUBSCRIBED`, fact sheet §1.5, §1.10, §2.4.
+    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+        let _ = handle;
+        log::info!("subscribed as framework {}", subscribed.framework_id.value);
+    }
+
+    /// Called with resources the master offers to this framework.
+    ///
+    /// You must answer every offer, once: use it with
+    /// [`SchedulerHandle::launch`] (or [`SchedulerHandle::call`] with an
+    /// ACCEPT), or give it back with [`SchedulerHandle::decline`]. An offer left
+    /// alone holds its resources until the master rescinds it.
+    ///
+    /// Default: declines them all with the default filter (the master offers
+    /// the same resources again after 5 s).
+    ///
+    /// Upstream: v0 `resourceOffers`; event `OFFERS`, fact sheet §2.4, §7.
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+        let ids: Vec<OfferId> = offers.iter().map(|offer| offer.id.clone()).collect();
+        log::debug!(
+            "declining {} offer(s) (default Scheduler::offers)",
+            ids.len()
+        );
+        if let Err(err) = handle.decline(ids, None) {
+            log::warn!("could not decline offers: {err}");
+        }
+    }
+
+    /// Called when the master asks for resources back before maintenance
+    /// (inverse offers).
+    ///
+    /// You must answer each one: accept (you will be off the agent in time)
+    /// or decline, with [`SchedulerHandle::call`] or
+    /// [`SchedulerHandle::decline_inverse_offers`].
+    ///
+    /// Default: declines them all.
+    ///
+    /// Upstream: no v0 callback (pymesos `inverseOffers`); event
+    /// `INVERSE_OFFERS`, fact sheet §2.4.
+    fn inverse_offers(&mut self, handle: &SchedulerHandle, inverse_offers: &[InverseOffer]) {
+        let ids: Vec<OfferId> = inverse_offers.iter().map(|o| o.id.clone()).collect();
+        log::debug!("declining {} inverse offer(s)", ids.len());
+        if let Err(err) = handle.decline_inverse_offers(ids, None) {
+            log::warn!("could not decline inverse offers: {err}");
+        }
+    }
+
+    /// Called when an offer is withdrawn (its agent went away, it timed out,
+    /// ...). Forget the offer: using it now makes the launch fail with
+    /// `TASK_LOST`/`TASK_DROPPED`.
+    ///
+    /// Default: logs at debug level.
+    ///
+    /// Upstream: v0 `offerRescinded`; event `RESCIND`, fact sheet §2.4.
+    fn rescind(&mut self, handle: &SchedulerHandle, offer_id: &OfferId) {
+        let _ = handle;
+        log::debug!("offer {} rescinded", offer_id.value);
+    }
+
+    /// Called when an inverse offer is withdrawn. Forget it.
+    ///
+    /// Default: logs at debug level.
+    ///
+    /// Upstream: no v0 callback (pymesos `inverseOfferRescinded`); event
+    /// `RESCIND_INVERSE_OFFER`, fact sheet §2.4.
+    fn rescind_inverse_offer(&mut self, handle: &SchedulerHandle, inverse_offer_id: &OfferId) {
+        let _ = handle;
+        log::debug!("inverse offer {} rescinded", inverse_offer_id.value);
+    }
+
+    /// Called when a task changes state, or to answer a reconciliation.
+    ///
+    /// Acknowledgements: an update that carries `status.uuid` is *reliable*:
+    /// the agent resends it, and holds back the task's next update, until it
+    /// is acknowledged. With `auto_acknowledge` on (the default) the driver
+    /// sends the ACKNOWLEDGE for you right after this method returns. If you
+    /// turned it off, call [`SchedulerHandle::acknowledge`] yourself once the
+    /// update is safely handled. Updates without a uuid (made by the master:
+    /// reconciliation answers, invalid launches) must not be acknowledged;
+    /// both the driver and [`SchedulerHandle::acknowledge`] skip them.
+    ///
+    /// The same update (same uuid) can arrive twice; handle it idempotently.
+    ///
+    /// Default: logs at debug level.
+    ///
+    /// Upstream: v0 `statusUpdate`; event `UPDATE`, fact sheet §2.4, §3.4, §8.
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+        let _ = handle;
+        log::debug!("task {} is {:?}", status.task_id.value, status.state());
+    }
+
+    /// Called with feedback for an offer operation that set an operation id.
+    ///
+    /// Like [`Scheduler::update`], one with `status.uuid` is acknowledged for
+    /// you (ACKNOWLEDGE_OPERATION_STATUS) when `auto_acknowledge` is on.
+    ///
+    /// Default: logs at debug level.
+    ///
+    /// Upstream: no v0 callback; event `UPDATE_OPERATION_STATUS`, fact sheet
+    /// §2.4.
+    fn update_operation_status(&mut self, handle: &SchedulerHandle, status: &OperationStatus) {
+        let _ = handle;
+        log::debug!("operation status {:?}", status.state());
+    }
+
+    /// Called with bytes an executor sent to this scheduler (unreliable:
+    /// messages can be lost or overtake status updates).
+    ///
+    /// Default: logs at debug level.
+    ///
+    /// Upstream: v0 `frameworkMessage`; event `MESSAGE`, fact sheet §2.4.
+    fn message(&mut self, handle: &SchedulerHandle, message: &event::Message) {
+        let _ = handle;
+        log::debug!(
+            "{} byte(s) from executor {} on agent {}",
+            message.data.len(),
+            message.executor_id.value,
+            message.agent_id.value
+        );
+    }
+
+    /// Called when an agent is lost (only `agent_id` set) or an executor
+    /// other than the command executor exited (`executor_id` and `status`, a
+    /// raw wait status: exit code 3 is 768).
+    ///
+    /// The tasks concerned get their own [`Scheduler::update`]s; use this to
+    /// stop using the agent or to relaunch the executor.
+    ///
+    /// Default: logs at debug level.
+    ///
+    /// Upstream: v0 `slaveLost` / `executorLost`; event `FAILURE`, fact sheet
+    /// §2.4.
+    fn failure(&mut self, handle: &SchedulerHandle, failure: &event::Failure) {
+        let _ = handle;
+        log::debug!("failure: {failure:?}");
+    }
+
+    /// Called when the master ends the subscription with an error: the
+    /// subscription was refused (bad role, ...), another scheduler took over
+    /// this framework id ("Framework failed over"), or the framework was
+    /// removed ("Framework has been removed").
+    ///
+    /// After this method returns, [`SchedulerDriver::run`] returns
+    /// [`Error::Subscription`](crate::Error::Subscription) with the same
+    /// message: re-subscribing could not help.
+    ///
+    /// Default: logs at error level.
+    ///
+    /// Upstream: v0 `error`; event `ERROR`, fact sheet §1.10, §2.4.
+    fn error(&mut self, handle: &SchedulerHandle, message: &str) {
+        let _ = handle;
+        log::error!("the master ended the subscription: {message}");
+    }
+
+    /// Called for every heartbeat (every 15 s). The driver already uses them
+    /// to detect a dead connection; this is for schedulers that want a tick.
+    ///
+    /// Default: logs at debug level.
+    ///
+    /// Upstream: none in v0 (pymesos `processHeartBeat`); event `HEARTBEAT`,
+    /// fact sheet §1.9.
+    fn heartbeat(&mut self, handle: &SchedulerHandle) {
+        let _ = handle;
+        log::debug!("heartbeat");
+    }
+
+    /// Called when the subscription is lost: the stream ended or broke, or
+    /// no event came for the configured number of heartbeat intervals. The
+    /// driver then re-subscribes with the same framework id, after a backoff;
+    /// [`Scheduler::subscribed`] follows when that succeeds.
+    ///
+    /// Until then calls fail with
+    /// [`Error::NotSubscribed`](crate::Error::NotSubscribed), and all
+    /// outstanding offers are void. Tasks keep running for as long as the
+    /// framework's `failover_timeout` allows.
+    ///
+    /// Default: logs at warn level.
+    ///
+    /// Upstream: v0 `disconnected`; fact sheet §1.9, §2.4 (end).
+    fn disconnected(&mut self, handle: &SchedulerHandle) {
+        let _ = handle;
+        log::warn!("disconnected from the master; will re-subscribe");
+    }
+}

@@ -1,0 +1,406 @@
+//! The driver against a scripted master: SUBSCRIBE, events dispatched in
+//! order, automatic acknowledgements, calls with the stream id, JSON and
+//! protobuf.
+
+mod scheduler_peer;
+
+use base64::Engine as _;
+use mesos_client::{Error, Scheduler, SchedulerDriver, SchedulerHandle, StopMode};
+use mesos_proto::ContentType;
+use mesos_proto::v1::TaskStatus;
+use mesos_proto::v1::scheduler::{Event, call};
+use scheduler_peer::*;
+use serde_json::json;
+
+/// The canned stream every test here starts with.
+fn script(events: Vec<String>) -> impl FnMut(&Request) -> Reply + Send + 'static {
+    move |request: &Request| match request.call_type() {
+        "SUBSCRIBE" => Reply::json_stream("stream-1", &events, After::Hold),
+        _ => Reply::accepted(),
+    }
+}
+
+#[test]
+fn events_are_dispatched_in_order_and_only_uuid_updates_are_acknowledged() {
+    let events = vec![
+        subscribed(15.0),
+        heartbeat(),
+        offers(),
+        update_with_uuid(),
+        update_without_uuid(),
+    ];
+    let peer = Peer::start(script(events));
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let recorder = Recorder::stopping_on("update cmd-sleep TASK_RUNNING", StopMode::Teardown);
+
+    let (result, recorder) = run_with_deadline(driver, recorder);
+    result.unwrap();
+
+    assert_eq!(
+        recorder.seen,
+        [
+            format!("subscribed {FRAMEWORK_ID}"),
+            "heartbeat".into(),
+            "offers 1".into(),
+            "update cmd-ok TASK_RUNNING".into(),
+            "update cmd-sleep TASK_RUNNING".into(),
+        ]
+    );
+
+    let requests = peer.requests();
+    let kinds: Vec<_> = requests.iter().map(Request::call_type).collect();
+    assert_eq!(kinds, ["SUBSCRIBE", "DECLINE", "ACKNOWLEDGE", "TEARDOWN"]);
+
+    // SUBSCRIBE: JSON both ways, no stream id, no framework id yet.
+    let subscribe = &requests[0];
+    assert_eq!(subscribe.method, "POST");
+    assert_eq!(subscribe.path, "/api/v1/scheduler");
+    assert_eq!(subscribe.header("content-type"), Some("application/json"));
+    assert_eq!(subscribe.header("accept"), Some("application/json"));
+    assert_eq!(subscribe.header("mesos-stream-id"), None);
+    let body = subscribe.json();
+    assert_eq!(body["type"], "SUBSCRIBE");
+    assert!(body.get("framework_id").is_none());
+    assert_eq!(body["subscribe"]["framework_info"]["user"], "root");
+    assert_eq!(body["subscribe"]["framework_info"]["name"], "fixtures-json");
+    assert!(body["subscribe"]["framework_info"].get("id").is_none());
+
+    // Every other call: the stream id header and the framework id.
+    for request in &requests[1..] {
+        assert_eq!(request.header("mesos-stream-id"), Some("stream-1"));
+        assert_eq!(request.json()["framework_id"]["value"], FRAMEWORK_ID);
+    }
+    assert_eq!(
+        requests[1].json()["decline"],
+        json!({"offer_ids": [{"value": "25c8d6d5-c7f6-43f2-bf68-e039baf1af66-O0"}]})
+    );
+    // The one ACKNOWLEDGE, in the shape of the fixture `calls/acknowledge`.
+    assert_eq!(
+        requests[2].json(),
+        json!({
+            "framework_id": {"value": FRAMEWORK_ID},
+            "type": "ACKNOWLEDGE",
+            "acknowledge": {
+                "agent_id": {"value": AGENT_ID},
+                "task_id": {"value": "cmd-ok"},
+                "uuid": UPDATE_UUID
+            }
+        })
+    );
+    assert_eq!(requests[3].json()["type"], "TEARDOWN");
+}
+
+/// Acknowledges by hand, for both updates; only the one with a uuid goes out.
+struct ManualAck {
+    updates: usize,
+}
+
+impl Scheduler for ManualAck {
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+        handle.acknowledge(status).expect("acknowledge");
+        self.updates += 1;
+        if self.updates == 2 {
+            handle.stop(StopMode::Failover);
+        }
+    }
+}
+
+#[test]
+fn without_auto_acknowledge_only_explicit_acks_are_sent() {
+    let events = vec![subscribed(15.0), update_with_uuid(), update_without_uuid()];
+    let peer = Peer::start(script(events));
+    let mut config = fast_config(&peer.addr());
+    config.auto_acknowledge = false;
+    let driver = SchedulerDriver::new(config).unwrap();
+
+    let (result, _) = run_with_deadline(driver, ManualAck { updates: 0 });
+    result.unwrap();
+
+    let requests = peer.requests();
+    let acks = of_type(&requests, "ACKNOWLEDGE");
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].json()["acknowledge"]["task_id"]["value"], "cmd-ok");
+    // Failover stop: no TEARDOWN.
+    assert!(of_type(&requests, "TEARDOWN").is_empty());
+}
+
+#[test]
+fn auto_acknowledge_off_sends_nothing_by_itself() {
+    let events = vec![subscribed(15.0), update_with_uuid()];
+    let peer = Peer::start(script(events));
+    let mut config = fast_config(&peer.addr());
+    config.auto_acknowledge = false;
+    let driver = SchedulerDriver::new(config).unwrap();
+    let recorder = Recorder::stopping_on("update cmd-ok TASK_RUNNING", StopMode::Failover);
+    let (result, _) = run_with_deadline(driver, recorder);
+    result.unwrap();
+    assert!(of_type(&peer.requests(), "ACKNOWLEDGE").is_empty());
+}
+
+#[test]
+fn protobuf_mode_uses_protobuf_both_ways() {
+    // The same events, protobuf-encoded, as the master sends them after
+    // `Accept: application/x-protobuf` (fixtures `scheduler-protobuf/`).
+    let mut body = Vec::new();
+    for json in [subscribed(15.0), offers(), update_with_uuid()] {
+        let event: Event = ContentType::Json.decode(json.as_bytes()).unwrap();
+        body.extend(mesos_proto::recordio::encode(
+            &ContentType::Protobuf.encode(&event),
+        ));
+    }
+    let peer = Peer::start(move |request: &Request| match request.call_type() {
+        "SUBSCRIBE" => Reply::Stream {
+            stream_id: "stream-pb".into(),
+            content_type: ContentType::Protobuf,
+            body: body.clone(),
+            chunk_size: 5,
+            after: After::Hold,
+        },
+        _ => Reply::accepted(),
+    });
+    let mut config = fast_config(&peer.addr());
+    config.content_type = ContentType::Protobuf;
+    let driver = SchedulerDriver::new(config).unwrap();
+    let recorder = Recorder::stopping_on("update cmd-ok TASK_RUNNING", StopMode::Teardown);
+
+    let (result, recorder) = run_with_deadline(driver, recorder);
+    result.unwrap();
+    assert_eq!(recorder.seen.len(), 3, "{:?}", recorder.seen);
+
+    let requests = peer.requests();
+    for request in &requests {
+        assert_eq!(
+            request.header("content-type"),
+            Some("application/x-protobuf")
+        );
+    }
+    assert_eq!(requests[0].header("accept"), Some("application/x-protobuf"));
+    let acks = of_type(&requests, "ACKNOWLEDGE");
+    assert_eq!(acks.len(), 1);
+    let ack = acks[0].call();
+    assert_eq!(ack.r#type(), call::Type::Acknowledge);
+    assert_eq!(acks[0].header("mesos-stream-id"), Some("stream-pb"));
+    let uuid = base64::engine::general_purpose::STANDARD
+        .decode(UPDATE_UUID)
+        .unwrap();
+    let acknowledge = ack.acknowledge.unwrap();
+    assert_eq!(acknowledge.uuid, uuid);
+    assert_eq!(acknowledge.agent_id.value, AGENT_ID);
+    assert_eq!(ack.framework_id.unwrap().value, FRAMEWORK_ID);
+}
+
+#[test]
+fn undecodable_and_unknown_events_are_skipped() {
+    let events = vec![
+        subscribed(15.0),
+        r#"{"type":"SOMETHING_NEW","something_new":{}}"#.to_string(),
+        r#"{"type":"OFFERS","offers":{"offers":[{"id":7}]}}"#.to_string(),
+        r#"{"type":"UPDATE"}"#.to_string(),
+        heartbeat(),
+    ];
+    let peer = Peer::start(script(events));
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let recorder = Recorder::stopping_on("heartbeat", StopMode::Failover);
+    let (result, recorder) = run_with_deadline(driver, recorder);
+    result.unwrap();
+    assert_eq!(
+        recorder.seen,
+        [format!("subscribed {FRAMEWORK_ID}"), "heartbeat".into()]
+    );
+}
+
+#[test]
+fn calls_need_a_subscription_and_subscribe_is_not_a_call() {
+    let peer = Peer::start(script(vec![]));
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let handle = driver.handle();
+    assert!(matches!(
+        handle.decline(vec![], None),
+        Err(Error::NotSubscribed)
+    ));
+    assert!(matches!(handle.reconcile_all(), Err(Error::NotSubscribed)));
+    let mut subscribe = mesos_proto::v1::scheduler::Call::default();
+    subscribe.set_type(call::Type::Subscribe);
+    assert!(matches!(handle.call(subscribe), Err(Error::Config(_))));
+    assert!(peer.requests().is_empty());
+}
+
+#[test]
+fn a_refused_call_is_an_http_error_with_the_masters_reason() {
+    let peer = Peer::start(|request: &Request| match request.call_type() {
+        "SUBSCRIBE" => Reply::json_stream("s", &[subscribed(15.0)], After::Hold),
+        _ => Reply::status(400, "Failed to validate scheduler::Call: Not a valid UUID"),
+    });
+    struct BadCall(Option<Error>);
+    impl Scheduler for BadCall {
+        fn subscribed(
+            &mut self,
+            handle: &SchedulerHandle,
+            _: &mesos_proto::v1::scheduler::event::Subscribed,
+        ) {
+            self.0 = handle.revive(vec![]).err();
+            handle.stop(StopMode::Failover);
+        }
+    }
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let (result, scheduler) = run_with_deadline(driver, BadCall(None));
+    result.unwrap();
+    match scheduler.0 {
+        Some(Error::Http { status: 400, body }) => assert!(body.contains("Not a valid UUID")),
+        other => panic!("expected HTTP 400, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_handle_can_be_shared_with_other_threads() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<SchedulerHandle>();
+}
+
+/// Makes one call of every type from the `subscribed` callback.
+struct EveryCall(Vec<mesos_client::Result<()>>);
+
+impl Scheduler for EveryCall {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        _: &mesos_proto::v1::scheduler::event::Subscribed,
+    ) {
+        use mesos_proto::v1::*;
+        let offer = OfferId { value: "O1".into() };
+        let agent = AgentId {
+            value: AGENT_ID.into(),
+        };
+        let task = TaskId { value: "t1".into() };
+        let executor = ExecutorId { value: "e1".into() };
+        let launch = TaskInfo {
+            name: "t1".into(),
+            task_id: task.clone(),
+            agent_id: agent.clone(),
+            command: Some(CommandInfo {
+                value: Some("true".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let status = TaskStatus {
+            task_id: task.clone(),
+            agent_id: Some(agent.clone()),
+            uuid: Some(mesos_proto::uuid::new_v4()),
+            ..Default::default()
+        };
+        let operation = OperationStatus {
+            operation_id: Some(OperationId {
+                value: "op1".into(),
+            }),
+            agent_id: Some(agent.clone()),
+            uuid: Some(Uuid {
+                value: mesos_proto::uuid::new_v4(),
+            }),
+            ..Default::default()
+        };
+        let mut info = framework_info();
+        info.name = "renamed".into();
+        self.0 = vec![
+            handle.launch(vec![offer.clone()], vec![launch], None),
+            handle.decline(vec![offer.clone()], Some(3600.0)),
+            handle.accept_inverse_offers(vec![offer.clone()], None),
+            handle.decline_inverse_offers(vec![offer], None),
+            handle.revive(vec!["*".into()]),
+            handle.kill(task.clone(), Some(agent.clone())),
+            handle.shutdown(executor.clone(), agent.clone()),
+            handle.acknowledge(&status),
+            handle.acknowledge_operation_status(&operation),
+            handle.reconcile(vec![call::reconcile::Task {
+                task_id: task,
+                agent_id: Some(agent.clone()),
+            }]),
+            handle.reconcile_all(),
+            handle.reconcile_operations(vec![]),
+            handle.message(agent, executor, b"hello".to_vec()),
+            handle.request(vec![]),
+            handle.suppress(vec![]),
+            handle.update_framework(info, vec![]),
+            handle.teardown(),
+        ];
+    }
+}
+
+#[test]
+fn every_call_type_goes_out_with_its_payload() {
+    let peer = Peer::start(|request: &Request| match request.call_type() {
+        "SUBSCRIBE" => Reply::json_stream("s", &[subscribed(15.0)], After::Hold),
+        // UPDATE_FRAMEWORK is answered synchronously with 200 (fact sheet §2.3).
+        "UPDATE_FRAMEWORK" => Reply::status(200, ""),
+        _ => Reply::accepted(),
+    });
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let (result, calls) = run_with_deadline(driver, EveryCall(Vec::new()));
+    result.unwrap();
+    for (i, call) in calls.0.iter().enumerate() {
+        assert!(call.is_ok(), "call #{i}: {call:?}");
+    }
+
+    let requests = peer.requests();
+    let bodies: Vec<_> = requests[1..].iter().map(Request::json).collect();
+    let kinds: Vec<_> = bodies
+        .iter()
+        .map(|b| b["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ACCEPT",
+            "DECLINE",
+            "ACCEPT_INVERSE_OFFERS",
+            "DECLINE_INVERSE_OFFERS",
+            "REVIVE",
+            "KILL",
+            "SHUTDOWN",
+            "ACKNOWLEDGE",
+            "ACKNOWLEDGE_OPERATION_STATUS",
+            "RECONCILE",
+            "RECONCILE",
+            "RECONCILE_OPERATIONS",
+            "MESSAGE",
+            "REQUEST",
+            "SUPPRESS",
+            "UPDATE_FRAMEWORK",
+            "TEARDOWN",
+        ]
+    );
+    for body in &bodies {
+        assert_eq!(body["framework_id"]["value"], FRAMEWORK_ID, "{body}");
+        // Every payload sits under the lower-cased type name (fact sheet §2.1).
+        let kind = body["type"].as_str().unwrap();
+        if kind != "TEARDOWN" && kind != "SUPPRESS" {
+            assert!(body.get(kind.to_ascii_lowercase()).is_some(), "{body}");
+        }
+    }
+    let launch = &bodies[0]["accept"];
+    assert_eq!(launch["offer_ids"], json!([{"value": "O1"}]));
+    assert_eq!(launch["operations"][0]["type"], "LAUNCH");
+    assert_eq!(
+        launch["operations"][0]["launch"]["task_infos"][0]["task_id"]["value"],
+        "t1"
+    );
+    assert_eq!(
+        bodies[1]["decline"]["filters"],
+        json!({"refuse_seconds": 3600.0})
+    );
+    assert_eq!(bodies[4]["revive"], json!({"roles": ["*"]}));
+    assert_eq!(bodies[5]["kill"]["agent_id"]["value"], AGENT_ID);
+    // The operation uuid goes out raw (base64), not wrapped (fact sheet §10).
+    assert!(bodies[8]["acknowledge_operation_status"]["uuid"].is_string());
+    assert_eq!(
+        bodies[8]["acknowledge_operation_status"]["operation_id"],
+        json!({"value": "op1"})
+    );
+    // Implicit reconciliation still needs the (empty) object (fact sheet §2.1).
+    assert_eq!(bodies[10]["reconcile"], json!({}));
+    assert_eq!(bodies[12]["message"]["data"], "aGVsbG8=");
+    // UPDATE_FRAMEWORK needs framework_info.id = framework_id (fact sheet §10).
+    let update = &bodies[15]["update_framework"]["framework_info"];
+    assert_eq!(update["id"]["value"], FRAMEWORK_ID);
+    assert_eq!(update["name"], "renamed");
+}

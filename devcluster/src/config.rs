@@ -1,0 +1,147 @@
+//! Cluster configuration: what the CLI flags set and what tests shorten.
+//!
+//! Every timing knob of the real Mesos defaults lives here so that tests can run the
+//! same code paths in milliseconds instead of seconds.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::http::Credentials;
+
+/// The resources and attributes of one agent, in Mesos' `--resources` / `--attributes`
+/// text forms (`cpus:4;mem:4096;disk:10240;ports:[31000-32000]`, `rack:r1;zone:z1`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentConfig {
+    /// Resources, e.g. `cpus:4;mem:4096;disk:10240;ports:[31000-32000]`.
+    pub resources: String,
+    /// Attributes, e.g. `rack:r1;level:3.5;slots:[1-4]` (empty for none).
+    pub attributes: String,
+}
+
+impl Default for AgentConfig {
+    fn default() -> AgentConfig {
+        AgentConfig {
+            resources: "cpus:4;mem:4096;disk:10240;ports:[31000-32000]".to_string(),
+            attributes: String::new(),
+        }
+    }
+}
+
+/// Everything needed to start a [`crate::Cluster`].
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// The address masters and agents bind (127.0.0.1 by default: nothing leaves the host).
+    pub ip: IpAddr,
+    /// The port of the first (leading) master; 0 lets the OS choose. Further masters and
+    /// all agents always get OS-chosen ports.
+    pub port: u16,
+    /// How many masters (one leads, the others redirect to it).
+    pub masters: usize,
+    /// One entry per agent.
+    pub agents: Vec<AgentConfig>,
+    /// Where agents keep sandboxes (`<work_dir>/slaves/<agent>/frameworks/...`). `None`
+    /// makes a fresh directory under the system temp dir, removed on shutdown.
+    pub work_dir: Option<PathBuf>,
+    /// The heartbeat interval announced in SUBSCRIBED and used on the stream (Mesos: 15 s).
+    pub heartbeat_interval: Duration,
+    /// How often the allocator makes offers in a batch (Mesos: 1 s). Offers are also made at
+    /// once when a framework subscribes, revives or resources are freed.
+    pub allocation_interval: Duration,
+    /// When set, offers not used within this time are rescinded (Mesos `--offer_timeout`).
+    pub offer_timeout: Option<Duration>,
+    /// First retry of an unacknowledged status update (Mesos: 10 s, doubling up to 10 min).
+    pub status_update_retry: Duration,
+    /// How long a launched custom executor may take to subscribe (Mesos: 1 min).
+    pub executor_registration_timeout: Duration,
+    /// Default grace between SIGTERM and SIGKILL for command tasks (Mesos: 3 s).
+    pub kill_grace_period: Duration,
+    /// Default executor shutdown grace period (Mesos: 5 s).
+    pub executor_shutdown_grace_period: Duration,
+    /// Simulated-task mode: when set, no process is started; every task goes STARTING,
+    /// RUNNING, then FINISHED after this long.
+    pub simulate_tasks: Option<Duration>,
+    /// With credentials, the scheduler endpoint requires HTTP Basic authentication.
+    pub credentials: Option<Credentials>,
+    /// TLS for every server of the cluster.
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// Hostname advertised in MasterInfo, offers and Location headers.
+    pub hostname: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> ClusterConfig {
+        ClusterConfig {
+            ip: IpAddr::from([127, 0, 0, 1]),
+            port: 5050,
+            masters: 1,
+            agents: vec![AgentConfig::default(), AgentConfig::default()],
+            work_dir: None,
+            heartbeat_interval: Duration::from_secs(15),
+            allocation_interval: Duration::from_secs(1),
+            offer_timeout: None,
+            status_update_retry: Duration::from_secs(10),
+            executor_registration_timeout: Duration::from_secs(60),
+            kill_grace_period: Duration::from_secs(3),
+            executor_shutdown_grace_period: Duration::from_secs(5),
+            simulate_tasks: None,
+            credentials: None,
+            tls: None,
+            hostname: "localhost".to_string(),
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// A configuration for tests: port 0, `agents` default agents, short intervals
+    /// (heartbeat 15 s as announced by Mesos, allocation 100 ms, retries 1 s).
+    pub fn for_tests(agents: usize) -> ClusterConfig {
+        ClusterConfig {
+            port: 0,
+            agents: vec![AgentConfig::default(); agents],
+            allocation_interval: Duration::from_millis(100),
+            status_update_retry: Duration::from_secs(1),
+            executor_registration_timeout: Duration::from_secs(10),
+            kill_grace_period: Duration::from_secs(1),
+            executor_shutdown_grace_period: Duration::from_secs(2),
+            ..ClusterConfig::default()
+        }
+    }
+}
+
+/// Formats a duration as Mesos does (`5secs`, `15mins`, `1500ms`): the largest unit that
+/// gives a whole number.
+pub fn mesos_duration(d: Duration) -> String {
+    let ns = d.as_nanos();
+    let units: [(u128, &str); 8] = [
+        (604_800_000_000_000, "weeks"),
+        (86_400_000_000_000, "days"),
+        (3_600_000_000_000, "hrs"),
+        (60_000_000_000, "mins"),
+        (1_000_000_000, "secs"),
+        (1_000_000, "ms"),
+        (1_000, "us"),
+        (1, "ns"),
+    ];
+    if ns == 0 {
+        return "0ns".to_string();
+    }
+    for (size, name) in units {
+        if ns % size == 0 {
+            return format!("{}{}", ns / size, name);
+        }
+    }
+    format!("{ns}ns")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_print_like_mesos() {
+        assert_eq!(mesos_duration(Duration::from_secs(5)), "5secs");
+        assert_eq!(mesos_duration(Duration::from_secs(900)), "15mins");
+        assert_eq!(mesos_duration(Duration::from_millis(1500)), "1500ms");
+    }
+}

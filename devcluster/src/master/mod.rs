@@ -1,0 +1,469 @@
+//! A Mesos master: framework registry, offers, tasks and the scheduler API.
+//!
+//! All master state sits behind one mutex ([`MasterState`]). HTTP handlers (one thread per
+//! connection) lock it for the few microseconds a call takes; the master's own thread
+//! ([`Master::run`]) handles agent messages and timers (heartbeats, allocation batches,
+//! failover timeouts, offer timeouts). Events go to schedulers through the crossbeam
+//! channel behind each subscription's streaming response.
+//!
+//! Layout: `scheduler_api.rs` (the HTTP endpoint and its checks), `validate.rs` (call and
+//! framework validation), `subscription.rs` (SUBSCRIBE, disconnection, removal), `calls.rs`
+//! (the other calls), `allocator.rs` (offers and filters), `accept.rs` (ACCEPT),
+//! `tasks.rs` (status updates, agents, reconciliation), `state_json.rs` (read-only endpoints).
+
+mod accept;
+mod allocator;
+mod calls;
+pub(crate) mod scheduler_api;
+pub(crate) mod state_json;
+mod subscription;
+mod tasks;
+mod validate;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use mesos_proto::v1::scheduler::{Event, event};
+use mesos_proto::v1::{
+    AgentInfo, FrameworkInfo, MasterInfo, Offer, TaskInfo, TaskState, TaskStatus, master_info,
+    task_status,
+};
+use mesos_proto::{ContentType, recordio};
+
+use crate::cluster::Shared;
+use crate::config::ClusterConfig;
+use crate::http::StreamItem;
+use crate::messages::{ToAgent, ToMaster};
+use crate::resources::Resources;
+
+pub(crate) use allocator::Filter;
+
+/// Completed tasks kept per framework (Mesos' default `--max_completed_tasks_per_framework`).
+const MAX_COMPLETED_TASKS: usize = 1000;
+
+/// One open subscription stream.
+pub(crate) struct Subscription {
+    pub tx: Sender<StreamItem>,
+    pub stream_id: String,
+    pub content_type: ContentType,
+}
+
+/// A framework known to the master.
+pub(crate) struct Framework {
+    pub id: String,
+    pub info: FrameworkInfo,
+    pub sub: Option<Subscription>,
+    pub suppressed: BTreeSet<String>,
+    pub tasks: BTreeMap<String, TaskEntry>,
+    pub completed_tasks: VecDeque<TaskEntry>,
+    pub offers: BTreeSet<String>,
+    /// Custom executors: (agent id, executor id) -> resources.
+    pub executors: BTreeMap<(String, String), (mesos_proto::v1::ExecutorInfo, Resources)>,
+    pub used: Resources,
+    pub offered: Resources,
+    pub registered_time: f64,
+    pub reregistered_time: Option<f64>,
+    pub unregistered_time: Option<f64>,
+    pub failover_deadline: Option<Instant>,
+    pub next_heartbeat: Instant,
+    /// Order of subscription, used to break ties in the allocator.
+    pub seq: u64,
+}
+
+impl Framework {
+    /// The roles this framework subscribes to (`role` or `roles` by capability).
+    pub fn roles(&self) -> Vec<String> {
+        if validate::is_multi_role(&self.info) {
+            self.info.roles.clone()
+        } else {
+            vec![self.info.role.clone().unwrap_or_else(|| "*".to_string())]
+        }
+    }
+
+    pub fn connected(&self) -> bool {
+        self.sub.is_some()
+    }
+
+    pub fn has_capability(&self, cap: mesos_proto::v1::framework_info::capability::Type) -> bool {
+        validate::has_capability(&self.info, cap)
+    }
+}
+
+/// The master's view of one task.
+#[derive(Clone)]
+pub(crate) struct TaskEntry {
+    pub info: TaskInfo,
+    pub framework_id: String,
+    pub agent_id: String,
+    pub role: String,
+    pub state: TaskState,
+    pub statuses: Vec<TaskStatus>,
+    /// The last status forwarded to the scheduler (what reconciliation reports).
+    pub last_forwarded: Option<TaskStatus>,
+    pub resources: Resources,
+    pub released: bool,
+    /// The executor id for custom-executor tasks (command tasks have none in the master).
+    pub executor_id: Option<String>,
+}
+
+/// An agent registered with this master.
+pub(crate) struct AgentEntry {
+    pub id: String,
+    pub info: AgentInfo,
+    pub tx: Sender<ToAgent>,
+    pub total: Resources,
+    pub used: Resources,
+    pub offered: Resources,
+    pub registered_time: f64,
+    pub reregistered_time: Option<f64>,
+}
+
+/// An outstanding offer.
+pub(crate) struct OfferEntry {
+    pub offer: Offer,
+    pub framework_id: String,
+    pub agent_id: String,
+    pub role: String,
+    pub resources: Resources,
+    pub created: Instant,
+}
+
+/// Everything a master knows, behind one lock.
+pub(crate) struct MasterState {
+    pub frameworks: BTreeMap<String, Framework>,
+    pub completed_frameworks: VecDeque<Framework>,
+    pub removed_ids: BTreeSet<String>,
+    pub agents: BTreeMap<String, AgentEntry>,
+    /// Agents removed after being lost: id -> (time they became unreachable, info).
+    pub unreachable_agents: BTreeMap<String, (f64, AgentInfo)>,
+    pub offers: BTreeMap<String, OfferEntry>,
+    pub filters: HashMap<(String, String, String), Filter>,
+    pub next_framework: u64,
+    pub next_offer: u64,
+    pub next_seq: u64,
+    pub allocation_due: Instant,
+    pub allocate_now: bool,
+    pub round_robin: usize,
+    pub start_time: f64,
+    pub elected_time: Option<f64>,
+}
+
+/// One master.
+pub(crate) struct Master {
+    pub index: usize,
+    pub id: String,
+    pub info: MasterInfo,
+    pub cfg: Arc<ClusterConfig>,
+    pub shared: Arc<Shared>,
+    state: Mutex<MasterState>,
+}
+
+/// Seconds since the epoch, as Mesos' float timestamps.
+pub(crate) fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The IPv4 address as MasterInfo.ip wants it: the network-order word read as a host
+/// integer (127.0.0.1 -> 16777343 on little-endian machines).
+pub(crate) fn legacy_ip(ip: std::net::IpAddr) -> u32 {
+    match ip {
+        std::net::IpAddr::V4(v4) => u32::from_le_bytes(v4.octets()),
+        std::net::IpAddr::V6(_) => 0,
+    }
+}
+
+/// One RecordIO record as one HTTP chunk.
+pub(crate) fn record(ct: ContentType, event: &Event) -> StreamItem {
+    StreamItem::Chunk(recordio::encode(&ct.encode(event)))
+}
+
+/// An event of `kind` with nothing else set.
+pub(crate) fn event_of(kind: event::Type) -> Event {
+    let mut e = Event::default();
+    e.set_type(kind);
+    e
+}
+
+/// An ERROR event.
+pub(crate) fn error_event(message: &str) -> Event {
+    let mut e = event_of(event::Type::Error);
+    e.error = Some(event::Error { message: message.to_string() });
+    e
+}
+
+/// A status generated by the master (no uuid).
+pub(crate) fn master_status(
+    task_id: &str,
+    state: TaskState,
+    reason: task_status::Reason,
+    message: &str,
+    agent_id: Option<&str>,
+) -> TaskStatus {
+    let mut s = TaskStatus {
+        task_id: mesos_proto::v1::TaskId { value: task_id.to_string() },
+        message: Some(message.to_string()),
+        agent_id: agent_id.map(|a| mesos_proto::v1::AgentId { value: a.to_string() }),
+        timestamp: Some(now_secs()),
+        ..Default::default()
+    };
+    s.set_state(state);
+    s.set_source(task_status::Source::SourceMaster);
+    s.set_reason(reason);
+    s
+}
+
+/// Whether a task state is terminal (TASK_LOST counts, as in Mesos).
+pub(crate) fn is_terminal(state: TaskState) -> bool {
+    matches!(
+        state,
+        TaskState::TaskFinished
+            | TaskState::TaskFailed
+            | TaskState::TaskKilled
+            | TaskState::TaskError
+            | TaskState::TaskLost
+            | TaskState::TaskDropped
+            | TaskState::TaskGone
+            | TaskState::TaskGoneByOperator
+    )
+}
+
+impl Master {
+    /// A master (not yet serving). `port` is the port it will be reachable on.
+    pub fn new(index: usize, cfg: Arc<ClusterConfig>, shared: Arc<Shared>, port: u16) -> Master {
+        let id = uuid::Uuid::new_v4().to_string();
+        let ip = cfg.ip.to_string();
+        let mut info = MasterInfo {
+            id: id.clone(),
+            ip: legacy_ip(cfg.ip),
+            port: u32::from(port),
+            pid: Some(format!("master@{ip}:{port}")),
+            hostname: Some(cfg.hostname.clone()),
+            version: Some(crate::VERSION.to_string()),
+            address: Some(mesos_proto::v1::Address {
+                hostname: Some(cfg.hostname.clone()),
+                ip: Some(ip),
+                port: i32::from(port),
+            }),
+            ..Default::default()
+        };
+        for cap in [
+            master_info::capability::Type::AgentUpdate,
+            master_info::capability::Type::AgentDraining,
+            master_info::capability::Type::QuotaV2,
+        ] {
+            let mut c = master_info::Capability::default();
+            c.set_type(cap);
+            info.capabilities.push(c);
+        }
+        let state = MasterState {
+            frameworks: BTreeMap::new(),
+            completed_frameworks: VecDeque::new(),
+            removed_ids: BTreeSet::new(),
+            agents: BTreeMap::new(),
+            unreachable_agents: BTreeMap::new(),
+            offers: BTreeMap::new(),
+            filters: HashMap::new(),
+            next_framework: 0,
+            next_offer: 0,
+            next_seq: 0,
+            allocation_due: Instant::now(),
+            allocate_now: false,
+            round_robin: 0,
+            start_time: now_secs(),
+            elected_time: None,
+        };
+        Master { index, id, info, cfg, shared, state: Mutex::new(state) }
+    }
+
+    /// Locks the state; a poisoned lock (a panicked handler) is recovered, not propagated.
+    pub fn lock(&self) -> MutexGuard<'_, MasterState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether this master leads.
+    pub fn is_leader(&self) -> bool {
+        self.shared.leader() == Some(self.index)
+    }
+
+    /// The master's thread: agent messages and timers, until the inbox closes or the
+    /// cluster stops.
+    pub fn run(self: Arc<Self>, inbox: Receiver<ToMaster>) {
+        let tick = Duration::from_millis(20);
+        loop {
+            if self.shared.stopping() {
+                break;
+            }
+            match inbox.recv_timeout(tick) {
+                Ok(msg) => {
+                    if self.is_leader() {
+                        self.handle_message(msg);
+                    }
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
+            if self.is_leader() {
+                self.tick();
+            }
+        }
+    }
+
+    fn handle_message(&self, msg: ToMaster) {
+        let mut st = self.lock();
+        match msg {
+            ToMaster::RegisterAgent { info, tx, tasks } => self.register_agent(&mut st, info, tx, tasks),
+            ToMaster::StatusUpdate { framework_id, status, latest_state } => {
+                self.status_update(&mut st, &framework_id, status, latest_state)
+            }
+            ToMaster::ExecutorMessage { framework_id, agent_id, executor_id, data } => {
+                let mut e = event_of(event::Type::Message);
+                e.message = Some(event::Message {
+                    agent_id: mesos_proto::v1::AgentId { value: agent_id },
+                    executor_id: mesos_proto::v1::ExecutorId { value: executor_id },
+                    data,
+                });
+                self.send(&mut st, &framework_id, &e);
+            }
+            ToMaster::ExecutorExited { framework_id, agent_id, executor_id, status, notify } => {
+                self.executor_exited(&mut st, &framework_id, &agent_id, &executor_id, status, notify)
+            }
+            ToMaster::AgentLost { agent_id } => self.agent_lost(&mut st, &agent_id),
+        }
+    }
+
+    /// Timers: stream liveness, heartbeats, failover timeouts, offer timeouts, allocation.
+    fn tick(&self) {
+        let now = Instant::now();
+        let mut st = self.lock();
+        let stalled = self.shared.heartbeats_stalled();
+        let mut gone = Vec::new();
+        for (id, fw) in st.frameworks.iter_mut() {
+            let Some(sub) = &fw.sub else { continue };
+            // An empty chunk is never written, but sending it fails once the server has
+            // dropped the receiver: the cheapest way to notice a departed subscriber.
+            let mut alive = sub.tx.send(StreamItem::Chunk(Vec::new())).is_ok();
+            if alive && !stalled && now >= fw.next_heartbeat {
+                alive = sub.tx.send(record(sub.content_type, &event_of(event::Type::Heartbeat))).is_ok();
+                fw.next_heartbeat = now + self.cfg.heartbeat_interval;
+            }
+            if !alive {
+                gone.push(id.clone());
+            }
+        }
+        for id in gone {
+            self.disconnect(&mut st, &id);
+        }
+        let expired: Vec<String> = st
+            .frameworks
+            .values()
+            .filter(|f| f.sub.is_none() && f.failover_deadline.is_some_and(|d| d <= now))
+            .map(|f| f.id.clone())
+            .collect();
+        for id in expired {
+            self.remove_framework(&mut st, &id);
+        }
+        if let Some(timeout) = self.cfg.offer_timeout {
+            let old: Vec<String> = st
+                .offers
+                .values()
+                .filter(|o| now.duration_since(o.created) >= timeout)
+                .map(|o| o.offer.id.value.clone())
+                .collect();
+            for id in old {
+                self.rescind_offer(&mut st, &id);
+            }
+        }
+        if st.allocate_now || now >= st.allocation_due {
+            st.allocate_now = false;
+            st.allocation_due = now + self.cfg.allocation_interval;
+            self.allocate(&mut st);
+        }
+    }
+
+    /// Sends an event to a connected framework; a failed send means the subscriber left.
+    pub(crate) fn send(&self, st: &mut MasterState, framework_id: &str, event: &Event) -> bool {
+        let Some(fw) = st.frameworks.get(framework_id) else { return false };
+        let Some(sub) = &fw.sub else { return false };
+        if sub.tx.send(record(sub.content_type, event)).is_ok() {
+            return true;
+        }
+        self.disconnect(st, framework_id);
+        false
+    }
+
+    /// Sends a message to an agent (dropped if the agent is unknown).
+    pub(crate) fn to_agent(&self, st: &MasterState, agent_id: &str, msg: ToAgent) {
+        if let Some(a) = st.agents.get(agent_id) {
+            let _ = a.tx.send(msg);
+        }
+    }
+
+    /// Fault injection / master restart: close every subscription abruptly and forget
+    /// all frameworks, offers and agents' offered resources (agents re-register).
+    pub(crate) fn drop_everything(&self) {
+        let mut st = self.lock();
+        for fw in st.frameworks.values() {
+            if let Some(sub) = &fw.sub {
+                let _ = sub.tx.send(StreamItem::Abort);
+            }
+        }
+        st.frameworks.clear();
+        st.completed_frameworks.clear();
+        st.removed_ids.clear();
+        st.offers.clear();
+        st.filters.clear();
+        st.agents.clear();
+        st.unreachable_agents.clear();
+    }
+
+    /// Fault injection: close every subscription stream (optionally in the middle of a
+    /// record); frameworks become disconnected as if the network had failed.
+    pub(crate) fn cut_streams(&self, mid_record: bool) {
+        let mut st = self.lock();
+        let ids: Vec<String> = st.frameworks.keys().cloned().collect();
+        for id in ids {
+            if let Some(sub) = st.frameworks.get(&id).and_then(|f| f.sub.as_ref()) {
+                let item = if mid_record {
+                    let bytes = recordio::encode(&sub.content_type.encode(&event_of(event::Type::Heartbeat)));
+                    StreamItem::CutAfter(bytes[..bytes.len() / 2].to_vec())
+                } else {
+                    StreamItem::Abort
+                };
+                let _ = sub.tx.send(item);
+                self.disconnect(&mut st, &id);
+            }
+        }
+    }
+
+    /// Fault injection: rescind one offer (or the oldest one when `None`).
+    pub(crate) fn rescind_one(&self, offer_id: Option<&str>) -> bool {
+        let mut st = self.lock();
+        let id = match offer_id {
+            Some(id) => Some(id.to_string()),
+            None => st.offers.keys().next().cloned(),
+        };
+        match id {
+            Some(id) if st.offers.contains_key(&id) => {
+                self.rescind_offer(&mut st, &id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The ids of frameworks this master knows (tests and faults).
+    pub(crate) fn framework_ids(&self) -> Vec<String> {
+        self.lock().frameworks.keys().cloned().collect()
+    }
+}
+
+pub(crate) fn completed_push(fw: &mut Framework, task: TaskEntry) {
+    fw.completed_tasks.push_back(task);
+    while fw.completed_tasks.len() > MAX_COMPLETED_TASKS {
+        fw.completed_tasks.pop_front();
+    }
+}

@@ -1,0 +1,148 @@
+//! The messages masters and agents exchange over crossbeam channels.
+//!
+//! Real Mesos masters and agents talk through libprocess messages (`RunTaskMessage`,
+//! `StatusUpdateMessage`, ...). Modelling them as two enums keeps the agent a separate
+//! actor: losing an agent is just dropping its channel, and a new leading master learns
+//! the cluster by having every agent register again.
+
+use crossbeam_channel::Sender;
+use mesos_proto::v1::{
+    AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskGroupInfo, TaskInfo, TaskStatus,
+};
+
+/// Master -> agent.
+#[derive(Debug, Clone)]
+pub enum ToAgent {
+    /// Launch one task (`task.executor` set: custom executor; else command executor).
+    RunTask {
+        /// The framework, with its id.
+        framework: FrameworkInfo,
+        /// The task, as validated by the master.
+        task: TaskInfo,
+    },
+    /// Launch a task group on `executor`.
+    RunTaskGroup {
+        /// The framework, with its id.
+        framework: FrameworkInfo,
+        /// The group's executor.
+        executor: ExecutorInfo,
+        /// The tasks.
+        group: TaskGroupInfo,
+    },
+    /// Kill one task.
+    KillTask {
+        /// Framework id.
+        framework_id: String,
+        /// Task id.
+        task_id: String,
+        /// Overrides the task's kill policy.
+        kill_policy: Option<KillPolicy>,
+    },
+    /// Shut one executor down.
+    ShutdownExecutor {
+        /// Framework id.
+        framework_id: String,
+        /// Executor id.
+        executor_id: String,
+    },
+    /// The framework was removed: shut all its executors down.
+    ShutdownFramework {
+        /// Framework id.
+        framework_id: String,
+    },
+    /// Scheduler -> executor message.
+    FrameworkMessage {
+        /// Framework id.
+        framework_id: String,
+        /// Executor id.
+        executor_id: String,
+        /// Payload.
+        data: Vec<u8>,
+    },
+    /// The scheduler acknowledged a status update.
+    Acknowledge {
+        /// Framework id.
+        framework_id: String,
+        /// Task id.
+        task_id: String,
+        /// The update's uuid.
+        uuid: Vec<u8>,
+    },
+    /// A framework re-subscribed: resend pending updates now instead of at the next retry.
+    ResendUpdates {
+        /// Framework id.
+        framework_id: String,
+    },
+    /// Register again with the (new) leading master.
+    Reregister,
+    /// Fault injection: SIGKILL the executor's processes.
+    CrashExecutor {
+        /// Framework id.
+        framework_id: String,
+        /// Executor id.
+        executor_id: String,
+    },
+}
+
+/// What an agent reports about one of its tasks when it (re-)registers.
+#[derive(Debug, Clone)]
+pub struct TaskReport {
+    /// The framework (with id).
+    pub framework: FrameworkInfo,
+    /// The task as launched.
+    pub task: TaskInfo,
+    /// Its latest state.
+    pub state: TaskStatus,
+}
+
+/// Agent -> master.
+#[derive(Debug, Clone)]
+pub enum ToMaster {
+    /// An agent (re-)registers, with its running tasks.
+    RegisterAgent {
+        /// Agent info with id, resources and attributes.
+        info: AgentInfo,
+        /// Where to send [`ToAgent`] messages.
+        tx: Sender<ToAgent>,
+        /// Tasks the agent runs.
+        tasks: Vec<TaskReport>,
+    },
+    /// A reliable status update (the agent retries until acknowledged).
+    StatusUpdate {
+        /// Framework id.
+        framework_id: String,
+        /// The pending (oldest unacknowledged) update.
+        status: TaskStatus,
+        /// The task's latest state known to the agent.
+        latest_state: i32,
+    },
+    /// Executor -> scheduler message.
+    ExecutorMessage {
+        /// Framework id.
+        framework_id: String,
+        /// Agent id.
+        agent_id: String,
+        /// Executor id.
+        executor_id: String,
+        /// Payload.
+        data: Vec<u8>,
+    },
+    /// A non-command executor exited.
+    ExecutorExited {
+        /// Framework id.
+        framework_id: String,
+        /// Agent id.
+        agent_id: String,
+        /// Executor id.
+        executor_id: String,
+        /// Raw wait status (-1 if unknown).
+        status: i32,
+        /// Whether to tell the scheduler (no FAILURE for command executors).
+        notify: bool,
+    },
+    /// The agent is gone (fault injection or shutdown).
+    AgentLost {
+        /// Agent id.
+        agent_id: String,
+    },
+}

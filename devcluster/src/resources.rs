@@ -1,0 +1,408 @@
+//! Resource arithmetic: the small part of Mesos' `Resources` class a dev cluster needs.
+//!
+//! Only unreserved resources exist here, so a resource is identified by its name alone:
+//! scalars add, ranges merge, sets unite. Scalars are kept to three decimals, as Mesos'
+//! fixed-point arithmetic does (so `0.1 + 0.2` is exactly `0.3`).
+
+use mesos_proto::v1::{Attribute, Resource, Value, resource, value};
+
+/// The value of one named resource.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Quantity {
+    /// A scalar in thousandths (fixed point, as Mesos stores them).
+    Scalar(i64),
+    /// Sorted, non-overlapping, non-adjacent inclusive ranges.
+    Ranges(Vec<(u64, u64)>),
+    /// A sorted set of items.
+    Set(Vec<String>),
+}
+
+/// A bag of unreserved resources, in the order their names first appeared.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resources {
+    entries: Vec<(String, Quantity)>,
+}
+
+fn to_milli(v: f64) -> i64 {
+    if v.is_finite() {
+        (v * 1000.0).round().clamp(-1e15, 1e15) as i64
+    } else {
+        0
+    }
+}
+
+fn normalize(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.retain(|(b, e)| b <= e);
+    ranges.sort();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (b, e) in ranges {
+        match out.last_mut() {
+            Some(last) if b <= last.1.saturating_add(1) => last.1 = last.1.max(e),
+            _ => out.push((b, e)),
+        }
+    }
+    out
+}
+
+fn subtract_ranges(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    for &(mut start, end) in a {
+        let mut alive = true;
+        for &(bb, be) in b {
+            if !alive || be < start || bb > end {
+                continue;
+            }
+            if bb > start {
+                out.push((start, bb - 1));
+            }
+            if be >= end {
+                alive = false;
+            } else {
+                start = be + 1;
+            }
+        }
+        if alive {
+            out.push((start, end));
+        }
+    }
+    normalize(out)
+}
+
+fn ranges_contain(a: &[(u64, u64)], b: &[(u64, u64)]) -> bool {
+    b.iter()
+        .all(|&(bb, be)| a.iter().any(|&(ab, ae)| ab <= bb && be <= ae))
+}
+
+impl Quantity {
+    fn is_empty(&self) -> bool {
+        match self {
+            Quantity::Scalar(v) => *v <= 0,
+            Quantity::Ranges(r) => r.is_empty(),
+            Quantity::Set(s) => s.is_empty(),
+        }
+    }
+}
+
+impl Resources {
+    /// No resources.
+    pub fn new() -> Resources {
+        Resources::default()
+    }
+
+    /// Parses Mesos' `--resources` text: `name:value;...` with scalars, `[a-b,c-d]` ranges
+    /// and `{x,y}` sets. A `name(role)` prefix is accepted and the role ignored.
+    pub fn parse(text: &str) -> Result<Resources, String> {
+        let mut out = Resources::new();
+        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, val) = part
+                .split_once(':')
+                .ok_or_else(|| format!("Bad resource '{part}': expecting name:value"))?;
+            let name = name.split('(').next().unwrap_or(name).trim().to_string();
+            let q = parse_quantity(val.trim()).ok_or_else(|| format!("Bad resource value '{part}'"))?;
+            out.add(&name, q);
+        }
+        Ok(out)
+    }
+
+    /// Sums a list of protobuf resources (roles, reservations and allocation info are ignored).
+    pub fn from_protos(list: &[Resource]) -> Resources {
+        let mut out = Resources::new();
+        for r in list {
+            let q = match r.r#type() {
+                value::Type::Scalar => Quantity::Scalar(to_milli(r.scalar.as_ref().map_or(0.0, |s| s.value))),
+                value::Type::Ranges => Quantity::Ranges(normalize(
+                    r.ranges.as_ref().map_or(Vec::new(), |rs| rs.range.iter().map(|x| (x.begin, x.end)).collect()),
+                )),
+                value::Type::Set => {
+                    let mut items = r.set.as_ref().map_or(Vec::new(), |s| s.item.clone());
+                    items.sort();
+                    items.dedup();
+                    Quantity::Set(items)
+                }
+                value::Type::Text => continue,
+            };
+            out.add(&r.name, q);
+        }
+        out
+    }
+
+    /// Whether every resource of `list` is well-formed enough to be counted: scalars are
+    /// finite and non-negative, the type matches the payload.
+    pub fn protos_valid(list: &[Resource]) -> Result<(), String> {
+        for r in list {
+            if r.name.is_empty() {
+                return Err("Empty resource name".to_string());
+            }
+            match value::Type::try_from(r.r#type) {
+                Ok(value::Type::Scalar) => match &r.scalar {
+                    Some(s) if s.value.is_finite() && s.value >= 0.0 => {}
+                    _ => return Err(format!("Invalid scalar resource '{}'", r.name)),
+                },
+                Ok(value::Type::Ranges) if r.ranges.is_some() => {}
+                Ok(value::Type::Set) if r.set.is_some() => {}
+                _ => return Err(format!("Invalid resource '{}'", r.name)),
+            }
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, name: &str, q: Quantity) {
+        if let Some((_, existing)) = self.entries.iter_mut().find(|(n, _)| n == name) {
+            match (existing, q) {
+                (Quantity::Scalar(a), Quantity::Scalar(b)) => *a += b,
+                (Quantity::Ranges(a), Quantity::Ranges(b)) => {
+                    let mut all = a.clone();
+                    all.extend(b);
+                    *a = normalize(all);
+                }
+                (Quantity::Set(a), Quantity::Set(b)) => {
+                    a.extend(b);
+                    a.sort();
+                    a.dedup();
+                }
+                _ => {}
+            }
+        } else if !q.is_empty() {
+            self.entries.push((name.to_string(), q));
+        }
+    }
+
+    /// `self + other`.
+    pub fn plus(&self, other: &Resources) -> Resources {
+        let mut out = self.clone();
+        for (n, q) in &other.entries {
+            out.add(n, q.clone());
+        }
+        out
+    }
+
+    /// `self - other` (never below zero; missing names are ignored).
+    pub fn minus(&self, other: &Resources) -> Resources {
+        let mut out = Resources::new();
+        for (n, q) in &self.entries {
+            let left = match (q, other.get(n)) {
+                (q, None) => q.clone(),
+                (Quantity::Scalar(a), Some(Quantity::Scalar(b))) => Quantity::Scalar((a - b).max(0)),
+                (Quantity::Ranges(a), Some(Quantity::Ranges(b))) => Quantity::Ranges(subtract_ranges(a, b)),
+                (Quantity::Set(a), Some(Quantity::Set(b))) => {
+                    Quantity::Set(a.iter().filter(|x| !b.contains(x)).cloned().collect())
+                }
+                (q, Some(_)) => q.clone(),
+            };
+            if !left.is_empty() {
+                out.entries.push((n.clone(), left));
+            }
+        }
+        out
+    }
+
+    /// Whether `other` fits inside `self`.
+    pub fn contains(&self, other: &Resources) -> bool {
+        other.entries.iter().all(|(n, q)| match (self.get(n), q) {
+            (_, q) if q.is_empty() => true,
+            (Some(Quantity::Scalar(a)), Quantity::Scalar(b)) => a >= b,
+            (Some(Quantity::Ranges(a)), Quantity::Ranges(b)) => ranges_contain(a, b),
+            (Some(Quantity::Set(a)), Quantity::Set(b)) => b.iter().all(|x| a.contains(x)),
+            _ => false,
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&Quantity> {
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, q)| q)
+    }
+
+    /// The value of a scalar resource (0 if absent).
+    pub fn scalar(&self, name: &str) -> f64 {
+        match self.get(name) {
+            Some(Quantity::Scalar(v)) => *v as f64 / 1000.0,
+            _ => 0.0,
+        }
+    }
+
+    /// Whether there is nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries.iter().all(|(_, q)| q.is_empty())
+    }
+
+    /// Mesos' default `--min_allocatable_resources`: at least 0.01 cpus or 32 MB mem.
+    pub fn allocatable(&self) -> bool {
+        self.scalar("cpus") >= 0.01 || self.scalar("mem") >= 32.0
+    }
+
+    /// Protobuf resources in the pre-refinement format (`role: "*"`), with an
+    /// `allocation_info` for `role` when given.
+    pub fn to_protos(&self, allocation_role: Option<&str>) -> Vec<Resource> {
+        self.entries
+            .iter()
+            .map(|(name, q)| {
+                let mut r = Resource {
+                    name: name.clone(),
+                    role: Some("*".to_string()),
+                    allocation_info: allocation_role.map(|role| resource::AllocationInfo {
+                        role: Some(role.to_string()),
+                    }),
+                    ..Default::default()
+                };
+                match q {
+                    Quantity::Scalar(v) => {
+                        r.set_type(value::Type::Scalar);
+                        r.scalar = Some(value::Scalar { value: *v as f64 / 1000.0 });
+                    }
+                    Quantity::Ranges(rs) => {
+                        r.set_type(value::Type::Ranges);
+                        r.ranges = Some(value::Ranges {
+                            range: rs.iter().map(|&(begin, end)| value::Range { begin, end }).collect(),
+                        });
+                    }
+                    Quantity::Set(items) => {
+                        r.set_type(value::Type::Set);
+                        r.set = Some(value::Set { item: items.clone() });
+                    }
+                }
+                r
+            })
+            .collect()
+    }
+
+    /// The JSON summary used by the state endpoints:
+    /// `{"cpus":4.0,"gpus":0.0,"mem":4096.0,"disk":10240.0,"ports":"[31000-32000]"}`.
+    pub fn summary(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for name in ["cpus", "disk", "gpus", "mem"] {
+            map.insert(name.to_string(), serde_json::json!(self.scalar(name)));
+        }
+        for (n, q) in &self.entries {
+            match q {
+                Quantity::Scalar(v) => {
+                    map.insert(n.clone(), serde_json::json!(*v as f64 / 1000.0));
+                }
+                Quantity::Ranges(r) => {
+                    map.insert(n.clone(), serde_json::Value::String(format_ranges(r)));
+                }
+                Quantity::Set(s) => {
+                    map.insert(n.clone(), serde_json::Value::String(format!("{{{}}}", s.join(", "))));
+                }
+            }
+        }
+        serde_json::Value::Object(map)
+    }
+
+    /// Mesos' text form, e.g. `cpus(allocated: *):4; ports(allocated: *):[31000-32000]`,
+    /// used in TASK_ERROR messages.
+    pub fn describe(&self, role: &str) -> String {
+        self.entries
+            .iter()
+            .map(|(n, q)| {
+                let v = match q {
+                    Quantity::Scalar(v) => format_scalar(*v),
+                    Quantity::Ranges(r) => format_ranges(r),
+                    Quantity::Set(s) => format!("{{{}}}", s.join(", ")),
+                };
+                format!("{n}(allocated: {role}):{v}")
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+fn format_scalar(milli: i64) -> String {
+    let v = milli as f64 / 1000.0;
+    if milli % 1000 == 0 { format!("{}", milli / 1000) } else { format!("{v}") }
+}
+
+fn format_ranges(r: &[(u64, u64)]) -> String {
+    let parts: Vec<String> = r.iter().map(|(b, e)| format!("{b}-{e}")).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn parse_quantity(val: &str) -> Option<Quantity> {
+    if let Some(inner) = val.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        let mut out = Vec::new();
+        for part in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (b, e) = part.split_once('-')?;
+            out.push((b.trim().parse().ok()?, e.trim().parse().ok()?));
+        }
+        return Some(Quantity::Ranges(normalize(out)));
+    }
+    if let Some(inner) = val.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+        let mut items: Vec<String> = inner.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        items.sort();
+        items.dedup();
+        return Some(Quantity::Set(items));
+    }
+    let v: f64 = val.parse().ok()?;
+    (v.is_finite() && v >= 0.0).then(|| Quantity::Scalar(to_milli(v)))
+}
+
+/// Parses Mesos' `--attributes` text (`rack:r1;level:3.5;slots:[1-4]`) into attributes.
+pub fn parse_attributes(text: &str) -> Result<Vec<Attribute>, String> {
+    let mut out = Vec::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, val) = part
+            .split_once(':')
+            .ok_or_else(|| format!("Bad attribute '{part}': expecting name:value"))?;
+        let mut a = Attribute { name: name.trim().to_string(), ..Default::default() };
+        match parse_quantity(val.trim()) {
+            Some(Quantity::Scalar(v)) => {
+                a.set_type(value::Type::Scalar);
+                a.scalar = Some(value::Scalar { value: v as f64 / 1000.0 });
+            }
+            Some(Quantity::Ranges(r)) => {
+                a.set_type(value::Type::Ranges);
+                a.ranges = Some(value::Ranges {
+                    range: r.iter().map(|&(begin, end)| value::Range { begin, end }).collect(),
+                });
+            }
+            Some(Quantity::Set(s)) => {
+                a.set_type(value::Type::Set);
+                a.set = Some(value::Set { item: s });
+            }
+            None => {
+                a.set_type(value::Type::Text);
+                a.text = Some(value::Text { value: val.trim().to_string() });
+            }
+        }
+        out.push(a);
+    }
+    Ok(out)
+}
+
+/// The JSON object form of attributes used by the state endpoints.
+pub fn attributes_json(attrs: &[Attribute]) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for a in attrs {
+        let v = match a.r#type() {
+            value::Type::Scalar => serde_json::json!(a.scalar.as_ref().map_or(0.0, |s| s.value)),
+            value::Type::Ranges => serde_json::Value::String(format_ranges(
+                &a.ranges.as_ref().map_or(Vec::new(), |r| r.range.iter().map(|x| (x.begin, x.end)).collect::<Vec<_>>()),
+            )),
+            value::Type::Set => serde_json::Value::String(format!(
+                "{{{}}}",
+                a.set.as_ref().map_or(String::new(), |s| s.item.join(", "))
+            )),
+            value::Type::Text => serde_json::Value::String(a.text.as_ref().map_or(String::new(), |t| t.value.clone())),
+        };
+        map.insert(a.name.clone(), v);
+    }
+    serde_json::Value::Object(map)
+}
+
+/// Unused import guard: `Value` is re-exported for callers building resources by hand.
+pub type ProtoValue = Value;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic() {
+        let total = Resources::parse("cpus:4;mem:4096;ports:[31000-32000]").unwrap();
+        let task = Resources::parse("cpus:0.1;mem:32;ports:[31000-31000]").unwrap();
+        let left = total.minus(&task);
+        assert_eq!(left.scalar("cpus"), 3.9);
+        assert!(total.contains(&task));
+        assert!(!task.contains(&total));
+        assert_eq!(left.plus(&task), Resources::parse("cpus:4;mem:4096;ports:[31000-32000]").unwrap());
+        assert_eq!(left.summary()["ports"], "[31001-32000]");
+    }
+}
