@@ -1,5 +1,109 @@
-//! mesos-client: a small synchronous driver for Mesos v1 HTTP schedulers and
-//! executors (being written; the lead fills in this crate doc).
+//! # mesos-client: a small synchronous driver for Mesos v1 frameworks
+//!
+//! A Mesos framework has two halves. The **scheduler** talks to the master:
+//! it subscribes, receives offers of agents' resources, launches tasks on
+//! them and follows their status updates. The **executor** (optional; Mesos
+//! has a built-in one for shell commands) runs on an agent and runs the
+//! tasks. This crate gives each half a trait with one method per event of the
+//! v1 HTTP API, and a driver that does the protocol for you.
+//!
+//! ## A scheduler in five steps
+//!
+//! ```no_run
+//! use mesos_client::offers::{RemainingResources, Resources};
+//! use mesos_client::tasks::{TaskBuilder, default_user};
+//! use mesos_client::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+//! use mesos_proto::v1::{FrameworkInfo, Offer, TaskState, TaskStatus};
+//!
+//! // 1. Your state: here, whether the one task was launched.
+//! struct Hello {
+//!     launched: bool,
+//! }
+//!
+//! // 2. Override the events you care about; the rest have safe defaults
+//! //    (offers you do not take are declined, updates are acknowledged).
+//! impl Scheduler for Hello {
+//!     fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+//!         let need = Resources::new(0.1, 32.0);
+//!         for offer in offers {
+//!             // Take what the task needs out of the offer (keeping the
+//!             // offer's roles, which the master checks).
+//!             let taken = RemainingResources::from_offer(offer).take(&need);
+//!             let (false, Some(resources)) = (self.launched, taken) else {
+//!                 let _ = handle.decline(vec![offer.id.clone()], Some(30.0));
+//!                 continue;
+//!             };
+//!             // 3. Describe the task: a shell command run by Mesos' command executor.
+//!             let task = TaskBuilder::command("echo hello from Mesos")
+//!                 .name("hello")
+//!                 .offer(offer)
+//!                 .resources(resources)
+//!                 .build()
+//!                 .expect("the task has an id, an agent and resources");
+//!             self.launched = handle.launch(vec![offer.id.clone()], vec![task], None).is_ok();
+//!         }
+//!     }
+//!
+//!     fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+//!         println!("{} is {:?}", status.task_id.value, status.state());
+//!         if status.state() == TaskState::TaskFinished {
+//!             // 4. Done: remove the framework, which ends `run`.
+//!             let _ = handle.teardown();
+//!         }
+//!     }
+//! }
+//!
+//! fn main() -> mesos_client::Result<()> {
+//!     // 5. Who we are, where the master is, and go.
+//!     let info = FrameworkInfo {
+//!         user: default_user(), // over HTTP nobody fills this in for you
+//!         name: "hello".into(),
+//!         ..Default::default()
+//!     };
+//!     let mut driver = SchedulerDriver::new(SchedulerConfig::new("127.0.0.1:5050", info))?;
+//!     driver.run(&mut Hello { launched: false })
+//! }
+//! ```
+//!
+//! An executor is the same shape: implement [`Executor`] and call
+//! `ExecutorDriver::from_env()?.run(&mut yours)` (see [`executor`]).
+//!
+//! ## What the driver does for you
+//!
+//! - **Subscription**: SUBSCRIBE on a long-lived response read by its own
+//!   thread; RecordIO framing; JSON or protobuf ([`SchedulerConfig`]).
+//! - **Calls** on a separate keep-alive connection, with the
+//!   `Mesos-Stream-Id` header Mesos requires ([`SchedulerHandle`]).
+//! - **Finding the leader**: a list of masters tried in turn, `307` redirects
+//!   followed (also a `Location` without a scheme), `503` retried
+//!   ([`masters`]).
+//! - **Failure handling**: missed heartbeats count as a lost connection;
+//!   reconnects back off exponentially with jitter ([`backoff`]); failover
+//!   re-subscribes with the framework id (optionally kept in a file so a
+//!   restarted scheduler resumes its tasks).
+//! - **Reliable updates**: status updates that carry a uuid are acknowledged
+//!   (automatically by default), those without are never acknowledged.
+//! - **Security**: HTTP basic auth with a secret read from a file or the
+//!   environment and never logged ([`credentials`]); https masters signed
+//!   by your own CA, which then replaces the built-in web roots
+//!   ([`transport`]).
+//!
+//! ## Map of the crate
+//!
+//! | Module | Mesos concept |
+//! |---|---|
+//! | [`scheduler`] | the scheduler API: events in, calls out |
+//! | [`executor`] | the executor API and the `MESOS_*` environment |
+//! | [`resources`], [`offers`] | resources, "does this offer fit", carving offers |
+//! | [`tasks`] | `TaskInfo`, `CommandInfo`, `ExecutorInfo` builders, task ids, the user |
+//! | [`artifact`] | serving a local file (your executor) for agents to fetch |
+//! | [`masters`], [`transport`], [`credentials`], [`backoff`] | HTTP plumbing |
+//! | [`error`] | the one [`Error`] type |
+//!
+//! Why synchronous: a scheduler reacts to one event at a time, and plain
+//! threads and channels are easier to read, debug and copy than an async
+//! runtime. The driver uses two threads (the stream reader and your
+//! callbacks) and crossbeam channels between them.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

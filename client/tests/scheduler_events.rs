@@ -65,6 +65,15 @@ fn events_are_dispatched_in_order_and_only_uuid_updates_are_acknowledged() {
     assert_eq!(body["subscribe"]["framework_info"]["name"], "fixtures-json");
     assert!(body["subscribe"]["framework_info"].get("id").is_none());
 
+    // Calls share one keep-alive connection, never the stream's (§1.2).
+    let call_connection = requests[1].connection;
+    assert_ne!(call_connection, subscribe.connection);
+    assert!(
+        requests[1..]
+            .iter()
+            .all(|r| r.connection == call_connection)
+    );
+
     // Every other call: the stream id header and the framework id.
     for request in &requests[1..] {
         assert_eq!(request.header("mesos-stream-id"), Some("stream-1"));

@@ -72,20 +72,21 @@ fn missed_heartbeats_mean_disconnected_then_resubscribe_with_the_same_id() {
 fn heartbeats_keep_the_subscription_alive() {
     let (feed, records) = crossbeam_channel::unbounded::<Vec<u8>>();
     let peer = Peer::start(move |request: &Request| match request.call_type() {
-        "SUBSCRIBE" => Reply::json_stream("s", &[subscribed(0.05)], After::Feed(records.clone())),
+        "SUBSCRIBE" => Reply::json_stream("s", &[subscribed(0.1)], After::Feed(records.clone())),
         _ => Reply::accepted(),
     });
     let feeder = std::thread::spawn(move || {
-        // 20 heartbeats 30 ms apart: 600 ms, far beyond 3 x 50 ms.
+        // 20 heartbeats 25 ms apart: 500 ms in all, beyond the 5 x 100 ms
+        // silence limit, yet each gap is far below it.
         for _ in 0..20 {
-            std::thread::sleep(std::time::Duration::from_millis(30));
+            std::thread::sleep(std::time::Duration::from_millis(25));
             if feed.send(heartbeat().into_bytes()).is_err() {
                 return;
             }
         }
     });
     let mut config = fast_config(&peer.addr());
-    config.missed_heartbeats = 3;
+    config.missed_heartbeats = 5;
     let driver = SchedulerDriver::new(config).unwrap();
     let mut recorder = Recorder::stopping_on("heartbeat", StopMode::Failover);
     recorder.stop_after = 20;

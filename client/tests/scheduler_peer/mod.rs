@@ -41,6 +41,8 @@ pub const UPDATE_UUID: &str = "wRz/o9/QQBy8IfBj+OGJvw==";
 pub struct Request {
     /// The port of the peer that received it (tells masters apart).
     pub port: u16,
+    /// Which TCP connection (numbered per peer from 0) carried it.
+    pub connection: usize,
     pub method: String,
     pub path: String,
     /// Header names lower-cased.
@@ -182,9 +184,11 @@ impl Peer {
         let script = Arc::new(Mutex::new(script));
         let stop_flag = stop.clone();
         thread::spawn(move || {
+            let mut connections = 0..;
             while !stop_flag.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
+                        let connection = connections.next().unwrap_or_default();
                         let (tx, stop, script) = (tx.clone(), stop_flag.clone(), script.clone());
                         // Blocking again, but reads wake up every 20 ms so
                         // that the connection notices when the peer stops.
@@ -192,7 +196,9 @@ impl Peer {
                         let _ = stream.set_read_timeout(Some(Duration::from_millis(20)));
                         match &tls {
                             None => {
-                                thread::spawn(move || serve(stream, port, tx, stop, script));
+                                thread::spawn(move || {
+                                    serve(stream, port, connection, tx, stop, script)
+                                });
                             }
                             Some(config) => {
                                 let Ok(server) = rustls::ServerConnection::new(config.clone())
@@ -200,7 +206,9 @@ impl Peer {
                                     continue;
                                 };
                                 let stream = rustls::StreamOwned::new(server, stream);
-                                thread::spawn(move || serve(stream, port, tx, stop, script));
+                                thread::spawn(move || {
+                                    serve(stream, port, connection, tx, stop, script)
+                                });
                             }
                         }
                     }
@@ -237,12 +245,14 @@ type Script = Arc<Mutex<dyn FnMut(&Request) -> Reply + Send>>;
 fn serve<S: Read + Write>(
     mut stream: S,
     port: u16,
+    connection: usize,
     tx: Sender<Request>,
     stop: Arc<AtomicBool>,
     script: Script,
 ) {
     let mut buffer = Vec::new();
-    while let Some(request) = read_request(&mut stream, &mut buffer, port, &stop) {
+    while let Some(mut request) = read_request(&mut stream, &mut buffer, port, &stop) {
+        request.connection = connection;
         let _ = tx.send(request.clone());
         let reply = {
             let mut script = script.lock().unwrap_or_else(|e| e.into_inner());
@@ -374,6 +384,7 @@ fn read_request(
     buffer.drain(..head_end + length);
     Some(Request {
         port,
+        connection: 0,
         method,
         path,
         headers,
