@@ -41,7 +41,16 @@ fn all_required_present(plans: &Plans, plan: usize, bytes: &[u8], depth: usize) 
     let mut seen: u64 = 0;
     let mut complete = true;
     read_fields(bytes, |number, value| {
-        if number < 64 {
+        let field = message.by_number.get(&number).map(|&i| &message.fields[i]);
+        // An enum value the schema does not name does not count as present:
+        // proto2 parsers (Mesos' among them) keep it as an unknown field.
+        let unknown_enum = match (field.map(|f| f.kind), value) {
+            (Some(Kind::Enum(plan)), WireValue::Varint(n)) => {
+                !plans.enums[plan].by_number.contains_key(&(n as i32))
+            }
+            _ => false,
+        };
+        if number < 64 && !unknown_enum {
             seen |= 1 << number;
         }
         if let (WireValue::Len(sub), Some(&index)) = (value, message.by_number.get(&number)) {
@@ -93,7 +102,13 @@ pub(crate) fn check_required(message: &DynamicMessage) -> Result<()> {
 fn collect_missing(message: &DynamicMessage, prefix: &str, missing: &mut Vec<String>) {
     for field in message.descriptor().fields() {
         let path = format!("{prefix}{}", field.name());
-        if field.cardinality() == Cardinality::Required && !message.has_field(&field) {
+        let unknown_enum = match (&*message.get_field(&field), field.kind()) {
+            (Value::EnumNumber(n), prost_reflect::Kind::Enum(e)) => e.get_value(*n).is_none(),
+            _ => false,
+        };
+        if field.cardinality() == Cardinality::Required
+            && (!message.has_field(&field) || unknown_enum)
+        {
             missing.push(path);
             continue;
         }
@@ -180,6 +195,21 @@ mod tests {
             ..Default::default()
         };
         assert!(decode::<Call>(&call.encode_to_vec()).is_ok());
+    }
+
+    #[test]
+    fn an_unknown_value_of_a_required_enum_counts_as_missing() {
+        // TaskStatus{task_id{value:"t"}, state: 99}: Mesos' proto2 parser
+        // keeps 99 as an unknown field, so `state` is missing.
+        let bytes = [0x0a, 0x03, 0x0a, 0x01, b't', 0x10, 99];
+        assert_eq!(
+            decode::<crate::v1::TaskStatus>(&bytes).unwrap_err(),
+            Error::MissingRequired(vec!["state".into()])
+        );
+        // An unknown value of an optional enum is just absent in JSON.
+        let call = [0x10, 99];
+        let decoded = decode::<Call>(&call).unwrap();
+        assert_eq!(crate::json::to_vec(&decoded), b"{}");
     }
 
     #[test]

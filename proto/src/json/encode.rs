@@ -49,6 +49,21 @@ fn write_message_at(
         let count = rest.iter().take_while(|(i, _)| *i == index).count();
         let (mine, tail) = rest.split_at(count);
         rest = tail;
+        // An enum number our schema does not name is, for proto2, an unknown
+        // field: Mesos would not have it and would not write it. Neither do we.
+        let known: Vec<(usize, WireValue<'_>)>;
+        let mine = match field.kind {
+            Kind::Enum(plan) => {
+                let names = &plans.enums[plan].by_number;
+                known = mine
+                    .iter()
+                    .filter(|(_, v)| !matches!(v, WireValue::Varint(n) if !names.contains_key(&(*n as i32))))
+                    .copied()
+                    .collect();
+                &known[..]
+            }
+            _ => mine,
+        };
         if mine.is_empty() {
             if let Some(default) = &field.default_json {
                 key(out, &mut first, &field.name);
