@@ -76,7 +76,9 @@
 //!   `Mesos-Stream-Id` header Mesos requires ([`SchedulerHandle`]).
 //! - **Finding the leader**: a list of masters tried in turn, `307` redirects
 //!   followed (also a `Location` without a scheme), `503` retried
-//!   ([`masters`]).
+//!   ([`masters`]); or a `zk://host:2181/mesos` URL, where the leader
+//!   is read from ZooKeeper and followed when it changes (feature `zk`,
+//!   module `zk`).
 //! - **Failure handling**: missed heartbeats count as a lost connection;
 //!   reconnects back off exponentially with jitter ([`backoff`]); failover
 //!   re-subscribes with the framework id (optionally kept in a file so a
@@ -112,12 +114,16 @@ pub mod backoff;
 pub mod credentials;
 pub mod error;
 pub mod executor;
+#[cfg(feature = "local")]
+pub mod local;
 pub mod masters;
 pub mod offers;
 pub mod resources;
 pub mod scheduler;
 pub mod tasks;
 pub mod transport;
+#[cfg(feature = "zk")]
+pub mod zk;
 
 pub use error::{Error, Result};
 pub use executor::{Executor, ExecutorDriver, ExecutorHandle};

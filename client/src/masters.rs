@@ -17,8 +17,17 @@
 //! mesos-go, we take only `host:port` from it and keep our own scheme (so an
 //! https scheduler stays on https) and our own path; an absolute `Location`
 //! (`https://leader:5050/...`) also sets the scheme.
+//!
+//! Instead of a list, [`Masters::from_spec`] also takes a ZooKeeper URL,
+//! `zk://zk1:2181,zk2:2181/mesos` (feature `zk`): then the one master to talk
+//! to is the leader registered in ZooKeeper, kept up to date by a
+//! `zk::LeaderDetector`; [`Masters::refresh`] picks up its latest answer and
+//! [`Masters::changes`] tells when there is one.
 
 use std::fmt;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
 
 use crate::error::{Error, Result};
 
@@ -51,7 +60,16 @@ impl Endpoint {
             Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
                 "http" => (false, rest),
                 "https" => (true, rest),
-                "zk" => return Err(bad("ZooKeeper (zk://) master detection is not supported")),
+                "zk" if cfg!(feature = "zk") => {
+                    return Err(bad(
+                        "a zk:// URL must be the whole master spec, not part of a list",
+                    ));
+                }
+                "zk" => {
+                    return Err(bad(
+                        "zk:// needs mesos-client built with the feature \"zk\"",
+                    ));
+                }
                 _ => return Err(bad("the scheme must be http or https")),
             },
             None => (false, text),
@@ -178,6 +196,9 @@ pub struct Masters {
     list: Vec<Endpoint>,
     index: usize,
     leader: Option<Endpoint>,
+    /// For a `zk://` spec: the source of `list`'s one entry.
+    #[cfg(feature = "zk")]
+    zk: Option<crate::zk::LeaderDetector>,
 }
 
 impl Masters {
@@ -196,7 +217,83 @@ impl Masters {
             list,
             index: 0,
             leader: None,
+            #[cfg(feature = "zk")]
+            zk: None,
         })
+    }
+
+    /// A master list ([`Masters::parse`]) or a `zk://` URL. For the latter
+    /// (feature `zk`) ZooKeeper is watched from now on, with sessions of
+    /// `zk_timeout`, and this waits up to `zk_timeout` for it to name a
+    /// leader: without one there is nobody to talk to yet.
+    pub fn from_spec(spec: &str, zk_timeout: Duration) -> Result<Masters> {
+        #[cfg(feature = "zk")]
+        if crate::zk::ZkUrl::is_zk(spec) {
+            let url = crate::zk::ZkUrl::parse(spec)?;
+            return Masters::from_zk(
+                crate::zk::LeaderDetector::start(url, zk_timeout)?,
+                zk_timeout,
+            );
+        }
+        let _ = zk_timeout;
+        Masters::parse(spec)
+    }
+
+    /// Masters found by `detector`, once it names a leader (waiting up to
+    /// `wait`).
+    #[cfg(feature = "zk")]
+    pub fn from_zk(detector: crate::zk::LeaderDetector, wait: Duration) -> Result<Masters> {
+        let leader = match detector.wait(wait) {
+            crate::zk::Detection::Leader(leader) => leader,
+            other => {
+                return Err(Error::Transport(format!(
+                    "no leading master in ZooKeeper at {} after {wait:?}: {other:?}",
+                    detector.url()
+                )));
+            }
+        };
+        log::info!("ZooKeeper at {} names {leader} as leader", detector.url());
+        Ok(Masters {
+            list: vec![leader],
+            index: 0,
+            leader: None,
+            zk: Some(detector),
+        })
+    }
+
+    /// Takes in the latest leader detection before an attempt: for a
+    /// `zk://` spec the leader ZooKeeper names now (a redirect learned from
+    /// an older leader is dropped when it changes); an error if ZooKeeper
+    /// names none. Nothing to do for a list.
+    pub fn refresh(&mut self) -> Result<()> {
+        #[cfg(feature = "zk")]
+        if let Some(detector) = &self.zk {
+            let leader = match detector.detection() {
+                crate::zk::Detection::Leader(leader) => leader,
+                other => {
+                    return Err(Error::Transport(format!(
+                        "no leading master in ZooKeeper at {}: {other:?}",
+                        detector.url()
+                    )));
+                }
+            };
+            if self.list[0] != leader {
+                log::info!("ZooKeeper names a new leader: {leader}");
+                self.list[0] = leader;
+                self.leader = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Receives `()` when the leader detection may have changed; then call
+    /// [`Masters::refresh`]. Never receives for a list of masters.
+    pub fn changes(&self) -> Receiver<()> {
+        #[cfg(feature = "zk")]
+        if let Some(detector) = &self.zk {
+            return detector.changes();
+        }
+        crossbeam_channel::never()
     }
 
     /// The masters as given.

@@ -162,7 +162,8 @@ fn a_redirect_loop_is_cut_short() {
 
 #[test]
 fn bad_master_lists_are_refused_up_front() {
-    for bad in ["", "zk://127.0.0.1:2181/mesos", "127.0.0.1:notaport"] {
+    // (A zk:// URL without a path is malformed with or without the zk feature.)
+    for bad in ["", "zk://127.0.0.1:2181", "127.0.0.1:notaport"] {
         let result = SchedulerDriver::new(fast_config(bad));
         assert!(matches!(result, Err(Error::Config(_))), "{bad:?}");
     }

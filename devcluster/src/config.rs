@@ -127,7 +127,7 @@ pub fn mesos_duration(d: Duration) -> String {
         return "0ns".to_string();
     }
     for (size, name) in units {
-        if ns % size == 0 {
+        if ns.is_multiple_of(size) {
             return format!("{}{}", ns / size, name);
         }
     }

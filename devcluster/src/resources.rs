@@ -4,7 +4,7 @@
 //! scalars add, ranges merge, sets unite. Scalars are kept to three decimals, as Mesos'
 //! fixed-point arithmetic does (so `0.1 + 0.2` is exactly `0.3`).
 
-use mesos_proto::v1::{Attribute, Resource, Value, resource, value};
+use mesos_proto::v1::{Attribute, Resource, resource, value};
 
 /// The value of one named resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +98,8 @@ impl Resources {
                 .split_once(':')
                 .ok_or_else(|| format!("Bad resource '{part}': expecting name:value"))?;
             let name = name.split('(').next().unwrap_or(name).trim().to_string();
-            let q = parse_quantity(val.trim()).ok_or_else(|| format!("Bad resource value '{part}'"))?;
+            let q =
+                parse_quantity(val.trim()).ok_or_else(|| format!("Bad resource value '{part}'"))?;
             out.add(&name, q);
         }
         Ok(out)
@@ -109,10 +110,14 @@ impl Resources {
         let mut out = Resources::new();
         for r in list {
             let q = match r.r#type() {
-                value::Type::Scalar => Quantity::Scalar(to_milli(r.scalar.as_ref().map_or(0.0, |s| s.value))),
-                value::Type::Ranges => Quantity::Ranges(normalize(
-                    r.ranges.as_ref().map_or(Vec::new(), |rs| rs.range.iter().map(|x| (x.begin, x.end)).collect()),
-                )),
+                value::Type::Scalar => {
+                    Quantity::Scalar(to_milli(r.scalar.as_ref().map_or(0.0, |s| s.value)))
+                }
+                value::Type::Ranges => {
+                    Quantity::Ranges(normalize(r.ranges.as_ref().map_or(Vec::new(), |rs| {
+                        rs.range.iter().map(|x| (x.begin, x.end)).collect()
+                    })))
+                }
                 value::Type::Set => {
                     let mut items = r.set.as_ref().map_or(Vec::new(), |s| s.item.clone());
                     items.sort();
@@ -182,8 +187,12 @@ impl Resources {
         for (n, q) in &self.entries {
             let left = match (q, other.get(n)) {
                 (q, None) => q.clone(),
-                (Quantity::Scalar(a), Some(Quantity::Scalar(b))) => Quantity::Scalar((a - b).max(0)),
-                (Quantity::Ranges(a), Some(Quantity::Ranges(b))) => Quantity::Ranges(subtract_ranges(a, b)),
+                (Quantity::Scalar(a), Some(Quantity::Scalar(b))) => {
+                    Quantity::Scalar((a - b).max(0))
+                }
+                (Quantity::Ranges(a), Some(Quantity::Ranges(b))) => {
+                    Quantity::Ranges(subtract_ranges(a, b))
+                }
                 (Quantity::Set(a), Some(Quantity::Set(b))) => {
                     Quantity::Set(a.iter().filter(|x| !b.contains(x)).cloned().collect())
                 }
@@ -246,17 +255,24 @@ impl Resources {
                 match q {
                     Quantity::Scalar(v) => {
                         r.set_type(value::Type::Scalar);
-                        r.scalar = Some(value::Scalar { value: *v as f64 / 1000.0 });
+                        r.scalar = Some(value::Scalar {
+                            value: *v as f64 / 1000.0,
+                        });
                     }
                     Quantity::Ranges(rs) => {
                         r.set_type(value::Type::Ranges);
                         r.ranges = Some(value::Ranges {
-                            range: rs.iter().map(|&(begin, end)| value::Range { begin, end }).collect(),
+                            range: rs
+                                .iter()
+                                .map(|&(begin, end)| value::Range { begin, end })
+                                .collect(),
                         });
                     }
                     Quantity::Set(items) => {
                         r.set_type(value::Type::Set);
-                        r.set = Some(value::Set { item: items.clone() });
+                        r.set = Some(value::Set {
+                            item: items.clone(),
+                        });
                     }
                 }
                 r
@@ -280,7 +296,10 @@ impl Resources {
                     map.insert(n.clone(), serde_json::Value::String(format_ranges(r)));
                 }
                 Quantity::Set(s) => {
-                    map.insert(n.clone(), serde_json::Value::String(format!("{{{}}}", s.join(", "))));
+                    map.insert(
+                        n.clone(),
+                        serde_json::Value::String(format!("{{{}}}", s.join(", "))),
+                    );
                 }
             }
         }
@@ -307,7 +326,11 @@ impl Resources {
 
 fn format_scalar(milli: i64) -> String {
     let v = milli as f64 / 1000.0;
-    if milli % 1000 == 0 { format!("{}", milli / 1000) } else { format!("{v}") }
+    if milli % 1000 == 0 {
+        format!("{}", milli / 1000)
+    } else {
+        format!("{v}")
+    }
 }
 
 fn format_ranges(r: &[(u64, u64)]) -> String {
@@ -325,7 +348,11 @@ fn parse_quantity(val: &str) -> Option<Quantity> {
         return Some(Quantity::Ranges(normalize(out)));
     }
     if let Some(inner) = val.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
-        let mut items: Vec<String> = inner.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let mut items: Vec<String> = inner
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         items.sort();
         items.dedup();
         return Some(Quantity::Set(items));
@@ -341,16 +368,24 @@ pub fn parse_attributes(text: &str) -> Result<Vec<Attribute>, String> {
         let (name, val) = part
             .split_once(':')
             .ok_or_else(|| format!("Bad attribute '{part}': expecting name:value"))?;
-        let mut a = Attribute { name: name.trim().to_string(), ..Default::default() };
+        let mut a = Attribute {
+            name: name.trim().to_string(),
+            ..Default::default()
+        };
         match parse_quantity(val.trim()) {
             Some(Quantity::Scalar(v)) => {
                 a.set_type(value::Type::Scalar);
-                a.scalar = Some(value::Scalar { value: v as f64 / 1000.0 });
+                a.scalar = Some(value::Scalar {
+                    value: v as f64 / 1000.0,
+                });
             }
             Some(Quantity::Ranges(r)) => {
                 a.set_type(value::Type::Ranges);
                 a.ranges = Some(value::Ranges {
-                    range: r.iter().map(|&(begin, end)| value::Range { begin, end }).collect(),
+                    range: r
+                        .iter()
+                        .map(|&(begin, end)| value::Range { begin, end })
+                        .collect(),
                 });
             }
             Some(Quantity::Set(s)) => {
@@ -359,7 +394,9 @@ pub fn parse_attributes(text: &str) -> Result<Vec<Attribute>, String> {
             }
             None => {
                 a.set_type(value::Type::Text);
-                a.text = Some(value::Text { value: val.trim().to_string() });
+                a.text = Some(value::Text {
+                    value: val.trim().to_string(),
+                });
             }
         }
         out.push(a);
@@ -374,21 +411,22 @@ pub fn attributes_json(attrs: &[Attribute]) -> serde_json::Value {
         let v = match a.r#type() {
             value::Type::Scalar => serde_json::json!(a.scalar.as_ref().map_or(0.0, |s| s.value)),
             value::Type::Ranges => serde_json::Value::String(format_ranges(
-                &a.ranges.as_ref().map_or(Vec::new(), |r| r.range.iter().map(|x| (x.begin, x.end)).collect::<Vec<_>>()),
+                &a.ranges.as_ref().map_or(Vec::new(), |r| {
+                    r.range.iter().map(|x| (x.begin, x.end)).collect::<Vec<_>>()
+                }),
             )),
             value::Type::Set => serde_json::Value::String(format!(
                 "{{{}}}",
                 a.set.as_ref().map_or(String::new(), |s| s.item.join(", "))
             )),
-            value::Type::Text => serde_json::Value::String(a.text.as_ref().map_or(String::new(), |t| t.value.clone())),
+            value::Type::Text => serde_json::Value::String(
+                a.text.as_ref().map_or(String::new(), |t| t.value.clone()),
+            ),
         };
         map.insert(a.name.clone(), v);
     }
     serde_json::Value::Object(map)
 }
-
-/// Unused import guard: `Value` is re-exported for callers building resources by hand.
-pub type ProtoValue = Value;
 
 #[cfg(test)]
 mod tests {
@@ -402,7 +440,10 @@ mod tests {
         assert_eq!(left.scalar("cpus"), 3.9);
         assert!(total.contains(&task));
         assert!(!task.contains(&total));
-        assert_eq!(left.plus(&task), Resources::parse("cpus:4;mem:4096;ports:[31000-32000]").unwrap());
+        assert_eq!(
+            left.plus(&task),
+            Resources::parse("cpus:4;mem:4096;ports:[31000-32000]").unwrap()
+        );
         assert_eq!(left.summary()["ports"], "[31001-32000]");
     }
 }

@@ -11,3 +11,10 @@ pub fn project_root() -> PathBuf {
         .expect("tests/ sits in the project root")
         .to_path_buf()
 }
+
+pub mod exec;
+pub mod http;
+pub mod sched;
+pub mod shape;
+pub mod testcluster;
+pub mod zk;

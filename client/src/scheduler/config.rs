@@ -36,7 +36,9 @@ use crate::credentials::Credentials;
 pub struct SchedulerConfig {
     /// Comma-separated masters: `host:port`, `http://host:port`,
     /// `https://host:port` (see [`crate::masters`]). Tried in turn; a `307`
-    /// from a non-leader is followed.
+    /// from a non-leader is followed. Or, with the feature `zk`, a ZooKeeper
+    /// URL such as `zk://zk1:2181,zk2:2181/mesos`: the leader registered
+    /// there is used, and followed when it changes.
     pub masters: String,
     /// Who the framework is. `user` and `name` are required by Mesos. Leave
     /// `id` unset for a new framework; the driver sets it when re-subscribing.
@@ -88,6 +90,11 @@ pub struct SchedulerConfig {
     /// The largest RecordIO record accepted on the event stream.
     /// Default: 4 MiB ([`mesos_proto::recordio::DEFAULT_MAX_RECORD_SIZE`]).
     pub max_record_size: usize,
+    /// For `zk://` masters: the ZooKeeper session timeout, and how long
+    /// [`SchedulerDriver::new`](super::SchedulerDriver::new) waits for
+    /// ZooKeeper to name a leading master. Default: 10 s (Mesos'
+    /// `--zk_session_timeout`). Unused for a list of masters.
+    pub zk_timeout: Duration,
 }
 
 impl SchedulerConfig {
@@ -108,6 +115,7 @@ impl SchedulerConfig {
             max_reconnect_attempts: None,
             suppressed_roles: Vec::new(),
             max_record_size: mesos_proto::recordio::DEFAULT_MAX_RECORD_SIZE,
+            zk_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, at, select_biased, unbounded};
+use crossbeam_channel::{Receiver, after, at, select_biased, unbounded};
 use mesos_proto::v1::FrameworkId;
 use mesos_proto::v1::scheduler::{Call, call, event};
 
@@ -43,7 +43,7 @@ impl SchedulerDriver {
     /// Checks the configuration and prepares the connection; nothing is sent
     /// yet. Reads the framework-id file if one is configured and exists.
     pub fn new(config: SchedulerConfig) -> Result<SchedulerDriver> {
-        let masters = Masters::parse(&config.masters)?;
+        let masters = Masters::from_spec(&config.masters, config.zk_timeout)?;
         let info = &config.framework_info;
         if info.user.is_empty() || info.name.is_empty() {
             return Err(Error::Config(
@@ -95,6 +95,8 @@ impl SchedulerDriver {
         let mut backoff = Backoff::new(self.config.backoff_min, self.config.backoff_max);
         // Failures since the last SUBSCRIBED; compared with max_reconnect_attempts.
         let mut failures: u32 = 0;
+        // News from ZooKeeper about the leader (never, for a list of masters).
+        let leader_news = self.masters.changes();
 
         loop {
             // Each pass is one subscription attempt; `lost` says why it ended.
@@ -157,6 +159,20 @@ impl SchedulerDriver {
                                 self.config.missed_heartbeats
                             ));
                         }
+                        recv(leader_news) -> _ => {
+                            // ZooKeeper names another leader (or none): this
+                            // master has lost leadership, go to the new one.
+                            match self.masters.refresh() {
+                                Err(err) => break err,
+                                Ok(()) if *self.masters.current() != subscription.endpoint => {
+                                    break Error::Transport(format!(
+                                        "the leading master is now {}",
+                                        self.masters.current()
+                                    ));
+                                }
+                                Ok(()) => {}
+                            }
+                        }
                     }
                 };
 
@@ -171,7 +187,7 @@ impl SchedulerDriver {
 
             // 4. Back off before the next attempt (capped exponential delay
             //    with jitter), unless we have failed too often, or are asked
-            //    to stop meanwhile.
+            //    to stop meanwhile. News of a leader cuts the wait short.
             failures += 1;
             if let Some(max) = self.config.max_reconnect_attempts
                 && failures > max
@@ -181,8 +197,12 @@ impl SchedulerDriver {
             }
             let delay = backoff.next_delay();
             log::warn!("subscription failed or lost ({lost}); retrying in {delay:?}");
-            if let Ok(mode) = self.stop.recv_timeout(delay) {
-                return self.finish(mode);
+            select_biased! {
+                recv(self.stop) -> mode => if let Ok(mode) = mode {
+                    return self.finish(mode);
+                },
+                recv(leader_news) -> _ => log::info!("the leader changed; retrying now"),
+                recv(after(delay)) -> _ => {}
             }
         }
     }

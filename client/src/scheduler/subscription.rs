@@ -60,6 +60,8 @@ pub(crate) fn subscribe(
 ) -> Result<Subscription> {
     let body = content_type.encode(call);
     let mime = content_type.mime();
+    // With zk:// masters: the leader ZooKeeper names now.
+    masters.refresh()?;
     for _ in 0..=MAX_REDIRECTS {
         let endpoint = masters.current().clone();
         log::info!("subscribing at {endpoint}");

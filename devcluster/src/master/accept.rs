@@ -17,6 +17,9 @@ impl Master {
     pub(crate) fn accept(&self, fw_id: &str, a: call::Accept) {
         let mut guard = self.lock();
         let st = &mut *guard;
+        if !st.frameworks.contains_key(fw_id) {
+            return;
+        }
         // 1. The offers: current, ours, one agent, one role, no duplicates.
         let mut error = None;
         let mut seen = BTreeSet::new();
@@ -30,7 +33,9 @@ impl Master {
             let msg = match st.offers.get(id) {
                 _ if !seen.insert(id.clone()) => Some(format!("Duplicate offer {id} in accept")),
                 None => Some(format!("Offer {id} is no longer valid")),
-                Some(o) if o.framework_id != fw_id => Some(format!("Offer {id} has invalid framework")),
+                Some(o) if o.framework_id != fw_id => {
+                    Some(format!("Offer {id} has invalid framework"))
+                }
                 Some(o) if agent.as_ref().is_some_and(|x| *x != o.agent_id) => {
                     Some("Aggregated offers must belong to one single agent".to_string())
                 }
@@ -49,12 +54,23 @@ impl Master {
         }
         if let Some(err) = error {
             for id in &a.offer_ids {
-                if st.offers.get(&id.value).is_some_and(|o| o.framework_id == fw_id) {
+                if st
+                    .offers
+                    .get(&id.value)
+                    .is_some_and(|o| o.framework_id == fw_id)
+                {
                     self.remove_offer(st, &id.value);
                 }
             }
-            let pa = st.frameworks.get(fw_id).is_some_and(|f| f.has_capability(Cap::PartitionAware));
-            let state = if pa { TaskState::TaskDropped } else { TaskState::TaskLost };
+            let pa = st
+                .frameworks
+                .get(fw_id)
+                .is_some_and(|f| f.has_capability(Cap::PartitionAware));
+            let state = if pa {
+                TaskState::TaskDropped
+            } else {
+                TaskState::TaskLost
+            };
             for task in launched_tasks(&a.operations) {
                 let s = master_status(
                     &task.task_id.value,
@@ -67,7 +83,9 @@ impl Master {
             }
             return;
         }
-        let (Some(agent_id), Some(role)) = (agent, role) else { return };
+        let (Some(agent_id), Some(role)) = (agent, role) else {
+            return;
+        };
         let mut pool = Resources::new();
         for id in &a.offer_ids {
             if let Some(o) = self.remove_offer(st, &id.value) {
@@ -80,12 +98,28 @@ impl Master {
                 offer::operation::Type::Launch => {
                     let tasks = op.launch.map(|l| l.task_infos).unwrap_or_default();
                     for task in tasks {
-                        self.launch_one(st, fw_id, &agent_id, &role, &mut pool, task, op.id.is_some());
+                        self.launch_one(
+                            st,
+                            fw_id,
+                            &agent_id,
+                            &role,
+                            &mut pool,
+                            task,
+                            op.id.is_some(),
+                        );
                     }
                 }
                 offer::operation::Type::LaunchGroup => {
                     if let Some(lg) = op.launch_group {
-                        self.launch_group(st, fw_id, &agent_id, &role, &mut pool, lg.executor, lg.task_group.tasks);
+                        self.launch_group(
+                            st,
+                            fw_id,
+                            &agent_id,
+                            &role,
+                            &mut pool,
+                            lg.executor,
+                            lg.task_group.tasks,
+                        );
                     }
                 }
                 // Reservations and volumes are not modelled: the resources stay in the pool.
@@ -119,7 +153,10 @@ impl Master {
                 (Some(_), None) => {}
                 (None, Some(e)) => {
                     if e.command.is_none() {
-                        return Err(format!("Executor '{}' for task '{}' must have a command", e.executor_id.value, task.task_id.value));
+                        return Err(format!(
+                            "Executor '{}' for task '{}' must have a command",
+                            e.executor_id.value, task.task_id.value
+                        ));
                     }
                     if e.r#type.is_some() && e.r#type() != executor_info::Type::Custom {
                         return Err("'ExecutorInfo.type' must be 'CUSTOM' for LAUNCH".to_string());
@@ -130,10 +167,10 @@ impl Master {
                 }
             }
             let mut needed = Resources::from_protos(&task.resources);
-            if let Some(e) = &task.executor {
-                if !self.executor_known(st, fw_id, agent_id, &e.executor_id.value) {
-                    needed = needed.plus(&Resources::from_protos(&e.resources));
-                }
+            if let Some(e) = &task.executor
+                && !self.executor_known(st, fw_id, agent_id, &e.executor_id.value)
+            {
+                needed = needed.plus(&Resources::from_protos(&e.resources));
             }
             if !pool.contains(&needed) {
                 return Err(format!(
@@ -146,7 +183,13 @@ impl Master {
         };
         match check() {
             Err(msg) => {
-                let s = master_status(&task.task_id.value, TaskState::TaskError, task_status::Reason::ReasonTaskInvalid, &msg, Some(agent_id));
+                let s = master_status(
+                    &task.task_id.value,
+                    TaskState::TaskError,
+                    task_status::Reason::ReasonTaskInvalid,
+                    &msg,
+                    Some(agent_id),
+                );
                 self.send_update(st, fw_id, s);
             }
             Ok(needed) => {
@@ -156,7 +199,9 @@ impl Master {
                     prepare_executor(e, fw_id, role);
                 }
                 self.add_task(st, fw_id, agent_id, role, task.clone(), needed);
-                let framework = st.frameworks[fw_id].info.clone();
+                let Some(framework) = st.frameworks.get(fw_id).map(|f| f.info.clone()) else {
+                    return;
+                };
                 self.to_agent(st, agent_id, ToAgent::RunTask { framework, task });
             }
         }
@@ -178,7 +223,9 @@ impl Master {
                 return Err("'ExecutorInfo.type' must be set".to_string());
             }
             if executor.r#type() == executor_info::Type::Default && executor.command.is_some() {
-                return Err("'ExecutorInfo.command' must not be set for 'DEFAULT' executor".to_string());
+                return Err(
+                    "'ExecutorInfo.command' must not be set for 'DEFAULT' executor".to_string(),
+                );
             }
             if executor.r#type() == executor_info::Type::Custom && executor.command.is_none() {
                 return Err("'ExecutorInfo.command' must be set for 'CUSTOM' executor".to_string());
@@ -191,7 +238,10 @@ impl Master {
             for t in &tasks {
                 self.common_task_checks(st, fw_id, agent_id, t)?;
                 if !ids.insert(t.task_id.value.clone()) {
-                    return Err(format!("Task group has duplicate task ID: {}", t.task_id.value));
+                    return Err(format!(
+                        "Task group has duplicate task ID: {}",
+                        t.task_id.value
+                    ));
                 }
                 if executor.r#type() == executor_info::Type::Default && t.command.is_none() {
                     return Err(format!("Task '{}' is missing 'command'", t.task_id.value));
@@ -213,18 +263,25 @@ impl Master {
         match check() {
             Err(msg) => {
                 for t in &tasks {
-                    let s = master_status(&t.task_id.value, TaskState::TaskError, task_status::Reason::ReasonTaskGroupInvalid, &msg, Some(agent_id));
+                    let s = master_status(
+                        &t.task_id.value,
+                        TaskState::TaskError,
+                        task_status::Reason::ReasonTaskGroupInvalid,
+                        &msg,
+                        Some(agent_id),
+                    );
                     self.send_update(st, fw_id, s);
                 }
             }
             Ok(needed) => {
                 *pool = pool.minus(&needed);
                 prepare_executor(&mut executor, fw_id, role);
-                let exec_res = if self.executor_known(st, fw_id, agent_id, &executor.executor_id.value) {
-                    Resources::new()
-                } else {
-                    Resources::from_protos(&executor.resources)
-                };
+                let exec_res =
+                    if self.executor_known(st, fw_id, agent_id, &executor.executor_id.value) {
+                        Resources::new()
+                    } else {
+                        Resources::from_protos(&executor.resources)
+                    };
                 let mut first = true;
                 for t in tasks.iter_mut() {
                     inject_allocation(&mut t.resources, role);
@@ -236,19 +293,36 @@ impl Master {
                     }
                     self.add_task(st, fw_id, agent_id, role, t.clone(), res);
                 }
-                let framework = st.frameworks[fw_id].info.clone();
+                let Some(framework) = st.frameworks.get(fw_id).map(|f| f.info.clone()) else {
+                    return;
+                };
                 self.to_agent(
                     st,
                     agent_id,
-                    ToAgent::RunTaskGroup { framework, executor, group: mesos_proto::v1::TaskGroupInfo { tasks } },
+                    ToAgent::RunTaskGroup {
+                        framework,
+                        executor,
+                        group: mesos_proto::v1::TaskGroupInfo { tasks },
+                    },
                 );
             }
         }
     }
 
-    fn common_task_checks(&self, st: &MasterState, fw_id: &str, agent_id: &str, t: &TaskInfo) -> Result<(), String> {
-        validate::validate_id(&t.task_id.value).map_err(|e| format!("Task ID '{}' is invalid: {e}", t.task_id.value))?;
-        if st.frameworks.get(fw_id).is_some_and(|f| f.tasks.contains_key(&t.task_id.value)) {
+    fn common_task_checks(
+        &self,
+        st: &MasterState,
+        fw_id: &str,
+        agent_id: &str,
+        t: &TaskInfo,
+    ) -> Result<(), String> {
+        validate::validate_id(&t.task_id.value)
+            .map_err(|e| format!("Task ID '{}' is invalid: {e}", t.task_id.value))?;
+        if st
+            .frameworks
+            .get(fw_id)
+            .is_some_and(|f| f.tasks.contains_key(&t.task_id.value))
+        {
             return Err(format!("Task has duplicate ID: {}", t.task_id.value));
         }
         if t.agent_id.value != agent_id {
@@ -257,36 +331,48 @@ impl Master {
         if t.resources.is_empty() {
             return Err("Task uses no resources".to_string());
         }
-        Resources::protos_valid(&t.resources).map_err(|e| format!("Task uses invalid resources: {e}"))?;
-        if let Some(kp) = &t.kill_policy {
-            if kp.grace_period.as_ref().is_some_and(|g| g.nanoseconds < 0) {
-                return Err("Task's 'kill_policy.grace_period' must be non-negative".to_string());
-            }
+        Resources::protos_valid(&t.resources)
+            .map_err(|e| format!("Task uses invalid resources: {e}"))?;
+        if let Some(kp) = &t.kill_policy
+            && kp.grace_period.as_ref().is_some_and(|g| g.nanoseconds < 0)
+        {
+            return Err("Task's 'kill_policy.grace_period' must be non-negative".to_string());
         }
         Ok(())
     }
 
     fn executor_known(&self, st: &MasterState, fw_id: &str, agent_id: &str, exec: &str) -> bool {
-        st.frameworks
-            .get(fw_id)
-            .is_some_and(|f| f.executors.contains_key(&(agent_id.to_string(), exec.to_string())))
+        st.frameworks.get(fw_id).is_some_and(|f| {
+            f.executors
+                .contains_key(&(agent_id.to_string(), exec.to_string()))
+        })
     }
 
     /// Records a validated task as STAGING and charges its resources.
-    fn add_task(&self, st: &mut MasterState, fw_id: &str, agent_id: &str, role: &str, task: TaskInfo, res: Resources) {
+    fn add_task(
+        &self,
+        st: &mut MasterState,
+        fw_id: &str,
+        agent_id: &str,
+        role: &str,
+        task: TaskInfo,
+        res: Resources,
+    ) {
         let executor_id = task.executor.as_ref().map(|e| e.executor_id.value.clone());
         if let Some(a) = st.agents.get_mut(agent_id) {
             a.used = a.used.plus(&res);
         }
-        let Some(fw) = st.frameworks.get_mut(fw_id) else { return };
+        let Some(fw) = st.frameworks.get_mut(fw_id) else {
+            return;
+        };
         fw.used = fw.used.plus(&res);
         let mut task_res = Resources::from_protos(&task.resources);
         if let Some(e) = &task.executor {
             let key = (agent_id.to_string(), e.executor_id.value.clone());
-            if !fw.executors.contains_key(&key) {
+            fw.executors.entry(key).or_insert_with(|| {
                 let exec_res = Resources::from_protos(&e.resources);
-                fw.executors.insert(key, (e.clone(), exec_res));
-            }
+                (e.clone(), exec_res)
+            });
         } else {
             task_res = res;
         }
@@ -330,12 +416,16 @@ fn launched_tasks(ops: &[offer::Operation]) -> Vec<TaskInfo> {
 fn inject_allocation(res: &mut [mesos_proto::v1::Resource], role: &str) {
     for r in res {
         if r.allocation_info.is_none() {
-            r.allocation_info = Some(resource::AllocationInfo { role: Some(role.to_string()) });
+            r.allocation_info = Some(resource::AllocationInfo {
+                role: Some(role.to_string()),
+            });
         }
     }
 }
 
 fn prepare_executor(e: &mut ExecutorInfo, fw_id: &str, role: &str) {
-    e.framework_id = Some(FrameworkId { value: fw_id.to_string() });
+    e.framework_id = Some(FrameworkId {
+        value: fw_id.to_string(),
+    });
     inject_allocation(&mut e.resources, role);
 }

@@ -7,9 +7,9 @@
 
 use std::time::{Duration, Instant};
 
+use mesos_proto::v1::framework_info::capability::Type as Cap;
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{Address, AgentId, ExecutorId, FrameworkId, Offer, OfferId, Url, resource};
-use mesos_proto::v1::framework_info::capability::Type as Cap;
 
 use super::{Master, MasterState, OfferEntry, event_of};
 use crate::resources::Resources;
@@ -28,7 +28,12 @@ impl Master {
     pub(crate) fn allocate(&self, st: &mut MasterState) {
         let now = Instant::now();
         st.filters.retain(|_, f| f.until > now);
-        let total_cpus: f64 = st.agents.values().map(|a| a.total.scalar("cpus")).sum::<f64>().max(1.0);
+        let total_cpus: f64 = st
+            .agents
+            .values()
+            .map(|a| a.total.scalar("cpus"))
+            .sum::<f64>()
+            .max(1.0);
         let agent_ids: Vec<String> = st.agents.keys().cloned().collect();
         if agent_ids.is_empty() {
             return;
@@ -58,20 +63,28 @@ impl Master {
                         continue;
                     }
                     let key = (fw.id.clone(), role.clone(), agent_id.clone());
-                    if st.filters.get(&key).is_some_and(|f| f.resources.contains(&free)) {
+                    if st
+                        .filters
+                        .get(&key)
+                        .is_some_and(|f| f.resources.contains(&free))
+                    {
                         continue;
                     }
                     let rank = fw.seq.wrapping_sub(st.round_robin as u64);
                     let better = match &best {
                         None => true,
-                        Some((s, r, _, _)) => share < *s - 1e-9 || ((share - *s).abs() <= 1e-9 && rank < *r),
+                        Some((s, r, _, _)) => {
+                            share < *s - 1e-9 || ((share - *s).abs() <= 1e-9 && rank < *r)
+                        }
                     };
                     if better {
                         best = Some((share, rank, fw.id.clone(), role.clone()));
                     }
                 }
             }
-            let Some((_, _, fw_id, role)) = best else { continue };
+            let Some((_, _, fw_id, role)) = best else {
+                continue;
+            };
             let offer = self.make_offer(st, agent_id, &fw_id, &role, free, now);
             batches.entry(fw_id).or_default().push(offer);
         }
@@ -79,7 +92,9 @@ impl Master {
             // Keep records well below the 4 MiB clients accept.
             for chunk in offers.chunks(200) {
                 let mut e = event_of(event::Type::Offers);
-                e.offers = Some(event::Offers { offers: chunk.to_vec() });
+                e.offers = Some(event::Offers {
+                    offers: chunk.to_vec(),
+                });
                 self.send(st, &fw_id, &e);
             }
         }
@@ -96,7 +111,10 @@ impl Master {
     ) -> Offer {
         let id = format!("{}-O{}", self.id, st.next_offer);
         st.next_offer += 1;
-        let fw = st.frameworks.get_mut(fw_id).expect("candidate framework exists");
+        let fw = st
+            .frameworks
+            .get_mut(fw_id)
+            .expect("candidate framework exists");
         let multi_role = fw.has_capability(Cap::MultiRole);
         let alloc = multi_role.then_some(role);
         let agent = st.agents.get_mut(agent_id).expect("agent exists");
@@ -109,8 +127,12 @@ impl Master {
         let port = agent.info.port.unwrap_or(5051);
         let offer = Offer {
             id: OfferId { value: id.clone() },
-            framework_id: FrameworkId { value: fw_id.to_string() },
-            agent_id: AgentId { value: agent_id.to_string() },
+            framework_id: FrameworkId {
+                value: fw_id.to_string(),
+            },
+            agent_id: AgentId {
+                value: agent_id.to_string(),
+            },
             hostname: agent.info.hostname.clone(),
             url: Some(Url {
                 scheme: "http".to_string(),
@@ -125,7 +147,9 @@ impl Master {
             resources: free.to_protos(alloc),
             attributes: agent.info.attributes.clone(),
             executor_ids,
-            allocation_info: alloc.map(|r| resource::AllocationInfo { role: Some(r.to_string()) }),
+            allocation_info: alloc.map(|r| resource::AllocationInfo {
+                role: Some(r.to_string()),
+            }),
             ..Default::default()
         };
         agent.offered = agent.offered.plus(&free);
@@ -163,7 +187,11 @@ impl Master {
     pub(crate) fn rescind_offer(&self, st: &mut MasterState, offer_id: &str) {
         if let Some(o) = self.remove_offer(st, offer_id) {
             let mut e = event_of(event::Type::Rescind);
-            e.rescind = Some(event::Rescind { offer_id: OfferId { value: offer_id.to_string() } });
+            e.rescind = Some(event::Rescind {
+                offer_id: OfferId {
+                    value: offer_id.to_string(),
+                },
+            });
             self.send(st, &o.framework_id, &e);
         }
     }
@@ -189,7 +217,10 @@ impl Master {
         let d = Duration::from_secs_f64(secs).max(self.cfg.allocation_interval);
         let key = (fw_id.to_string(), role.to_string(), agent_id.to_string());
         let until = Instant::now() + d;
-        let entry = st.filters.entry(key).or_insert(super::Filter { until, resources: Resources::new() });
+        let entry = st.filters.entry(key).or_insert(super::Filter {
+            until,
+            resources: Resources::new(),
+        });
         entry.until = entry.until.max(until);
         entry.resources = entry.resources.plus(&resources);
     }

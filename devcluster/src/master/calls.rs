@@ -21,11 +21,21 @@ impl Master {
                 if let Some(d) = c.decline {
                     let mut st = self.lock();
                     for id in d.offer_ids {
-                        if st.offers.get(&id.value).is_some_and(|o| o.framework_id == fw_id) {
-                            if let Some(o) = self.remove_offer(&mut st, &id.value) {
-                                let refuse = d.filters.as_ref().map(|f| f.refuse_seconds());
-                                self.install_filter(&mut st, fw_id, &o.role, &o.agent_id, o.resources, refuse);
-                            }
+                        if st
+                            .offers
+                            .get(&id.value)
+                            .is_some_and(|o| o.framework_id == fw_id)
+                            && let Some(o) = self.remove_offer(&mut st, &id.value)
+                        {
+                            let refuse = d.filters.as_ref().map(|f| f.refuse_seconds());
+                            self.install_filter(
+                                &mut st,
+                                fw_id,
+                                &o.role,
+                                &o.agent_id,
+                                o.resources,
+                                refuse,
+                            );
                         }
                     }
                 }
@@ -37,7 +47,9 @@ impl Master {
                     c.suppress.map(|s| s.roles).unwrap_or_default()
                 };
                 let mut st = self.lock();
-                let Some(fw) = st.frameworks.get_mut(fw_id) else { return Response::empty(202) };
+                let Some(fw) = st.frameworks.get_mut(fw_id) else {
+                    return Response::empty(202);
+                };
                 let mine = fw.roles();
                 // An unknown role makes Mesos drop the whole call (still 202).
                 if roles.iter().any(|r| !mine.contains(r)) {
@@ -48,7 +60,8 @@ impl Master {
                     for r in &roles {
                         fw.suppressed.remove(r);
                     }
-                    st.filters.retain(|(f, r, _), _| !(f == fw_id && roles.contains(r)));
+                    st.filters
+                        .retain(|(f, r, _), _| !(f == fw_id && roles.contains(r)));
                     st.allocate_now = true;
                 } else {
                     fw.suppressed.extend(roles);
@@ -136,10 +149,17 @@ impl Master {
         let old_roles = fw.roles();
         fw.info = new;
         let roles = fw.roles();
-        let newly_unsuppressed: Vec<String> =
-            fw.suppressed.iter().filter(|r| !u.suppressed_roles.contains(r)).cloned().collect();
+        let newly_unsuppressed: Vec<String> = fw
+            .suppressed
+            .iter()
+            .filter(|r| !u.suppressed_roles.contains(r))
+            .cloned()
+            .collect();
         fw.suppressed = u.suppressed_roles.into_iter().collect();
-        let removed: Vec<String> = old_roles.into_iter().filter(|r| !roles.contains(r)).collect();
+        let removed: Vec<String> = old_roles
+            .into_iter()
+            .filter(|r| !roles.contains(r))
+            .collect();
         let rescind: Vec<String> = st
             .offers
             .values()

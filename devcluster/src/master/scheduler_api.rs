@@ -10,7 +10,9 @@ use crate::http::{Request, Response};
 /// Picks the event encoding from `Accept` (§1.3): JSON whenever acceptable, else
 /// protobuf, else `None` (406).
 pub(crate) fn negotiate(accept: Option<&str>) -> Option<ContentType> {
-    let Some(accept) = accept else { return Some(ContentType::Json) };
+    let Some(accept) = accept else {
+        return Some(ContentType::Json);
+    };
     let acceptable = |mime: &str| {
         let (t, _) = mime.split_once('/').unwrap_or((mime, ""));
         accept.split(',').any(|entry| {
@@ -18,7 +20,8 @@ pub(crate) fn negotiate(accept: Option<&str>) -> Option<ContentType> {
             let range = parts.next().unwrap_or("").trim().to_ascii_lowercase();
             let q_zero = parts.any(|p| {
                 let p = p.trim();
-                p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f64>().is_ok_and(|v| v <= 0.0))
+                p.strip_prefix("q=")
+                    .is_some_and(|q| q.trim().parse::<f64>().is_ok_and(|v| v <= 0.0))
             });
             !q_zero && (range == "*/*" || range == mime || range == format!("{t}/*"))
         })
@@ -120,7 +123,11 @@ pub(crate) fn handle(master: &Master, req: &Request, routed_path: &str) -> Respo
     let kind = call::Type::try_from(c.r#type.unwrap_or(0)).unwrap_or(call::Type::Unknown);
     // 10: Accept.
     let accept = negotiate(req.header("Accept"));
-    if matches!(kind, call::Type::Subscribe | call::Type::ReconcileOperations) && accept.is_none() {
+    if matches!(
+        kind,
+        call::Type::Subscribe | call::Type::ReconcileOperations
+    ) && accept.is_none()
+    {
         return Response::text(
             406,
             "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'",
@@ -130,24 +137,33 @@ pub(crate) fn handle(master: &Master, req: &Request, routed_path: &str) -> Respo
     if kind == call::Type::Subscribe {
         // 11-12.
         if req.header("Mesos-Stream-Id").is_some() {
-            return Response::text(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+            return Response::text(
+                400,
+                "Subscribe calls should not include the 'Mesos-Stream-Id' header",
+            );
         }
         return master.subscribe(c, accept, principal);
     }
     // 13-18: framework, principal, connection, stream id.
-    let fw_id = c.framework_id.as_ref().map(|f| f.value.clone()).unwrap_or_default();
+    let fw_id = c
+        .framework_id
+        .as_ref()
+        .map(|f| f.value.clone())
+        .unwrap_or_default();
     {
         let st = master.lock();
         let Some(fw) = st.frameworks.get(&fw_id) else {
             return Response::text(400, "Framework cannot be found");
         };
-        if let (Some(p), Some(fp)) = (&principal, &fw.info.principal) {
-            if p != fp {
-                return Response::text(
-                    400,
-                    format!("Authenticated principal '{p}' does not match principal '{fp}' set in `FrameworkInfo`"),
-                );
-            }
+        if let (Some(p), Some(fp)) = (&principal, &fw.info.principal)
+            && p != fp
+        {
+            return Response::text(
+                400,
+                format!(
+                    "Authenticated principal '{p}' does not match principal '{fp}' set in `FrameworkInfo`"
+                ),
+            );
         }
         let Some(sub) = &fw.sub else {
             return Response::text(403, "Framework is not subscribed");
@@ -188,7 +204,10 @@ mod tests {
             negotiate(Some("application/x-protobuf, application/json")),
             Some(ContentType::Json)
         );
-        assert_eq!(negotiate(Some("application/x-protobuf")), Some(ContentType::Protobuf));
+        assert_eq!(
+            negotiate(Some("application/x-protobuf")),
+            Some(ContentType::Protobuf)
+        );
         assert_eq!(negotiate(Some("foo")), None);
         assert_eq!(negotiate(Some("application/recordio")), None);
         assert_eq!(negotiate(Some("application/json;q=0")), None);

@@ -11,7 +11,7 @@ use super::{
     Framework, Master, MasterState, Subscription, completed_push, error_event, event_of,
     master_status, now_secs, record, validate,
 };
-use crate::http::{Response, StreamItem};
+use crate::http::Response;
 use crate::messages::ToAgent;
 use crate::resources::Resources;
 
@@ -21,10 +21,16 @@ const MAX_COMPLETED_FRAMEWORKS: usize = 50;
 impl Master {
     /// SUBSCRIBE after the HTTP-level checks: always a 200 stream, which carries either
     /// SUBSCRIBED (+ HEARTBEAT, then offers) or exactly one ERROR.
-    pub(crate) fn subscribe(&self, c: Call, ct: ContentType, principal: Option<String>) -> Response {
+    pub(crate) fn subscribe(
+        &self,
+        c: Call,
+        ct: ContentType,
+        principal: Option<String>,
+    ) -> Response {
         let (tx, rx) = crossbeam_channel::unbounded();
         let stream_id = uuid::Uuid::new_v4().to_string();
-        let response = Response::stream(200, ct.mime(), rx).with_header("Mesos-Stream-Id", &stream_id);
+        let response =
+            Response::stream(200, ct.mime(), rx).with_header("Mesos-Stream-Id", &stream_id);
         let refuse = |msg: &str| {
             let _ = tx.send(record(ct, &error_event(msg)));
             // Dropping `tx` ends the stream with the chunked terminator, as Mesos does.
@@ -38,11 +44,13 @@ impl Master {
             refuse(&e);
             return response;
         }
-        if let (Some(p), Some(fp)) = (&principal, &info.principal) {
-            if p != fp {
-                refuse(&format!("Framework principal '{fp}' does not match authenticated principal '{p}'"));
-                return response;
-            }
+        if let (Some(p), Some(fp)) = (&principal, &info.principal)
+            && p != fp
+        {
+            refuse(&format!(
+                "Framework principal '{fp}' does not match authenticated principal '{p}'"
+            ));
+            return response;
         }
         if info.principal.is_none() {
             info.principal = principal;
@@ -62,17 +70,20 @@ impl Master {
             }
         };
         info.id = Some(FrameworkId { value: id.clone() });
-        if let Some(fw) = st.frameworks.get(&id) {
-            if fw.info.principal != info.principal {
-                refuse("Changing framework's principal is not allowed.");
-                return response;
-            }
+        if let Some(fw) = st.frameworks.get(&id)
+            && fw.info.principal != info.principal
+        {
+            refuse("Changing framework's principal is not allowed.");
+            return response;
         }
         // Failover of a connected framework: ERROR on the old stream, which then ends.
         let old_offers: Vec<String> = match st.frameworks.get_mut(&id) {
             Some(fw) => {
                 if let Some(old) = fw.sub.take() {
-                    let _ = old.tx.send(record(old.content_type, &error_event("Framework failed over")));
+                    let _ = old.tx.send(record(
+                        old.content_type,
+                        &error_event("Framework failed over"),
+                    ));
                 }
                 fw.offers.iter().cloned().collect()
             }
@@ -84,24 +95,27 @@ impl Master {
         let seq = st.next_seq;
         st.next_seq += 1;
         let interval = self.cfg.heartbeat_interval;
-        let fw = st.frameworks.entry(id.clone()).or_insert_with(|| Framework {
-            id: id.clone(),
-            info: info.clone(),
-            sub: None,
-            suppressed: BTreeSet::new(),
-            tasks: BTreeMap::new(),
-            completed_tasks: VecDeque::new(),
-            offers: BTreeSet::new(),
-            executors: BTreeMap::new(),
-            used: Resources::new(),
-            offered: Resources::new(),
-            registered_time: now_secs(),
-            reregistered_time: None,
-            unregistered_time: None,
-            failover_deadline: None,
-            next_heartbeat: now,
-            seq,
-        });
+        let fw = st
+            .frameworks
+            .entry(id.clone())
+            .or_insert_with(|| Framework {
+                id: id.clone(),
+                info: info.clone(),
+                sub: None,
+                suppressed: BTreeSet::new(),
+                tasks: BTreeMap::new(),
+                completed_tasks: VecDeque::new(),
+                offers: BTreeSet::new(),
+                executors: BTreeMap::new(),
+                used: Resources::new(),
+                offered: Resources::new(),
+                registered_time: now_secs(),
+                reregistered_time: None,
+                unregistered_time: None,
+                failover_deadline: None,
+                next_heartbeat: now,
+                seq,
+            });
         if fw.info.id.is_some() && fw.registered_time < now_secs() - 0.001 {
             fw.reregistered_time = Some(now_secs());
         }
@@ -122,10 +136,16 @@ impl Master {
         let _ = tx.send(record(ct, &subscribed));
         let _ = tx.send(record(ct, &event_of(event::Type::Heartbeat)));
         fw.next_heartbeat = now + interval;
-        fw.sub = Some(Subscription { tx, stream_id, content_type: ct });
+        fw.sub = Some(Subscription {
+            tx,
+            stream_id,
+            content_type: ct,
+        });
         // Ask agents to resend pending updates now that someone is listening.
         for a in st.agents.values() {
-            let _ = a.tx.send(ToAgent::ResendUpdates { framework_id: id.clone() });
+            let _ = a.tx.send(ToAgent::ResendUpdates {
+                framework_id: id.clone(),
+            });
         }
         st.allocate_now = true;
         drop(st);
@@ -134,7 +154,9 @@ impl Master {
 
     /// The subscription stream broke: inactive, offers gone, failover timer started.
     pub(crate) fn disconnect(&self, st: &mut MasterState, id: &str) {
-        let Some(fw) = st.frameworks.get_mut(id) else { return };
+        let Some(fw) = st.frameworks.get_mut(id) else {
+            return;
+        };
         if fw.sub.take().is_none() {
             return;
         }
@@ -153,7 +175,9 @@ impl Master {
     /// Removes a framework for good (TEARDOWN, failover timeout): its tasks are killed,
     /// it moves to the completed list and its id can never subscribe again.
     pub(crate) fn remove_framework(&self, st: &mut MasterState, id: &str) {
-        let Some(mut fw) = st.frameworks.remove(id) else { return };
+        let Some(mut fw) = st.frameworks.remove(id) else {
+            return;
+        };
         // Ending the stream with the terminator (TEARDOWN), if still open.
         fw.sub = None;
         let offers: Vec<String> = fw.offers.iter().cloned().collect();
@@ -161,9 +185,13 @@ impl Master {
         for offer_id in offers {
             self.remove_offer(st, &offer_id);
         }
-        let Some(mut fw) = st.frameworks.remove(id) else { return };
+        let Some(mut fw) = st.frameworks.remove(id) else {
+            return;
+        };
         for a in st.agents.values() {
-            let _ = a.tx.send(ToAgent::ShutdownFramework { framework_id: id.to_string() });
+            let _ = a.tx.send(ToAgent::ShutdownFramework {
+                framework_id: id.to_string(),
+            });
         }
         let tasks = std::mem::take(&mut fw.tasks);
         for (_, mut t) in tasks {
@@ -206,16 +234,5 @@ impl Master {
     pub(crate) fn teardown(&self, id: &str) {
         let mut st = self.lock();
         self.remove_framework(&mut st, id);
-    }
-
-    /// Closes the stream of a framework abruptly (used when leadership moves).
-    pub(crate) fn abort_streams(&self) {
-        let mut st = self.lock();
-        let ids: Vec<String> = st.frameworks.keys().cloned().collect();
-        for id in ids {
-            if let Some(sub) = st.frameworks.get_mut(&id).and_then(|f| f.sub.take()) {
-                let _ = sub.tx.send(StreamItem::Abort);
-            }
-        }
     }
 }

@@ -2,9 +2,14 @@
 
 use mesos_proto::v1::framework_info::capability::Type as Cap;
 use mesos_proto::v1::scheduler::{call, event};
-use mesos_proto::v1::{AgentId, AgentInfo, ExecutorId, TaskState, TaskStatus, TimeInfo, task_status};
+use mesos_proto::v1::{
+    AgentId, AgentInfo, ExecutorId, TaskState, TaskStatus, TimeInfo, task_status,
+};
 
-use super::{AgentEntry, Master, MasterState, TaskEntry, completed_push, event_of, is_terminal, master_status, now_secs};
+use super::{
+    AgentEntry, Master, MasterState, TaskEntry, completed_push, event_of, is_terminal,
+    master_status, now_secs,
+};
 use crate::messages::{TaskReport, ToAgent};
 use crate::resources::Resources;
 
@@ -17,11 +22,20 @@ impl Master {
         tx: crossbeam_channel::Sender<ToAgent>,
         tasks: Vec<TaskReport>,
     ) {
-        let id = info.id.as_ref().map(|i| i.value.clone()).unwrap_or_default();
+        let id = info
+            .id
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_default();
         st.unreachable_agents.remove(&id);
         let mut used = Resources::new();
         for report in tasks {
-            let fw_id = report.framework.id.as_ref().map(|i| i.value.clone()).unwrap_or_default();
+            let fw_id = report
+                .framework
+                .id
+                .as_ref()
+                .map(|i| i.value.clone())
+                .unwrap_or_default();
             if st.removed_ids.contains(&fw_id) {
                 continue;
             }
@@ -32,24 +46,27 @@ impl Master {
             }
             // A framework this master has not seen yet (after a failover) is recorded
             // disconnected, without a failover timer, until it subscribes again.
-            let fw = st.frameworks.entry(fw_id.clone()).or_insert_with(|| super::Framework {
-                id: fw_id.clone(),
-                info: report.framework.clone(),
-                sub: None,
-                suppressed: Default::default(),
-                tasks: Default::default(),
-                completed_tasks: Default::default(),
-                offers: Default::default(),
-                executors: Default::default(),
-                used: Resources::new(),
-                offered: Resources::new(),
-                registered_time: now_secs(),
-                reregistered_time: None,
-                unregistered_time: None,
-                failover_deadline: None,
-                next_heartbeat: std::time::Instant::now(),
-                seq: 0,
-            });
+            let fw = st
+                .frameworks
+                .entry(fw_id.clone())
+                .or_insert_with(|| super::Framework {
+                    id: fw_id.clone(),
+                    info: report.framework.clone(),
+                    sub: None,
+                    suppressed: Default::default(),
+                    tasks: Default::default(),
+                    completed_tasks: Default::default(),
+                    offers: Default::default(),
+                    executors: Default::default(),
+                    used: Resources::new(),
+                    offered: Resources::new(),
+                    registered_time: now_secs(),
+                    reregistered_time: None,
+                    unregistered_time: None,
+                    failover_deadline: None,
+                    next_heartbeat: std::time::Instant::now(),
+                    seq: 0,
+                });
             if !is_terminal(state) {
                 fw.used = fw.used.plus(&res);
             }
@@ -60,14 +77,18 @@ impl Master {
                 .and_then(|r| r.allocation_info.as_ref())
                 .and_then(|a| a.role.clone())
                 .unwrap_or_else(|| "*".to_string());
-            let executor_id = report.task.executor.as_ref().map(|e| e.executor_id.value.clone());
+            let executor_id = report
+                .task
+                .executor
+                .as_ref()
+                .map(|e| e.executor_id.value.clone());
             if let Some(e) = &report.task.executor {
                 let key = (id.clone(), e.executor_id.value.clone());
-                if !fw.executors.contains_key(&key) {
+                fw.executors.entry(key).or_insert_with(|| {
                     let r = Resources::from_protos(&e.resources);
                     used = used.plus(&r);
-                    fw.executors.insert(key, (e.clone(), r));
-                }
+                    (e.clone(), r)
+                });
             }
             fw.tasks.insert(
                 report.task.task_id.value.clone(),
@@ -89,18 +110,36 @@ impl Master {
         let now = now_secs();
         st.agents.insert(
             id.clone(),
-            AgentEntry { id, info, tx, total, used, offered: Resources::new(), registered_time: now, reregistered_time: None },
+            AgentEntry {
+                id,
+                info,
+                tx,
+                total,
+                used,
+                offered: Resources::new(),
+                registered_time: now,
+            },
         );
         st.allocate_now = true;
     }
 
     /// A reliable update from an agent: the master learns the latest state, releases
     /// resources of finished tasks and forwards the pending update.
-    pub(crate) fn status_update(&self, st: &mut MasterState, fw_id: &str, status: TaskStatus, latest: i32) {
+    pub(crate) fn status_update(
+        &self,
+        st: &mut MasterState,
+        fw_id: &str,
+        status: TaskStatus,
+        latest: i32,
+    ) {
         let latest = TaskState::try_from(latest).unwrap_or(status.state());
         let task_id = status.task_id.value.clone();
-        let Some(fw) = st.frameworks.get_mut(fw_id) else { return };
-        let Some(task) = fw.tasks.get_mut(&task_id) else { return };
+        let Some(fw) = st.frameworks.get_mut(fw_id) else {
+            return;
+        };
+        let Some(task) = fw.tasks.get_mut(&task_id) else {
+            return;
+        };
         task.state = latest;
         if task.statuses.last().is_none_or(|s| s.uuid != status.uuid) {
             task.statuses.push(status.clone());
@@ -126,16 +165,22 @@ impl Master {
         self.to_agent(
             st,
             &a.agent_id.value,
-            ToAgent::Acknowledge { framework_id: fw_id.to_string(), task_id: a.task_id.value.clone(), uuid: a.uuid.clone() },
+            ToAgent::Acknowledge {
+                framework_id: fw_id.to_string(),
+                task_id: a.task_id.value.clone(),
+                uuid: a.uuid.clone(),
+            },
         );
-        let Some(fw) = st.frameworks.get_mut(fw_id) else { return };
+        let Some(fw) = st.frameworks.get_mut(fw_id) else {
+            return;
+        };
         let done = fw.tasks.get(&a.task_id.value).is_some_and(|t| {
-            t.last_forwarded.as_ref().is_some_and(|s| s.uuid.as_deref() == Some(&a.uuid[..]) && is_terminal(s.state()))
+            t.last_forwarded
+                .as_ref()
+                .is_some_and(|s| s.uuid.as_deref() == Some(&a.uuid[..]) && is_terminal(s.state()))
         });
-        if done {
-            if let Some(t) = fw.tasks.remove(&a.task_id.value) {
-                completed_push(fw, t);
-            }
+        if done && let Some(t) = fw.tasks.remove(&a.task_id.value) {
+            completed_push(fw, t);
         }
     }
 
@@ -143,7 +188,11 @@ impl Master {
     pub(crate) fn kill(&self, fw_id: &str, k: call::Kill) {
         let mut guard = self.lock();
         let st = &mut *guard;
-        let task = st.frameworks.get(fw_id).and_then(|f| f.tasks.get(&k.task_id.value)).map(|t| t.agent_id.clone());
+        let task = st
+            .frameworks
+            .get(fw_id)
+            .and_then(|f| f.tasks.get(&k.task_id.value))
+            .map(|t| t.agent_id.clone());
         match task {
             Some(agent) => {
                 if k.agent_id.as_ref().is_some_and(|a| a.value != agent) {
@@ -152,11 +201,18 @@ impl Master {
                 self.to_agent(
                     st,
                     &agent,
-                    ToAgent::KillTask { framework_id: fw_id.to_string(), task_id: k.task_id.value, kill_policy: k.kill_policy },
+                    ToAgent::KillTask {
+                        framework_id: fw_id.to_string(),
+                        task_id: k.task_id.value,
+                        kill_policy: k.kill_policy,
+                    },
                 );
             }
             None => {
-                let r = call::reconcile::Task { task_id: k.task_id, agent_id: k.agent_id };
+                let r = call::reconcile::Task {
+                    task_id: k.task_id,
+                    agent_id: k.agent_id,
+                };
                 if let Some(s) = self.reconcile_one(st, fw_id, &r) {
                     self.send_update(st, fw_id, s);
                 }
@@ -174,14 +230,22 @@ impl Master {
                 .map(|fw| fw.tasks.values().map(latest_state_answer).collect())
                 .unwrap_or_default()
         } else {
-            r.tasks.iter().filter_map(|t| self.reconcile_one(st, fw_id, t)).collect()
+            r.tasks
+                .iter()
+                .filter_map(|t| self.reconcile_one(st, fw_id, t))
+                .collect()
         };
         for s in answers {
             self.send_update(st, fw_id, s);
         }
     }
 
-    fn reconcile_one(&self, st: &MasterState, fw_id: &str, t: &call::reconcile::Task) -> Option<TaskStatus> {
+    fn reconcile_one(
+        &self,
+        st: &MasterState,
+        fw_id: &str,
+        t: &call::reconcile::Task,
+    ) -> Option<TaskStatus> {
         let fw = st.frameworks.get(fw_id)?;
         if let Some(task) = fw.tasks.get(&t.task_id.value) {
             return Some(latest_state_answer(task));
@@ -195,11 +259,19 @@ impl Master {
             master_status(id, state, reason, msg, agent)
         };
         Some(match agent {
-            Some(a) if st.agents.contains_key(a) => pick(TaskState::TaskGone, "Reconciliation: Task is unknown to the agent"),
+            Some(a) if st.agents.contains_key(a) => pick(
+                TaskState::TaskGone,
+                "Reconciliation: Task is unknown to the agent",
+            ),
             Some(a) if st.unreachable_agents.contains_key(a) => {
-                let mut s = pick(TaskState::TaskUnreachable, "Reconciliation: Task is unreachable");
+                let mut s = pick(
+                    TaskState::TaskUnreachable,
+                    "Reconciliation: Task is unreachable",
+                );
                 let since = st.unreachable_agents[a].0;
-                s.unreachable_time = Some(TimeInfo { nanoseconds: (since * 1e9) as i64 });
+                s.unreachable_time = Some(TimeInfo {
+                    nanoseconds: (since * 1e9) as i64,
+                });
                 s
             }
             _ => pick(TaskState::TaskUnknown, "Reconciliation: Task is unknown"),
@@ -207,21 +279,35 @@ impl Master {
     }
 
     /// An executor ended: its resources return; FAILURE for non-command executors.
-    pub(crate) fn executor_exited(&self, st: &mut MasterState, fw_id: &str, agent_id: &str, exec: &str, status: i32, notify: bool) {
-        if let Some(fw) = st.frameworks.get_mut(fw_id) {
-            if let Some((_, res)) = fw.executors.remove(&(agent_id.to_string(), exec.to_string())) {
-                fw.used = fw.used.minus(&res);
-                if let Some(a) = st.agents.get_mut(agent_id) {
-                    a.used = a.used.minus(&res);
-                }
-                st.allocate_now = true;
+    pub(crate) fn executor_exited(
+        &self,
+        st: &mut MasterState,
+        fw_id: &str,
+        agent_id: &str,
+        exec: &str,
+        status: i32,
+        notify: bool,
+    ) {
+        if let Some(fw) = st.frameworks.get_mut(fw_id)
+            && let Some((_, res)) = fw
+                .executors
+                .remove(&(agent_id.to_string(), exec.to_string()))
+        {
+            fw.used = fw.used.minus(&res);
+            if let Some(a) = st.agents.get_mut(agent_id) {
+                a.used = a.used.minus(&res);
             }
+            st.allocate_now = true;
         }
         if notify {
             let mut e = event_of(event::Type::Failure);
             e.failure = Some(event::Failure {
-                agent_id: Some(AgentId { value: agent_id.to_string() }),
-                executor_id: Some(ExecutorId { value: exec.to_string() }),
+                agent_id: Some(AgentId {
+                    value: agent_id.to_string(),
+                }),
+                executor_id: Some(ExecutorId {
+                    value: exec.to_string(),
+                }),
                 status: Some(status),
             });
             self.send(st, fw_id, &e);
@@ -231,34 +317,69 @@ impl Master {
     /// An agent is gone: RESCIND its offers, fail its tasks as Mesos does (§9 item 51),
     /// FAILURE to every framework.
     pub(crate) fn agent_lost(&self, st: &mut MasterState, agent_id: &str) {
-        let Some(agent) = st.agents.remove(agent_id) else { return };
+        let Some(agent) = st.agents.remove(agent_id) else {
+            return;
+        };
         let now = now_secs();
-        st.unreachable_agents.insert(agent_id.to_string(), (now, agent.info.clone()));
-        let offers: Vec<String> = st.offers.values().filter(|o| o.agent_id == agent_id).map(|o| o.offer.id.value.clone()).collect();
+        st.unreachable_agents
+            .insert(agent_id.to_string(), (now, agent.info.clone()));
+        let offers: Vec<String> = st
+            .offers
+            .values()
+            .filter(|o| o.agent_id == agent_id)
+            .map(|o| o.offer.id.value.clone())
+            .collect();
         for id in offers {
             self.rescind_offer(st, &id);
         }
         let fw_ids: Vec<String> = st.frameworks.keys().cloned().collect();
         for fw_id in &fw_ids {
-            let Some(fw) = st.frameworks.get_mut(fw_id) else { continue };
+            let Some(fw) = st.frameworks.get_mut(fw_id) else {
+                continue;
+            };
             let pa = fw.has_capability(Cap::PartitionAware);
             let checkpoint = fw.info.checkpoint();
-            let ids: Vec<String> = fw.tasks.values().filter(|t| t.agent_id == agent_id).map(|t| t.info.task_id.value.clone()).collect();
+            let ids: Vec<String> = fw
+                .tasks
+                .values()
+                .filter(|t| t.agent_id == agent_id)
+                .map(|t| t.info.task_id.value.clone())
+                .collect();
             let mut updates = Vec::new();
             for id in ids {
-                let Some(mut t) = fw.tasks.remove(&id) else { continue };
+                let Some(mut t) = fw.tasks.remove(&id) else {
+                    continue;
+                };
                 if !t.released {
                     fw.used = fw.used.minus(&t.resources);
                     t.released = true;
                 }
                 let mut s = if checkpoint {
-                    let state = if pa { TaskState::TaskUnreachable } else { TaskState::TaskLost };
-                    let mut s = master_status(&id, state, task_status::Reason::ReasonAgentRemoved, "health check timed out", Some(agent_id));
-                    s.unreachable_time = Some(TimeInfo { nanoseconds: (now * 1e9) as i64 });
+                    let state = if pa {
+                        TaskState::TaskUnreachable
+                    } else {
+                        TaskState::TaskLost
+                    };
+                    let mut s = master_status(
+                        &id,
+                        state,
+                        task_status::Reason::ReasonAgentRemoved,
+                        "health check timed out",
+                        Some(agent_id),
+                    );
+                    s.unreachable_time = Some(TimeInfo {
+                        nanoseconds: (now * 1e9) as i64,
+                    });
                     s
                 } else {
                     let msg = format!("Agent {} disconnected", agent.info.hostname);
-                    master_status(&id, TaskState::TaskLost, task_status::Reason::ReasonAgentDisconnected, &msg, Some(agent_id))
+                    master_status(
+                        &id,
+                        TaskState::TaskLost,
+                        task_status::Reason::ReasonAgentDisconnected,
+                        &msg,
+                        Some(agent_id),
+                    )
                 };
                 if let Some(e) = &t.executor_id {
                     s.executor_id = Some(ExecutorId { value: e.clone() });
@@ -268,7 +389,12 @@ impl Master {
                 completed_push(fw, t);
                 updates.push(s);
             }
-            let execs: Vec<(String, String)> = fw.executors.keys().filter(|(a, _)| a == agent_id).cloned().collect();
+            let execs: Vec<(String, String)> = fw
+                .executors
+                .keys()
+                .filter(|(a, _)| a == agent_id)
+                .cloned()
+                .collect();
             for k in execs {
                 if let Some((_, r)) = fw.executors.remove(&k) {
                     fw.used = fw.used.minus(&r);
@@ -278,7 +404,12 @@ impl Master {
                 self.send_update(st, fw_id, s);
             }
             let mut e = event_of(event::Type::Failure);
-            e.failure = Some(event::Failure { agent_id: Some(AgentId { value: agent_id.to_string() }), ..Default::default() });
+            e.failure = Some(event::Failure {
+                agent_id: Some(AgentId {
+                    value: agent_id.to_string(),
+                }),
+                ..Default::default()
+            });
             self.send(st, fw_id, &e);
         }
     }

@@ -6,7 +6,9 @@ use mesos_proto::v1::scheduler::{Call, call};
 
 /// Whether `info` lists capability `cap`.
 pub(crate) fn has_capability(info: &FrameworkInfo, cap: Cap) -> bool {
-    info.capabilities.iter().any(|c| c.r#type == Some(cap as i32))
+    info.capabilities
+        .iter()
+        .any(|c| c.r#type == Some(cap as i32))
 }
 
 /// Whether the framework uses `roles` (MULTI_ROLE) rather than `role`.
@@ -92,14 +94,23 @@ pub(crate) fn validate_role(role: &str) -> Result<(), String> {
     }
     for part in role.split('/') {
         if part == "." || part == ".." || part == "*" {
-            return Err(format!("Role '{role}' cannot include '{part}' as a component"));
+            return Err(format!(
+                "Role '{role}' cannot include '{part}' as a component"
+            ));
         }
         if part.starts_with('-') {
-            return Err(format!("Role '{role}' cannot have a component starting with '-'"));
+            return Err(format!(
+                "Role '{role}' cannot have a component starting with '-'"
+            ));
         }
     }
-    if role.chars().any(|c| c.is_whitespace() || c == '\u{8}' || c.is_control()) {
-        return Err(format!("Role '{role}' cannot contain whitespace or control characters"));
+    if role
+        .chars()
+        .any(|c| c.is_whitespace() || c == '\u{8}' || c.is_control())
+    {
+        return Err(format!(
+            "Role '{role}' cannot contain whitespace or control characters"
+        ));
     }
     Ok(())
 }
@@ -122,19 +133,28 @@ pub(crate) fn validate_id(id: &str) -> Result<(), String> {
 }
 
 /// §2.2: checks whose failure is an ERROR event on a 200 stream.
-pub(crate) fn validate_framework(info: &FrameworkInfo, suppressed: &[String]) -> Result<(), String> {
+pub(crate) fn validate_framework(
+    info: &FrameworkInfo,
+    suppressed: &[String],
+) -> Result<(), String> {
     if let Some(id) = &info.id {
         validate_id(&id.value).map_err(|e| format!("'FrameworkInfo.id' is invalid: {e}"))?;
     }
     let roles: Vec<String> = if is_multi_role(info) {
         if info.role.is_some() {
-            return Err("'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable".to_string());
+            return Err(
+                "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable"
+                    .to_string(),
+            );
         }
         let mut seen = std::collections::BTreeSet::new();
         for r in &info.roles {
-            validate_role(r).map_err(|e| format!("'FrameworkInfo.roles' contains invalid role: {e}"))?;
+            validate_role(r)
+                .map_err(|e| format!("'FrameworkInfo.roles' contains invalid role: {e}"))?;
             if !seen.insert(r) {
-                return Err(format!("'FrameworkInfo.roles' contains duplicate items: {r}"));
+                return Err(format!(
+                    "'FrameworkInfo.roles' contains duplicate items: {r}"
+                ));
             }
         }
         info.roles.clone()
@@ -143,12 +163,15 @@ pub(crate) fn validate_framework(info: &FrameworkInfo, suppressed: &[String]) ->
             return Err("'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable".to_string());
         }
         let role = info.role.clone().unwrap_or_else(|| "*".to_string());
-        validate_role(&role).map_err(|e| format!("'FrameworkInfo.role' is not a valid role: {e}"))?;
+        validate_role(&role)
+            .map_err(|e| format!("'FrameworkInfo.role' is not a valid role: {e}"))?;
         vec![role]
     };
     for s in suppressed {
         if !roles.contains(s) {
-            return Err(format!("Suppressed role '{s}' is not contained in the list of roles"));
+            return Err(format!(
+                "Suppressed role '{s}' is not contained in the list of roles"
+            ));
         }
     }
     let ft = info.failover_timeout();

@@ -1,0 +1,25 @@
+//! `ch03-scheduler [--master host:port]`: see the crate docs (src/lib.rs) for what it does.
+
+use std::error::Error;
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let outcome = ch03_command_task::run(ch03_command_task::Config::new(master_from_args()))?;
+    println!("{outcome:?}");
+    Ok(())
+}
+
+/// `--master host:port` (or `--master=host:port`); default `local`, an embedded cluster.
+fn master_from_args() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for (i, arg) in args.iter().enumerate() {
+        if let Some(value) = arg.strip_prefix("--master=") {
+            return value.to_string();
+        }
+        if arg == "--master" {
+            if let Some(value) = args.get(i + 1) {
+                return value.clone();
+            }
+        }
+    }
+    "local".to_string()
+}

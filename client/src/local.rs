@@ -1,0 +1,261 @@
+//! `--master local`: run a framework with no Mesos installed, and find the
+//! executor program that goes with a scheduler.
+//!
+//! Mesos' own tools accept `--master=local` to start a master and an agent
+//! inside the process. [`resolve_master`] does the same with
+//! [devcluster](https://docs.rs/devcluster), this project's Mesos-compatible
+//! cluster: `"local"` starts one on a free port of 127.0.0.1 and returns its
+//! address and a [`LocalCluster`] guard that stops it (and every process it
+//! started) when dropped; anything else is returned unchanged, for the
+//! driver to connect to.
+//!
+//! ```no_run
+//! let (master, _cluster) = mesos_client::local::resolve_master("local")?;
+//! // ... SchedulerConfig::new(master, info) ... driver.run(..) ...
+//! // `_cluster` goes out of scope here: the local cluster stops.
+//! # Ok::<(), mesos_client::Error>(())
+//! ```
+//!
+//! A framework with a custom executor must also tell the agent where the
+//! executor program is; [`find_executor`] looks next to the running
+//! scheduler, where `cargo build` puts every binary of a package.
+//!
+//! This module is behind the default feature `local`, so that a framework
+//! built for production can leave devcluster out.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use devcluster::{Cluster, ClusterConfig};
+
+use crate::error::{Error, Result};
+
+/// The master spec that means "start an embedded cluster".
+pub const LOCAL: &str = "local";
+
+/// How many agents an embedded cluster has: two, so that a framework sees
+/// offers from more than one agent.
+const LOCAL_AGENTS: usize = 2;
+
+/// A cluster running inside this process; stops when dropped.
+///
+/// Its sandboxes are kept after it stops (under [`work_dir`](Self::work_dir)
+/// in the system temp directory), so you can read your tasks' `stdout` and
+/// `stderr` afterwards.
+pub struct LocalCluster {
+    cluster: Cluster,
+}
+
+impl LocalCluster {
+    /// Starts a master and two agents on free ports of 127.0.0.1, with
+    /// Mesos' default timings (heartbeats every 15 s, offers every 1 s).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the cluster cannot start (no free port, the
+    /// temp directory is not writable).
+    pub fn start() -> Result<LocalCluster> {
+        let config = ClusterConfig {
+            port: 0,
+            agents: vec![Default::default(); LOCAL_AGENTS],
+            // Our own directory, which devcluster then keeps: a newcomer
+            // wants to look at the task's output after the run.
+            work_dir: Some(fresh_work_dir()),
+            ..ClusterConfig::default()
+        };
+        let cluster = Cluster::start(config)
+            .map_err(|err| Error::Config(format!("cannot start the local cluster: {err}")))?;
+        Ok(LocalCluster { cluster })
+    }
+
+    /// `http://127.0.0.1:<port>` of the master.
+    pub fn master_url(&self) -> String {
+        self.cluster.master_url()
+    }
+
+    /// Where the agents keep sandboxes:
+    /// `<work_dir>/slaves/<agent>/frameworks/<framework>/executors/<executor>/runs/<run>/`.
+    pub fn work_dir(&self) -> &Path {
+        self.cluster.work_dir()
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        // `Cluster` stops itself when dropped; this only says so.
+        log::info!(
+            "stopping the local cluster; sandboxes stay in {}",
+            self.work_dir().display()
+        );
+    }
+}
+
+impl std::fmt::Debug for LocalCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCluster")
+            .field("master_url", &self.master_url())
+            .field("work_dir", &self.work_dir())
+            .finish()
+    }
+}
+
+/// Turns a `--master` value into the masters to connect to.
+///
+/// `"local"` starts a [`LocalCluster`] and returns its URL and the cluster,
+/// which you must keep alive for as long as the framework runs. Anything
+/// else (`host:port`, a list, `zk://...`) comes back as it is, with `None`.
+///
+/// # Errors
+///
+/// As [`LocalCluster::start`].
+pub fn resolve_master(spec: &str) -> Result<(String, Option<LocalCluster>)> {
+    if spec.trim() != LOCAL {
+        return Ok((spec.to_string(), None));
+    }
+    let cluster = LocalCluster::start()?;
+    log::info!(
+        "started a local cluster (master {}, {LOCAL_AGENTS} agents, sandboxes in {})",
+        cluster.master_url(),
+        cluster.work_dir().display()
+    );
+    Ok((cluster.master_url(), Some(cluster)))
+}
+
+/// A new directory name under the system temp directory, unique per run.
+fn fresh_work_dir() -> PathBuf {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("mesos-local-{secs}-{}", std::process::id()))
+}
+
+/// Finds the executor program `name` (e.g. `"minimal-executor"`) in the
+/// directory of the running program, and returns its absolute path, for a
+/// `CommandInfo.URI` the agent fetches into the sandbox.
+///
+/// `cargo build` puts every binary of a package side by side, but
+/// `cargo run --bin some-scheduler` builds only the scheduler. So when the
+/// executor is missing and this process was started by `cargo run` (cargo
+/// then sets `CARGO` and `CARGO_MANIFEST_DIR`), it runs
+/// `cargo build --bin <name>` for the same package, target directory and
+/// profile, and says so in the log.
+///
+/// # Errors
+///
+/// [`Error::Config`] when the executor is not there and cannot be built;
+/// the message says how to build it or to pass its path.
+pub fn find_executor(name: &str) -> Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let dir = me
+        .parent()
+        .ok_or_else(|| Error::Config(format!("{} has no directory", me.display())))?;
+    let path = dir.join(name);
+    if path.is_file() {
+        return Ok(path);
+    }
+    let missing = || {
+        Error::Config(format!(
+            "{name} is not in {}: build it with `cargo build --bin {name}`, \
+             or give the executor's path or URL with --executor",
+            dir.display()
+        ))
+    };
+    let (Some(cargo), Some(package)) = (
+        std::env::var_os("CARGO"),
+        std::env::var_os("CARGO_MANIFEST_DIR"),
+    ) else {
+        return Err(missing());
+    };
+    // The exe lives in <target-dir>/<profile-dir>/; build into the same.
+    let (Some(target_dir), Some(profile_dir)) = (dir.parent(), dir.file_name()) else {
+        return Err(missing());
+    };
+    let profile = match profile_dir.to_str() {
+        Some("debug") => "dev",
+        Some(other) => other,
+        None => return Err(missing()),
+    };
+    log::info!("{name} is not built yet (cargo run builds one binary): cargo build --bin {name}");
+    let mut build = Command::new(cargo);
+    build
+        .arg("build")
+        .args(["--bin", name, "--profile", profile])
+        .arg("--target-dir")
+        .arg(target_dir);
+    // Run it where the user ran `cargo run`, so that cargo picks the same
+    // packages and features and reuses what it built; from elsewhere, name
+    // the package's manifest.
+    let cwd = std::env::current_dir()?;
+    if !cwd.ancestors().any(|dir| dir.join("Cargo.toml").is_file()) {
+        build
+            .arg("--manifest-path")
+            .arg(Path::new(&package).join("Cargo.toml"));
+    }
+    // `cargo run` gave us the variables it sets for a package (CARGO_PKG_NAME,
+    // CARGO_MANIFEST_DIR, ...). Build scripts that watch them would rerun if
+    // the inner cargo saw them, and everything above them would rebuild.
+    for (var, _) in std::env::vars_os() {
+        let var_text = var.to_string_lossy();
+        if is_per_package_var(&var_text) {
+            build.env_remove(&var);
+        }
+    }
+    let status = build.status()?;
+    if status.success() && path.is_file() {
+        Ok(path)
+    } else {
+        Err(missing())
+    }
+}
+
+/// The variables cargo sets for one package's build scripts and for the
+/// programs `cargo run` and `cargo test` start.
+fn is_per_package_var(name: &str) -> bool {
+    const PREFIXES: [&str; 4] = [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_CRATE_",
+        "CARGO_BIN_",
+    ];
+    PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+        || matches!(
+            name,
+            "CARGO_PRIMARY_PACKAGE" | "OUT_DIR" | "CARGO_TARGET_TMPDIR"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anything_but_local_is_passed_through() {
+        let (master, cluster) = resolve_master("10.0.0.1:5050,10.0.0.2:5050").unwrap();
+        assert_eq!(master, "10.0.0.1:5050,10.0.0.2:5050");
+        assert!(cluster.is_none());
+    }
+
+    #[test]
+    fn local_starts_a_cluster_that_answers() {
+        let (master, cluster) = resolve_master("local").unwrap();
+        let cluster = cluster.expect("a local cluster");
+        assert!(master.starts_with("http://127.0.0.1:"), "{master}");
+        let work_dir = cluster.work_dir().to_path_buf();
+        assert!(work_dir.is_dir());
+        let version = ureq::get(&format!("{master}/version")).call().unwrap();
+        assert_eq!(version.status(), 200);
+        drop(cluster);
+        // Kept for the user to read; this test removes it.
+        let _ = std::fs::remove_dir_all(work_dir);
+    }
+
+    #[test]
+    fn only_per_package_cargo_variables_are_dropped() {
+        assert!(is_per_package_var("CARGO_PKG_NAME"));
+        assert!(is_per_package_var("CARGO_MANIFEST_DIR"));
+        assert!(!is_per_package_var("CARGO_TARGET_DIR"));
+        assert!(!is_per_package_var("CARGO_HOME"));
+    }
+}

@@ -1,0 +1,329 @@
+//! Launching tasks and executors, killing and shutting them down.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mesos_proto::v1::{
+    CommandInfo, ExecutorId, ExecutorInfo, FrameworkInfo, TaskGroupInfo, TaskInfo, TaskState,
+    executor_info,
+};
+
+use super::{Agent, AgentFramework, AgentState, AgentTask, ExecKind, Executor};
+use crate::config::mesos_duration;
+
+/// Whether an id can be a directory name inside the sandbox tree.
+fn safe_component(id: &str) -> bool {
+    !id.is_empty() && id != "." && id != ".." && !id.contains('/') && !id.contains('\0')
+}
+
+impl Agent {
+    pub(crate) fn new_task(info: TaskInfo) -> AgentTask {
+        AgentTask {
+            info,
+            state: TaskState::TaskStaging,
+            pending: Default::default(),
+            next_retry: None,
+            backoff: Duration::ZERO,
+            kill_requested: false,
+            pid: None,
+        }
+    }
+
+    /// Creates the executor's run directory.
+    fn sandbox(&self, fw_id: &str, exec_id: &str, container: &str) -> Result<PathBuf, String> {
+        if !safe_component(fw_id) || !safe_component(exec_id) {
+            return Err(format!("Invalid executor id '{exec_id}'"));
+        }
+        let dir = self
+            .work_dir
+            .join("slaves")
+            .join(&self.id)
+            .join("frameworks")
+            .join(fw_id)
+            .join("executors")
+            .join(exec_id)
+            .join("runs")
+            .join(container);
+        // Simulated tasks run nowhere: no directories for 10,000 of them.
+        if self.cfg.simulate_tasks.is_some() {
+            return Ok(dir);
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| format!("Failed to create sandbox: {e}"))?;
+        for f in ["stdout", "stderr"] {
+            let _ = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join(f));
+        }
+        Ok(dir)
+    }
+
+    /// The environment of §3.7 (plus `CommandInfo.environment`, highest priority).
+    pub(crate) fn executor_env(
+        &self,
+        fw: &FrameworkInfo,
+        exec: &ExecutorInfo,
+        dir: &std::path::Path,
+    ) -> BTreeMap<String, String> {
+        let ip = self.cfg.ip.to_string();
+        let port = self.addr().port();
+        let dir = dir.display().to_string();
+        let grace = exec
+            .shutdown_grace_period
+            .as_ref()
+            .map(|d| Duration::from_nanos(d.nanoseconds.max(0) as u64))
+            .unwrap_or(self.cfg.executor_shutdown_grace_period);
+        let mut env = BTreeMap::new();
+        let checkpoint = fw.checkpoint();
+        for (k, v) in [
+            (
+                "MESOS_FRAMEWORK_ID",
+                fw.id.as_ref().map(|i| i.value.clone()).unwrap_or_default(),
+            ),
+            ("MESOS_EXECUTOR_ID", exec.executor_id.value.clone()),
+            ("MESOS_DIRECTORY", dir.clone()),
+            ("MESOS_SANDBOX", dir),
+            ("MESOS_AGENT_ENDPOINT", format!("{ip}:{port}")),
+            ("MESOS_SLAVE_PID", format!("slave(1)@{ip}:{port}")),
+            ("MESOS_SLAVE_ID", self.id.clone()),
+            (
+                "MESOS_CHECKPOINT",
+                if checkpoint { "1" } else { "0" }.to_string(),
+            ),
+            ("MESOS_HTTP_COMMAND_EXECUTOR", "0".to_string()),
+            (
+                "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD",
+                mesos_duration(grace),
+            ),
+            ("LIBPROCESS_PORT", "0".to_string()),
+            ("LIBPROCESS_IP", ip),
+            (
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
+            ),
+        ] {
+            env.insert(k.to_string(), v);
+        }
+        if checkpoint {
+            env.insert("MESOS_RECOVERY_TIMEOUT".into(), "15mins".into());
+            env.insert("MESOS_SUBSCRIPTION_BACKOFF_MAX".into(), "2secs".into());
+        }
+        if let Some(vars) = exec.command.as_ref().and_then(|c| c.environment.as_ref()) {
+            for v in &vars.variables {
+                env.insert(v.name.clone(), v.value.clone().unwrap_or_default());
+            }
+        }
+        env
+    }
+
+    fn framework_entry<'a>(
+        st: &'a mut AgentState,
+        framework: &FrameworkInfo,
+    ) -> &'a mut AgentFramework {
+        let id = framework
+            .id
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_default();
+        let fw = st.frameworks.entry(id).or_insert_with(|| AgentFramework {
+            info: framework.clone(),
+            executors: BTreeMap::new(),
+            completed_executors: Default::default(),
+        });
+        fw.info = framework.clone();
+        fw
+    }
+
+    /// RunTask from the master.
+    pub(crate) fn run_task(self: &Arc<Self>, framework: FrameworkInfo, task: TaskInfo) {
+        let fw_id = framework
+            .id
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_default();
+        let task_id = task.task_id.value.clone();
+        // Simulated mode runs every task like a command task, without processes.
+        let (exec_info, kind) = match &task.executor {
+            Some(e) if self.cfg.simulate_tasks.is_none() => (e.clone(), ExecKind::Custom),
+            _ => (self.command_executor_info(&fw_id, &task), ExecKind::Command),
+        };
+        let exec_id = exec_info.executor_id.value.clone();
+        let mut st = self.lock();
+        let fw = Self::framework_entry(&mut st, &framework);
+        if let Some(ex) = fw.executors.get_mut(&exec_id).filter(|e| !e.terminated)
+            && kind == ExecKind::Custom
+        {
+            ex.tasks
+                .insert(task_id.clone(), Self::new_task(task.clone()));
+            if let Some((tx, ct)) = &ex.sub {
+                let _ = tx.send(super::executor_api::launch_event(*ct, &task));
+            } else {
+                ex.queued.push(task);
+            }
+            return;
+        }
+        let container = uuid::Uuid::new_v4().to_string();
+        let dir = match self.sandbox(&fw_id, &exec_id, &container) {
+            Ok(d) => d,
+            Err(e) => {
+                drop(st);
+                self.agent_failure(&fw_id, &exec_id, task, &e);
+                return;
+            }
+        };
+        let mut ex = Executor {
+            info: exec_info.clone(),
+            kind,
+            container_id: container,
+            directory: dir.clone(),
+            tasks: BTreeMap::new(),
+            completed_tasks: Vec::new(),
+            queued: Vec::new(),
+            queued_groups: Vec::new(),
+            sub: None,
+            pid: None,
+            launched: Instant::now(),
+            subscribed_ever: false,
+            terminated: false,
+            registration_timed_out: false,
+            shutting_down: false,
+        };
+        ex.tasks
+            .insert(task_id.clone(), Self::new_task(task.clone()));
+        if kind == ExecKind::Custom {
+            ex.queued.push(task);
+        }
+        fw.executors.insert(exec_id.clone(), ex);
+        drop(st);
+        match kind {
+            ExecKind::Command => {
+                self.start_command_task(&fw_id, &exec_id, &task_id, &framework, &exec_info, dir)
+            }
+            _ => self.start_custom_executor(&fw_id, &exec_id, &framework, &exec_info, dir),
+        }
+    }
+
+    /// The ExecutorInfo the agent synthesizes for a command task (§3.8).
+    fn command_executor_info(&self, fw_id: &str, task: &TaskInfo) -> ExecutorInfo {
+        let value = task
+            .command
+            .as_ref()
+            .and_then(|c| c.value.clone())
+            .unwrap_or_default();
+        let short: String = value.chars().take(12).collect();
+        let mut cmd = CommandInfo {
+            uris: task
+                .command
+                .as_ref()
+                .map(|c| c.uris.clone())
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        cmd.environment = task.command.as_ref().and_then(|c| c.environment.clone());
+        let mut e = ExecutorInfo {
+            executor_id: ExecutorId {
+                value: task.task_id.value.clone(),
+            },
+            framework_id: Some(mesos_proto::v1::FrameworkId {
+                value: fw_id.to_string(),
+            }),
+            command: Some(cmd),
+            name: Some(format!(
+                "Command Executor (Task: {}) (Command: sh -c '{short}...')",
+                task.task_id.value
+            )),
+            source: Some(task.task_id.value.clone()),
+            labels: task.labels.clone(),
+            ..Default::default()
+        };
+        e.set_type(executor_info::Type::Custom);
+        e
+    }
+
+    /// RunTaskGroup from the master.
+    pub(crate) fn run_task_group(
+        self: &Arc<Self>,
+        framework: FrameworkInfo,
+        executor: ExecutorInfo,
+        group: TaskGroupInfo,
+    ) {
+        let fw_id = framework
+            .id
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_default();
+        let exec_id = executor.executor_id.value.clone();
+        let kind = if executor.r#type() == executor_info::Type::Default {
+            ExecKind::Default
+        } else {
+            ExecKind::Custom
+        };
+        let mut st = self.lock();
+        let fw = Self::framework_entry(&mut st, &framework);
+        let existing = fw.executors.get(&exec_id).is_some_and(|e| !e.terminated);
+        if !existing {
+            let container = uuid::Uuid::new_v4().to_string();
+            let dir = match self.sandbox(&fw_id, &exec_id, &container) {
+                Ok(d) => d,
+                Err(e) => {
+                    drop(st);
+                    for t in group.tasks {
+                        self.agent_failure(&fw_id, &exec_id, t, &e);
+                    }
+                    return;
+                }
+            };
+            let fw = Self::framework_entry(&mut st, &framework);
+            fw.executors.insert(
+                exec_id.clone(),
+                Executor {
+                    info: executor.clone(),
+                    kind,
+                    container_id: container,
+                    directory: dir,
+                    tasks: BTreeMap::new(),
+                    completed_tasks: Vec::new(),
+                    queued: Vec::new(),
+                    queued_groups: Vec::new(),
+                    sub: None,
+                    pid: None,
+                    launched: Instant::now(),
+                    subscribed_ever: false,
+                    terminated: false,
+                    registration_timed_out: false,
+                    shutting_down: false,
+                },
+            );
+        }
+        let fw = Self::framework_entry(&mut st, &framework);
+        let Some(ex) = fw.executors.get_mut(&exec_id) else {
+            return;
+        };
+        for t in &group.tasks {
+            ex.tasks
+                .insert(t.task_id.value.clone(), Self::new_task(t.clone()));
+        }
+        let dir = ex.directory.clone();
+        match kind {
+            ExecKind::Custom => {
+                if let Some((tx, ct)) = &ex.sub {
+                    let _ = tx.send(super::executor_api::launch_group_event(*ct, &group));
+                } else {
+                    ex.queued_groups.push(group);
+                }
+                drop(st);
+                if !existing {
+                    self.start_custom_executor(&fw_id, &exec_id, &framework, &executor, dir);
+                }
+            }
+            _ => {
+                drop(st);
+                for t in group.tasks {
+                    self.start_group_task(&fw_id, &exec_id, &framework, &executor, t, dir.clone());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! A Mesos agent: runs tasks as real processes (or simulated ones) in sandboxes, serves
+//! the executor API, and talks to the leading master through [`ToAgent`]/[`ToMaster`].
+//!
+//! Layout: `mod.rs` (state, the agent thread, master messages), `updates.rs` (reliable
+//! status updates: one outstanding per task, retried until acknowledged), `executor_api.rs`
+//! (`/api/v1/executor`), `runner.rs` (the built-in command and default executors and the
+//! simulated mode), `process.rs` (spawning and signalling process groups), `fetcher.rs`
+//! (URIs), `state_json.rs` (`/state`, `/files/*`).
+
+mod executor_api;
+mod fetcher;
+mod launch;
+mod lifecycle;
+mod process;
+mod runner;
+mod state_json;
+mod updates;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use mesos_proto::ContentType;
+use mesos_proto::v1::{
+    AgentId, AgentInfo, ExecutorInfo, FrameworkInfo, TaskGroupInfo, TaskInfo, TaskState, TaskStatus,
+};
+
+use crate::Result;
+use crate::cluster::Shared;
+use crate::config::{AgentConfig, ClusterConfig};
+use crate::http::{Server, ServerConfig, StreamItem};
+use crate::messages::{TaskReport, ToAgent, ToMaster};
+use crate::resources::{Resources, parse_attributes};
+use crate::router::AgentRouter;
+
+/// Which executor runs a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExecKind {
+    /// The built-in command executor (emulated in the agent; executor id = task id).
+    Command,
+    /// A framework's executor: a real process speaking the executor API.
+    Custom,
+    /// The built-in default executor for task groups (emulated in the agent).
+    Default,
+}
+
+/// One task on this agent.
+pub(crate) struct AgentTask {
+    pub info: TaskInfo,
+    pub state: TaskState,
+    /// Updates not yet acknowledged by the scheduler; the front one is outstanding.
+    pub pending: VecDeque<TaskStatus>,
+    pub next_retry: Option<Instant>,
+    pub backoff: Duration,
+    pub kill_requested: bool,
+    /// The process group of a command/default-executor task.
+    pub pid: Option<u32>,
+}
+
+/// One executor (one container run).
+pub(crate) struct Executor {
+    pub info: ExecutorInfo,
+    pub kind: ExecKind,
+    pub container_id: String,
+    pub directory: PathBuf,
+    pub tasks: BTreeMap<String, AgentTask>,
+    pub completed_tasks: Vec<TaskInfo>,
+    /// Tasks/groups waiting for a custom executor to subscribe.
+    pub queued: Vec<TaskInfo>,
+    pub queued_groups: Vec<TaskGroupInfo>,
+    pub sub: Option<(Sender<StreamItem>, ContentType)>,
+    pub pid: Option<u32>,
+    pub launched: Instant,
+    pub subscribed_ever: bool,
+    pub terminated: bool,
+    pub registration_timed_out: bool,
+    pub shutting_down: bool,
+}
+
+/// A framework as the agent knows it.
+pub(crate) struct AgentFramework {
+    pub info: FrameworkInfo,
+    pub executors: BTreeMap<String, Executor>,
+    pub completed_executors: VecDeque<Executor>,
+}
+
+/// Everything an agent knows, behind one lock.
+#[derive(Default)]
+pub(crate) struct AgentState {
+    pub frameworks: BTreeMap<String, AgentFramework>,
+    /// Simulated mode: (when, framework, executor, task) of pending FINISHED updates.
+    pub sim_timers: BinaryHeap<Reverse<(Instant, String, String, String)>>,
+    /// Live process groups started by this agent.
+    pub pgids: BTreeSet<u32>,
+}
+
+/// One agent.
+pub(crate) struct Agent {
+    /// Position in the configuration (logs, thread names).
+    #[allow(dead_code)]
+    pub index: usize,
+    pub id: String,
+    pub info: AgentInfo,
+    pub cfg: Arc<ClusterConfig>,
+    pub shared: Arc<Shared>,
+    pub work_dir: PathBuf,
+    pub start_time: f64,
+    addr: SocketAddr,
+    state: Mutex<AgentState>,
+    tx: Sender<ToAgent>,
+    server: Mutex<Option<Server>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    lost: AtomicBool,
+    /// False until the agent first registered: the executor API answers 503 meanwhile,
+    /// as a recovering Mesos agent does.
+    recovered: AtomicBool,
+    me: OnceLock<std::sync::Weak<Agent>>,
+}
+
+/// Mesos' `strsignal` names for the usual signals.
+pub(crate) fn signal_name(sig: i32) -> String {
+    match sig {
+        1 => "Hangup".into(),
+        2 => "Interrupt".into(),
+        3 => "Quit".into(),
+        6 => "Aborted".into(),
+        9 => "Killed".into(),
+        11 => "Segmentation fault".into(),
+        13 => "Broken pipe".into(),
+        14 => "Alarm clock".into(),
+        15 => "Terminated".into(),
+        n => format!("Unknown signal {n}"),
+    }
+}
+
+impl Agent {
+    /// Binds the agent's server and starts its thread (it registers later, see
+    /// [`Agent::register`]).
+    pub fn start(
+        index: usize,
+        id: String,
+        acfg: &AgentConfig,
+        cfg: Arc<ClusterConfig>,
+        shared: Arc<Shared>,
+        work_dir: &Path,
+    ) -> Result<Arc<Agent>> {
+        let resources = Resources::parse(&acfg.resources).map_err(crate::Error::Config)?;
+        let attributes = parse_attributes(&acfg.attributes).map_err(crate::Error::Config)?;
+        let slot = Arc::new(OnceLock::new());
+        let mut sc = ServerConfig::new(SocketAddr::new(cfg.ip, 0));
+        sc.tls = cfg.tls.clone();
+        let server = Server::start(
+            sc,
+            Arc::new(AgentRouter {
+                agent: slot.clone(),
+            }),
+        )?;
+        let addr = server.local_addr();
+        let mut info = AgentInfo {
+            hostname: cfg.hostname.clone(),
+            port: Some(i32::from(addr.port())),
+            resources: resources.to_protos(None),
+            attributes,
+            id: Some(AgentId { value: id.clone() }),
+            ..Default::default()
+        };
+        // AgentInfo resources carry no role in the fixtures.
+        for r in &mut info.resources {
+            r.role = None;
+        }
+        let dir = work_dir.join("slaves").join(&id);
+        std::fs::create_dir_all(&dir)?;
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let agent = Arc::new(Agent {
+            index,
+            id,
+            info,
+            cfg,
+            shared,
+            work_dir: work_dir.to_path_buf(),
+            start_time: crate::master::now_secs(),
+            addr,
+            state: Mutex::new(AgentState::default()),
+            tx,
+            server: Mutex::new(Some(server)),
+            thread: Mutex::new(None),
+            lost: AtomicBool::new(false),
+            recovered: AtomicBool::new(false),
+            me: OnceLock::new(),
+        });
+        let _ = agent.me.set(Arc::downgrade(&agent));
+        let _ = slot.set(agent.clone());
+        let a = agent.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("agent-{index}"))
+            .spawn(move || a.run(rx))?;
+        *agent.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        Ok(agent)
+    }
+
+    /// A strong reference to this agent (for threads it spawns).
+    pub(crate) fn arc(&self) -> Option<Arc<Agent>> {
+        self.me.get().and_then(|w| w.upgrade())
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, AgentState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn is_recovered(&self) -> bool {
+        self.recovered.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Sends a message to this agent's thread.
+    pub fn send(&self, msg: ToAgent) {
+        let _ = self.tx.send(msg);
+    }
+
+    /// (Re-)registers with the leading master, reporting every live task.
+    pub fn register(&self) {
+        if self.is_lost() {
+            return;
+        }
+        let st = self.lock();
+        let mut tasks = Vec::new();
+        for fw in st.frameworks.values() {
+            for ex in fw.executors.values() {
+                for t in ex.tasks.values() {
+                    let mut state = TaskStatus {
+                        task_id: t.info.task_id.clone(),
+                        ..Default::default()
+                    };
+                    state.set_state(t.state);
+                    tasks.push(TaskReport {
+                        framework: fw.info.clone(),
+                        task: t.info.clone(),
+                        state,
+                    });
+                }
+            }
+        }
+        drop(st);
+        self.recovered.store(true, Ordering::SeqCst);
+        self.shared.to_leader(ToMaster::RegisterAgent {
+            info: self.info.clone(),
+            tx: self.tx.clone(),
+            tasks,
+        });
+    }
+
+    /// Sends to the leading master unless this agent is lost.
+    pub(crate) fn to_master(&self, msg: ToMaster) {
+        if !self.is_lost() {
+            self.shared.to_leader(msg);
+        }
+    }
+
+    fn run(self: Arc<Self>, rx: Receiver<ToAgent>) {
+        let tick = Duration::from_millis(50);
+        loop {
+            if self.shared.stopping() || self.is_lost() {
+                break;
+            }
+            match rx.recv_timeout(tick) {
+                Ok(msg) => self.handle(msg),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
+            self.tick();
+        }
+    }
+
+    fn handle(self: &Arc<Self>, msg: ToAgent) {
+        match msg {
+            ToAgent::RunTask { framework, task } => self.run_task(framework, task),
+            ToAgent::RunTaskGroup {
+                framework,
+                executor,
+                group,
+            } => self.run_task_group(framework, executor, group),
+            ToAgent::KillTask {
+                framework_id,
+                task_id,
+                kill_policy,
+            } => self.kill_task(&framework_id, &task_id, kill_policy),
+            ToAgent::ShutdownExecutor {
+                framework_id,
+                executor_id,
+            } => self.shutdown_executor(&framework_id, &executor_id),
+            ToAgent::ShutdownFramework { framework_id } => {
+                let execs: Vec<String> = self
+                    .lock()
+                    .frameworks
+                    .get(&framework_id)
+                    .map(|f| f.executors.keys().cloned().collect())
+                    .unwrap_or_default();
+                for e in execs {
+                    self.shutdown_executor(&framework_id, &e);
+                }
+            }
+            ToAgent::FrameworkMessage {
+                framework_id,
+                executor_id,
+                data,
+            } => {
+                let st = self.lock();
+                if let Some((tx, ct)) = st
+                    .frameworks
+                    .get(&framework_id)
+                    .and_then(|f| f.executors.get(&executor_id))
+                    .and_then(|e| e.sub.as_ref())
+                {
+                    let mut e =
+                        executor_api::event_of(mesos_proto::v1::executor::event::Type::Message);
+                    e.message = Some(mesos_proto::v1::executor::event::Message { data });
+                    let _ = tx.send(executor_api::record(*ct, &e));
+                }
+            }
+            ToAgent::Acknowledge {
+                framework_id,
+                task_id,
+                uuid,
+            } => self.acknowledge(&framework_id, &task_id, &uuid),
+            ToAgent::ResendUpdates { framework_id } => self.resend_updates(Some(&framework_id)),
+            ToAgent::Reregister => self.register(),
+        }
+    }
+
+    fn tick(self: &Arc<Self>) {
+        self.retry_updates();
+        self.simulated_tick();
+        self.registration_timeouts();
+    }
+
+    /// The process groups alive right now.
+    pub fn running_pids(&self) -> Vec<u32> {
+        self.lock().pgids.iter().copied().collect()
+    }
+
+    /// Fault injection: SIGKILL an executor's (or command task's) processes.
+    pub fn crash_executor(&self, framework_id: &str, executor_id: &str) -> bool {
+        let st = self.lock();
+        let Some(ex) = st
+            .frameworks
+            .get(framework_id)
+            .and_then(|f| f.executors.get(executor_id))
+        else {
+            return false;
+        };
+        let mut pids: Vec<u32> = ex.pid.into_iter().collect();
+        pids.extend(ex.tasks.values().filter_map(|t| t.pid));
+        drop(st);
+        for p in &pids {
+            process::signal_group(*p, "KILL");
+        }
+        !pids.is_empty()
+    }
+
+    /// Fault injection: the agent dies. Its processes are killed; it stops talking to the
+    /// master. Returns false if it was already lost.
+    pub fn lose(&self) -> bool {
+        if self.lost.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        self.kill_all();
+        if let Some(s) = self.server.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            s.shutdown();
+        }
+        true
+    }
+
+    fn kill_all(&self) {
+        let pids = self.running_pids();
+        for p in &pids {
+            process::signal_group(*p, "KILL");
+        }
+        // Wait (bounded) until the runner threads have reaped them.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.lock().pgids.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops the agent: every process is killed, the server and the thread end.
+    pub fn stop(&self) {
+        self.lost.store(true, Ordering::SeqCst);
+        self.kill_all();
+        if let Some(s) = self.server.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            s.shutdown();
+        }
+        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The agent's read-only endpoints: `/state` (§6.2) and the sandbox file browser
+//! (`/files/read`, `/files/browse`), which never serves anything outside the work dir.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::{Agent, Executor};
+use crate::http::{Request, Response};
+use crate::resources::{Resources, attributes_json};
+
+fn executor_json(e: &Executor) -> Value {
+    let task = |t: &mesos_proto::v1::TaskInfo, state: &str| {
+        json!({
+            "id": t.task_id.value,
+            "name": t.name,
+            "framework_id": e.info.framework_id.as_ref().map(|f| f.value.clone()).unwrap_or_default(),
+            "executor_id": if e.kind == super::ExecKind::Command { String::new() } else { e.info.executor_id.value.clone() },
+            "slave_id": t.agent_id.value,
+            "state": state,
+            "resources": Resources::from_protos(&t.resources).summary(),
+        })
+    };
+    let mut res = Resources::from_protos(&e.info.resources);
+    for t in e.tasks.values() {
+        res = res.plus(&Resources::from_protos(&t.info.resources));
+    }
+    json!({
+        "id": e.info.executor_id.value,
+        "name": e.info.name.clone().unwrap_or_default(),
+        "source": e.info.source.clone().unwrap_or_default(),
+        "container": e.container_id,
+        "directory": e.directory.display().to_string(),
+        "resources": res.summary(),
+        "role": e.info.resources.first().and_then(|r| r.allocation_info.as_ref()).and_then(|a| a.role.clone()).unwrap_or_else(|| "*".into()),
+        "type": if e.kind == super::ExecKind::Default { "DEFAULT" } else { "CUSTOM" },
+        "tasks": e.tasks.values().filter(|t| !e.queued.iter().any(|q| q.task_id == t.info.task_id)).map(|t| task(&t.info, t.state.as_str_name())).collect::<Vec<_>>(),
+        "queued_tasks": e.queued.iter().map(|t| task(t, "TASK_STAGING")).collect::<Vec<_>>(),
+        "completed_tasks": e.completed_tasks.iter().map(|t| task(t, "TASK_FINISHED")).collect::<Vec<_>>(),
+    })
+}
+
+impl Agent {
+    /// `/state`.
+    pub(crate) fn state_json(&self) -> Value {
+        let st = self.lock();
+        let total = Resources::from_protos(&self.info.resources);
+        let frameworks: Vec<Value> = st
+            .frameworks
+            .iter()
+            .map(|(id, f)| {
+                json!({
+                    "id": id,
+                    "name": f.info.name,
+                    "user": f.info.user,
+                    "failover_timeout": f.info.failover_timeout(),
+                    "checkpoint": f.info.checkpoint(),
+                    "hostname": f.info.hostname.clone().unwrap_or_default(),
+                    "role": f.info.role.clone().unwrap_or_else(|| "*".into()),
+                    "executors": f.executors.values().map(executor_json).collect::<Vec<_>>(),
+                    "completed_executors": f.completed_executors.iter().map(executor_json).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let port = self.addr().port();
+        json!({
+            "version": crate::VERSION,
+            "build_date": "2026-11-24 00:00:00",
+            "build_time": 1795478400.0,
+            "build_user": "devcluster",
+            "start_time": self.start_time,
+            "id": self.id,
+            "pid": format!("slave(1)@{}:{}", self.cfg.ip, port),
+            "hostname": self.info.hostname,
+            "capabilities": ["MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT"],
+            "resources": total.summary(),
+            "reserved_resources": {},
+            "unreserved_resources": total.summary(),
+            "reserved_resources_full": {},
+            "unreserved_resources_full": self.info.resources.iter().map(mesos_proto::json::to_value).collect::<Vec<_>>(),
+            "reserved_resources_allocated": {},
+            "unreserved_resources_allocated": {},
+            "resource_providers": [],
+            "attributes": attributes_json(&self.info.attributes),
+            "master_hostname": self.cfg.hostname,
+            "flags": {
+                "work_dir": self.work_dir.display().to_string(),
+                "port": port.to_string(),
+                "executor_registration_timeout": crate::config::mesos_duration(self.cfg.executor_registration_timeout),
+                "executor_shutdown_grace_period": crate::config::mesos_duration(self.cfg.executor_shutdown_grace_period),
+            },
+            "frameworks": frameworks,
+            "completed_frameworks": [],
+        })
+    }
+
+    /// Resolves `?path=` to a file or directory inside the work dir.
+    fn sandbox_path(&self, req: &Request) -> Result<PathBuf, Response> {
+        let Some(path) = req.query_param("path") else {
+            return Err(Response::text(400, "Expecting 'path' query parameter"));
+        };
+        let p = PathBuf::from(&path);
+        let p = if p.is_absolute() {
+            p
+        } else {
+            self.work_dir.join(p)
+        };
+        let canon = p
+            .canonicalize()
+            .map_err(|_| Response::text(404, "File not found"))?;
+        if !canon.starts_with(&self.work_dir) {
+            return Err(Response::text(
+                403,
+                "Path is outside the agent's work directory",
+            ));
+        }
+        Ok(canon)
+    }
+
+    /// `/files/read?path=&offset=&length=` -> `{"data": ..., "offset": ...}`.
+    pub(crate) fn files_read(&self, req: &Request) -> Response {
+        let path = match self.sandbox_path(req) {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
+        if path.is_dir() {
+            return Response::text(400, "Cannot read a directory");
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
+            return Response::text(404, "File not found");
+        };
+        let offset: i64 = req
+            .query_param("offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        if offset < 0 {
+            return Response::json(200, &json!({"data": "", "offset": bytes.len()}));
+        }
+        let start = (offset as usize).min(bytes.len());
+        let length: usize = req
+            .query_param("length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(usize::MAX);
+        let end = start.saturating_add(length).min(bytes.len());
+        let data = String::from_utf8_lossy(&bytes[start..end]).to_string();
+        Response::json(200, &json!({"data": data, "offset": start}))
+    }
+
+    /// `/files/browse?path=` -> `[{gid, mode, mtime, nlink, path, size, uid}]`.
+    pub(crate) fn files_browse(&self, req: &Request) -> Response {
+        let path = match self.sandbox_path(req) {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            return Response::text(404, "Not a directory");
+        };
+        let mut out = Vec::new();
+        for e in entries.flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            out.push(json!({
+                "gid": m.gid().to_string(),
+                "mode": mode_string(m.is_dir(), m.permissions().mode()),
+                "mtime": m.mtime() as f64,
+                "nlink": m.nlink(),
+                "path": e.path().display().to_string(),
+                "size": m.size(),
+                "uid": m.uid().to_string(),
+            }));
+        }
+        Response::json(200, &Value::Array(out))
+    }
+}
+
+fn mode_string(dir: bool, mode: u32) -> String {
+    let mut s = String::from(if dir { "d" } else { "-" });
+    for shift in [6, 3, 0] {
+        let bits = (mode >> shift) & 7;
+        s.push(if bits & 4 != 0 { 'r' } else { '-' });
+        s.push(if bits & 2 != 0 { 'w' } else { '-' });
+        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    s
+}

@@ -1,0 +1,148 @@
+//! Fault injection: one list of faults shared by the library API ([`crate::Cluster`]),
+//! the HTTP endpoint `POST /devcluster/faults/<name>?arg=...` and the CLI subcommand.
+
+use std::time::{Duration, Instant};
+
+use crate::cluster::{Inner, lock};
+use crate::messages::{ToAgent, ToMaster};
+
+/// Applies a named fault (the names of `POST /devcluster/faults/<name>` and the CLI).
+/// `arg` is the optional parameter: seconds, agent index, offer id, `fw/executor`.
+pub(crate) fn apply_fault(
+    cluster_ops: &dyn FaultOps,
+    name: &str,
+    arg: Option<&str>,
+) -> std::result::Result<String, String> {
+    let secs = || {
+        arg.and_then(|a| a.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .unwrap_or(10.0)
+    };
+    match name {
+        "fail-over-leader" => cluster_ops.fail_over_leader(),
+        "restart-master" => cluster_ops.restart_master(),
+        "cut-streams" => cluster_ops.cut_streams(false),
+        "cut-streams-mid-record" => cluster_ops.cut_streams(true),
+        "stall-heartbeats" => cluster_ops.stall_heartbeats(Duration::from_secs_f64(secs())),
+        "unavailable" => cluster_ops.unavailable_for(Duration::from_secs_f64(secs())),
+        "lose-agent" => {
+            let i = arg.and_then(|a| a.parse().ok()).unwrap_or(0);
+            if !cluster_ops.lose_agent(i) {
+                return Err(format!("No live agent {i}"));
+            }
+        }
+        "crash-executor" => {
+            let (fw, ex) = arg
+                .and_then(|a| a.split_once('/'))
+                .ok_or("Expecting ?arg=<framework_id>/<executor_id>")?;
+            if !cluster_ops.crash_executor(fw, ex) {
+                return Err("No such executor".to_string());
+            }
+        }
+        "rescind-offer" => {
+            if !cluster_ops.rescind_offer(arg) {
+                return Err("No such offer".to_string());
+            }
+        }
+        _ => return Err(format!("Unknown fault '{name}'")),
+    }
+    Ok(format!("Fault '{name}' injected"))
+}
+
+/// The fault operations, so that HTTP (which sees only a master) and the library share
+/// one list.
+pub(crate) trait FaultOps {
+    fn fail_over_leader(&self);
+    fn restart_master(&self);
+    fn cut_streams(&self, mid_record: bool);
+    fn stall_heartbeats(&self, d: Duration);
+    fn unavailable_for(&self, d: Duration);
+    fn lose_agent(&self, i: usize) -> bool;
+    fn crash_executor(&self, fw: &str, ex: &str) -> bool;
+    fn rescind_offer(&self, id: Option<&str>) -> bool;
+}
+
+impl FaultOps for Inner {
+    /// Fault: leadership moves to the next master. Subscriptions to the old leader break
+    /// (frameworks must resubscribe to the new one); agents register with the new leader.
+    /// With one master, this is a master restart.
+    fn fail_over_leader(&self) {
+        let old = self.shared.leader().unwrap_or(0);
+        let new = (old + 1) % self.masters.len();
+        *lock(&self.shared.leader) = None;
+        self.masters[old].drop_everything();
+        if new != old {
+            // The new leader starts from what agents tell it, like a Mesos master
+            // recovering from its registry.
+            self.masters[new].drop_everything();
+        }
+        self.masters[new].lock().elected_time = Some(crate::master::now_secs());
+        *lock(&self.shared.leader) = Some(new);
+        for a in &self.agents {
+            a.send(ToAgent::Reregister);
+        }
+    }
+
+    /// Fault: the leading master restarts: every subscription is dropped and it forgets
+    /// frameworks; agents register again (frameworks resubscribe with their ids).
+    fn restart_master(&self) {
+        let Some(i) = self.shared.leader() else {
+            return;
+        };
+        *lock(&self.shared.leader) = None;
+        self.masters[i].drop_everything();
+        *lock(&self.shared.leader) = Some(i);
+        for a in &self.agents {
+            a.send(ToAgent::Reregister);
+        }
+    }
+
+    /// Fault: break every subscription stream (abruptly, or in the middle of a record).
+    fn cut_streams(&self, mid_record: bool) {
+        if let Some(i) = self.shared.leader() {
+            self.masters[i].cut_streams(mid_record);
+        }
+    }
+
+    /// Fault: send no heartbeats for `d`.
+    fn stall_heartbeats(&self, d: Duration) {
+        *lock(&self.shared.stall_until) = Some(Instant::now() + d);
+    }
+
+    /// Fault: answer the scheduler endpoint with 503 for `d`.
+    fn unavailable_for(&self, d: Duration) {
+        *lock(&self.shared.unavailable_until) = Some(Instant::now() + d);
+    }
+
+    /// Fault: agent `index` dies: its processes are killed and the master declares it
+    /// lost (tasks LOST/UNREACHABLE, offers rescinded, FAILURE). Returns false if there is
+    /// no such live agent.
+    fn lose_agent(&self, index: usize) -> bool {
+        let Some(a) = self.agents.get(index) else {
+            return false;
+        };
+        if !a.lose() {
+            return false;
+        }
+        self.shared.to_leader(ToMaster::AgentLost {
+            agent_id: a.id.clone(),
+        });
+        true
+    }
+
+    /// Fault: SIGKILL an executor (or a command task's process). Returns false if no agent
+    /// runs it.
+    fn crash_executor(&self, framework_id: &str, executor_id: &str) -> bool {
+        self.agents
+            .iter()
+            .any(|a| a.crash_executor(framework_id, executor_id))
+    }
+
+    /// Fault: rescind an offer (the oldest one when `offer_id` is `None`).
+    fn rescind_offer(&self, offer_id: Option<&str>) -> bool {
+        match self.shared.leader() {
+            Some(i) => self.masters[i].rescind_one(offer_id),
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! minimal-scheduler: the least code that runs tasks on a custom executor.
+//!
+//! The v1 HTTP version of `scheduler-minimal.py` from *Mesos in Action*,
+//! chapter 10. As `MinimalFramework`, it launches one task (0.1 cpu, 32 MB)
+//! on each offer that fits, run by `minimal-executor` with the data
+//! `Hello from task <id>!`, until `--tasks` tasks were launched; once they
+//! have all ended it sends TEARDOWN and exits. "Fix:" comments mark where
+//! the book's code goes wrong.
+//!
+//!     cargo run --bin minimal-scheduler -- --sleep 5
+//!
+//! With no `--master` (or `MESOS_MASTER`) it starts a local cluster in this
+//! process (Mesos' `--master local`), and builds `minimal-executor` first if
+//! `cargo run` did not. You will see: subscribed, the offers, each launch,
+//! every status update (RUNNING names the file with the task's output),
+//! then TEARDOWN. For a real cluster: `-- --master 10.141.141.10:5050`
+//! (its agents must be able to read the executor: see `--executor`).
+//!
+//! Next: `minimal-executor.rs`, then `skeleton/` (every callback).
+use std::collections::BTreeSet;
+use std::error::Error;
+
+use clap::Parser;
+use mesos_client::executor::is_terminal;
+use mesos_client::offers::{RemainingResources, Resources};
+use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
+use mesos_client::tasks::{shell_command, uri};
+use mesos_client::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode};
+use mesos_proto::ContentType;
+use mesos_proto::v1::{FrameworkInfo, Offer, Resource, TaskState, TaskStatus};
+
+/// Runs tasks on minimal-executor, then tears the framework down.
+#[derive(Parser)]
+struct Args {
+    /// Masters (`host:port`, a list, `zk://...`), or `local`: an embedded cluster.
+    #[arg(long, env = "MESOS_MASTER", default_value = "local")]
+    master: String,
+    /// How many tasks to run before TEARDOWN.
+    #[arg(long, default_value_t = 2)]
+    tasks: usize,
+    /// How long each task sleeps, in seconds (30 in the book).
+    #[arg(long, default_value_t = 30)]
+    sleep: u64,
+    /// The executor, as a path or URL the agents can fetch
+    /// [default: minimal-executor next to this program].
+    #[arg(long)]
+    executor: Option<String>,
+    /// JSON on the wire (the default).
+    #[arg(long, conflicts_with = "protobuf")]
+    json: bool,
+    /// Protobuf on the wire.
+    #[arg(long)]
+    protobuf: bool,
+    /// error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    log_level: log::LevelFilter,
+}
+
+/// What each task needs, and (Fix: the book forgot) what the executor running it needs.
+const TASK: Resources = Resources {
+    cpus: 0.1,
+    mem: 32.0,
+    disk: 0.0,
+    ports: 0,
+};
+const EXECUTOR: Resources = Resources {
+    cpus: 0.1,
+    mem: 32.0,
+    disk: 0.0,
+    ports: 0,
+};
+
+struct Minimal {
+    args: Args,
+    executor: String,
+    ids: TaskIdGenerator,
+    launched: usize,
+    ended: BTreeSet<String>,
+    failed: usize,
+}
+
+impl Scheduler for Minimal {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+        log::info!("received {} offer(s)", offers.len());
+        for offer in offers {
+            // Fix: the book launches on every offer, forever, without checking that it fits.
+            let mut left = RemainingResources::from_offer(offer);
+            let wanted = self.launched < self.args.tasks;
+            match (wanted, left.take(&TASK), left.take(&EXECUTOR)) {
+                (true, Some(task), Some(executor)) => self.launch(handle, offer, task, executor),
+                // Fix: the book never declines. An unanswered offer holds its resources;
+                // `refuse_seconds` says how long not to offer them to us again.
+                _ => {
+                    let refuse = if wanted { 5.0 } else { 60.0 };
+                    if let Err(err) = handle.decline(vec![offer.id.clone()], Some(refuse)) {
+                        log::warn!("could not decline offer {}: {err}", offer.id.value);
+                    }
+                }
+            }
+        }
+    }
+
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+        let (id, state) = (&status.task_id.value, status.state());
+        log::info!("task {id} is {} {}", state.as_str_name(), status.message());
+        // Fix: the book's driver acknowledged for it; over v1 the framework must, for
+        // updates that carry a uuid (`acknowledge` skips the others: acking them is an error).
+        if let Err(err) = handle.acknowledge(status) {
+            log::warn!("could not acknowledge the update of {id}: {err}");
+        }
+        // Updates can come twice: count each task once.
+        if is_terminal(state) && self.ended.insert(id.clone()) {
+            self.failed += usize::from(state != TaskState::TaskFinished);
+            if self.ended.len() >= self.args.tasks {
+                log::info!("all {} tasks ended: TEARDOWN", self.ended.len());
+                handle.stop(StopMode::Teardown);
+            }
+        }
+    }
+}
+
+impl Minimal {
+    fn launch(
+        &mut self,
+        handle: &SchedulerHandle,
+        offer: &Offer,
+        task: Vec<Resource>,
+        exec: Vec<Resource>,
+    ) {
+        let id = self.ids.next_id();
+        // The agent fetches the executor into the sandbox (executable) and starts it there.
+        let program = self
+            .executor
+            .rsplit('/')
+            .next()
+            .unwrap_or("minimal-executor");
+        let wire = if self.args.protobuf {
+            "--protobuf"
+        } else {
+            "--json"
+        };
+        let command = format!("./{program} --sleep {} {wire}", self.args.sleep);
+        let executor = ExecutorBuilder::custom("MinimalExecutor", shell_command(&command))
+            .name("MinimalExecutor")
+            .uri(uri(&self.executor, true, false))
+            .resources(exec)
+            .build();
+        let task = TaskBuilder::executor(executor)
+            .task_id(id.clone())
+            .offer(offer)
+            .resources(task)
+            // Fix: `data` is bytes, base64 on the JSON wire (mesos-proto encodes it).
+            .data(format!("Hello from task {}!", id.value))
+            .build()
+            .expect("the offer sets the agent id");
+        log::info!(
+            "launching task {} on agent {}",
+            id.value,
+            offer.agent_id.value
+        );
+        match handle.launch(vec![offer.id.clone()], vec![task], None) {
+            Ok(()) => self.launched += 1,
+            Err(err) => log::warn!("could not launch {}: {err}", id.value),
+        }
+    }
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    simple_logger::SimpleLogger::new()
+        .with_level(args.log_level)
+        .init()?;
+    // `local` starts a cluster in this process; it stops when `_cluster` is dropped.
+    let (master, _cluster) = mesos_client::local::resolve_master(&args.master)?;
+    let executor = match &args.executor {
+        Some(path_or_url) => path_or_url.clone(),
+        None => mesos_client::local::find_executor("minimal-executor")?
+            .display()
+            .to_string(),
+    };
+    // Fix: the book leaves `user` empty for the old driver to fill in; over HTTP nobody does.
+    let info = FrameworkInfo {
+        user: default_user(),
+        name: "MinimalFramework".into(),
+        ..Default::default()
+    };
+    let mut config = SchedulerConfig::new(master, info);
+    config.content_type = if args.protobuf {
+        ContentType::Protobuf
+    } else {
+        ContentType::Json
+    };
+    config.auto_acknowledge = false; // we acknowledge in `update`, to show how
+    let ids = TaskIdGenerator::new("minimal");
+    let mut scheduler = Minimal {
+        args,
+        executor,
+        ids,
+        launched: 0,
+        ended: BTreeSet::new(),
+        failed: 0,
+    };
+    SchedulerDriver::new(config)?.run(&mut scheduler)?;
+    match scheduler.failed {
+        0 => Ok(()),
+        n => Err(format!("{n} task(s) did not finish").into()),
+    }
+}

@@ -1,0 +1,394 @@
+//! skeleton-scheduler: every scheduler callback, in the order of
+//! `scheduler.proto`, each with what it is for and a `// TODO:` for your code.
+//!
+//! Copy this folder to start a framework (see `skeleton/README.md`). As it
+//! stands it does a small job: run `--tasks` tasks on `skeleton-executor`,
+//! launching again any that fail, then TEARDOWN. Every callback logs one
+//! line starting with its name (`offers:`, `rescind:`, `failure:`, ...), so
+//! you can watch what Mesos sends; inject faults into devcluster to see the
+//! rarer ones (`cargo run -p devcluster -- fault rescind-offer`).
+//!
+//!     cargo run --bin skeleton-scheduler -- --sleep 5
+//!
+//! With no `--master` (or `MESOS_MASTER`) it runs on a local cluster inside
+//! this process. For a master that requires authentication, set
+//! `EXAMPLE_AUTHENTICATE=1`, `EXAMPLE_PRINCIPAL` and `EXAMPLE_SECRET`.
+//! The book's skeleton (*Mesos in Action* chapter 10) had callbacks with
+//! wrong signatures that never ran; here the compiler checks them against
+//! the `Scheduler` trait.
+//!
+//! Next: `skeleton-executor.rs`; the trait's docs in `client/src/scheduler/mod.rs`.
+use std::collections::BTreeSet;
+use std::error::Error;
+use std::time::Duration;
+
+use clap::Parser;
+use mesos_client::credentials::Credentials;
+use mesos_client::executor::is_terminal;
+use mesos_client::offers::{RemainingResources, Resources};
+use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
+use mesos_client::tasks::{shell_command, uri};
+use mesos_client::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode};
+use mesos_proto::ContentType;
+use mesos_proto::v1::scheduler::event;
+use mesos_proto::v1::{FrameworkInfo, InverseOffer, Offer, OfferId, OperationStatus, Resource};
+use mesos_proto::v1::{TaskState, TaskStatus};
+
+/// Runs tasks on skeleton-executor, then tears the framework down.
+#[derive(Parser)]
+struct Args {
+    /// Masters (`host:port`, a list, `zk://...`), or `local`: an embedded cluster.
+    #[arg(long, env = "MESOS_MASTER", default_value = "local")]
+    master: String,
+    /// How many tasks must finish before TEARDOWN.
+    #[arg(long, default_value_t = 3)]
+    tasks: usize,
+    /// How long each task runs, in seconds.
+    #[arg(long, default_value_t = 5)]
+    sleep: u64,
+    /// Keep offers we do not use this many seconds before declining them
+    /// (to watch RESCIND happen); 0 declines at once.
+    #[arg(long, default_value_t = 0.0)]
+    hold_offers: f64,
+    /// The executor, as a path or URL the agents can fetch
+    /// [default: skeleton-executor next to this program].
+    #[arg(long)]
+    executor: Option<String>,
+    /// JSON on the wire (the default).
+    #[arg(long, conflicts_with = "protobuf")]
+    json: bool,
+    /// Protobuf on the wire.
+    #[arg(long)]
+    protobuf: bool,
+    /// error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    log_level: log::LevelFilter,
+}
+
+/// Resources of one task, and of the executor that runs it (Mesos counts both).
+const TASK: Resources = Resources {
+    cpus: 0.1,
+    mem: 32.0,
+    disk: 0.0,
+    ports: 0,
+};
+const EXECUTOR: Resources = Resources {
+    cpus: 0.1,
+    mem: 32.0,
+    disk: 0.0,
+    ports: 0,
+};
+
+/// The framework's state. TODO: keep what your framework needs to know here.
+struct Skeleton {
+    args: Args,
+    /// Path or URL of the executor program the agents fetch.
+    executor: String,
+    ids: TaskIdGenerator,
+    /// Tasks still to launch (a failed task comes back here).
+    to_launch: usize,
+    /// Tasks launched and not ended yet, by id.
+    active: BTreeSet<String>,
+    /// Tasks that ended, by id (updates can arrive twice).
+    ended: BTreeSet<String>,
+    finished: usize,
+    failed: usize,
+}
+
+impl Scheduler for Skeleton {
+    /// When: the master accepted SUBSCRIBE; again after every reconnection.
+    /// Must: nothing; after a reconnection, find out what happened to your
+    /// tasks meanwhile. This stub: logs, and reconciles if tasks are active.
+    /// Upstream: v0 `registered`/`reregistered`; Event SUBSCRIBED.
+    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+        log::info!("subscribed: framework {}", subscribed.framework_id.value);
+        if !self.active.is_empty() {
+            // The master answers with one UPDATE per task it knows.
+            if let Err(err) = handle.reconcile_all() {
+                log::warn!("subscribed: could not reconcile: {err}");
+            }
+        }
+        // TODO: persist the framework id to fail over (SchedulerConfig::framework_id_file).
+    }
+
+    /// When: the master offers resources of one or more agents.
+    /// Must: answer each offer once, with a launch (ACCEPT) or a DECLINE.
+    /// This stub: launches pending tasks where they fit, declines the rest.
+    /// Upstream: v0 `resourceOffers`; Event OFFERS.
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+        log::info!(
+            "offers: {} offer(s), {} task(s) to launch",
+            offers.len(),
+            self.to_launch
+        );
+        let mut unused = Vec::new();
+        for offer in offers {
+            // TODO: your placement logic: which tasks go on which offers.
+            let mut left = RemainingResources::from_offer(offer);
+            match (self.to_launch > 0, left.take(&TASK), left.take(&EXECUTOR)) {
+                (true, Some(task), Some(executor)) => self.launch(handle, offer, task, executor),
+                _ => unused.push(offer.id.clone()),
+            }
+        }
+        if !unused.is_empty() {
+            decline_later(handle, unused, self.args.hold_offers);
+        }
+    }
+
+    /// When: an operator wants resources back for maintenance.
+    /// Must: accept (you will leave in time) or decline each inverse offer.
+    /// This stub: declines them. Upstream: Event INVERSE_OFFERS (no v0 callback).
+    fn inverse_offers(&mut self, handle: &SchedulerHandle, inverse_offers: &[InverseOffer]) {
+        log::info!("inverse_offers: {}", inverse_offers.len());
+        // TODO: move tasks off the agents, then accept_inverse_offers.
+        let ids: Vec<OfferId> = inverse_offers.iter().map(|o| o.id.clone()).collect();
+        if let Err(err) = handle.decline_inverse_offers(ids, None) {
+            log::warn!("inverse_offers: could not decline: {err}");
+        }
+    }
+
+    /// When: an offer is withdrawn (agent lost, offer timeout, ...).
+    /// Must: forget it; launching on it now fails. This stub: logs.
+    /// Upstream: v0 `offerRescinded`; Event RESCIND.
+    fn rescind(&mut self, _handle: &SchedulerHandle, offer_id: &OfferId) {
+        log::info!("rescind: offer {} withdrawn", offer_id.value);
+        // TODO: remove the offer from anything that holds on to offers.
+    }
+
+    /// When: an inverse offer is withdrawn. Must: forget it. This stub: logs.
+    /// Upstream: Event RESCIND_INVERSE_OFFER (no v0 callback).
+    fn rescind_inverse_offer(&mut self, _handle: &SchedulerHandle, id: &OfferId) {
+        log::info!("rescind_inverse_offer: {}", id.value);
+        // TODO: forget the inverse offer.
+    }
+
+    /// When: a task changed state, or the master answers a reconciliation.
+    /// Must: handle it idempotently (it can come twice). The driver then
+    /// acknowledges it if it carries a uuid (`auto_acknowledge`, the default).
+    /// This stub: counts finished tasks, relaunches failed ones, TEARDOWN at the end.
+    /// Upstream: v0 `statusUpdate`; Event UPDATE.
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+        let (id, state) = (&status.task_id.value, status.state());
+        log::info!(
+            "update: task {id} is {} {}",
+            state.as_str_name(),
+            status.message()
+        );
+        if !is_terminal(state) || !self.ended.insert(id.clone()) {
+            return; // TODO: react to RUNNING, health checks, ...
+        }
+        self.active.remove(id);
+        if state == TaskState::TaskFinished {
+            self.finished += 1;
+        } else {
+            // TODO: decide what a failure means for your job. Here: try again, a few times.
+            self.failed += 1;
+            self.to_launch += 1;
+            if self.failed > 3 * self.args.tasks {
+                log::error!("update: {} failures, giving up", self.failed);
+                handle.stop(StopMode::Teardown);
+            }
+        }
+        if self.finished >= self.args.tasks {
+            log::info!("update: all {} tasks finished: TEARDOWN", self.finished);
+            handle.stop(StopMode::Teardown);
+        }
+    }
+
+    /// When: an offer operation with an `id` (RESERVE, CREATE, ...) changed
+    /// state. Must: handle it; acked like `update`. This stub: logs.
+    /// Upstream: Event UPDATE_OPERATION_STATUS (no v0 callback).
+    fn update_operation_status(&mut self, _handle: &SchedulerHandle, status: &OperationStatus) {
+        log::info!("update_operation_status: {}", status.state().as_str_name());
+        // TODO: track your reservations and volumes.
+    }
+
+    /// When: an executor sent this scheduler bytes (best effort, may be lost).
+    /// Must: nothing. This stub: logs them as text.
+    /// Upstream: v0 `frameworkMessage`; Event MESSAGE.
+    fn message(&mut self, _handle: &SchedulerHandle, message: &event::Message) {
+        let text = String::from_utf8_lossy(&message.data);
+        log::info!("message: from {}: {text}", message.executor_id.value);
+        // TODO: handle your executors' messages.
+    }
+
+    /// When: an agent was lost, or an executor exited (`status` is a wait
+    /// status). Must: stop counting on it; its tasks get their own UPDATEs.
+    /// This stub: logs. Upstream: v0 `slaveLost`/`executorLost`; Event FAILURE.
+    fn failure(&mut self, _handle: &SchedulerHandle, failure: &event::Failure) {
+        let agent = failure.agent_id.as_ref().map_or("?", |a| a.value.as_str());
+        match &failure.executor_id {
+            Some(executor) => log::warn!(
+                "failure: executor {} on agent {agent} exited with status {}",
+                executor.value,
+                failure.status()
+            ),
+            None => log::warn!("failure: agent {agent} lost"),
+        }
+        // TODO: avoid the agent, relaunch the executor elsewhere, alert someone.
+    }
+
+    /// When: the master ended the subscription for good (framework removed,
+    /// failed over to another scheduler, refused). Must: nothing; `run`
+    /// returns this error next. This stub: logs.
+    /// Upstream: v0 `error`; Event ERROR.
+    fn error(&mut self, _handle: &SchedulerHandle, message: &str) {
+        log::error!("error: {message}");
+        // TODO: clean up; a new framework id is needed to come back.
+    }
+
+    /// When: every heartbeat interval (15 s) while connected. Must: nothing;
+    /// the driver watches them. This stub: logs at debug level.
+    /// Upstream: Event HEARTBEAT (no v0 callback).
+    fn heartbeat(&mut self, _handle: &SchedulerHandle) {
+        log::debug!("heartbeat");
+        // TODO: periodic work (a timer tick).
+    }
+
+    /// When: the connection to the master broke; the driver re-subscribes
+    /// (with backoff) and `subscribed` follows. Must: stop using offers;
+    /// calls fail meanwhile. This stub: logs. Upstream: v0 `disconnected`.
+    fn disconnected(&mut self, _handle: &SchedulerHandle) {
+        log::warn!("disconnected: the driver re-subscribes");
+        // TODO: pause work that needs the master.
+    }
+}
+
+impl Skeleton {
+    /// Launches one task on skeleton-executor with resources cut from `offer`.
+    fn launch(
+        &mut self,
+        handle: &SchedulerHandle,
+        offer: &Offer,
+        task: Vec<Resource>,
+        exec: Vec<Resource>,
+    ) {
+        let id = self.ids.next_id();
+        let program = self
+            .executor
+            .rsplit('/')
+            .next()
+            .unwrap_or("skeleton-executor");
+        let wire = if self.args.protobuf {
+            "--protobuf"
+        } else {
+            "--json"
+        };
+        let command = format!("./{program} --sleep {} {wire}", self.args.sleep);
+        // TODO: your executor, its resources and environment.
+        let executor = ExecutorBuilder::custom("SkeletonExecutor", shell_command(&command))
+            .name("SkeletonExecutor")
+            .uri(uri(&self.executor, true, false))
+            .resources(exec)
+            .build();
+        let task = TaskBuilder::executor(executor)
+            .task_id(id.clone())
+            .offer(offer)
+            .resources(task)
+            .data(format!("Hello from task {}!", id.value))
+            .build()
+            .expect("the offer sets the agent id");
+        log::info!(
+            "offers: launching task {} on agent {}",
+            id.value,
+            offer.agent_id.value
+        );
+        match handle.launch(vec![offer.id.clone()], vec![task], None) {
+            Ok(()) => {
+                self.to_launch -= 1;
+                self.active.insert(id.value);
+            }
+            Err(err) => log::warn!("offers: could not launch {}: {err}", id.value),
+        }
+    }
+}
+
+/// Declines `offers` now, or after `hold` seconds on a thread of its own
+/// (a callback must not sleep: no other event is handled meanwhile).
+fn decline_later(handle: &SchedulerHandle, offers: Vec<OfferId>, hold: f64) {
+    let handle = handle.clone();
+    let decline = move || {
+        // Declining an offer that was rescinded meanwhile is harmless.
+        if let Err(err) = handle.decline(offers, Some(5.0)) {
+            log::warn!("offers: could not decline: {err}");
+        }
+    };
+    if hold > 0.0 {
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs_f64(hold));
+            decline();
+        });
+    } else {
+        decline();
+    }
+}
+
+/// HTTP basic auth from the environment, as the book's examples did it:
+/// `EXAMPLE_AUTHENTICATE=1`, `EXAMPLE_PRINCIPAL`, and the secret in
+/// `EXAMPLE_SECRET` (the environment, not a flag: flags show in `ps`).
+fn credentials() -> Result<Option<Credentials>, Box<dyn Error>> {
+    let wanted = std::env::var("EXAMPLE_AUTHENTICATE").is_ok_and(|v| !matches!(&*v, "" | "0"));
+    if !wanted {
+        return Ok(None);
+    }
+    let principal = std::env::var("EXAMPLE_PRINCIPAL")
+        .map_err(|_| "EXAMPLE_AUTHENTICATE is set, but EXAMPLE_PRINCIPAL is not")?;
+    log::info!("authenticating as {principal} (secret from EXAMPLE_SECRET)");
+    // `Credentials` never shows the secret in logs or errors.
+    Ok(Some(Credentials::from_env(principal, "EXAMPLE_SECRET")?))
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    simple_logger::SimpleLogger::new()
+        .with_level(args.log_level)
+        .init()?;
+    let (master, _cluster) = mesos_client::local::resolve_master(&args.master)?;
+    let executor = match &args.executor {
+        Some(path_or_url) => path_or_url.clone(),
+        None => mesos_client::local::find_executor("skeleton-executor")?
+            .display()
+            .to_string(),
+    };
+    let credentials = credentials()?;
+    // TODO: your framework's name, roles, capabilities, failover_timeout.
+    let info = FrameworkInfo {
+        user: default_user(),
+        name: "SkeletonFramework".into(),
+        // With authentication, the master checks that this matches the credentials.
+        principal: credentials.as_ref().map(|c| c.principal().to_string()),
+        ..Default::default()
+    };
+    let mut config = SchedulerConfig::new(master, info);
+    config.credentials = credentials;
+    config.content_type = if args.protobuf {
+        ContentType::Protobuf
+    } else {
+        ContentType::Json
+    };
+    let (to_launch, ids) = (args.tasks, TaskIdGenerator::new("skeleton"));
+    let mut skeleton = Skeleton {
+        args,
+        executor,
+        ids,
+        to_launch,
+        active: BTreeSet::new(),
+        ended: BTreeSet::new(),
+        finished: 0,
+        failed: 0,
+    };
+    SchedulerDriver::new(config)?.run(&mut skeleton)?;
+    log::info!(
+        "done: {} finished, {} failed",
+        skeleton.finished,
+        skeleton.failed
+    );
+    if skeleton.finished < skeleton.args.tasks {
+        return Err(format!(
+            "only {} of {} tasks finished",
+            skeleton.finished, skeleton.args.tasks
+        )
+        .into());
+    }
+    Ok(())
+}

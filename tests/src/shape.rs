@@ -1,0 +1,64 @@
+//! Comparing the *shape* of JSON that devcluster sends with what a real Mesos 1.12 sent
+//! (the captured fixtures beside the project root, `../shared/fixtures/mesos-1.12/`).
+//!
+//! A shape is the set of key paths of a JSON value, with array positions collapsed to
+//! `[]`: `.update.status.container_status.network_infos[].ip_addresses[].protocol`.
+//! Values (ids, timestamps) differ between runs; the paths must not, or a client that
+//! reads a field real Mesos always sends would break.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+/// The captured fixtures folder.
+pub fn fixtures_dir() -> PathBuf {
+    crate::project_root().join("../shared/fixtures/mesos-1.12")
+}
+
+/// A fixture file parsed as JSON (panics with the path if it is missing).
+pub fn fixture(rel: &str) -> Value {
+    let path = fixtures_dir().join(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("fixture {} unreadable: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+}
+
+/// The key paths of a JSON value.
+pub fn paths(v: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    walk(v, String::new(), &mut out);
+    out
+}
+
+fn walk(v: &Value, prefix: String, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                let p = format!("{prefix}.{k}");
+                out.insert(p.clone());
+                walk(x, p, out);
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                walk(x, format!("{prefix}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Asserts that `ours` has exactly the key paths of `theirs`, except paths starting with
+/// one of `ignore` (context-dependent parts). The message lists both differences.
+pub fn assert_same_shape(ours: &Value, theirs: &Value, ignore: &[&str]) {
+    let keep = |p: &String| !ignore.iter().any(|i| p.starts_with(i));
+    let a: BTreeSet<String> = paths(ours).into_iter().filter(keep).collect();
+    let b: BTreeSet<String> = paths(theirs).into_iter().filter(keep).collect();
+    let missing: Vec<_> = b.difference(&a).collect();
+    let extra: Vec<_> = a.difference(&b).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "shape differs from Mesos 1.12\n  missing (Mesos sends): {missing:#?}\n  extra (Mesos does not send): {extra:#?}\n  ours: {ours}"
+    );
+}
