@@ -190,8 +190,17 @@ impl Cluster {
             stopped: false,
         };
         inner_agents?;
+        let delay = cluster.cfg.agent_recovery_delay;
         for a in &cluster.inner.agents {
-            a.register();
+            if delay.is_zero() {
+                a.register();
+            } else {
+                let a = a.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    a.register();
+                });
+            }
         }
         Ok(cluster)
     }

@@ -67,6 +67,10 @@ pub struct ClusterConfig {
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     /// Hostname advertised in MasterInfo, offers and Location headers.
     pub hostname: String,
+    /// How long agents take to "recover" after start before registering with the master;
+    /// meanwhile their executor API answers `503 Agent has not finished recovery`, as a
+    /// restarting Mesos agent does (§1.7 executor row 1). Default 0.
+    pub agent_recovery_delay: Duration,
 }
 
 impl Default for ClusterConfig {
@@ -88,6 +92,7 @@ impl Default for ClusterConfig {
             credentials: None,
             tls: None,
             hostname: "localhost".to_string(),
+            agent_recovery_delay: Duration::ZERO,
         }
     }
 }

@@ -12,12 +12,26 @@
 //! # Ok::<(), devcluster::Error>(())
 //! ```
 //!
+//! Fault injection, three ways (same names everywhere):
+//! - library: [`Cluster::fail_over_leader`], [`Cluster::lose_agent`], ... or [`Cluster::fault`];
+//! - HTTP: `curl -X POST 'http://127.0.0.1:5050/devcluster/faults/<name>?arg=<arg>'`
+//!   on any master (200 with a confirmation, 400 for an unknown fault or bad argument);
+//! - CLI: `devcluster fault <name> [--arg <arg>] [--master http://127.0.0.1:5050]`.
+//!
+//! Names: `fail-over-leader`, `restart-master`, `cut-streams`, `cut-streams-mid-record`,
+//! `stall-heartbeats` (arg: seconds), `unavailable` (arg: seconds; the scheduler endpoint
+//! answers 503), `lose-agent` (arg: agent index), `crash-executor` (arg:
+//! `<framework_id>/<executor_id>`; for command tasks the executor id is the task id),
+//! `rescind-offer` (arg: offer id; default the oldest offer).
+//!
 //! Layout:
-//! - `cluster.rs`: [`Cluster`]: start, URLs, fault injection, shutdown (also on drop).
+//! - `cluster.rs`: [`Cluster`]: start, URLs, shutdown (also on drop).
+//! - `faults.rs`: the fault list shared by the library, HTTP and the CLI.
 //! - `config.rs`: [`ClusterConfig`], [`AgentConfig`].
 //! - `router.rs`: Mesos path aliases (`/master/...`, `/slave(1)/...`) and routes.
 //! - `messages.rs`: the master <-> agent messages (crossbeam channels).
-//! - `resources.rs`: resource arithmetic and the JSON summaries of the state endpoints.
+//! - `resources.rs`: resource arithmetic and the JSON summaries of the state endpoints;
+//!   `attributes.rs`: agent attributes.
 //! - `master/`: scheduler API, validation, subscriptions, allocator, ACCEPT, tasks,
 //!   reconciliation, state endpoints.
 //! - `agent/`: executor API, command/default executor emulation, processes, fetcher,
@@ -27,6 +41,7 @@
 #![deny(missing_docs)]
 
 mod agent;
+mod attributes;
 mod cluster;
 mod config;
 mod faults;

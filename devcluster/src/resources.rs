@@ -4,7 +4,7 @@
 //! scalars add, ranges merge, sets unite. Scalars are kept to three decimals, as Mesos'
 //! fixed-point arithmetic does (so `0.1 + 0.2` is exactly `0.3`).
 
-use mesos_proto::v1::{Attribute, Resource, resource, value};
+use mesos_proto::v1::{Resource, resource, value};
 
 /// The value of one named resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -240,9 +240,30 @@ impl Resources {
 
     /// Protobuf resources in the pre-refinement format (`role: "*"`), with an
     /// `allocation_info` for `role` when given.
+    /// Non-scalar resources come first, as in the offers Mesos 1.12 sends
+    /// (`ports`, sets, then `cpus`, `mem`, `disk`).
     pub fn to_protos(&self, allocation_role: Option<&str>) -> Vec<Resource> {
-        self.entries
+        let (scalars, others): (Vec<_>, Vec<_>) = self
+            .entries
             .iter()
+            .partition(|(_, q)| matches!(q, Quantity::Scalar(_)));
+        Self::protos(others.into_iter().chain(scalars), allocation_role)
+    }
+
+    /// Protobuf resources in the configured order, without a role (the `AgentInfo` form).
+    pub fn to_protos_configured(&self) -> Vec<Resource> {
+        let mut out = Self::protos(self.entries.iter(), None);
+        for r in &mut out {
+            r.role = None;
+        }
+        out
+    }
+
+    fn protos<'a>(
+        entries: impl Iterator<Item = &'a (String, Quantity)>,
+        allocation_role: Option<&str>,
+    ) -> Vec<Resource> {
+        entries
             .map(|(name, q)| {
                 let mut r = Resource {
                     name: name.clone(),
@@ -333,12 +354,12 @@ fn format_scalar(milli: i64) -> String {
     }
 }
 
-fn format_ranges(r: &[(u64, u64)]) -> String {
+pub(crate) fn format_ranges(r: &[(u64, u64)]) -> String {
     let parts: Vec<String> = r.iter().map(|(b, e)| format!("{b}-{e}")).collect();
     format!("[{}]", parts.join(", "))
 }
 
-fn parse_quantity(val: &str) -> Option<Quantity> {
+pub(crate) fn parse_quantity(val: &str) -> Option<Quantity> {
     if let Some(inner) = val.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
         let mut out = Vec::new();
         for part in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -359,73 +380,6 @@ fn parse_quantity(val: &str) -> Option<Quantity> {
     }
     let v: f64 = val.parse().ok()?;
     (v.is_finite() && v >= 0.0).then(|| Quantity::Scalar(to_milli(v)))
-}
-
-/// Parses Mesos' `--attributes` text (`rack:r1;level:3.5;slots:[1-4]`) into attributes.
-pub fn parse_attributes(text: &str) -> Result<Vec<Attribute>, String> {
-    let mut out = Vec::new();
-    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, val) = part
-            .split_once(':')
-            .ok_or_else(|| format!("Bad attribute '{part}': expecting name:value"))?;
-        let mut a = Attribute {
-            name: name.trim().to_string(),
-            ..Default::default()
-        };
-        match parse_quantity(val.trim()) {
-            Some(Quantity::Scalar(v)) => {
-                a.set_type(value::Type::Scalar);
-                a.scalar = Some(value::Scalar {
-                    value: v as f64 / 1000.0,
-                });
-            }
-            Some(Quantity::Ranges(r)) => {
-                a.set_type(value::Type::Ranges);
-                a.ranges = Some(value::Ranges {
-                    range: r
-                        .iter()
-                        .map(|&(begin, end)| value::Range { begin, end })
-                        .collect(),
-                });
-            }
-            Some(Quantity::Set(s)) => {
-                a.set_type(value::Type::Set);
-                a.set = Some(value::Set { item: s });
-            }
-            None => {
-                a.set_type(value::Type::Text);
-                a.text = Some(value::Text {
-                    value: val.trim().to_string(),
-                });
-            }
-        }
-        out.push(a);
-    }
-    Ok(out)
-}
-
-/// The JSON object form of attributes used by the state endpoints.
-pub fn attributes_json(attrs: &[Attribute]) -> serde_json::Value {
-    let mut map = serde_json::Map::new();
-    for a in attrs {
-        let v = match a.r#type() {
-            value::Type::Scalar => serde_json::json!(a.scalar.as_ref().map_or(0.0, |s| s.value)),
-            value::Type::Ranges => serde_json::Value::String(format_ranges(
-                &a.ranges.as_ref().map_or(Vec::new(), |r| {
-                    r.range.iter().map(|x| (x.begin, x.end)).collect::<Vec<_>>()
-                }),
-            )),
-            value::Type::Set => serde_json::Value::String(format!(
-                "{{{}}}",
-                a.set.as_ref().map_or(String::new(), |s| s.item.join(", "))
-            )),
-            value::Type::Text => serde_json::Value::String(
-                a.text.as_ref().map_or(String::new(), |t| t.value.clone()),
-            ),
-        };
-        map.insert(a.name.clone(), v);
-    }
-    serde_json::Value::Object(map)
 }
 
 #[cfg(test)]

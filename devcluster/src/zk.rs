@@ -326,12 +326,13 @@ fn connect(servers: &[String], timeout: Duration, wake: &Sender<()>) -> Result<Z
     // The client library connects to the first server without error
     // handling and spins while it refuses: find one that answers first.
     let probe = timeout.min(Duration::from_secs(2));
-    let (up, down): (Vec<&String>, Vec<&String>) = servers.iter().partition(|s| {
-        s.to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .is_some_and(|addr| TcpStream::connect_timeout(&addr, probe).is_ok())
-    });
+    // Servers whose name does not resolve are left out: the library refuses
+    // a connect string with one of them.
+    let resolved = servers
+        .iter()
+        .filter_map(|s| Some((s, s.to_socket_addrs().ok()?.next()?)));
+    let (up, down): (Vec<_>, Vec<_>) =
+        resolved.partition(|(_, addr)| TcpStream::connect_timeout(addr, probe).is_ok());
     if up.is_empty() {
         let msg = format!("no ZooKeeper server of {servers:?} accepts connections");
         return Err(Error::Io(io::Error::new(
@@ -339,7 +340,11 @@ fn connect(servers: &[String], timeout: Duration, wake: &Sender<()>) -> Result<Z
             msg,
         )));
     }
-    let list: Vec<&str> = up.into_iter().chain(down).map(String::as_str).collect();
+    let list: Vec<&str> = up
+        .into_iter()
+        .chain(down)
+        .map(|(s, _)| s.as_str())
+        .collect();
     let on_event = {
         let wake = wake.clone();
         move |_: WatchedEvent| {

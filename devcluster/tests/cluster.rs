@@ -505,17 +505,7 @@ fn fetcher_local_file_archive_and_escape() {
         st.reason(),
         mesos_proto::v1::task_status::Reason::ReasonContainerLaunchFailed
     );
-    let agent = request(&c.agent_urls()[0], "GET", "/state", &[], b"").json();
-    let dirs: Vec<String> = agent["frameworks"][0]["completed_executors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["directory"].as_str().unwrap().to_string())
-        .collect();
-    assert!(dirs.iter().any(
-        |d| std::fs::read_to_string(format!("{d}/stdout")).unwrap_or_default()
-            == "fetched\npayloadinner"
-    ));
+    wait_stdout(&c.agent_urls()[0], "fetched\npayloadinner");
 }
 
 #[test]
@@ -624,7 +614,11 @@ fn tls_cluster_serves_https() {
     use std::io::{Read, Write};
     use std::sync::Arc;
     let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let tls = devcluster::http::tls_config_from_pem(key.cert.pem().as_bytes(), key.key_pair.serialize_pem().as_bytes()).unwrap();
+    let tls = devcluster::http::tls_config_from_pem(
+        key.cert.pem().as_bytes(),
+        key.key_pair.serialize_pem().as_bytes(),
+    )
+    .unwrap();
     let mut cfg = ClusterConfig::for_tests(1);
     cfg.tls = Some(tls);
     let c = Cluster::start(cfg).unwrap();
@@ -642,7 +636,8 @@ fn tls_cluster_serves_https() {
     let sock = std::net::TcpStream::connect(c.master_url().trim_start_matches("https://")).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut s = rustls::StreamOwned::new(session, sock);
-    s.write_all(b"GET /version HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(b"GET /version HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     let text = String::from_utf8_lossy(&out);
@@ -654,16 +649,91 @@ fn tls_cluster_serves_https() {
 fn fetcher_http_uri() {
     use devcluster::http::{Request, Response, Server, ServerConfig};
     let handler = |_r: Request| Response::bytes(200, "text/plain", b"from-http".to_vec());
-    let server = Server::start(ServerConfig::new("127.0.0.1:0".parse().unwrap()), std::sync::Arc::new(handler)).unwrap();
+    let server = Server::start(
+        ServerConfig::new("127.0.0.1:0".parse().unwrap()),
+        std::sync::Arc::new(handler),
+    )
+    .unwrap();
     let c = cluster(1);
     let mut s = subscribe(&c.master_url(), framework("http-fetch"));
     let o = s.offers(5).remove(0);
     let mut t = command_task("web", &o, "cat page.txt");
-    t["command"]["uris"] = json!([{"value": format!("http://{}/files/page.txt", server.local_addr())}]);
+    t["command"]["uris"] =
+        json!([{"value": format!("http://{}/files/page.txt", server.local_addr())}]);
     launch(&s, &o, vec![t]);
     wait_state(&mut s, 10, "web", TaskState::TaskFinished);
-    let agent = request(&c.agent_urls()[0], "GET", "/state", &[], b"").json();
-    let dir = agent["frameworks"][0]["completed_executors"][0]["directory"].as_str().unwrap().to_string();
-    assert_eq!(std::fs::read_to_string(format!("{dir}/stdout")).unwrap(), "from-http");
+    wait_stdout(&c.agent_urls()[0], "from-http");
     server.shutdown();
+}
+
+/// Garbage in, a 4xx out: no request makes the cluster answer 500 (a caught panic).
+#[test]
+fn garbage_bodies_never_cause_500() {
+    let c = cluster(1);
+    let agent = c.agent_urls()[0].clone();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let valid = subscribe_body(framework("g")).to_string().into_bytes();
+    for i in 0..300 {
+        let mut body = if i % 2 == 0 {
+            valid.clone()
+        } else {
+            Vec::new()
+        };
+        let extra = (next() % 64) as usize;
+        for _ in 0..extra {
+            let pos = if body.is_empty() {
+                0
+            } else {
+                (next() as usize) % body.len()
+            };
+            let byte = (next() & 0xff) as u8;
+            if i % 3 == 0 && !body.is_empty() {
+                body[pos] = byte;
+            } else {
+                body.insert(pos, byte);
+            }
+        }
+        for ct in ["application/json", "application/x-protobuf"] {
+            for (url, path) in [
+                (&c.master_url(), "/api/v1/scheduler"),
+                (&agent, "/api/v1/executor"),
+            ] {
+                let r = request(
+                    url,
+                    "POST",
+                    path,
+                    &[("Content-Type", ct), ("Mesos-Stream-Id", "x")],
+                    &body,
+                );
+                assert_ne!(r.status, 500, "{path} {ct} {body:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn pending_updates_are_resent_after_resubscription() {
+    let c = cluster(1);
+    let info = json!({"user":"u","name":"resend","failover_timeout":60.0});
+    let mut s = subscribe(&c.master_url(), info);
+    let o = s.offers(5).remove(0);
+    launch(&s, &o, vec![command_task("pending", &o, "sleep 30")]);
+    let first = s.update_for(5, "pending");
+    let id = s.framework_id.clone();
+    drop(s);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut s2 = subscribe(
+        &c.master_url(),
+        json!({"user":"u","name":"resend","id":{"value":id},"failover_timeout":60.0}),
+    );
+    let again = s2.update_for(5, "pending");
+    assert_eq!(again.uuid, first.uuid);
+    ack(&s2, &again);
+    assert_eq!(s2.update_for(5, "pending").state(), TaskState::TaskRunning);
 }

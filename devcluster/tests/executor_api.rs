@@ -281,3 +281,19 @@ fn registration_timeout_kills_silent_executor() {
         mesos_proto::v1::task_status::Reason::ReasonExecutorRegistrationTimeout
     );
 }
+
+#[test]
+fn c72_subscribe_before_recovery_is_503() {
+    let mut cfg = devcluster::ClusterConfig::for_tests(1);
+    cfg.agent_recovery_delay = std::time::Duration::from_millis(800);
+    let c = devcluster::Cluster::start(cfg).unwrap();
+    let a = c.agent_urls()[0].clone();
+    let r = exec_call(&a, "f", "e", "SUBSCRIBE", Some(("subscribe", json!({}))));
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (503, "Agent has not finished recovery")
+    );
+    eventually(5, || {
+        exec_call(&a, "f", "e", "SUBSCRIBE", Some(("subscribe", json!({})))).status == 400
+    });
+}

@@ -420,17 +420,7 @@ fn c59_command_task_lifecycle() {
         Some("Command exited with status 3")
     );
     // The sandbox has the output.
-    let state = request(&agent_url(&c, &o.agent_id.value), "GET", "/state", &[], b"").json();
-    let dirs: Vec<String> = state["frameworks"][0]["completed_executors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["directory"].as_str().unwrap().to_string())
-        .collect();
-    assert!(
-        dirs.iter()
-            .any(|d| std::fs::read_to_string(format!("{d}/stdout")).unwrap_or_default() == "hi\n")
-    );
+    wait_stdout(&agent_url(&c, &o.agent_id.value), "hi\n");
 }
 
 #[test]
@@ -574,4 +564,41 @@ fn c51_checkpointing_partition_aware_agent_loss_is_unreachable() {
     assert_eq!(st.reason(), Reason::ReasonAgentRemoved);
     assert!(st.unreachable_time.is_some());
     assert!(!c.lose_agent(0), "already lost");
+}
+
+#[test]
+fn offers_are_shared_between_frameworks() {
+    let c = cluster(2);
+    let mut a = subscribe(&c.master_url(), framework("fair-a"));
+    let mut got = a.offers(5);
+    if got.len() < 2 {
+        got.extend(a.offers(5));
+    }
+    let mut b = subscribe(&c.master_url(), framework("fair-b"));
+    for o in &got {
+        decline(&a, o, Some(json!({"refuse_seconds": 0.0})));
+    }
+    // Both now hold nothing: the two agents go one to each framework.
+    let oa = a.offers(5);
+    let ob = b.offers(5);
+    assert_eq!(oa.len(), 1);
+    assert_eq!(ob.len(), 1);
+    assert_ne!(oa[0].agent_id, ob[0].agent_id);
+}
+
+#[test]
+fn invalid_task_group_is_task_error() {
+    let c = cluster(1);
+    let mut s = subscribe(&c.master_url(), framework("bad-group"));
+    let o = s.offers(5).remove(0);
+    let accept = json!({
+        "offer_ids":[{"value":o.id.value}],
+        "operations":[{"type":"LAUNCH_GROUP","launch_group":{
+            "executor":{"type":"DEFAULT","executor_id":{"value":"d"},"command":{"value":"x"}},
+            "task_group":{"tasks":[command_task("g1", &o, "true")]}}}]
+    });
+    assert_eq!(call(&s, "ACCEPT", Some(("accept", accept))).status, 202);
+    let st = s.update_for(5, "g1");
+    assert_eq!(st.state(), TaskState::TaskError);
+    assert_eq!(st.reason(), Reason::ReasonTaskGroupInvalid);
 }

@@ -181,8 +181,17 @@ impl Agent {
                         .values()
                         .filter(|t| t.state == TaskState::TaskStaging)
                         .filter(|t| !ex.queued.iter().any(|q| q.task_id == t.info.task_id))
-                        .filter(|t| !ex.queued_groups.iter().any(|g| g.tasks.iter().any(|q| q.task_id == t.info.task_id)))
-                        .filter(|t| !sub_call.unacknowledged_tasks.iter().any(|u| u.task_id == t.info.task_id))
+                        .filter(|t| {
+                            !ex.queued_groups
+                                .iter()
+                                .any(|g| g.tasks.iter().any(|q| q.task_id == t.info.task_id))
+                        })
+                        .filter(|t| {
+                            !sub_call
+                                .unacknowledged_tasks
+                                .iter()
+                                .any(|u| u.task_id == t.info.task_id)
+                        })
                         .map(|t| t.info.task_id.value.clone())
                         .collect()
                 } else {
@@ -206,6 +215,7 @@ impl Agent {
                 for g in std::mem::take(&mut ex.queued_groups) {
                     let _ = tx.send(launch_group_event(ct, &g));
                 }
+                ex.next_heartbeat = std::time::Instant::now() + super::EXECUTOR_HEARTBEAT;
                 ex.sub = Some((tx, ct));
                 for u in sub_call.unacknowledged_updates {
                     self.handle_update(&mut st, &fw_id, &exec_id, u.status);
@@ -215,8 +225,13 @@ impl Agent {
                     mesos_proto::v1::framework_info::capability::Type::PartitionAware,
                 );
                 for t in lost {
-                    let state = if pa { TaskState::TaskDropped } else { TaskState::TaskLost };
-                    let mut s = self.new_status(&t, state, "Task launched during agent restart", None);
+                    let state = if pa {
+                        TaskState::TaskDropped
+                    } else {
+                        TaskState::TaskLost
+                    };
+                    let mut s =
+                        self.new_status(&t, state, "Task launched during agent restart", None);
                     s.set_source(task_status::Source::SourceAgent);
                     s.set_reason(task_status::Reason::ReasonAgentRestarted);
                     self.handle_update(&mut st, &fw_id, &exec_id, s);

@@ -10,7 +10,7 @@ use mesos_proto::v1::{
     executor_info,
 };
 
-use super::{Agent, AgentFramework, AgentState, AgentTask, ExecKind, Executor};
+use super::{Agent, AgentFramework, AgentState, AgentTask, EXECUTOR_HEARTBEAT, ExecKind, Executor};
 use crate::config::mesos_duration;
 
 /// Whether an id can be a directory name inside the sandbox tree.
@@ -189,6 +189,7 @@ impl Agent {
             terminated: false,
             registration_timed_out: false,
             shutting_down: false,
+            next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
         };
         ex.tasks
             .insert(task_id.clone(), Self::new_task(task.clone()));
@@ -294,6 +295,7 @@ impl Agent {
                     terminated: false,
                     registration_timed_out: false,
                     shutting_down: false,
+                    next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
                 },
             );
         }

@@ -11,7 +11,7 @@ use mesos_proto::v1::{
     ExecutorId, ExecutorInfo, FrameworkInfo, KillPolicy, TaskInfo, TaskState, task_status,
 };
 
-use super::{Agent, ExecKind, Executor, process};
+use super::{Agent, EXECUTOR_HEARTBEAT, ExecKind, Executor, process};
 use crate::messages::ToMaster;
 
 impl Agent {
@@ -148,6 +148,7 @@ impl Agent {
                     terminated: true,
                     registration_timed_out: false,
                     shutting_down: false,
+                    next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
                 });
             ex.tasks.insert(task_id.clone(), Self::new_task(task));
         }

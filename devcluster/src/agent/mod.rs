@@ -32,12 +32,16 @@ use mesos_proto::v1::{
 };
 
 use crate::Result;
+use crate::attributes::parse_attributes;
 use crate::cluster::Shared;
 use crate::config::{AgentConfig, ClusterConfig};
 use crate::http::{Server, ServerConfig, StreamItem};
 use crate::messages::{TaskReport, ToAgent, ToMaster};
-use crate::resources::{Resources, parse_attributes};
+use crate::resources::Resources;
 use crate::router::AgentRouter;
+
+/// How often subscribed executors get a HEARTBEAT event (Mesos: 30 minutes).
+pub(crate) const EXECUTOR_HEARTBEAT: Duration = Duration::from_secs(30 * 60);
 
 /// Which executor runs a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +85,8 @@ pub(crate) struct Executor {
     pub terminated: bool,
     pub registration_timed_out: bool,
     pub shutting_down: bool,
+    /// When the next executor HEARTBEAT event is due (every 30 minutes, §1.9).
+    pub next_heartbeat: Instant,
 }
 
 /// A framework as the agent knows it.
@@ -98,6 +104,8 @@ pub(crate) struct AgentState {
     pub sim_timers: BinaryHeap<Reverse<(Instant, String, String, String)>>,
     /// Live process groups started by this agent.
     pub pgids: BTreeSet<u32>,
+    /// Frameworks the master removed: their updates are no longer sent anywhere.
+    pub removed: BTreeSet<String>,
 }
 
 /// One agent.
@@ -162,18 +170,14 @@ impl Agent {
             }),
         )?;
         let addr = server.local_addr();
-        let mut info = AgentInfo {
+        let info = AgentInfo {
             hostname: cfg.hostname.clone(),
             port: Some(i32::from(addr.port())),
-            resources: resources.to_protos(None),
+            resources: resources.to_protos_configured(),
             attributes,
             id: Some(AgentId { value: id.clone() }),
             ..Default::default()
         };
-        // AgentInfo resources carry no role in the fixtures.
-        for r in &mut info.resources {
-            r.role = None;
-        }
         let dir = work_dir.join("slaves").join(&id);
         std::fs::create_dir_all(&dir)?;
         let (tx, rx) = crossbeam_channel::unbounded();
@@ -302,6 +306,7 @@ impl Agent {
                 executor_id,
             } => self.shutdown_executor(&framework_id, &executor_id),
             ToAgent::ShutdownFramework { framework_id } => {
+                self.lock().removed.insert(framework_id.clone());
                 let execs: Vec<String> = self
                     .lock()
                     .frameworks
@@ -341,9 +346,29 @@ impl Agent {
     }
 
     fn tick(self: &Arc<Self>) {
+        self.executor_heartbeats();
         self.retry_updates();
         self.simulated_tick();
         self.registration_timeouts();
+    }
+
+    /// Sends the 30-minute HEARTBEAT event to subscribed executors.
+    fn executor_heartbeats(&self) {
+        let now = Instant::now();
+        let mut st = self.lock();
+        for fw in st.frameworks.values_mut() {
+            for ex in fw.executors.values_mut() {
+                if now < ex.next_heartbeat {
+                    continue;
+                }
+                ex.next_heartbeat = now + EXECUTOR_HEARTBEAT;
+                if let Some((tx, ct)) = &ex.sub {
+                    let e =
+                        executor_api::event_of(mesos_proto::v1::executor::event::Type::Heartbeat);
+                    let _ = tx.send(executor_api::record(*ct, &e));
+                }
+            }
+        }
     }
 
     /// The process groups alive right now.

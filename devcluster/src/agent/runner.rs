@@ -99,7 +99,6 @@ impl Agent {
             );
             return TaskState::TaskKilled;
         }
-        self.update_from(fw_id, exec_id, task_id, TaskState::TaskStarting, "");
         let mut env = self.executor_env(fw, exec, &dir);
         let role = task
             .resources
@@ -142,6 +141,9 @@ impl Agent {
         if self.is_lost() {
             process::signal_group(pid, "KILL");
         }
+        // The process exists before STARTING goes out, so both updates carry its pid as
+        // `container_status.executor_pid` (the command executor's pid in real Mesos).
+        self.update_from(fw_id, exec_id, task_id, TaskState::TaskStarting, "");
         self.update_from(fw_id, exec_id, task_id, TaskState::TaskRunning, "");
         // A kill that arrived between spawn and recording the pid.
         if self.kill_requested(fw_id, exec_id, task_id)

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::{Agent, Executor};
+use crate::attributes::attributes_json;
 use crate::http::{Request, Response};
-use crate::resources::{Resources, attributes_json};
+use crate::resources::Resources;
 
 fn executor_json(e: &Executor) -> Value {
     let task = |t: &mesos_proto::v1::TaskInfo, state: &str| {

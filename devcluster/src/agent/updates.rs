@@ -100,6 +100,28 @@ impl Agent {
         if !is_terminal(task.state) {
             task.state = s.state();
         }
+        // Nobody will acknowledge updates of a removed framework: keep only the state.
+        if st.removed.contains(fw_id) {
+            if let Some(ex) = st
+                .frameworks
+                .get_mut(fw_id)
+                .and_then(|f| f.executors.get_mut(exec_id))
+                && ex.kind == ExecKind::Command
+                && ex.tasks.values().all(|t| is_terminal(t.state))
+            {
+                ex.terminated = true;
+            }
+            self.maybe_complete_executor(st, fw_id, exec_id);
+            return;
+        }
+        let Some(task) = st
+            .frameworks
+            .get_mut(fw_id)
+            .and_then(|f| f.executors.get_mut(exec_id))
+            .and_then(|e| e.tasks.get_mut(&s.task_id.value))
+        else {
+            return;
+        };
         task.pending.push_back(s);
         if task.pending.len() == 1 {
             let front = task.pending[0].clone();

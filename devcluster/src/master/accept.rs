@@ -427,5 +427,9 @@ fn prepare_executor(e: &mut ExecutorInfo, fw_id: &str, role: &str) {
     e.framework_id = Some(FrameworkId {
         value: fw_id.to_string(),
     });
+    // An executor given with LAUNCH is a custom one; Mesos records the type.
+    if e.r#type.is_none() {
+        e.set_type(executor_info::Type::Custom);
+    }
     inject_allocation(&mut e.resources, role);
 }

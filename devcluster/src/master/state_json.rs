@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use super::{Framework, Master, MasterState, TaskEntry};
-use crate::resources::{Resources, attributes_json};
+use crate::attributes::attributes_json;
+use crate::resources::Resources;
 
 const STATES: [&str; 10] = [
     "TASK_STAGING",

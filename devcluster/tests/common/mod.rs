@@ -516,3 +516,28 @@ pub fn fast_cluster(agents: usize) -> Cluster {
     cfg.heartbeat_interval = Duration::from_millis(100);
     Cluster::start(cfg).expect("cluster starts")
 }
+
+/// Every executor sandbox directory the agent reports (running and completed).
+pub fn sandbox_dirs(agent_url: &str) -> Vec<String> {
+    let st = request(agent_url, "GET", "/state", &[], b"").json();
+    let mut out = Vec::new();
+    for fw in st["frameworks"].as_array().cloned().unwrap_or_default() {
+        for key in ["executors", "completed_executors"] {
+            for e in fw[key].as_array().cloned().unwrap_or_default() {
+                if let Some(d) = e["directory"].as_str() {
+                    out.push(d.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Waits until some sandbox's `stdout` equals `want`.
+pub fn wait_stdout(agent_url: &str, want: &str) {
+    eventually(10, || {
+        sandbox_dirs(agent_url)
+            .iter()
+            .any(|d| std::fs::read_to_string(format!("{d}/stdout")).unwrap_or_default() == want)
+    });
+}
