@@ -2,11 +2,11 @@
 //! executor program that goes with a scheduler.
 //!
 //! Mesos' own tools accept `--master=local` to start a master and an agent
-//! inside the process. [`resolve_master`] does the same with
-//! [devcluster](https://docs.rs/devcluster), this project's Mesos-compatible
-//! cluster: `"local"` starts one on a free port of 127.0.0.1 and returns its
-//! address and a [`LocalCluster`] guard that stops it (and every process it
-//! started) when dropped; anything else is returned unchanged, for the
+//! inside the process. [`resolve_master`] does the same with devcluster,
+//! this project's Mesos-compatible cluster (`devcluster/` in the
+//! repository): `"local"` starts one on a free port of 127.0.0.1 and returns
+//! its address and a [`LocalCluster`] guard that stops it (and every process
+//! it started) when dropped; anything else is returned unchanged, for the
 //! driver to connect to.
 //!
 //! ```no_run
@@ -132,7 +132,8 @@ fn fresh_work_dir() -> PathBuf {
 }
 
 /// Finds the executor program `name` (e.g. `"minimal-executor"`) in the
-/// directory of the running program, and returns its absolute path, for a
+/// directory of the running program (for a test binary, in the directory
+/// above its `deps/`), and returns its absolute path, for a
 /// `CommandInfo.URI` the agent fetches into the sandbox.
 ///
 /// `cargo build` puts every binary of a package side by side, but
@@ -148,9 +149,14 @@ fn fresh_work_dir() -> PathBuf {
 /// the message says how to build it or to pass its path.
 pub fn find_executor(name: &str) -> Result<PathBuf> {
     let me = std::env::current_exe()?;
-    let dir = me
+    let mut dir = me
         .parent()
         .ok_or_else(|| Error::Config(format!("{} has no directory", me.display())))?;
+    // Test and example binaries live one level down, in `<profile-dir>/deps/`
+    // or `<profile-dir>/examples/`; the binaries are in `<profile-dir>/`.
+    if dir.ends_with("deps") || dir.ends_with("examples") {
+        dir = dir.parent().unwrap_or(dir);
+    }
     let path = dir.join(name);
     if path.is_file() {
         return Ok(path);

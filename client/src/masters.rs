@@ -296,7 +296,8 @@ impl Masters {
         crossbeam_channel::never()
     }
 
-    /// The masters as given.
+    /// The masters as given (for a `zk://` spec: the leader last taken in
+    /// by [`Masters::refresh`]).
     pub fn list(&self) -> &[Endpoint] {
         &self.list
     }

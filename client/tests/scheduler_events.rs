@@ -413,3 +413,28 @@ fn every_call_type_goes_out_with_its_payload() {
     assert_eq!(update["id"]["value"], FRAMEWORK_ID);
     assert_eq!(update["name"], "renamed");
 }
+
+/// Tears the framework down from inside `update`, as a finished job does.
+struct TearDownOnFirstUpdate;
+
+impl Scheduler for TearDownOnFirstUpdate {
+    fn update(&mut self, handle: &SchedulerHandle, _status: &TaskStatus) {
+        handle.teardown().unwrap();
+    }
+}
+
+#[test]
+fn no_acknowledgement_follows_a_teardown_made_in_update() {
+    // The master forgets a torn-down framework, so acknowledging the update
+    // afterwards could only earn a 400 "Framework cannot be found".
+    let peer = Peer::start(script(vec![subscribed(15.0), update_with_uuid()]));
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let (result, _) = run_with_deadline(driver, TearDownOnFirstUpdate);
+    result.unwrap();
+    let kinds: Vec<_> = peer
+        .requests()
+        .iter()
+        .map(|r| r.call_type().to_string())
+        .collect();
+    assert_eq!(kinds, ["SUBSCRIBE", "TEARDOWN"]);
+}

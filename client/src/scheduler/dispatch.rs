@@ -50,8 +50,11 @@ pub(crate) fn dispatch<S: Scheduler + ?Sized>(
                 // Only after the scheduler has seen it: an update must not be
                 // acknowledged before it is handled. `acknowledge` skips
                 // updates without a uuid (the master's own, never acked).
+                // After a TEARDOWN from the callback there is nothing left
+                // to acknowledge: the master has removed the framework.
                 if config.auto_acknowledge
                     && update.status.uuid.is_some()
+                    && !handle.is_torn_down()
                     && let Err(err) = handle.acknowledge(&update.status)
                 {
                     // The agent resends unacknowledged updates, so a lost

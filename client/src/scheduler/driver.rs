@@ -42,6 +42,8 @@ pub struct SchedulerDriver {
 impl SchedulerDriver {
     /// Checks the configuration and prepares the connection; nothing is sent
     /// yet. Reads the framework-id file if one is configured and exists.
+    /// With `zk://` masters it starts watching ZooKeeper and waits (up to
+    /// `zk_timeout`) until ZooKeeper names a leading master.
     pub fn new(config: SchedulerConfig) -> Result<SchedulerDriver> {
         let masters = Masters::from_spec(&config.masters, config.zk_timeout)?;
         let info = &config.framework_info;

@@ -10,6 +10,7 @@
 //! can be given to another thread (a web UI, a test) that wants to launch,
 //! kill or stop.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crossbeam_channel::Sender;
@@ -45,6 +46,9 @@ struct Shared {
     content_type: ContentType,
     session: Mutex<Session>,
     stop: Sender<StopMode>,
+    /// Set once TEARDOWN was accepted: the framework is gone, so there is
+    /// nothing left to acknowledge (the master would answer 400).
+    torn_down: AtomicBool,
 }
 
 /// What the current subscription looks like; the driver updates it.
@@ -83,6 +87,7 @@ impl SchedulerHandle {
                 content_type,
                 session: Mutex::new(session),
                 stop,
+                torn_down: AtomicBool::new(false),
             }),
         }
     }
@@ -101,6 +106,11 @@ impl SchedulerHandle {
     /// The encoding used for calls and events.
     pub fn content_type(&self) -> ContentType {
         self.shared.content_type
+    }
+
+    /// Whether this handle sent a TEARDOWN that the master accepted.
+    pub fn is_torn_down(&self) -> bool {
+        self.shared.torn_down.load(Ordering::SeqCst)
     }
 
     /// Asks the driver to stop; [`SchedulerDriver::run`](super::SchedulerDriver::run)
@@ -126,6 +136,7 @@ impl SchedulerHandle {
     /// which case the driver is *not* stopped.
     pub fn teardown(&self) -> Result<()> {
         self.call(simple_call(call::Type::Teardown))?;
+        self.shared.torn_down.store(true, Ordering::SeqCst);
         // Torn down already: the driver only needs to leave, which is what
         // a Failover stop does.
         self.stop(StopMode::Failover);
