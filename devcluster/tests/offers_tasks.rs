@@ -394,6 +394,21 @@ fn c56_shutdown_gives_failure() {
 }
 
 #[test]
+fn docker_tasks_fail_to_launch_as_on_an_agent_without_docker() {
+    let c = cluster(1);
+    let mut s = subscribe(&c.master_url(), framework("docker"));
+    let o = s.offers(5).remove(0);
+    let mut task = command_task("in-docker", &o, "echo hi");
+    task["container"] = json!({"type": "DOCKER", "docker": {"image": "busybox:latest"}});
+    launch(&s, &o, vec![task]);
+    let failed = wait_state(&mut s, 10, "in-docker", TaskState::TaskFailed);
+    assert_eq!(failed.source(), Source::SourceAgent);
+    assert_eq!(failed.reason(), Reason::ReasonContainerLaunchFailed);
+    assert!(failed.message().contains("DOCKER"), "{:?}", failed.message);
+    assert!(failed.uuid.is_some(), "agent-made updates are reliable");
+}
+
+#[test]
 fn c59_command_task_lifecycle() {
     let c = cluster(1);
     let mut s = subscribe(&c.master_url(), framework("c59"));

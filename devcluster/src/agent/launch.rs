@@ -150,6 +150,15 @@ impl Agent {
             _ => (self.command_executor_info(&fw_id, &task), ExecKind::Command),
         };
         let exec_id = exec_info.executor_id.value.clone();
+        if let Some(reason) = unsupported_container(&task) {
+            // Like a real agent started with only the Mesos containerizer:
+            // the launch fails, and the agent says so in the update.
+            let mut st = self.lock();
+            Self::framework_entry(&mut st, &framework);
+            drop(st);
+            self.agent_failure(&fw_id, &exec_id, task, &reason);
+            return;
+        }
         let mut st = self.lock();
         let fw = Self::framework_entry(&mut st, &framework);
         if let Some(ex) = fw.executors.get_mut(&exec_id).filter(|e| !e.terminated)
@@ -328,4 +337,24 @@ impl Agent {
             }
         }
     }
+}
+
+/// Why this agent cannot run the task's container, if it cannot: devcluster
+/// has no Docker engine (the Mesos containerizer only, without images), as an
+/// agent started with `--containerizers=mesos` on a machine without Docker.
+fn unsupported_container(task: &TaskInfo) -> Option<String> {
+    use mesos_proto::v1::container_info::Type;
+    let containers = [
+        task.container.as_ref(),
+        task.executor.as_ref().and_then(|e| e.container.as_ref()),
+    ];
+    containers.into_iter().flatten().find_map(|c| {
+        (c.r#type() == Type::Docker).then(|| {
+            let image = c.docker.as_ref().map(|d| d.image.as_str()).unwrap_or("?");
+            format!(
+                "Failed to launch container: container type DOCKER (image '{image}') is not \
+                 supported: this agent runs only the Mesos containerizer"
+            )
+        })
+    })
 }
