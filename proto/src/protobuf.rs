@@ -66,12 +66,19 @@ fn all_required_present(plans: &Plans, plan: usize, bytes: &[u8], depth: usize) 
                         ..
                     },
                 ) => {
+                    // An entry without its value holds an empty message,
+                    // which is incomplete if that type has required fields.
+                    let mut has_value = false;
                     read_fields(sub, |n, v| {
                         if let (2, WireValue::Len(entry_value)) = (n, v) {
+                            has_value = true;
                             complete &= all_required_present(plans, child, entry_value, depth + 1)?;
                         }
                         Ok(())
                     })?;
+                    if !has_value {
+                        complete &= all_required_present(plans, child, &[], depth + 1)?;
+                    }
                 }
                 _ => {}
             }
@@ -210,6 +217,23 @@ mod tests {
         let call = [0x10, 99];
         let decoded = decode::<Call>(&call).unwrap();
         assert_eq!(crate::json::to_vec(&decoded), b"{}");
+    }
+
+    #[test]
+    fn a_map_entry_without_its_message_value_is_incomplete() {
+        // TaskInfo.limits (map<string, Value.Scalar>) with the entry
+        // {key: "cpus"} and no value: the empty Scalar lacks `value`.
+        let entry = [0x0a, 0x04, b'c', b'p', b'u', b's'];
+        let mut bytes = vec![
+            0x0a, 0x01, b'n', 0x12, 0x03, 0x0a, 0x01, b't', 0x1a, 0x03, 0x0a, 0x01, b'a',
+        ];
+        bytes.extend([0x7a, entry.len() as u8]);
+        bytes.extend(entry);
+        let err = decode::<crate::v1::TaskInfo>(&bytes).unwrap_err();
+        assert!(
+            matches!(&err, Error::MissingRequired(p) if p[0].starts_with("limits")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -10,9 +10,31 @@ use mesos_proto::v1::scheduler;
 /// proto2 unknown fields: absent.
 #[test]
 fn protobuf_call_with_unknown_enum_values_round_trips_through_json() {
-    let bytes = include_bytes!("fuzz-regressions/protobuf_call-unknown-enum.bin");
+    round_trip(include_bytes!(
+        "fuzz-regressions/protobuf_call-unknown-enum.bin"
+    ));
+}
+
+/// `protobuf_call`: a TaskInfo.limits map entry with a key and no value.
+/// The empty `Value.Scalar` lacks its required `value`, so like Mesos we
+/// now refuse the protobuf instead of accepting what our JSON reader refuses.
+#[test]
+fn protobuf_call_with_a_map_entry_missing_its_value_is_refused() {
+    let bytes = include_bytes!("fuzz-regressions/protobuf_call-map-entry-without-value.bin");
+    assert!(
+        ContentType::Protobuf
+            .decode::<scheduler::Call>(bytes)
+            .is_err()
+    );
+    round_trip(bytes);
+}
+
+/// The property of the `protobuf_call` fuzz target.
+fn round_trip(bytes: &[u8]) {
     if let Ok(call) = ContentType::Protobuf.decode::<scheduler::Call>(bytes) {
         let json = ContentType::Json.encode(&call);
-        let _: scheduler::Call = ContentType::Json.decode(&json).expect("our JSON reads back");
+        let _: scheduler::Call = ContentType::Json
+            .decode(&json)
+            .expect("our JSON reads back");
     }
 }
