@@ -6,13 +6,14 @@
 //! a client runs: RecordIO framing, then protobuf or JSON into the generated
 //! types. A plain memory copy of the same bytes is printed as the bound.
 
+use mesos_proto::ContentType;
 use mesos_proto::recordio::{Decoder, encode_into};
 use mesos_proto::v1::scheduler::{Event, event};
 use mesos_proto::v1::{
-    AgentId, Attribute, ContainerId, ContainerStatus, ExecutorId, FrameworkId, NetworkInfo, Offer,
-    OfferId, Resource, TaskId, TaskState, TaskStatus, Url, Address, network_info, task_status, value,
+    Address, AgentId, Attribute, ContainerId, ContainerStatus, ExecutorId, FrameworkId,
+    NetworkInfo, Offer, OfferId, Resource, TaskId, TaskState, TaskStatus, Url, network_info,
+    task_status, value,
 };
-use mesos_proto::ContentType;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -33,7 +34,10 @@ pub fn run(options: &Options) {
         "| event | encoding | event size (B) | decode events/s | decode MB/s | encode events/s | memcpy MB/s (bound) |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|");
-    let events = [("OFFERS", offers_event(options.offers_per_event)), ("UPDATE", update_event())];
+    let events = [
+        ("OFFERS", offers_event(options.offers_per_event)),
+        ("UPDATE", update_event()),
+    ];
     for (name, event) in &events {
         for content in [ContentType::Protobuf, ContentType::Json] {
             let record = content.encode(event);
@@ -99,13 +103,23 @@ fn scalar(name: &str, amount: f64) -> Resource {
 /// An OFFERS event shaped like the ones Mesos 1.12 sent in the fixtures.
 fn offers_event(offers: usize) -> Event {
     let offer = |i: usize| Offer {
-        id: OfferId { value: format!("25c8d6d5-c7f6-43f2-bf68-e039baf1af66-O{i}") },
-        framework_id: FrameworkId { value: "25c8d6d5-c7f6-43f2-bf68-e039baf1af66-0000".into() },
-        agent_id: AgentId { value: format!("25c8d6d5-c7f6-43f2-bf68-e039baf1af66-S{i}") },
+        id: OfferId {
+            value: format!("25c8d6d5-c7f6-43f2-bf68-e039baf1af66-O{i}"),
+        },
+        framework_id: FrameworkId {
+            value: "25c8d6d5-c7f6-43f2-bf68-e039baf1af66-0000".into(),
+        },
+        agent_id: AgentId {
+            value: format!("25c8d6d5-c7f6-43f2-bf68-e039baf1af66-S{i}"),
+        },
         hostname: format!("agent-{i}.example"),
         url: Some(Url {
             scheme: "http".into(),
-            address: Address { hostname: Some("localhost".into()), ip: Some("127.0.0.1".into()), port: 5051 },
+            address: Address {
+                hostname: Some("localhost".into()),
+                ip: Some("127.0.0.1".into()),
+                port: 5051,
+            },
             path: Some("/slave(1)".into()),
             ..Default::default()
         }),
@@ -113,7 +127,12 @@ fn offers_event(offers: usize) -> Event {
             Resource {
                 name: "ports".into(),
                 r#type: value::Type::Ranges as i32,
-                ranges: Some(value::Ranges { range: vec![value::Range { begin: 31000, end: 32000 }] }),
+                ranges: Some(value::Ranges {
+                    range: vec![value::Range {
+                        begin: 31000,
+                        end: 32000,
+                    }],
+                }),
                 role: Some("*".into()),
                 ..Default::default()
             },
@@ -135,12 +154,16 @@ fn offers_event(offers: usize) -> Event {
                 ..Default::default()
             },
         ],
-        executor_ids: vec![ExecutorId { value: "exec-1".into() }],
+        executor_ids: vec![ExecutorId {
+            value: "exec-1".into(),
+        }],
         ..Default::default()
     };
     Event {
         r#type: Some(event::Type::Offers as i32),
-        offers: Some(event::Offers { offers: (0..offers).map(offer).collect() }),
+        offers: Some(event::Offers {
+            offers: (0..offers).map(offer).collect(),
+        }),
         ..Default::default()
     }
 }
@@ -148,14 +171,23 @@ fn offers_event(offers: usize) -> Event {
 /// An UPDATE event shaped like a custom executor's TASK_RUNNING.
 fn update_event() -> Event {
     let mut status = TaskStatus {
-        task_id: TaskId { value: "exec-task-1".into() },
+        task_id: TaskId {
+            value: "exec-task-1".into(),
+        },
         message: Some("running".into()),
-        agent_id: Some(AgentId { value: "25c8d6d5-c7f6-43f2-bf68-e039baf1af66-S0".into() }),
-        executor_id: Some(ExecutorId { value: "py-exec-1".into() }),
+        agent_id: Some(AgentId {
+            value: "25c8d6d5-c7f6-43f2-bf68-e039baf1af66-S0".into(),
+        }),
+        executor_id: Some(ExecutorId {
+            value: "py-exec-1".into(),
+        }),
         timestamp: Some(1_795_473_764.908_156_4),
         uuid: Some(mesos_proto::uuid::new_v4()),
         container_status: Some(ContainerStatus {
-            container_id: Some(ContainerId { value: "97e55f3d-8846-40ce-9230-4b667b93a1c1".into(), parent: None }),
+            container_id: Some(ContainerId {
+                value: "97e55f3d-8846-40ce-9230-4b667b93a1c1".into(),
+                parent: None,
+            }),
             network_infos: vec![NetworkInfo {
                 ip_addresses: vec![network_info::IpAddress {
                     protocol: Some(network_info::Protocol::IPv4 as i32),

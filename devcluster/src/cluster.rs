@@ -27,6 +27,10 @@ pub(crate) struct Shared {
     stopping: AtomicBool,
     pub(crate) unavailable_until: Mutex<Option<Instant>>,
     pub(crate) stall_until: Mutex<Option<Instant>>,
+    /// Benchmark measurements (offer-to-ACCEPT latency), see `stats.rs`.
+    pub(crate) stats: crate::stats::Stats,
+    /// Calls, events and faults per framework, for the live page (`timeline/`).
+    pub(crate) timeline: crate::timeline::Timeline,
     inner: OnceLock<std::sync::Weak<Inner>>,
 }
 
@@ -43,6 +47,8 @@ impl Shared {
             stopping: AtomicBool::new(false),
             unavailable_until: Mutex::new(None),
             stall_until: Mutex::new(None),
+            stats: crate::stats::Stats::default(),
+            timeline: crate::timeline::Timeline::default(),
             inner: OnceLock::new(),
         }
     }
@@ -318,6 +324,17 @@ impl Cluster {
             .leader()
             .map(|i| self.inner.masters[i].framework_ids())
             .unwrap_or_default()
+    }
+
+    /// Offer-to-ACCEPT latency as the masters measured it (for benchmarks): the time from
+    /// sending an offer to the ACCEPT that used it, with counts of ACCEPTs and tasks.
+    pub fn offer_stats(&self) -> crate::OfferStats {
+        self.shared.stats.summary()
+    }
+
+    /// Forgets the measurements behind [`Cluster::offer_stats`].
+    pub fn reset_offer_stats(&self) {
+        self.shared.stats.reset()
     }
 
     /// Stops everything: servers, threads, and every process the agents started.

@@ -8,7 +8,18 @@ use crate::messages::{ToAgent, ToMaster};
 
 /// Applies a named fault (the names of `POST /devcluster/faults/<name>` and the CLI).
 /// `arg` is the optional parameter: seconds, agent index, offer id, `fw/executor`.
+/// The fault (and whether it applied) goes into every framework's timeline.
 pub(crate) fn apply_fault(
+    cluster_ops: &dyn FaultOps,
+    name: &str,
+    arg: Option<&str>,
+) -> std::result::Result<String, String> {
+    let result = apply(cluster_ops, name, arg);
+    cluster_ops.timeline().fault(name, arg, &result);
+    result
+}
+
+fn apply(
     cluster_ops: &dyn FaultOps,
     name: &str,
     arg: Option<&str>,
@@ -60,9 +71,15 @@ pub(crate) trait FaultOps {
     fn lose_agent(&self, i: usize) -> bool;
     fn crash_executor(&self, fw: &str, ex: &str) -> bool;
     fn rescind_offer(&self, id: Option<&str>) -> bool;
+    /// Where injected faults are recorded for the live page.
+    fn timeline(&self) -> &crate::timeline::Timeline;
 }
 
 impl FaultOps for Inner {
+    fn timeline(&self) -> &crate::timeline::Timeline {
+        &self.shared.timeline
+    }
+
     /// Fault: leadership moves to the next master. Subscriptions to the old leader break
     /// (frameworks must resubscribe to the new one); agents register with the new leader.
     /// With one master, this is a master restart.

@@ -37,6 +37,8 @@
 //! - `agent/`: executor API, command/default executor emulation, processes, fetcher,
 //!   sandboxes, reliable status updates, `/state` and `/files`.
 //! - `http/`: the small HTTP/1.1 server everything is served by.
+//! - `ui.rs`, `ui/`: the live page at `/` (state, per-framework timelines, fault buttons);
+//!   `timeline/`: the calls and events of each framework, recorded for it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -50,10 +52,14 @@ mod master;
 mod messages;
 mod resources;
 mod router;
+mod stats;
+mod timeline;
+mod ui;
 pub mod zk;
 
 pub use cluster::Cluster;
 pub use config::{AgentConfig, ClusterConfig, mesos_duration};
+pub use stats::OfferStats;
 
 /// The Mesos version devcluster reports (`/version`, MasterInfo).
 pub const VERSION: &str = "1.12.0";

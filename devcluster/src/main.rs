@@ -146,6 +146,10 @@ fn run(cli: Cli) -> Result<(), String> {
     for (i, u) in cluster.agent_urls().iter().enumerate() {
         println!("  agent {i}: {u}");
     }
+    println!(
+        "  live page: {}/ (open it in a browser)",
+        cluster.master_url()
+    );
     let (tx, rx) = crossbeam_channel::bounded::<()>(1);
     ctrlc::set_handler(move || {
         let _ = tx.try_send(());

@@ -57,6 +57,9 @@ impl Handler for MasterRouter {
         if under(&below, "/devcluster/faults") {
             return fault_endpoint(master, &req, &below);
         }
+        if let Some(resp) = crate::ui::handle(master, &req, &below) {
+            return resp;
+        }
         match below.as_str() {
             "/health" => return Response::empty(200),
             "/version" => return Response::json(200, &state_json::version()),

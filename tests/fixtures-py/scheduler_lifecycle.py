@@ -77,9 +77,9 @@ def main():
         calls.request("POST", PATH, body=json.dumps(body),
                       headers={"Content-Type": "application/json", "Mesos-Stream-Id": stream_id})
         r = calls.getresponse()
-        r.read()  # keep the connection reusable
+        text = r.read()  # read it all: keeps the connection reusable
         if r.status != 202:
-            raise Fail("%s answered %d" % (kind, r.status))
+            raise Fail("%s answered %d: %s" % (kind, r.status, text.decode("utf-8", "replace")))
         return r.status
 
     launched = False
@@ -93,6 +93,10 @@ def main():
             break
         kind = ev["type"]
         summary["types"].append(kind)
+        if "teardown" in summary:
+            # Events queued before the TEARDOWN took effect may still arrive; the
+            # framework is gone, so they get no answers.
+            continue
         if kind == "SUBSCRIBED":
             framework_id = ev["subscribed"]["framework_id"]["value"]
             summary["framework_id"] = framework_id

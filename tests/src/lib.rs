@@ -12,8 +12,13 @@ pub fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+pub mod binaries;
+pub mod example_runs;
 pub mod exec;
+pub mod fake_master;
 pub mod http;
+pub mod jobs;
+pub mod pidwatch;
 pub mod sched;
 pub mod shape;
 pub mod testcluster;

@@ -49,16 +49,27 @@ fn walk(v: &Value, prefix: String, out: &mut BTreeSet<String>) {
     }
 }
 
-/// Asserts that `ours` has exactly the key paths of `theirs`, except paths starting with
-/// one of `ignore` (context-dependent parts). The message lists both differences.
-pub fn assert_same_shape(ours: &Value, theirs: &Value, ignore: &[&str]) {
+/// The differences between the key paths of `ours` and `theirs` (ignoring paths that
+/// start with one of `ignore`), or `None` when they have the same shape.
+pub fn shape_diff(ours: &Value, theirs: &Value, ignore: &[&str]) -> Option<String> {
     let keep = |p: &String| !ignore.iter().any(|i| p.starts_with(i));
     let a: BTreeSet<String> = paths(ours).into_iter().filter(keep).collect();
     let b: BTreeSet<String> = paths(theirs).into_iter().filter(keep).collect();
     let missing: Vec<_> = b.difference(&a).collect();
     let extra: Vec<_> = a.difference(&b).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "shape differs from Mesos 1.12\n  missing (Mesos sends): {missing:#?}\n  extra (Mesos does not send): {extra:#?}\n  ours: {ours}"
-    );
+    if missing.is_empty() && extra.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "shape differs from Mesos 1.12\n  missing (Mesos sends): {missing:#?}\n  \
+         extra (Mesos does not send): {extra:#?}\n  ours: {ours}"
+    ))
+}
+
+/// Asserts that `ours` has exactly the key paths of `theirs`, except paths starting with
+/// one of `ignore` (context-dependent parts). The message lists both differences.
+pub fn assert_same_shape(ours: &Value, theirs: &Value, ignore: &[&str]) {
+    if let Some(diff) = shape_diff(ours, theirs, ignore) {
+        panic!("{diff}");
+    }
 }

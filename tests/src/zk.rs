@@ -31,6 +31,7 @@ pub struct ZkServer {
     child: Child,
     port: u16,
     dir: PathBuf,
+    classpath: String,
 }
 
 impl ZkServer {
@@ -59,7 +60,10 @@ impl ZkServer {
                 panic!("{test}: ZooKeeper is required in CI but unavailable: {why}")
             }
             Err(why) => {
-                eprintln!(
+                // Straight to the stderr handle, not eprintln!: the test
+                // harness hides what the print macros write in passing tests.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "SKIPPED {test}: no ZooKeeper server ({why}); install it with \
                      .ci/install-zookeeper.sh"
                 );
@@ -102,45 +106,77 @@ impl ZkServer {
         );
         let config_file = dir.join("zoo.cfg");
         fs::write(&config_file, config).map_err(|e| format!("writing zoo.cfg: {e}"))?;
-        let log = fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
-        let log2 = log.try_clone().map_err(|e| e.to_string())?;
-        let child = Command::new("java")
-            .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
-            .arg("-cp")
-            .arg(classpath)
-            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
-            .arg(&config_file)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log2)
-            .spawn()
-            .map_err(|e| {
-                let _ = fs::remove_dir_all(&dir);
-                format!("cannot run java: {e}")
-            })?;
-        let mut server = ZkServer { child, port, dir };
+        let child = spawn(classpath, &dir).inspect_err(|_| {
+            let _ = fs::remove_dir_all(&dir);
+        })?;
+        let mut server = ZkServer {
+            child,
+            port,
+            dir,
+            classpath: classpath.to_string(),
+        };
+        server.wait_until_serving()?;
+        Ok(server)
+    }
+
+    /// Kills the server (its data stays), e.g. to test an outage.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port with the same data, after
+    /// [`ZkServer::stop`].
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.stop();
+        self.child = spawn(&self.classpath, &self.dir)?;
+        self.wait_until_serving()
+    }
+
+    fn wait_until_serving(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             // `ruok` is answered before the server serves sessions (a
             // session opened too early is dropped): wait for both.
-            if ruok(port) && session_works(port) {
-                return Ok(server);
+            if ruok(self.port) && session_works(self.port) {
+                return Ok(());
             }
-            if let Ok(Some(status)) = server.child.try_wait() {
+            if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!(
                     "the server exited ({status}): {}",
-                    tail(&server.log())
+                    tail(&self.log())
                 ));
             }
             if Instant::now() > deadline {
                 return Err(format!(
                     "no answer to ruok after {START_TIMEOUT:?}: {}",
-                    tail(&server.log())
+                    tail(&self.log())
                 ));
             }
             thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// Runs the server with the `zoo.cfg` in `dir`, logging to `server.log`.
+fn spawn(classpath: &str, dir: &Path) -> Result<Child, String> {
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .map_err(|e| e.to_string())?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    Command::new("java")
+        .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+        .arg("-cp")
+        .arg(classpath)
+        .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
+        .arg(dir.join("zoo.cfg"))
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .spawn()
+        .map_err(|e| format!("cannot run java: {e}"))
 }
 
 impl Drop for ZkServer {

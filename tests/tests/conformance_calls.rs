@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use e2e_tests::http::End;
 use e2e_tests::sched::{Sched, WAIT, b64, command_task, framework, post_json};
-use e2e_tests::testcluster;
+use e2e_tests::{pidwatch, testcluster};
 use mesos_proto::v1::TaskState;
 use mesos_proto::v1::scheduler::event;
 use serde_json::{Value, json};
@@ -26,6 +26,10 @@ fn c30_call_without_stream_id_is_400() {
     );
     let r = post_json(&addr, &[], &reconcile_body(&s.framework_id));
     assert_eq!(r.status(), 400);
+    // Header names are case-insensitive.
+    let h = [("mesos-stream-id", s.stream_id.as_str())];
+    let r = post_json(&addr, &h, &reconcile_body(&s.framework_id));
+    assert_eq!(r.status(), 202, "{}", r.text());
 }
 
 #[test]
@@ -70,6 +74,10 @@ fn c32_unknown_framework_is_400_disconnected_is_403() {
         let r = post_json(&a, &[("Mesos-Stream-Id", &sid)], &reconcile_body(&id));
         if r.status() == 403 {
             assert_eq!(r.text(), "Framework is not subscribed");
+            // The connection check comes before the stream-id checks: 403 even without
+            // the header.
+            let r = post_json(&a, &[], &reconcile_body(&id));
+            assert_eq!(r.status(), 403, "{}", r.text());
             return;
         }
         last = Some((r.status(), r.text()));
@@ -228,10 +236,20 @@ fn c38_update_framework() {
 fn c39_teardown_ends_stream_completes_framework_kills_tasks() {
     let (_c, addr) = testcluster::start(1);
     let mut s = Sched::subscribe(&addr, framework("c39"));
-    s.launch_one(|o| command_task("c39-t", &o.agent_id.value, "sleep 30"));
+    let pid_file = pidwatch::pid_file("c39");
+    let cmd = pidwatch::pid_command(&pid_file);
+    s.launch_one(|o| command_task("c39-t", &o.agent_id.value, &cmd));
     s.wait_state(WAIT, "c39-t", TaskState::TaskRunning);
+    let pid = pidwatch::read_pid(&pid_file, WAIT);
+    assert!(pidwatch::alive(pid));
     s.call_ok("TEARDOWN", None);
     assert_eq!(s.stream.wait_end(WAIT), End::Terminated);
+    // The framework is gone: calls with its id and old stream id find nothing.
+    let r = s.call("RECONCILE", Some(("reconcile", json!({"tasks": []}))));
+    assert_eq!(
+        (r.status(), r.text().as_str()),
+        (400, "Framework cannot be found")
+    );
     let state = e2e_tests::http::get(&addr, "/master/state").json();
     let completed = state["completed_frameworks"]
         .as_array()
@@ -250,6 +268,10 @@ fn c39_teardown_ends_stream_completes_framework_kills_tasks() {
         .find(|t| t["id"] == "c39-t")
         .expect("task among completed_tasks");
     assert_eq!(t["state"], "TASK_KILLED");
+    assert!(
+        pidwatch::gone_within(pid, WAIT),
+        "the task process {pid} was killed"
+    );
     let active = state["frameworks"].as_array().cloned().unwrap_or_default();
     assert!(active.iter().all(|f| f["id"] != s.framework_id.as_str()));
 }
@@ -272,4 +294,42 @@ fn c40_request_is_202_and_nothing_else() {
         events.iter().all(|e| e.r#type() == event::Type::Heartbeat),
         "{events:?}"
     );
+}
+
+/// §1.7 row 19: a dev master should answer `UNKNOWN` with 501 (Mesos 1.12 aborts instead,
+/// which no client can rely on); it must at least not break the framework's stream.
+#[test]
+fn c37_type_unknown_answers_501() {
+    let (_c, addr) = testcluster::start(0);
+    let mut s = Sched::subscribe(&addr, framework("c37-unknown"));
+    let r = s.call("UNKNOWN", None);
+    assert_eq!(r.status(), 501, "{}", r.text());
+    assert!(
+        s.stream.collect_for(Duration::from_millis(200)).1.is_none(),
+        "stream still open"
+    );
+}
+
+/// c38: UPDATE_FRAMEWORK removing a role rescinds that role's outstanding offers.
+#[test]
+fn c38_update_framework_removing_a_role_rescinds_its_offers() {
+    let (_c, addr) = testcluster::start(1);
+    let mut info = json!({"user": "u", "name": "c38-roles", "roles": ["a"],
+                          "capabilities": [{"type": "MULTI_ROLE"}]});
+    let mut s = Sched::subscribe(&addr, info.clone());
+    let offer = s.offers(WAIT).remove(0);
+    info["id"] = json!({"value": s.framework_id});
+    info["roles"] = json!(["b"]);
+    let r = s.post(
+        &json!({"framework_id": {"value": s.framework_id}, "type": "UPDATE_FRAMEWORK",
+                           "update_framework": {"framework_info": info}}),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text());
+    let (ev, _) = s
+        .stream
+        .wait_for(WAIT, |e| e.r#type() == event::Type::Rescind);
+    assert_eq!(ev.rescind.unwrap().offer_id, offer.id);
+    // And the new role gets offers.
+    let o = s.offers(WAIT).remove(0);
+    assert_eq!(o.allocation_info.and_then(|a| a.role).as_deref(), Some("b"));
 }

@@ -3,6 +3,7 @@
 //! The agent runs a placeholder process as the custom executor; the test speaks the
 //! executor API with the ids the scheduler chose (see `e2e_tests::exec`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use e2e_tests::exec::{EXECUTOR, Exec, PLACEHOLDER, envelope, post_json, update_body};
@@ -83,6 +84,18 @@ fn c67_message_for_unknown_framework_is_400() {
 }
 
 #[test]
+fn c67_message_for_unknown_executor_is_400_unknown_type_is_501() {
+    let (_c, addr) = testcluster::start(1);
+    let (s, agent) = launch(&addr, "c67", "c67-e", PLACEHOLDER);
+    drop(Exec::subscribe(&agent, &s.framework_id, "c67-e"));
+    let mut body = envelope(&s.framework_id, "no-such-executor", "MESSAGE");
+    body["message"] = json!({"data": b64(b"x")});
+    assert_status(&post_json(&agent, &body), 400, "Executor cannot be found");
+    let r = post_json(&agent, &envelope(&s.framework_id, "c67-e", "UNKNOWN"));
+    assert_eq!(r.status(), 501, "{}", r.text());
+}
+
+#[test]
 fn c68_get_is_405_with_allow_post() {
     let (c, _) = testcluster::start(1);
     let r = http::get(&any_agent(&c), EXECUTOR);
@@ -124,6 +137,24 @@ fn c69_subscribe_accept_negotiation() {
             "{accept:?}"
         );
     }
+    // A protobuf executor: protobuf SUBSCRIBE body and protobuf records.
+    let mut sub = Call {
+        executor_id: ExecutorId {
+            value: "c69-e".into(),
+        },
+        framework_id: FrameworkId {
+            value: s.framework_id.clone(),
+        },
+        subscribe: Some(call::Subscribe::default()),
+        ..Default::default()
+    };
+    sub.set_type(call::Type::Subscribe);
+    let pb = ContentType::Protobuf;
+    let h = [("Content-Type", pb.mime()), ("Accept", pb.mime())];
+    let mut st = open_stream::<Event>(&agent, EXECUTOR, &h, &pb.encode(&sub))
+        .unwrap_or_else(|r| panic!("protobuf: {} {}", r.status(), r.text()));
+    assert_eq!(st.head.header("Content-Type"), Some(pb.mime()));
+    assert_eq!(st.next_event(WAIT).0.r#type(), event::Type::Subscribed);
 }
 
 #[test]
@@ -242,7 +273,13 @@ fn c74_launch_follows_subscribed_and_no_early_heartbeat() {
 
 #[test]
 fn c75_heartbeat_call_is_202_in_both_encodings() {
-    let (_c, addr) = testcluster::start(1);
+    let (c, addr) = testcluster::start(1);
+    // HEARTBEAT is answered before any lookup: unknown ids are fine.
+    let r = post_json(
+        &any_agent(&c),
+        &envelope("no-such-fw", "no-such-ex", "HEARTBEAT"),
+    );
+    assert_eq!(r.status(), 202, "{}", r.text());
     let (s, agent) = launch(&addr, "c75", "c75-e", PLACEHOLDER);
     let x = Exec::subscribe(&agent, &s.framework_id, "c75-e");
     assert_eq!(
@@ -304,15 +341,23 @@ fn c77_second_subscribe_closes_the_first_stream_without_error() {
     assert_eq!(second.message(b"still here").status(), 202);
 }
 
-#[test]
-fn c78_executor_environment_and_path_aliases() {
-    let (_c, addr) = testcluster::start(1);
-    let out = std::env::temp_dir().join(format!("conformance-c78-{}.env", std::process::id()));
+/// Launches a custom executor whose process writes its environment to a file first;
+/// returns the framework, the agent's `host:port` and the environment.
+fn executor_env(
+    addr: &str,
+    info: Value,
+    exec_id: &str,
+) -> (Sched, String, BTreeMap<String, String>) {
+    let out =
+        std::env::temp_dir().join(format!("conformance-{exec_id}-{}.env", std::process::id()));
     let cmd = format!(
         "env > {}.tmp && mv {0}.tmp {0} && {PLACEHOLDER}",
         out.display()
     );
-    let (s, agent) = launch(&addr, "c78", "c78-e", &cmd);
+    let mut s = Sched::subscribe(addr, info);
+    let offer = s.launch_one(|o| {
+        executor_task(&format!("{exec_id}-task"), &o.agent_id.value, exec_id, &cmd)
+    });
     let deadline = std::time::Instant::now() + WAIT;
     while !out.exists() {
         assert!(
@@ -323,8 +368,19 @@ fn c78_executor_environment_and_path_aliases() {
     }
     let text = std::fs::read_to_string(&out).unwrap();
     let _ = std::fs::remove_file(&out);
-    let env: std::collections::BTreeMap<&str, &str> =
-        text.lines().filter_map(|l| l.split_once('=')).collect();
+    let env = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    (s, agent_addr(&offer), env)
+}
+
+#[test]
+fn c78_executor_environment_and_path_aliases() {
+    let (_c, addr) = testcluster::start(1);
+    let (s, agent, env) = executor_env(&addr, framework("c78"), "c78-e");
+    let text = format!("{env:#?}");
     for key in [
         "MESOS_FRAMEWORK_ID",
         "MESOS_EXECUTOR_ID",
@@ -363,4 +419,30 @@ fn c78_executor_environment_and_path_aliases() {
             "{path}"
         );
     }
+}
+
+/// §3.7: with checkpointing the recovery variables are added; the grace period is a Mesos
+/// duration string; the agent's own environment is not passed through.
+#[test]
+fn c78_checkpointing_executor_environment() {
+    let (_c, addr) = testcluster::start(1);
+    let mut info = framework("c78-cp");
+    info["checkpoint"] = json!(true);
+    let (_s, _, env) = executor_env(&addr, info, "c78-cp-e");
+    let get = |k: &str| env.get(k).map(String::as_str);
+    assert_eq!(get("MESOS_CHECKPOINT"), Some("1"));
+    assert_eq!(get("MESOS_RECOVERY_TIMEOUT"), Some("15mins"));
+    assert_eq!(get("MESOS_SUBSCRIPTION_BACKOFF_MAX"), Some("2secs"));
+    assert_eq!(get("MESOS_HTTP_COMMAND_EXECUTOR"), Some("0"));
+    assert_eq!(get("LIBPROCESS_PORT"), Some("0"));
+    assert_eq!(get("LIBPROCESS_IP"), Some("127.0.0.1"));
+    assert_eq!(get("MESOS_DIRECTORY"), get("MESOS_SANDBOX"));
+    // A Mesos duration string (the test cluster's grace period is 2 s).
+    assert_eq!(get("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"), Some("2secs"));
+    assert!(get("PATH").is_some(), "a default PATH");
+    let leaked: Vec<&String> = env.keys().filter(|k| k.starts_with("CARGO")).collect();
+    assert!(
+        leaked.is_empty(),
+        "agent environment leaked into the executor: {leaked:?}"
+    );
 }

@@ -190,12 +190,15 @@ fn c48_accept_of_unknown_or_used_offer_is_task_lost() {
     assert!(st.uuid.is_none());
 }
 
+/// Builds the task list of one ACCEPT from the offer it uses.
+type MakeTasks = Box<dyn Fn(&Offer) -> Vec<Value>>;
+
 #[test]
 fn c49_invalid_tasks_are_task_error() {
     let (_c, addr) = testcluster::start(1);
     let mut s = Sched::subscribe(&addr, framework("c49"));
     let agent = |o: &Offer| o.agent_id.value.clone();
-    let mut cases: Vec<(&str, Box<dyn Fn(&Offer) -> Vec<Value>>)> = Vec::new();
+    let mut cases: Vec<(&str, MakeTasks)> = Vec::new();
     cases.push((
         "dup",
         Box::new(move |o| {
@@ -228,6 +231,31 @@ fn c49_invalid_tasks_are_task_error() {
             let mut t = command_task("both", &agent(o), "true");
             t["executor"] = json!({"executor_id": {"value": "e"}, "command": {"value": "sleep 5"},
                                    "resources": small_resources()});
+            vec![t]
+        }),
+    ));
+    cases.push((
+        "wrongagent",
+        Box::new(move |_| vec![command_task("wrongagent", "some-other-agent", "true")]),
+    ));
+    cases.push((
+        "bad/id",
+        Box::new(move |o| vec![command_task("bad/id", &agent(o), "true")]),
+    ));
+    cases.push((
+        "neither",
+        Box::new(move |o| {
+            let mut t = command_task("neither", &agent(o), "true");
+            t.as_object_mut().unwrap().remove("command");
+            vec![t]
+        }),
+    ));
+    cases.push((
+        "nocmd",
+        Box::new(move |o| {
+            let mut t = command_task("nocmd", &agent(o), "true");
+            t.as_object_mut().unwrap().remove("command");
+            t["executor"] = json!({"executor_id": {"value": "e2"}, "resources": small_resources()});
             vec![t]
         }),
     ));
@@ -336,4 +364,142 @@ fn c51_agent_loss_rescinds_offers_fails_agent_and_loses_tasks() {
             _ => {}
         }
     }
+}
+
+/// §7.1/§7.3: one offer is one agent for one role, and filters are per role: after the
+/// offer for one role is declined with a long filter, the same agent is offered to the
+/// framework's other role.
+#[test]
+fn c46_multi_role_gets_one_offer_per_role() {
+    let (_c, addr) = testcluster::start(1);
+    let info = json!({"user": "u", "name": "c46-two", "roles": ["a", "b"],
+                      "capabilities": [{"type": "MULTI_ROLE"}]});
+    let mut s = Sched::subscribe(&addr, info);
+    let mut roles = std::collections::BTreeSet::new();
+    while roles.len() < 2 {
+        let offers = s.offers(WAIT);
+        for o in &offers {
+            let role = o.allocation_info.clone().and_then(|a| a.role);
+            let role = role.expect("allocation_info.role");
+            assert!(
+                roles.insert(role.clone()),
+                "role {role} offered again despite its filter"
+            );
+        }
+        s.decline(&offers, Some(3600.0));
+    }
+    assert_eq!(roles, ["a", "b"].map(String::from).into());
+}
+
+/// c51 for a checkpointing PARTITION_AWARE framework: its tasks become
+/// `TASK_UNREACHABLE` with `REASON_AGENT_REMOVED` and `unreachable_time`.
+#[test]
+fn c51_agent_loss_partition_aware_checkpointing() {
+    let (c, addr) = testcluster::start(1);
+    let mut info = framework("c51-pa");
+    info["checkpoint"] = json!(true);
+    info["capabilities"] = json!([{"type": "PARTITION_AWARE"}]);
+    let mut s = Sched::subscribe(&addr, info);
+    s.launch_one(|o| command_task("c51-pa-t", &o.agent_id.value, "sleep 30"));
+    s.wait_state(WAIT, "c51-pa-t", TaskState::TaskRunning);
+    assert!(c.lose_agent(0));
+    let (st, _) = s.update_for(Duration::from_secs(15), "c51-pa-t");
+    assert_eq!(st.state(), TaskState::TaskUnreachable, "{st:?}");
+    assert_eq!(st.reason(), Reason::ReasonAgentRemoved);
+    assert_eq!(st.source(), Source::SourceMaster);
+    assert!(st.unreachable_time.is_some() && st.uuid.is_none());
+}
+
+/// §7.2: all offers of one ACCEPT must come from the same agent; otherwise every task gets
+/// `TASK_LOST`/`REASON_INVALID_OFFERS` and the offers return without a filter.
+#[test]
+fn c48_accept_with_offers_of_two_agents_is_invalid() {
+    let (_c, addr) = testcluster::start(2);
+    let mut s = Sched::subscribe(&addr, framework("c48-two"));
+    let mut offers: Vec<Offer> = Vec::new();
+    while offers.len() < 2 {
+        for o in s.offers(WAIT) {
+            if offers.iter().all(|x| x.agent_id != o.agent_id) {
+                offers.push(o);
+            }
+        }
+    }
+    let task = command_task("c48-two-t", &offers[0].agent_id.value, "true");
+    let accept = json!({
+        "offer_ids": [{"value": offers[0].id.value}, {"value": offers[1].id.value}],
+        "operations": [{"type": "LAUNCH", "launch": {"task_infos": [task]}}]
+    });
+    s.call_ok("ACCEPT", Some(("accept", accept)));
+    let (st, _) = s.update_for(WAIT, "c48-two-t");
+    assert_eq!(st.state(), TaskState::TaskLost);
+    assert_eq!(st.reason(), Reason::ReasonInvalidOffers);
+    // Returned without a filter: both agents are offered again soon.
+    let mut again = std::collections::BTreeSet::new();
+    while again.len() < 2 {
+        for o in s.offers(WAIT) {
+            again.insert(o.agent_id.value);
+        }
+    }
+}
+
+/// §7.3: a refusal filter only hides resources contained in what was declined: when more
+/// becomes free on the agent (a task ends), the agent is offered again at once.
+#[test]
+fn c50_filter_hides_only_what_was_declined() {
+    let (_c, addr) = testcluster::start(1);
+    let mut s = Sched::subscribe(&addr, framework("c50-superset"));
+    let offer = s.offers(WAIT).remove(0);
+    let task = command_task("c50-s", &offer.agent_id.value, "sleep 30");
+    let r = s.launch(&offer, vec![task], Some(json!({"refuse_seconds": 3600.0})));
+    assert_eq!(r.status(), 202);
+    s.wait_state(WAIT, "c50-s", TaskState::TaskRunning);
+    assert!(offers_in(&events_for(&mut s, Duration::from_millis(800))).is_empty());
+    s.call_ok(
+        "KILL",
+        Some(("kill", json!({"task_id": {"value": "c50-s"}}))),
+    );
+    s.wait_state(WAIT, "c50-s", TaskState::TaskKilled);
+    let again = s.offers(WAIT);
+    assert_eq!(summary(&again[0]), summary(&offer), "the whole agent again");
+}
+
+/// §2.3 REVIVE: a list naming a role the framework is not subscribed to drops the whole
+/// call (still 202).
+#[test]
+fn c44_revive_naming_an_unknown_role_is_dropped() {
+    let (_c, addr) = testcluster::start(1);
+    let info = json!({"user": "u", "name": "c44-bad-revive", "roles": ["a"],
+                      "capabilities": [{"type": "MULTI_ROLE"}]});
+    let mut body = e2e_tests::sched::subscribe_body(&info);
+    body["subscribe"]["suppressed_roles"] = json!(["a"]);
+    let mut s = Sched::subscribe_raw(&addr, &[], &body);
+    s.call_ok(
+        "REVIVE",
+        Some(("revive", json!({"roles": ["a", "not-mine"]}))),
+    );
+    assert!(offers_in(&events_for(&mut s, Duration::from_millis(800))).is_empty());
+    s.call_ok("REVIVE", Some(("revive", json!({"roles": ["a"]}))));
+    assert!(!s.offers(WAIT).is_empty());
+}
+
+/// §7.5: with `--offer_timeout`, an offer left alone is rescinded and offered again.
+#[test]
+fn c51_offer_timeout_rescinds_and_reoffers() {
+    let (_c, addr) = testcluster::start_with(1, |cfg| {
+        cfg.offer_timeout = Some(Duration::from_millis(300));
+    });
+    let mut s = Sched::subscribe(&addr, framework("c51-timeout"));
+    let offer = s.offers(WAIT).remove(0);
+    let (ev, _) = s
+        .stream
+        .wait_for(WAIT, |e| e.r#type() == event::Type::Rescind);
+    assert_eq!(ev.rescind.unwrap().offer_id, offer.id);
+    let again = s.offers(WAIT).remove(0);
+    assert_ne!(again.id, offer.id);
+    // Accepting the rescinded offer: TASK_LOST with REASON_INVALID_OFFERS.
+    let task = command_task("c51-late", &offer.agent_id.value, "true");
+    assert_eq!(s.launch(&offer, vec![task], None).status(), 202);
+    let (st, _) = s.update_for(WAIT, "c51-late");
+    assert_eq!(st.state(), TaskState::TaskLost);
+    assert_eq!(st.reason(), Reason::ReasonInvalidOffers);
 }

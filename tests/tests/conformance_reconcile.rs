@@ -117,3 +117,63 @@ fn c63_explicit_reconcile_of_unknown_tasks() {
     assert_eq!(st.state(), TaskState::TaskGone);
     assert_eq!(st.reason(), Reason::ReasonReconciliation);
 }
+
+/// §8: implicit reconciliation also answers for a terminal task whose terminal update was
+/// not acknowledged yet, and no longer once it was.
+#[test]
+fn c62_implicit_reconcile_includes_unacked_terminal_tasks() {
+    let (_c, addr) = testcluster::start(1);
+    let mut s = Sched::subscribe(&addr, framework("c62-term"));
+    s.launch_one(|o| command_task("c62-done", &o.agent_id.value, "true"));
+    // Follow it to TASK_FINISHED, but do not acknowledge the terminal update.
+    let finished = loop {
+        let (st, _) = s.update_for(WAIT, "c62-done");
+        if st.state() == TaskState::TaskFinished {
+            break st;
+        }
+        s.ack(&st);
+    };
+    s.call_ok("RECONCILE", Some(("reconcile", json!({}))));
+    let (st, _) = s.update_for(WAIT, "c62-done");
+    assert_eq!(st.state(), TaskState::TaskFinished);
+    assert_eq!(st.reason(), Reason::ReasonReconciliation);
+    assert!(st.uuid.is_none());
+    s.ack(&finished);
+    // A retried copy of the terminal update may still be in flight; then nothing.
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = s.stream.collect_for(Duration::from_millis(100));
+    s.call_ok("RECONCILE", Some(("reconcile", json!({}))));
+    let (events, _) = s.stream.collect_for(Duration::from_millis(500));
+    let answers: Vec<_> = events
+        .iter()
+        .filter(|e| e.r#type() == event::Type::Update)
+        .collect();
+    assert!(answers.is_empty(), "{answers:?}");
+}
+
+/// §8 case 4: an unknown task on an unreachable agent: `TASK_LOST` (not partition-aware)
+/// with `unreachable_time`, `Reconciliation: Task is unreachable`.
+#[test]
+fn c63_explicit_reconcile_on_an_unreachable_agent() {
+    let (c, addr) = testcluster::start(1);
+    let (mut s, agent) = with_running_task(&addr, framework("c63-unr"), "c63-u");
+    assert!(c.lose_agent(0));
+    let (st, _) = s.update_for(Duration::from_secs(15), "c63-u");
+    assert_eq!(st.state(), TaskState::TaskLost);
+    s.call_ok(
+        "RECONCILE",
+        Some((
+            "reconcile",
+            json!({"tasks": [{"task_id": {"value": "c63-u"},
+                                             "agent_id": {"value": agent}}]}),
+        )),
+    );
+    let (st, _) = s.update_for(WAIT, "c63-u");
+    assert_eq!(st.state(), TaskState::TaskLost);
+    assert_eq!(
+        st.message.as_deref(),
+        Some("Reconciliation: Task is unreachable")
+    );
+    assert!(st.unreachable_time.is_some());
+    assert!(st.uuid.is_none());
+}

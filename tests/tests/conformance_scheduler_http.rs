@@ -81,6 +81,19 @@ fn c03_json_object_that_is_not_a_call_is_400() {
     let (_c, addr) = testcluster::start(0);
     let r = post_json(&addr, &[], &json!({"string": "valid_json"}));
     assert_text_error(&r, 400);
+    // An unknown type name is dropped (optional enum), then `type` is missing.
+    let r = post_json(
+        &addr,
+        &[],
+        &json!({"framework_id": {"value": "x"}, "type": "FOO"}),
+    );
+    assert_text_error(&r, 400);
+    assert_eq!(
+        r.text(),
+        "Failed to validate scheduler::Call: Expecting 'type' to be present"
+    );
+    // The top level must be an object.
+    assert_text_error(&post_json(&addr, &[], &json!(["SUBSCRIBE"])), 400);
 }
 
 #[test]
@@ -124,9 +137,20 @@ fn c05_unknown_media_type_is_415() {
 #[test]
 fn c06_content_type_with_parameters_is_415() {
     let (_c, addr) = testcluster::start(0);
-    let h = [("Content-Type", "application/json; charset=utf-8")];
-    let r = http::post(&addr, SCHEDULER, &h, &subscribe_bytes("c06"));
-    assert_text_error(&r, 415);
+    // The match is exact and case-sensitive.
+    for ct in [
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "text/plain",
+    ] {
+        let r = http::post(
+            &addr,
+            SCHEDULER,
+            &[("Content-Type", ct)],
+            &subscribe_bytes("c06"),
+        );
+        assert_text_error(&r, 415);
+    }
 }
 
 #[test]
@@ -135,6 +159,10 @@ fn c07_get_is_405_with_allow_post() {
     let r = http::get(&addr, SCHEDULER);
     assert_text_error(&r, 405);
     assert_eq!(r.header("Allow"), Some("POST"));
+    assert_eq!(
+        r.text(),
+        "405 Method Not Allowed. Expecting one of { 'POST' }, but received 'GET'."
+    );
 }
 
 #[test]
@@ -144,6 +172,10 @@ fn c08_subscribe_accept_foo_is_406() {
         let h = [("Content-Type", "application/json"), ("Accept", accept)];
         let r = http::post(&addr, SCHEDULER, &h, &subscribe_bytes("c08"));
         assert_text_error(&r, 406);
+        assert_eq!(
+            r.text(),
+            "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'"
+        );
     }
 }
 
@@ -196,6 +228,12 @@ fn c11_accept_protobuf_streams_protobuf_and_both_prefers_json() {
     );
     let (ct, _, _) =
         subscribe_content_type(&addr, Some("application/x-protobuf, application/json"));
+    assert_eq!(ct, "application/json");
+    // JSON explicitly not acceptable (q=0): protobuf.
+    let (ct, _, _) =
+        subscribe_content_type(&addr, Some("application/json;q=0, application/x-protobuf"));
+    assert_eq!(ct, "application/x-protobuf");
+    let (ct, _, _) = subscribe_content_type(&addr, Some("application/*"));
     assert_eq!(ct, "application/json");
 
     // A whole protobuf client: protobuf SUBSCRIBE body, protobuf records, protobuf calls.
@@ -286,8 +324,25 @@ fn c15_non_leader_redirects_307_and_no_leader_is_503() {
     let location = r.header("Location").expect("Location").to_string();
     assert!(location.starts_with("//"), "protocol-relative: {location}");
     assert!(
-        location.ends_with(&format!(":{port}/master/api/v1/scheduler")),
+        location == format!("//localhost:{port}/master/api/v1/scheduler"),
         "{location}"
+    );
+    // The routed path (trailing slash kept) and the query string travel along.
+    let h = [("Content-Type", "application/json")];
+    let body = subscribe_bytes("c15");
+    let r = http::post(&follower, "/api/v1/scheduler/?a=b", &h, &body);
+    assert_eq!(r.status(), 307);
+    let location = r.header("Location").unwrap_or_default();
+    assert_eq!(
+        location,
+        format!("//localhost:{port}/master/api/v1/scheduler/?a=b")
+    );
+    // Read-only endpoints redirect too.
+    let r = http::get(&follower, "/master/state");
+    assert_eq!(r.status(), 307);
+    assert_eq!(
+        r.header("Location"),
+        Some(format!("//localhost:{port}/master/state").as_str())
     );
     // The leader itself answers normally.
     let s = Sched::subscribe(&addr, framework("c15"));
@@ -319,4 +374,94 @@ fn c16_path_aliases_and_trailing_slash() {
         b"{}",
     );
     assert_eq!(r.status(), 404);
+    assert_eq!(r.text(), "404 Not Found.");
+}
+
+/// §1.7: the checks happen in Mesos' order, so a request failing several of them gets the
+/// status of the first.
+#[test]
+fn c12_status_codes_follow_the_check_order() {
+    let (_c, addr) = testcluster::start(0);
+    // Method (405) before Content-Type (400).
+    let r = http::request(&addr, "PUT", SCHEDULER, &[], Some(b"x")).expect("PUT");
+    assert_eq!(r.status(), 405);
+    // Unknown media type (415) whatever the body.
+    let r = http::post(
+        &addr,
+        SCHEDULER,
+        &[("Content-Type", "text/plain")],
+        b"MALFORMED",
+    );
+    assert_eq!(r.status(), 415);
+    // Call validation (400) before Accept (406).
+    let h = [("Content-Type", "application/json"), ("Accept", "foo")];
+    let r = http::post(&addr, SCHEDULER, &h, br#"{"type":"SUBSCRIBE"}"#);
+    assert_eq!(r.status(), 400, "{}", r.text());
+    // Accept (406) before the stream-id check of SUBSCRIBE (400).
+    let sid = "eaf43be1-b9ac-4ebd-9488-5483fca0931e";
+    let h = [
+        ("Content-Type", "application/json"),
+        ("Accept", "foo"),
+        ("Mesos-Stream-Id", sid),
+    ];
+    let r = http::post(&addr, SCHEDULER, &h, &subscribe_bytes("c12-order"));
+    assert_eq!(r.status(), 406, "{}", r.text());
+    // Framework lookup (400 `Framework cannot be found`) before the missing stream id.
+    let body = json!({"framework_id": {"value": "nope"}, "type": "RECONCILE", "reconcile": {}});
+    let r = post_json(&addr, &[], &body);
+    assert_eq!(
+        (r.status(), r.text().as_str()),
+        (400, "Framework cannot be found")
+    );
+}
+
+/// §1.2: clients reuse one keep-alive connection for their calls (pymesos and mesos-go
+/// do), send header names in any case, and may send a chunked request body.
+#[test]
+fn transport_keep_alive_header_case_and_chunked_requests() {
+    use std::io::{BufReader, Write};
+    let (_c, addr) = testcluster::start(0);
+    let s = Sched::subscribe(&addr, framework("transport"));
+    let sock = std::net::TcpStream::connect(&addr).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut w = sock.try_clone().unwrap();
+    let mut r = BufReader::new(sock);
+    let body = json!({"framework_id": {"value": s.framework_id}, "type": "RECONCILE",
+                      "reconcile": {}})
+    .to_string();
+    for i in 0..3 {
+        let req = format!(
+            "POST {SCHEDULER} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+             mesos-stream-id: {}\r\ncontent-length: {}\r\n\r\n{body}",
+            s.stream_id,
+            body.len()
+        );
+        w.write_all(req.as_bytes()).unwrap();
+        let head = http::read_head(&mut r).unwrap_or_else(|e| panic!("call {i}: {e}"));
+        assert_eq!(head.status, 202, "call {i} on the same connection");
+        assert!(http::read_body(&mut r, &head).unwrap().is_empty());
+    }
+    // A chunked request body (Go's net/http sends one when the length is unknown).
+    let sub = subscribe_bytes("transport-chunked");
+    let (a, b) = sub.split_at(sub.len() / 2);
+    let mut chunked = Vec::new();
+    for part in [a, b] {
+        chunked.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        chunked.extend_from_slice(part);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let mut sock = std::net::TcpStream::connect(&addr).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST {SCHEDULER} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).unwrap();
+    sock.write_all(&chunked).unwrap();
+    let mut r = BufReader::new(sock);
+    let head = http::read_head(&mut r).unwrap();
+    assert_eq!(head.status, 200, "chunked SUBSCRIBE body");
 }

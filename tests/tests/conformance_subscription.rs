@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use e2e_tests::http::{End, Next, open_stream};
 use e2e_tests::sched::{SCHEDULER, Sched, WAIT, command_task, framework, subscribe_body};
-use e2e_tests::testcluster;
+use e2e_tests::{pidwatch, testcluster};
 use mesos_proto::v1::TaskState;
 use mesos_proto::v1::scheduler::{Event, event};
 use serde_json::{Value, json};
@@ -72,6 +72,9 @@ fn c17_subscribe_stream_headers_and_first_events() {
     // MasterInfo equals what /master/state reports.
     let state = e2e_tests::http::get(&addr, "/master/state").json();
     assert_eq!(state["id"].as_str(), Some(mi.id.as_str()));
+    assert_eq!(state["pid"].as_str(), mi.pid.as_deref());
+    assert_eq!(state["hostname"].as_str(), mi.hostname.as_deref());
+    assert_eq!(state["version"].as_str(), mi.version.as_deref());
     drop(c);
 }
 
@@ -81,6 +84,17 @@ fn c18_heartbeat_after_subscribed_and_periodically() {
         cfg.heartbeat_interval = Duration::from_millis(300);
     });
     let mut s = Sched::subscribe(&addr, framework("c18"));
+    let announced = s
+        .subscribed
+        .subscribed
+        .as_ref()
+        .unwrap()
+        .heartbeat_interval_seconds;
+    assert_eq!(
+        announced,
+        Some(0.3),
+        "SUBSCRIBED announces the interval in use"
+    );
     // The first HEARTBEAT right after SUBSCRIBED (an OFFERS may overtake it).
     let mut first = Vec::new();
     loop {
@@ -159,6 +173,19 @@ fn c20_invalid_role_gets_error_event_and_close() {
     info["role"] = json!("/test/test1");
     let (_, end) = subscribe_expect_error(&addr, &subscribe_body(&info));
     assert_eq!(end, End::Terminated);
+    // §2.2 role name rules.
+    for role in [
+        "a//b", "a/", "a/./b", "a/../b", "-a", "a/-b", "a b", "a\tb", "", "a/*",
+    ] {
+        let mut info = framework("c20");
+        info["role"] = json!(role);
+        subscribe_expect_error(&addr, &subscribe_body(&info));
+    }
+    for role in ["*", "eng/frontend", "a.b", "x-y"] {
+        let mut info = framework("c20-ok");
+        info["role"] = json!(role);
+        Sched::subscribe(&addr, info);
+    }
 }
 
 #[test]
@@ -181,6 +208,16 @@ fn c21_framework_level_validation_errors() {
         // duplicate roles
         (
             json!({"user": "u", "name": "n", "roles": ["a", "a"], "capabilities": multi}),
+            None,
+        ),
+        // failover_timeout not representable in nanoseconds
+        (
+            json!({"user": "u", "name": "n", "failover_timeout": 1e300}),
+            None,
+        ),
+        // an invalid framework id
+        (
+            json!({"user": "u", "name": "n", "id": {"value": "a/b"}}),
             None,
         ),
     ];
@@ -216,26 +253,28 @@ fn c22_c23_resubscribe_keeps_id_with_a_new_stream_id() {
 
 #[test]
 fn c24_second_subscription_fails_over_the_first() {
-    let (_c, addr) = testcluster::start(0);
+    let (_c, addr) = testcluster::start(1);
     let mut info = framework("c24");
     info["failover_timeout"] = json!(60.0);
     let mut s1 = Sched::subscribe(&addr, info.clone());
+    s1.offers(WAIT);
     info["id"] = json!({"value": s1.framework_id});
-    let s2 = Sched::subscribe(&addr, info);
+    let mut s2 = Sched::subscribe(&addr, info);
     assert_eq!(s2.framework_id, s1.framework_id);
-    let (ev, raw) = s1
-        .stream
-        .wait_for(WAIT, |e| e.r#type() == event::Type::Error);
+    // The outstanding offer is discarded silently: no RESCIND before the ERROR.
+    let (ev, raw) = s1.stream.wait_for(WAIT, |e| {
+        assert_ne!(e.r#type(), event::Type::Rescind, "no RESCIND on failover");
+        e.r#type() == event::Type::Error
+    });
     assert_eq!(
         ev.error.unwrap().message,
         "Framework failed over",
         "{}",
         String::from_utf8_lossy(&raw)
     );
-    assert!(matches!(
-        s1.stream.wait_end(WAIT),
-        End::Terminated | End::Closed(_)
-    ));
+    assert_eq!(s1.stream.wait_end(WAIT), End::Terminated);
+    // The resources are offered again on the new stream.
+    assert!(!s2.offers(WAIT).is_empty());
     // The old stream id is now invalid.
     let r = s1.call("RECONCILE", Some(("reconcile", json!({}))));
     assert_eq!(r.status(), 400, "{}", r.text());
@@ -320,8 +359,11 @@ fn c29_failover_timeout_zero_removes_framework_positive_keeps_it() {
     // failover_timeout 0 (the default): closing the stream removes the framework and
     // kills its tasks.
     let mut s = Sched::subscribe(&addr, framework("c29-zero"));
-    s.launch_one(|o| command_task("c29-t", &o.agent_id.value, "sleep 30"));
+    let pid_file = pidwatch::pid_file("c29");
+    let cmd = pidwatch::pid_command(&pid_file);
+    s.launch_one(|o| command_task("c29-t", &o.agent_id.value, &cmd));
     s.wait_state(WAIT, "c29-t", TaskState::TaskRunning);
+    let pid = pidwatch::read_pid(&pid_file, WAIT);
     let id = s.framework_id.clone();
     drop(s);
     let mut gone = false;
@@ -338,6 +380,10 @@ fn c29_failover_timeout_zero_removes_framework_positive_keeps_it() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(gone, "framework removed at once");
+    assert!(
+        pidwatch::gone_within(pid, WAIT),
+        "its task process {pid} was killed"
+    );
     let mut info = framework("c29-zero");
     info["id"] = json!({"value": id});
     let (msg, _) = subscribe_expect_error(&addr, &subscribe_body(&info));
@@ -359,4 +405,27 @@ fn c29_failover_timeout_zero_removes_framework_positive_keeps_it() {
     if let Next::End(e) = s.stream.next_within(Duration::from_millis(10)) {
         panic!("stream ended: {e:?}");
     }
+}
+
+/// c29: when a disconnected framework's failover timeout expires, it is removed: its
+/// tasks are killed and its id can no longer subscribe.
+#[test]
+fn c29_failover_timeout_expiry_removes_the_framework() {
+    let (_c, addr) = testcluster::start(1);
+    let mut info = framework("c29-expiry");
+    info["failover_timeout"] = json!(0.5);
+    let mut s = Sched::subscribe(&addr, info.clone());
+    let pid_file = pidwatch::pid_file("c29x");
+    let cmd = pidwatch::pid_command(&pid_file);
+    s.launch_one(|o| command_task("c29x-t", &o.agent_id.value, &cmd));
+    s.wait_state(WAIT, "c29x-t", TaskState::TaskRunning);
+    let pid = pidwatch::read_pid(&pid_file, WAIT);
+    info["id"] = json!({"value": s.framework_id});
+    drop(s);
+    assert!(
+        pidwatch::gone_within(pid, WAIT),
+        "task killed once the timeout expired"
+    );
+    let (msg, _) = subscribe_expect_error(&addr, &subscribe_body(&info));
+    assert_eq!(msg, "Framework has been removed");
 }

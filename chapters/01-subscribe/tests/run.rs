@@ -9,7 +9,11 @@ use devcluster::{Cluster, ClusterConfig};
 /// Runs the step on its own thread so a bug fails the test instead of hanging it.
 fn run_with_deadline(config: Config) -> Outcome {
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || tx.send(run(config).map_err(|e| e.to_string())));
+    std::thread::spawn(move || {
+        // The receiver is gone only if the test already failed.
+        let _ = tx.send(run(config).map_err(|e| e.to_string()));
+    });
+
     match rx.recv_timeout(Duration::from_secs(20)) {
         Ok(result) => result.expect("the step runs to completion"),
         Err(_) => panic!("the step did not finish within 20 s"),

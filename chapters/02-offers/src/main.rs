@@ -3,6 +3,11 @@
 use std::error::Error;
 
 fn main() -> Result<(), Box<dyn Error>> {
+    if std::env::args().any(|arg| arg == "--help" || arg == "-h") {
+        println!("usage: ch02-scheduler [--master host:port]");
+        println!("default master: local (an embedded cluster); more in src/lib.rs");
+        return Ok(());
+    }
     let outcome = ch02_offers::run(ch02_offers::Config::new(master_from_args()))?;
     println!("{outcome:?}");
     Ok(())
@@ -15,10 +20,8 @@ fn master_from_args() -> String {
         if let Some(value) = arg.strip_prefix("--master=") {
             return value.to_string();
         }
-        if arg == "--master" {
-            if let Some(value) = args.get(i + 1) {
-                return value.clone();
-            }
+        if let (true, Some(value)) = (arg == "--master", args.get(i + 1)) {
+            return value.clone();
         }
     }
     "local".to_string()

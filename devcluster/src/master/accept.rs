@@ -87,6 +87,19 @@ impl Master {
             return;
         };
         let mut pool = Resources::new();
+        // Benchmarks: offer-to-ACCEPT latency (stats.rs).
+        let created: Vec<_> = (a.offer_ids.iter())
+            .filter_map(|id| st.offers.get(&id.value).map(|o| o.created))
+            .collect();
+        let launches = (a.operations.iter())
+            .map(|op| {
+                op.launch.as_ref().map_or(0, |l| l.task_infos.len())
+                    + op.launch_group
+                        .as_ref()
+                        .map_or(0, |g| g.task_group.tasks.len())
+            })
+            .sum();
+        self.shared.stats.accepted(&created, launches);
         for id in &a.offer_ids {
             if let Some(o) = self.remove_offer(st, &id.value) {
                 pool = pool.plus(&o.resources);

@@ -14,10 +14,23 @@ use mesos_proto::v1::{Address, AgentId, ExecutorId, FrameworkId, Offer, OfferId,
 use super::{Master, MasterState, OfferEntry, event_of};
 use crate::resources::Resources;
 
-/// A refusal filter installed by DECLINE (or the unused part of an ACCEPT).
+/// The refusal filters of one (framework, role, agent): one part per DECLINE (or unused
+/// part of an ACCEPT), each with its own resources and expiry, as Mesos keeps them. An
+/// offer is hidden when one part holds all of it. (Merging the parts into one sum would
+/// hide an agent whose tasks have ended once a few remainders add up to its total.)
 pub(crate) struct Filter {
+    /// When the last part expires.
     pub until: Instant,
-    pub resources: Resources,
+    parts: Vec<(Instant, Resources)>,
+}
+
+impl Filter {
+    /// Whether a current part holds all of `free`.
+    fn hides(&self, free: &Resources, now: Instant) -> bool {
+        self.parts
+            .iter()
+            .any(|(until, r)| *until > now && r.contains(free))
+    }
 }
 
 /// Mesos' cap on `refuse_seconds` (one year).
@@ -27,7 +40,10 @@ impl Master {
     /// One allocation pass over all agents.
     pub(crate) fn allocate(&self, st: &mut MasterState) {
         let now = Instant::now();
-        st.filters.retain(|_, f| f.until > now);
+        st.filters.retain(|_, f| {
+            f.parts.retain(|(until, _)| *until > now);
+            f.until > now
+        });
         let total_cpus: f64 = st
             .agents
             .values()
@@ -63,11 +79,7 @@ impl Master {
                         continue;
                     }
                     let key = (fw.id.clone(), role.clone(), agent_id.clone());
-                    if st
-                        .filters
-                        .get(&key)
-                        .is_some_and(|f| f.resources.contains(&free))
-                    {
+                    if st.filters.get(&key).is_some_and(|f| f.hides(&free, now)) {
                         continue;
                     }
                     let rank = fw.seq.wrapping_sub(st.round_robin as u64);
@@ -219,9 +231,13 @@ impl Master {
         let until = Instant::now() + d;
         let entry = st.filters.entry(key).or_insert(super::Filter {
             until,
-            resources: Resources::new(),
+            parts: Vec::new(),
         });
         entry.until = entry.until.max(until);
-        entry.resources = entry.resources.plus(&resources);
+        // The same resources refused again: extend that part instead of adding one.
+        match entry.parts.iter_mut().find(|(_, r)| *r == resources) {
+            Some(part) => part.0 = part.0.max(until),
+            None => entry.parts.push((until, resources)),
+        }
     }
 }

@@ -229,21 +229,37 @@ impl Master {
     /// cluster stops.
     pub fn run(self: Arc<Self>, inbox: Receiver<ToMaster>) {
         let tick = Duration::from_millis(20);
+        let mut next_tick = Instant::now();
         loop {
             if self.shared.stopping() {
                 break;
             }
-            match inbox.recv_timeout(tick) {
+            let wait = next_tick.saturating_duration_since(Instant::now());
+            match inbox.recv_timeout(wait) {
                 Ok(msg) => {
-                    if self.is_leader() {
-                        self.handle_message(msg);
+                    // Under load, handle what has queued up as one batch (bounded, so
+                    // timers still run): one allocation pass for all of it, not one each.
+                    for msg in std::iter::once(msg).chain(inbox.try_iter().take(1000)) {
+                        if self.is_leader() {
+                            self.handle_message(msg);
+                        }
                     }
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             }
-            if self.is_leader() {
+            if !self.is_leader() {
+                continue;
+            }
+            // Timers every 20 ms, not after every message: each tick wakes every
+            // subscription's stream thread (the liveness probe), which at thousands of
+            // status updates a second cost more than the updates themselves.
+            let now = Instant::now();
+            if now >= next_tick {
                 self.tick();
+                next_tick = now + tick;
+            } else {
+                self.allocate_if_requested();
             }
         }
     }
@@ -291,6 +307,16 @@ impl Master {
         }
     }
 
+    /// Between ticks: the allocation that freed resources asked for (`allocate_now`).
+    fn allocate_if_requested(&self) {
+        let mut st = self.lock();
+        if st.allocate_now {
+            st.allocate_now = false;
+            st.allocation_due = Instant::now() + self.cfg.allocation_interval;
+            self.allocate(&mut st);
+        }
+    }
+
     /// Timers: stream liveness, heartbeats, failover timeouts, offer timeouts, allocation.
     fn tick(&self) {
         let now = Instant::now();
@@ -303,10 +329,9 @@ impl Master {
             // dropped the receiver: the cheapest way to notice a departed subscriber.
             let mut alive = sub.tx.send(StreamItem::Chunk(Vec::new())).is_ok();
             if alive && !stalled && now >= fw.next_heartbeat {
-                alive = sub
-                    .tx
-                    .send(record(sub.content_type, &event_of(event::Type::Heartbeat)))
-                    .is_ok();
+                let heartbeat = event_of(event::Type::Heartbeat);
+                self.shared.timeline.event(id, &heartbeat);
+                alive = sub.tx.send(record(sub.content_type, &heartbeat)).is_ok();
                 fw.next_heartbeat = now + self.cfg.heartbeat_interval;
             }
             if !alive {
@@ -349,6 +374,7 @@ impl Master {
             return false;
         };
         let Some(sub) = &fw.sub else { return false };
+        self.shared.timeline.event(framework_id, event);
         if sub.tx.send(record(sub.content_type, event)).is_ok() {
             return true;
         }

@@ -189,6 +189,8 @@ pub(crate) fn handle(master: &Master, req: &Request, routed_path: &str) -> Respo
     if kind == call::Type::Unknown {
         return Response::text(501, "Received an unexpected call of type UNKNOWN");
     }
+    // The live page's timeline: the call as accepted (a clone; rendered only if viewed).
+    master.shared.timeline.call(&fw_id, &c);
     master.call(&fw_id, c, kind)
 }
 

@@ -35,7 +35,8 @@ impl Master {
             let _ = tx.send(record(ct, &error_event(msg)));
             // Dropping `tx` ends the stream with the chunked terminator, as Mesos does.
         };
-        let Some(sub) = c.subscribe else {
+        // Cloned (not moved) so the whole call can go into the timeline below.
+        let Some(sub) = c.subscribe.clone() else {
             refuse("Expecting 'subscribe' to be present");
             return response;
         };
@@ -70,6 +71,7 @@ impl Master {
             }
         };
         info.id = Some(FrameworkId { value: id.clone() });
+        self.shared.timeline.call(&id, &c);
         if let Some(fw) = st.frameworks.get(&id)
             && fw.info.principal != info.principal
         {
@@ -80,10 +82,9 @@ impl Master {
         let old_offers: Vec<String> = match st.frameworks.get_mut(&id) {
             Some(fw) => {
                 if let Some(old) = fw.sub.take() {
-                    let _ = old.tx.send(record(
-                        old.content_type,
-                        &error_event("Framework failed over"),
-                    ));
+                    let err = error_event("Framework failed over");
+                    self.shared.timeline.event(&id, &err);
+                    let _ = old.tx.send(record(old.content_type, &err));
                 }
                 fw.offers.iter().cloned().collect()
             }
@@ -133,8 +134,11 @@ impl Master {
             heartbeat_interval_seconds: Some(interval.as_secs_f64()),
             master_info: Some(self.info.clone()),
         });
+        let heartbeat = event_of(event::Type::Heartbeat);
+        self.shared.timeline.event(&id, &subscribed);
+        self.shared.timeline.event(&id, &heartbeat);
         let _ = tx.send(record(ct, &subscribed));
-        let _ = tx.send(record(ct, &event_of(event::Type::Heartbeat)));
+        let _ = tx.send(record(ct, &heartbeat));
         fw.next_heartbeat = now + interval;
         fw.sub = Some(Subscription {
             tx,

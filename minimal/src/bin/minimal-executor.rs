@@ -22,6 +22,7 @@ use clap::Parser;
 use mesos_client::{Executor, ExecutorDriver, ExecutorHandle};
 use mesos_proto::ContentType;
 use mesos_proto::v1::{TaskInfo, TaskState};
+use simple_logger::SimpleLogger;
 
 /// Runs minimal-scheduler's tasks; started by a Mesos agent.
 #[derive(Parser)]
@@ -77,9 +78,7 @@ fn send(handle: &ExecutorHandle, task: &TaskInfo, state: TaskState, message: &st
 fn main() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
     // Fix: the book's executor sets up no logging, so its problems are invisible.
-    simple_logger::SimpleLogger::new()
-        .with_level(args.log_level)
-        .init()?;
+    SimpleLogger::new().with_level(args.log_level).init()?;
     let wire = if args.protobuf {
         ContentType::Protobuf
     } else {

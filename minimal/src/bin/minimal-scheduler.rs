@@ -23,11 +23,12 @@ use std::error::Error;
 use clap::Parser;
 use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
-use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
+use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, default_user};
 use mesos_client::tasks::{shell_command, uri};
 use mesos_client::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode};
 use mesos_proto::ContentType;
-use mesos_proto::v1::{FrameworkInfo, Offer, Resource, TaskState, TaskStatus};
+use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskState, TaskStatus};
+use simple_logger::SimpleLogger;
 
 /// Runs tasks on minimal-executor, then tears the framework down.
 #[derive(Parser)]
@@ -56,24 +57,10 @@ struct Args {
     log_level: log::LevelFilter,
 }
 
-/// What each task needs, and (Fix: the book forgot) what the executor running it needs.
-const TASK: Resources = Resources {
-    cpus: 0.1,
-    mem: 32.0,
-    disk: 0.0,
-    ports: 0,
-};
-const EXECUTOR: Resources = Resources {
-    cpus: 0.1,
-    mem: 32.0,
-    disk: 0.0,
-    ports: 0,
-};
-
+#[derive(Default)]
 struct Minimal {
-    args: Args,
-    executor: String,
-    ids: TaskIdGenerator,
+    tasks: usize,
+    executor: ExecutorInfo,
     launched: usize,
     ended: BTreeSet<String>,
     failed: usize,
@@ -83,19 +70,39 @@ impl Scheduler for Minimal {
     fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
         log::info!("received {} offer(s)", offers.len());
         for offer in offers {
-            // Fix: the book launches on every offer, forever, without checking that it fits.
+            // Fix: the book launches on every offer, forever, without checking that it
+            // fits; and it forgets that the executor needs resources of its own too.
+            let need = Resources::new(0.1, 32.0);
             let mut left = RemainingResources::from_offer(offer);
-            let wanted = self.launched < self.args.tasks;
-            match (wanted, left.take(&TASK), left.take(&EXECUTOR)) {
-                (true, Some(task), Some(executor)) => self.launch(handle, offer, task, executor),
+            let wanted = self.launched < self.tasks;
+            let (true, Some(task_resources), Some(executor_resources)) =
+                (wanted, left.take(&need), left.take(&need))
+            else {
                 // Fix: the book never declines. An unanswered offer holds its resources;
                 // `refuse_seconds` says how long not to offer them to us again.
-                _ => {
-                    let refuse = if wanted { 5.0 } else { 60.0 };
-                    if let Err(err) = handle.decline(vec![offer.id.clone()], Some(refuse)) {
-                        log::warn!("could not decline offer {}: {err}", offer.id.value);
-                    }
+                let refuse = if wanted { 5.0 } else { 60.0 };
+                if let Err(err) = handle.decline(vec![offer.id.clone()], Some(refuse)) {
+                    log::warn!("could not decline offer {}: {err}", offer.id.value);
                 }
+                continue;
+            };
+            let id = format!("minimal-{}", self.launched + 1);
+            let executor = ExecutorInfo {
+                resources: executor_resources,
+                ..self.executor.clone()
+            };
+            let task = TaskBuilder::executor(executor)
+                .id(&id)
+                .offer(offer)
+                .resources(task_resources)
+                // Fix: `data` is bytes, base64 on the JSON wire (mesos-proto encodes it).
+                .data(format!("Hello from task {id}!"))
+                .build()
+                .expect("the offer sets the agent id");
+            log::info!("launching task {id} on agent {}", offer.agent_id.value);
+            match handle.launch(vec![offer.id.clone()], vec![task], None) {
+                Ok(()) => self.launched += 1,
+                Err(err) => log::warn!("could not launch {id}: {err}"),
             }
         }
     }
@@ -111,7 +118,7 @@ impl Scheduler for Minimal {
         // Updates can come twice: count each task once.
         if is_terminal(state) && self.ended.insert(id.clone()) {
             self.failed += usize::from(state != TaskState::TaskFinished);
-            if self.ended.len() >= self.args.tasks {
+            if self.ended.len() >= self.tasks {
                 log::info!("all {} tasks ended: TEARDOWN", self.ended.len());
                 handle.stop(StopMode::Teardown);
             }
@@ -119,65 +126,29 @@ impl Scheduler for Minimal {
     }
 }
 
-impl Minimal {
-    fn launch(
-        &mut self,
-        handle: &SchedulerHandle,
-        offer: &Offer,
-        task: Vec<Resource>,
-        exec: Vec<Resource>,
-    ) {
-        let id = self.ids.next_id();
-        // The agent fetches the executor into the sandbox (executable) and starts it there.
-        let program = self
-            .executor
-            .rsplit('/')
-            .next()
-            .unwrap_or("minimal-executor");
-        let wire = if self.args.protobuf {
-            "--protobuf"
-        } else {
-            "--json"
-        };
-        let command = format!("./{program} --sleep {} {wire}", self.args.sleep);
-        let executor = ExecutorBuilder::custom("MinimalExecutor", shell_command(&command))
-            .name("MinimalExecutor")
-            .uri(uri(&self.executor, true, false))
-            .resources(exec)
-            .build();
-        let task = TaskBuilder::executor(executor)
-            .task_id(id.clone())
-            .offer(offer)
-            .resources(task)
-            // Fix: `data` is bytes, base64 on the JSON wire (mesos-proto encodes it).
-            .data(format!("Hello from task {}!", id.value))
-            .build()
-            .expect("the offer sets the agent id");
-        log::info!(
-            "launching task {} on agent {}",
-            id.value,
-            offer.agent_id.value
-        );
-        match handle.launch(vec![offer.id.clone()], vec![task], None) {
-            Ok(()) => self.launched += 1,
-            Err(err) => log::warn!("could not launch {}: {err}", id.value),
-        }
-    }
-}
-
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    simple_logger::SimpleLogger::new()
-        .with_level(args.log_level)
-        .init()?;
-    // `local` starts a cluster in this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&args.master)?;
-    let executor = match &args.executor {
+/// The executor: the agent fetches the program into the sandbox and starts it there.
+fn executor_info(args: &Args) -> Result<ExecutorInfo, Box<dyn Error>> {
+    let path = match &args.executor {
         Some(path_or_url) => path_or_url.clone(),
         None => mesos_client::local::find_executor("minimal-executor")?
             .display()
             .to_string(),
     };
+    let program = path.rsplit('/').next().unwrap_or("minimal-executor");
+    let wire = if args.protobuf { "protobuf" } else { "json" };
+    let command = format!("./{program} --sleep {} --{wire}", args.sleep);
+    let executor = ExecutorBuilder::custom("MinimalExecutor", shell_command(&command));
+    Ok(executor
+        .name("MinimalExecutor")
+        .uri(uri(&path, true, false))
+        .build())
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    SimpleLogger::new().with_level(args.log_level).init()?;
+    // `local` starts a cluster in this process; it stops when `_cluster` is dropped.
+    let (master, _cluster) = mesos_client::local::resolve_master(&args.master)?;
     // Fix: the book leaves `user` empty for the old driver to fill in; over HTTP nobody does.
     let info = FrameworkInfo {
         user: default_user(),
@@ -185,20 +156,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         ..Default::default()
     };
     let mut config = SchedulerConfig::new(master, info);
-    config.content_type = if args.protobuf {
-        ContentType::Protobuf
-    } else {
-        ContentType::Json
-    };
+    if args.protobuf {
+        config.content_type = ContentType::Protobuf; // JSON is the default
+    }
     config.auto_acknowledge = false; // we acknowledge in `update`, to show how
-    let ids = TaskIdGenerator::new("minimal");
+    let executor = executor_info(&args)?;
     let mut scheduler = Minimal {
-        args,
+        tasks: args.tasks,
         executor,
-        ids,
-        launched: 0,
-        ended: BTreeSet::new(),
-        failed: 0,
+        ..Default::default()
     };
     SchedulerDriver::new(config)?.run(&mut scheduler)?;
     match scheduler.failed {

@@ -26,6 +26,7 @@ use mesos_client::{Executor, ExecutorDriver, ExecutorHandle};
 use mesos_proto::ContentType;
 use mesos_proto::v1::executor::event;
 use mesos_proto::v1::{KillPolicy, TaskGroupInfo, TaskId, TaskInfo, TaskState};
+use simple_logger::SimpleLogger;
 
 /// Runs skeleton-scheduler's tasks; started by a Mesos agent.
 #[derive(Parser)]
@@ -180,9 +181,7 @@ fn send(handle: &ExecutorHandle, task_id: &TaskId, state: TaskState, message: &s
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
-    simple_logger::SimpleLogger::new()
-        .with_level(args.log_level)
-        .init()?;
+    SimpleLogger::new().with_level(args.log_level).init()?;
     let wire = if args.protobuf {
         ContentType::Protobuf
     } else {

@@ -25,7 +25,9 @@ use std::time::Duration;
 use clap::Parser;
 use mesos_client::credentials::Credentials;
 use mesos_client::executor::is_terminal;
+use mesos_client::local::find_executor;
 use mesos_client::offers::{RemainingResources, Resources};
+use mesos_client::resources::describe;
 use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
 use mesos_client::tasks::{shell_command, uri};
 use mesos_client::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode};
@@ -33,6 +35,7 @@ use mesos_proto::ContentType;
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{FrameworkInfo, InverseOffer, Offer, OfferId, OperationStatus, Resource};
 use mesos_proto::v1::{TaskState, TaskStatus};
+use simple_logger::SimpleLogger;
 
 /// Runs tasks on skeleton-executor, then tears the framework down.
 #[derive(Parser)]
@@ -64,6 +67,9 @@ struct Args {
     #[arg(long, default_value = "info")]
     log_level: log::LevelFilter,
 }
+
+/// Seconds the master waits for us to re-subscribe after a disconnection.
+const FAILOVER_TIMEOUT_SECS: f64 = 60.0;
 
 /// Resources of one task, and of the executor that runs it (Mesos counts both).
 const TASK: Resources = Resources {
@@ -124,6 +130,11 @@ impl Scheduler for Skeleton {
         let mut unused = Vec::new();
         for offer in offers {
             // TODO: your placement logic: which tasks go on which offers.
+            log::debug!(
+                "offers: {} offers {}",
+                offer.id.value,
+                describe(&offer.resources)
+            );
             let mut left = RemainingResources::from_offer(offer);
             match (self.to_launch > 0, left.take(&TASK), left.take(&EXECUTOR)) {
                 (true, Some(task), Some(executor)) => self.launch(handle, offer, task, executor),
@@ -187,6 +198,9 @@ impl Scheduler for Skeleton {
             if self.failed > 3 * self.args.tasks {
                 log::error!("update: {} failures, giving up", self.failed);
                 handle.stop(StopMode::Teardown);
+            } else if let Err(err) = handle.revive(Vec::new()) {
+                // REVIVE clears our decline filters: offers come at once, not after them.
+                log::warn!("update: could not revive offers: {err}");
             }
         }
         if self.finished >= self.args.tasks {
@@ -338,57 +352,55 @@ fn credentials() -> Result<Option<Credentials>, Box<dyn Error>> {
     Ok(Some(Credentials::from_env(principal, "EXAMPLE_SECRET")?))
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    simple_logger::SimpleLogger::new()
-        .with_level(args.log_level)
-        .init()?;
-    let (master, _cluster) = mesos_client::local::resolve_master(&args.master)?;
-    let executor = match &args.executor {
-        Some(path_or_url) => path_or_url.clone(),
-        None => mesos_client::local::find_executor("skeleton-executor")?
-            .display()
-            .to_string(),
-    };
+/// Who we are and how to reach the master.
+fn scheduler_config(master: String, args: &Args) -> Result<SchedulerConfig, Box<dyn Error>> {
     let credentials = credentials()?;
-    // TODO: your framework's name, roles, capabilities, failover_timeout.
+    // TODO: your framework's name, roles, capabilities.
     let info = FrameworkInfo {
         user: default_user(),
         name: "SkeletonFramework".into(),
         // With authentication, the master checks that this matches the credentials.
         principal: credentials.as_ref().map(|c| c.principal().to_string()),
+        // How long the master keeps the framework and its tasks while we are
+        // disconnected. Mesos' default, 0, removes it on the first broken connection.
+        failover_timeout: Some(FAILOVER_TIMEOUT_SECS),
         ..Default::default()
     };
     let mut config = SchedulerConfig::new(master, info);
     config.credentials = credentials;
-    config.content_type = if args.protobuf {
-        ContentType::Protobuf
-    } else {
-        ContentType::Json
+    if args.protobuf {
+        config.content_type = ContentType::Protobuf; // JSON is the default
+    }
+    Ok(config)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    SimpleLogger::new().with_level(args.log_level).init()?;
+    // `local` starts a cluster in this process; it stops when `_cluster` is dropped.
+    let (master, _cluster) = mesos_client::local::resolve_master(&args.master)?;
+    let config = scheduler_config(master, &args)?;
+    let executor = match &args.executor {
+        Some(path_or_url) => path_or_url.clone(),
+        None => find_executor("skeleton-executor")?.display().to_string(),
     };
     let (to_launch, ids) = (args.tasks, TaskIdGenerator::new("skeleton"));
+    let (active, ended) = (BTreeSet::new(), BTreeSet::new());
     let mut skeleton = Skeleton {
         args,
         executor,
         ids,
         to_launch,
-        active: BTreeSet::new(),
-        ended: BTreeSet::new(),
+        active,
+        ended,
         finished: 0,
         failed: 0,
     };
     SchedulerDriver::new(config)?.run(&mut skeleton)?;
-    log::info!(
-        "done: {} finished, {} failed",
-        skeleton.finished,
-        skeleton.failed
-    );
-    if skeleton.finished < skeleton.args.tasks {
-        return Err(format!(
-            "only {} of {} tasks finished",
-            skeleton.finished, skeleton.args.tasks
-        )
-        .into());
+    let (finished, wanted) = (skeleton.finished, skeleton.args.tasks);
+    log::info!("done: {finished} finished, {} failed", skeleton.failed);
+    if finished < wanted {
+        return Err(format!("only {finished} of {wanted} tasks finished").into());
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! ZooKeeper leader detection against a real ZooKeeper server (Debian's
+//! Master detection against a real ZooKeeper server (Debian's
 //! `zookeeper` package, see `e2e_tests::zk`): the client's `zk://` masters
 //! and devcluster's registrar.
 //!
@@ -7,14 +7,14 @@
 //! data is the MasterInfo JSON with keys in alphabetical order; the lowest
 //! sequence leads.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use devcluster::zk::ZkRegistrar;
+use e2e_tests::fake_master::{FRAMEWORK_ID, FakeMaster, WAIT, fast_config, run_driver};
 use e2e_tests::zk::ZkServer;
 use mesos_client::masters::Endpoint;
 use mesos_client::zk::{Detection, LeaderDetector, ZkUrl};
@@ -25,8 +25,6 @@ use zookeeper::{Acl, CreateMode, ZooKeeper, ZooKeeperExt};
 
 /// Short sessions keep the tests fast (the test server allows >= 400 ms).
 const SESSION: Duration = Duration::from_secs(2);
-/// Every wait fails the test after this long instead of hanging.
-const WAIT: Duration = Duration::from_secs(10);
 
 /// A MasterInfo as a Mesos 1.12 master writes it into ZooKeeper.
 fn master_info(port: u16) -> String {
@@ -44,7 +42,11 @@ struct MesosMember {
 }
 
 fn mesos_member(server: &ZkServer, path: &str, port: u16) -> MesosMember {
-    let zk = ZooKeeper::connect(&server.address(), SESSION, |_| {}).expect("connect");
+    mesos_member_at(&server.address(), path, port)
+}
+
+fn mesos_member_at(zk_address: &str, path: &str, port: u16) -> MesosMember {
+    let zk = ZooKeeper::connect(zk_address, SESSION, |_| {}).expect("connect");
     zk.ensure_path(path).expect("create the path");
     let znode = zk
         .create(
@@ -86,8 +88,13 @@ fn detector_follows_the_lowest_member() {
     let Some(server) = ZkServer::start_or_skip("detector_follows_the_lowest_member") else {
         return;
     };
-    let url = ZkUrl::parse(&server.url("/mesos")).unwrap();
-    let detector = LeaderDetector::start(url, SESSION).unwrap();
+    // The first server of the list is down: the detector uses the other.
+    let down = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("zk://{down},{}/mesos", server.address());
+    let detector = LeaderDetector::start(ZkUrl::parse(&url).unwrap(), SESSION).unwrap();
     // No path yet: no leader, and the detector watches for the path.
     assert!(matches!(
         detector.wait(Duration::from_millis(500)),
@@ -136,93 +143,6 @@ fn detector_follows_the_lowest_member() {
     drop(third);
 }
 
-/// A master stand-in: answers SUBSCRIBE with SUBSCRIBED and holds the
-/// stream; counts subscriptions and keeps their bodies.
-struct FakeMaster {
-    port: u16,
-    subscribes: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl FakeMaster {
-    fn start() -> FakeMaster {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let subscribes = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (seen, done) = (subscribes.clone(), stop.clone());
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                if done.load(Ordering::SeqCst) {
-                    return;
-                }
-                let Ok(stream) = stream else { continue };
-                let (seen, done) = (seen.clone(), done.clone());
-                thread::spawn(move || serve(stream, port, &seen, &done));
-            }
-        });
-        FakeMaster {
-            port,
-            subscribes,
-            stop,
-        }
-    }
-
-    fn subscribes(&self) -> Vec<String> {
-        self.subscribes.lock().unwrap().clone()
-    }
-}
-
-impl Drop for FakeMaster {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port)); // wakes accept()
-    }
-}
-
-fn serve(stream: TcpStream, port: u16, seen: &Mutex<Vec<String>>, stop: &AtomicBool) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let line = line.trim_end().to_ascii_lowercase();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(value) = line.strip_prefix("content-length:") {
-            length = value.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    let body = String::from_utf8_lossy(&body).into_owned();
-    let mut out = stream;
-    if !body.contains("\"SUBSCRIBE\"") {
-        let _ = out.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
-        return;
-    }
-    seen.lock().unwrap().push(body);
-    let event = r#"{"type":"SUBSCRIBED","subscribed":{"framework_id":{"value":"zk-test-0000"},"heartbeat_interval_seconds":15.0}}"#;
-    let record = mesos_proto::recordio::encode(event.as_bytes());
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nMesos-Stream-Id: stream-{port}\r\n\
-         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n",
-        record.len()
-    );
-    let _ = out.write_all(head.as_bytes());
-    let _ = out.write_all(&record);
-    let _ = out.write_all(b"\r\n");
-    // Hold the stream open until the test ends or the client leaves.
-    while !stop.load(Ordering::SeqCst) {
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Drops the leader's member at the first SUBSCRIBED, stops at the second.
 struct Failover {
     leader: Option<MesosMember>,
@@ -248,19 +168,7 @@ fn driver_moves_to_the_new_leader() {
     let leader = mesos_member(&server, "/mesos", a.port);
     let _next = mesos_member(&server, "/mesos", b.port);
 
-    let info = FrameworkInfo {
-        user: "root".into(),
-        name: "zk-test".into(),
-        failover_timeout: Some(60.0),
-        ..Default::default()
-    };
-    let mut config = SchedulerConfig::new(server.url("/mesos"), info);
-    config.zk_timeout = SESSION;
-    config.request_timeout = Duration::from_secs(3);
-    config.backoff_min = Duration::from_millis(10);
-    config.backoff_max = Duration::from_millis(100);
-    config.max_reconnect_attempts = Some(50);
-    let mut driver = SchedulerDriver::new(config).unwrap();
+    let mut driver = SchedulerDriver::new(fast_config(server.url("/mesos"), None)).unwrap();
     let subscribed = Arc::new(AtomicUsize::new(0));
     let mut scheduler = Failover {
         leader: Some(leader),
@@ -284,7 +192,7 @@ fn driver_moves_to_the_new_leader() {
     let at_b = b.subscribes();
     assert_eq!(at_b.len(), 1, "then one at the new leader");
     // The new leader is asked to resume the same framework (fact sheet §1.10).
-    assert!(at_b[0].contains("zk-test-0000"), "{}", at_b[0]);
+    assert!(at_b[0].contains(FRAMEWORK_ID), "{}", at_b[0]);
 }
 
 #[test]
@@ -403,4 +311,81 @@ fn without_zookeeper_there_is_no_leader() {
 
     let registered = ZkRegistrar::default().register(&url, "{}");
     assert!(registered.is_err());
+}
+
+/// Drops the only leader's member at the first SUBSCRIBED and registers
+/// another master a little later; stops at the second SUBSCRIBED.
+struct LeaderlessWhile {
+    leader: Option<MesosMember>,
+    zk_address: String,
+    next_port: u16,
+    next: crossbeam_channel::Sender<MesosMember>,
+    subscribed: usize,
+}
+
+impl Scheduler for LeaderlessWhile {
+    fn subscribed(&mut self, handle: &SchedulerHandle, _: &event::Subscribed) {
+        self.subscribed += 1;
+        if self.subscribed > 1 {
+            handle.stop(StopMode::Failover);
+            return;
+        }
+        drop(self.leader.take());
+        let (address, port, next) = (self.zk_address.clone(), self.next_port, self.next.clone());
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(500));
+            let _ = next.send(mesos_member_at(&address, "/mesos", port));
+        });
+    }
+}
+
+#[test]
+fn driver_waits_while_there_is_no_leader() {
+    let Some(server) = ZkServer::start_or_skip("driver_waits_while_there_is_no_leader") else {
+        return;
+    };
+    let (a, b) = (FakeMaster::start(), FakeMaster::start());
+    let (next, later) = crossbeam_channel::bounded(1);
+    let scheduler = LeaderlessWhile {
+        leader: Some(mesos_member(&server, "/mesos", a.port)),
+        zk_address: server.address(),
+        next_port: b.port,
+        next,
+        subscribed: 0,
+    };
+    let scheduler = run_driver(fast_config(server.url("/mesos"), None), scheduler);
+    assert_eq!(scheduler.subscribed, 2);
+    assert_eq!(a.subscribes().len(), 1);
+    assert_eq!(
+        b.subscribes().len(),
+        1,
+        "subscribed at the master that came later"
+    );
+    drop(later.recv_timeout(WAIT).expect("the second member"));
+}
+
+#[test]
+fn detector_survives_a_zookeeper_outage() {
+    let Some(mut server) = ZkServer::start_or_skip("detector_survives_a_zookeeper_outage") else {
+        return;
+    };
+    let url = ZkUrl::parse(&server.url("/mesos")).unwrap();
+    let detector = LeaderDetector::start(url, SESSION).unwrap();
+    let member = mesos_member(&server, "/mesos", 5081);
+    wait_for(&detector, &Detection::Leader(endpoint(5081)));
+
+    // ZooKeeper goes away for longer than the session timeout: the leader
+    // is reported gone (its master would have lost its session too).
+    server.stop();
+    let deadline = Instant::now() + WAIT;
+    while !matches!(detector.detection(), Detection::NoLeader(_)) {
+        assert!(Instant::now() < deadline, "{:?}", detector.detection());
+        thread::sleep(Duration::from_millis(50));
+    }
+    drop(member);
+
+    // ZooKeeper is back and a master registers: the detector finds it.
+    server.restart().unwrap();
+    let _member = mesos_member(&server, "/mesos", 5082);
+    wait_for(&detector, &Detection::Leader(endpoint(5082)));
 }

@@ -1,0 +1,348 @@
+//! The fastest scheduler we can write: protobuf on the wire, as many tasks per ACCEPT as
+//! the offer holds, and pipelined calls.
+//!
+//! No driver: one plain TCP connection holds the SUBSCRIBE stream (HTTP/1.1 chunked, then
+//! RecordIO), a second one carries every other call. Calls are written back to back
+//! without waiting for each `202 Accepted` (HTTP/1.1 pipelining); a separate thread reads
+//! the answers and only counts failures. Events are handled in batches: everything that
+//! has arrived is handled, then the calls it produced go out in one write. This is what
+//! the driver cannot do, since its calls are synchronous by design (see client/).
+
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use mesos_proto::v1::scheduler::{Call, Event, call, event};
+use mesos_proto::v1::{
+    CommandInfo, Filters, FrameworkInfo, Offer, OfferId, Resource, TaskId, TaskInfo, TaskState,
+    offer, value,
+};
+use mesos_proto::{ContentType, recordio};
+use prost::Message;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// What one task asks for (0.1 cpu, 32 MB), the same as the driver scheduler's.
+pub const TASK_CPUS: f64 = 0.1;
+/// Memory of one task, in MB.
+pub const TASK_MEM: f64 = 32.0;
+
+/// Runs `tasks` tasks of `command` against the master at `addr` (`host:port`), then
+/// TEARDOWN. Returns once every task has ended.
+pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
+    let info = FrameworkInfo {
+        user: mesos_client::tasks::default_user(),
+        name: "bench-raw".into(),
+        ..Default::default()
+    };
+    let mut sub = Call::default();
+    sub.set_type(call::Type::Subscribe);
+    sub.subscribe = Some(call::Subscribe {
+        framework_info: info,
+        ..Default::default()
+    });
+    let stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    let mut w = stream.try_clone()?;
+    w.write_all(&request(addr, None, &sub.encode_to_vec()))?;
+    let mut r = BufReader::with_capacity(1 << 16, stream);
+    let (status, headers) = read_head(&mut r)?;
+    if status != 200 {
+        return Err(format!("SUBSCRIBE answered {status}").into());
+    }
+    let stream_id = header(&headers, "mesos-stream-id").ok_or("no Mesos-Stream-Id")?;
+    let mut events = recordio::Decoder::new(Chunked { inner: r, left: 0 });
+    // The reader thread decodes; the main thread handles whatever has queued up at once.
+    let (tx, rx) = crossbeam_channel::unbounded::<Event>();
+    std::thread::spawn(move || {
+        while let Ok(Some(rec)) = events.next_record() {
+            match ContentType::Protobuf.decode::<Event>(&rec) {
+                Ok(e) => {
+                    if tx.send(e).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("bench-raw: bad event: {e}");
+                    break;
+                }
+            }
+        }
+    });
+    let calls = TcpStream::connect(addr)?;
+    calls.set_nodelay(true)?;
+    let failures = Arc::new(AtomicU64::new(0));
+    drain_answers(calls.try_clone()?, failures.clone());
+    let mut out = BufWriter::with_capacity(1 << 16, calls);
+    let mut s = State {
+        addr: addr.to_string(),
+        stream_id,
+        framework_id: None,
+        command: command.to_string(),
+        wanted: tasks,
+        launched: 0,
+        ended: 0,
+    };
+    while s.ended < s.wanted {
+        let first = rx.recv().map_err(|_| "the event stream ended")?;
+        s.handle(first, &mut out)?;
+        while let Ok(e) = rx.try_recv() {
+            s.handle(e, &mut out)?;
+        }
+        out.flush()?;
+    }
+    let mut teardown = Call::default();
+    teardown.set_type(call::Type::Teardown);
+    s.send(&mut out, teardown)?;
+    out.flush()?;
+    match failures.load(Ordering::Relaxed) {
+        0 => Ok(()),
+        n => Err(format!("{n} call(s) were not accepted").into()),
+    }
+}
+
+struct State {
+    addr: String,
+    stream_id: String,
+    framework_id: Option<mesos_proto::v1::FrameworkId>,
+    command: String,
+    wanted: usize,
+    launched: usize,
+    ended: usize,
+}
+
+impl State {
+    fn handle(&mut self, e: Event, out: &mut impl Write) -> Result<(), Error> {
+        match e.r#type() {
+            event::Type::Subscribed => {
+                self.framework_id = e.subscribed.map(|s| s.framework_id);
+            }
+            event::Type::Offers => {
+                for o in e.offers.map(|o| o.offers).unwrap_or_default() {
+                    self.offer(o, out)?;
+                }
+            }
+            event::Type::Update => {
+                let Some(u) = e.update else { return Ok(()) };
+                let st = u.status;
+                if matches!(
+                    st.state(),
+                    TaskState::TaskFinished
+                        | TaskState::TaskFailed
+                        | TaskState::TaskKilled
+                        | TaskState::TaskLost
+                        | TaskState::TaskError
+                        | TaskState::TaskDropped
+                ) {
+                    self.ended += 1;
+                }
+                if let (Some(uuid), Some(agent_id)) = (st.uuid, st.agent_id) {
+                    let mut c = Call::default();
+                    c.set_type(call::Type::Acknowledge);
+                    c.acknowledge = Some(call::Acknowledge {
+                        agent_id,
+                        task_id: st.task_id,
+                        uuid,
+                    });
+                    self.send(out, c)?;
+                }
+            }
+            event::Type::Error => {
+                return Err(format!("ERROR event: {:?}", e.error).into());
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Launches as many tasks as the offer holds (and are still wanted), or declines it.
+    fn offer(&mut self, o: Offer, out: &mut impl Write) -> Result<(), Error> {
+        let scalar = |name: &str| -> f64 {
+            (o.resources.iter())
+                .filter(|r| r.name == name)
+                .filter_map(|r| r.scalar.as_ref().map(|s| s.value))
+                .sum()
+        };
+        // A little slack: 40 x 0.1 adds up to slightly more than 4.0 in floating point.
+        let fit = ((scalar("cpus") + 1e-6) / TASK_CPUS)
+            .min((scalar("mem") + 1e-6) / TASK_MEM)
+            .floor() as usize;
+        let n = fit.min(self.wanted - self.launched);
+        let mut c = Call::default();
+        if n == 0 {
+            c.set_type(call::Type::Decline);
+            c.decline = Some(call::Decline {
+                offer_ids: vec![o.id],
+                filters: Some(Filters {
+                    refuse_seconds: Some(3600.0),
+                }),
+            });
+            return self.send(out, c);
+        }
+        let tasks = (0..n)
+            .map(|i| {
+                let id = format!("raw-{}", self.launched + i);
+                TaskInfo {
+                    name: id.clone(),
+                    task_id: TaskId { value: id },
+                    agent_id: o.agent_id.clone(),
+                    resources: vec![
+                        scalar_resource("cpus", TASK_CPUS),
+                        scalar_resource("mem", TASK_MEM),
+                    ],
+                    command: Some(CommandInfo {
+                        value: Some(self.command.clone()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        self.launched += n;
+        let mut op = offer::Operation {
+            launch: Some(offer::operation::Launch { task_infos: tasks }),
+            ..Default::default()
+        };
+        op.set_type(offer::operation::Type::Launch);
+        c.set_type(call::Type::Accept);
+        c.accept = Some(call::Accept {
+            offer_ids: vec![OfferId { value: o.id.value }],
+            operations: vec![op],
+            // The remainder comes back at once when tasks end.
+            filters: Some(Filters {
+                refuse_seconds: Some(0.0),
+            }),
+        });
+        self.send(out, c)
+    }
+
+    fn send(&self, out: &mut impl Write, mut c: Call) -> Result<(), Error> {
+        c.framework_id = self.framework_id.clone();
+        out.write_all(&request(
+            &self.addr,
+            Some(&self.stream_id),
+            &c.encode_to_vec(),
+        ))?;
+        Ok(())
+    }
+}
+
+fn scalar_resource(name: &str, v: f64) -> Resource {
+    let mut r = Resource {
+        name: name.to_string(),
+        scalar: Some(value::Scalar { value: v }),
+        ..Default::default()
+    };
+    r.set_type(value::Type::Scalar);
+    r
+}
+
+/// One HTTP/1.1 POST of a protobuf Call.
+fn request(host: &str, stream_id: Option<&str>, body: &[u8]) -> Vec<u8> {
+    let mut r = Vec::with_capacity(body.len() + 200);
+    let sid = stream_id.map_or(String::new(), |s| format!("Mesos-Stream-Id: {s}\r\n"));
+    let head = format!(
+        "POST /api/v1/scheduler HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-protobuf\r\n\
+         Accept: application/x-protobuf\r\n{sid}Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    r.extend_from_slice(head.as_bytes());
+    r.extend_from_slice(body);
+    r
+}
+
+/// Reads the answers to pipelined calls in order, counting those that are not 202.
+fn drain_answers(stream: TcpStream, failures: Arc<AtomicU64>) {
+    std::thread::spawn(move || {
+        let mut r = BufReader::with_capacity(1 << 16, stream);
+        while let Ok((status, headers)) = read_head(&mut r) {
+            let len: usize = header(&headers, "content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; len];
+            if r.read_exact(&mut body).is_err() {
+                break;
+            }
+            if status != 202 {
+                if failures.fetch_add(1, Ordering::Relaxed) == 0 {
+                    eprintln!(
+                        "bench-raw: call answered {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
+            }
+        }
+    });
+}
+
+/// Reads a status line and headers (lower-cased names).
+fn read_head(r: &mut impl BufRead) -> Result<(u16, Vec<(String, String)>), Error> {
+    let mut line = String::new();
+    if r.read_line(&mut line)? == 0 {
+        return Err("connection closed".into());
+    }
+    let status = line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or("bad status line")?;
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        r.read_line(&mut line)?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            return Ok((status, headers));
+        }
+        if let Some((n, v)) = l.split_once(':') {
+            headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+}
+
+fn header(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+}
+
+/// The body of a chunked response, as a plain byte stream.
+struct Chunked<R> {
+    inner: R,
+    left: usize,
+}
+
+impl<R: BufRead> Read for Chunked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.left == 0 {
+            let mut line = String::new();
+            if self.inner.read_line(&mut line)? == 0 {
+                return Ok(0);
+            }
+            let size = line.trim();
+            if size.is_empty() {
+                continue; // the CRLF after the previous chunk
+            }
+            let size = size.split(';').next().unwrap_or("");
+            self.left = usize::from_str_radix(size, 16)
+                .map_err(|_| std::io::Error::other("bad chunk size"))?;
+            if self.left == 0 {
+                return Ok(0);
+            }
+        }
+        let n = {
+            let avail = self.inner.fill_buf()?;
+            if avail.is_empty() {
+                return Ok(0);
+            }
+            let n = avail.len().min(self.left).min(buf.len());
+            buf[..n].copy_from_slice(&avail[..n]);
+            n
+        };
+        self.inner.consume(n);
+        self.left -= n;
+        Ok(n)
+    }
+}

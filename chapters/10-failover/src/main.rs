@@ -1,0 +1,33 @@
+//! `ch10-scheduler [--master host:port] [--no-faults]`: see the crate docs (src/lib.rs).
+
+use std::error::Error;
+
+fn main() -> Result<(), Box<dyn Error>> {
+    if std::env::args().any(|arg| arg == "--help" || arg == "-h") {
+        println!("usage: ch10-scheduler [--master host:port] [--no-faults]");
+        println!("default master: local (an embedded cluster); more in src/lib.rs");
+        return Ok(());
+    }
+    let mut config = ch10_failover::Config::new(master_from_args());
+
+    // `--no-faults` for a real master, which has no fault endpoint: break things yourself.
+    config.faults = !std::env::args().any(|arg| arg == "--no-faults");
+    let outcome = ch10_failover::run(config)?;
+
+    println!("{outcome:?}");
+    Ok(())
+}
+
+/// `--master host:port` (or `--master=host:port`); default `local`, an embedded cluster.
+fn master_from_args() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for (i, arg) in args.iter().enumerate() {
+        if let Some(value) = arg.strip_prefix("--master=") {
+            return value.to_string();
+        }
+        if let (true, Some(value)) = (arg == "--master", args.get(i + 1)) {
+            return value.clone();
+        }
+    }
+    "local".to_string()
+}

@@ -1,0 +1,249 @@
+//! The scheduler: offers become job attempts, updates settle them, and a
+//! reconnection (leader change, broken stream) is followed by a
+//! reconciliation so that no job is lost.
+//!
+//! Why reconcile: status updates are reliable (the agent resends them to
+//! whichever master leads, until we acknowledge), but a LAUNCH the old
+//! leader accepted just before it went away may never have reached an
+//! agent. Nobody would ever report on that task, and its job would wait
+//! forever. Asking the new leader about every task we think is live turns
+//! that silence into a TASK_LOST, after which the job is retried.
+
+use std::time::{Duration, Instant};
+
+use mesos_client::executor::is_terminal;
+use mesos_client::offers::{RemainingResources, Resources};
+use mesos_client::{Error, Scheduler, SchedulerHandle};
+use mesos_proto::v1::scheduler::{call, event};
+use mesos_proto::v1::{AgentId, Filters, Offer, TaskId, TaskState, TaskStatus, task_status};
+
+use crate::jobs::{JobState, Jobs};
+use crate::task::TaskTemplate;
+
+/// The runner's scheduler state.
+pub(crate) struct Runner {
+    pub jobs: Jobs,
+    pub template: TaskTemplate,
+    pub need: Resources,
+    /// Makes task ids unique per runner start.
+    pub run_id: String,
+    pub refuse_seconds: f64,
+    /// How long after a re-subscription to reconcile: agents need a moment
+    /// to re-register with a new leader before it knows their tasks.
+    pub reconcile_delay: Duration,
+    pub framework_id: String,
+    pub subscriptions: usize,
+    /// Clear, human-readable reports of what went wrong.
+    pub problems: Vec<String>,
+    /// Whether a Docker launch failure was reported already.
+    pub docker_reported: bool,
+}
+
+impl Scheduler for Runner {
+    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+        self.framework_id = subscribed.framework_id.value.clone();
+        self.subscriptions += 1;
+        log::info!(
+            "subscribed as {} (subscription {})",
+            self.framework_id,
+            self.subscriptions
+        );
+        if self.subscriptions > 1 {
+            self.reconcile_later(handle);
+        }
+    }
+
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+        for offer in offers {
+            let tasks = self.attempts_for(offer);
+            if tasks.is_empty() {
+                if let Err(err) = handle.decline(vec![offer.id.clone()], Some(self.refuse_seconds))
+                {
+                    log::debug!("decline failed: {err}");
+                }
+                continue;
+            }
+            let ids: Vec<String> = tasks.iter().map(|t| t.task_id.value.clone()).collect();
+            log::info!("launching {ids:?} on {}", offer.hostname);
+            // What the tasks leave of the offer is declined with our filter
+            // (Mesos' default would hide this agent for 5 s).
+            let filters = Filters {
+                refuse_seconds: Some(self.refuse_seconds),
+            };
+            match handle.launch(vec![offer.id.clone()], tasks, Some(filters)) {
+                Ok(()) => {}
+                // Not sent, or refused: nothing runs, the jobs wait again.
+                Err(err @ (Error::NotSubscribed | Error::Http { .. })) => {
+                    log::warn!("launch of {ids:?} refused: {err}");
+                    for id in &ids {
+                        self.jobs.not_launched(id, Instant::now());
+                    }
+                }
+                // Unknown whether the master got it: keep the tasks live;
+                // reconciliation after the reconnection settles them.
+                Err(err) => log::warn!("launch of {ids:?} uncertain: {err}"),
+            }
+        }
+    }
+
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+        let id = status.task_id.value.as_str();
+        let state = status.state();
+        log::debug!("{id} is {}", state.as_str_name());
+        // TASK_UNKNOWN (a reconciliation answer) for a live task means the
+        // launch never arrived: as good as lost.
+        let over = is_terminal(state) || state == TaskState::TaskUnknown;
+        if !over || !self.jobs.is_live(id) {
+            return;
+        }
+        if status.reason() == task_status::Reason::ReasonReconciliation {
+            // Make sure it really is gone before the job runs again.
+            let agent = status.agent_id.clone();
+            let _ = handle.kill(status.task_id.clone(), agent);
+        }
+        let Some(job) = self.jobs.ended(status, Instant::now()).cloned() else {
+            return;
+        };
+        let attempt = job.attempts.last().expect("ended() records the attempt");
+        match &job.state {
+            JobState::Done => log::info!("job {} done ({id})", job.index),
+            JobState::Waiting { .. } => log::warn!(
+                "job {} attempt {} ended {}: {}; will retry",
+                job.index,
+                job.attempts.len(),
+                state.as_str_name(),
+                attempt.message
+            ),
+            JobState::GaveUp => {
+                let text = format!(
+                    "job {} gave up after {} attempt(s); last: {} {} {}",
+                    job.index,
+                    job.attempts.len(),
+                    state.as_str_name(),
+                    attempt.reason.as_deref().unwrap_or("(no reason)"),
+                    attempt.message
+                );
+                log::error!("{text}");
+                self.problems.push(text);
+            }
+            JobState::Running { .. } => {}
+        }
+        // Said once: every job would fail the same way.
+        if !self.docker_reported
+            && let Some(text) = docker_problem(self.template.image.as_deref(), job.index, status)
+        {
+            log::error!("{text}");
+            self.problems.push(text);
+            self.docker_reported = true;
+        }
+        if self.jobs.settled() {
+            log::info!("every job is settled: tearing down");
+            if let Err(err) = handle.teardown() {
+                log::error!("teardown failed: {err}");
+                handle.stop(mesos_client::StopMode::Failover);
+            }
+        }
+    }
+}
+
+impl Runner {
+    /// Job attempts that fit in `offer`, as the batch rules allow.
+    fn attempts_for(&mut self, offer: &Offer) -> Vec<mesos_proto::v1::TaskInfo> {
+        let mut remaining = RemainingResources::from_offer(offer);
+        let mut tasks = Vec::new();
+        let now = Instant::now();
+        while remaining.fits(&self.need) {
+            let Some(index) = self.jobs.next_to_launch(now) else {
+                break;
+            };
+            let Some(resources) = remaining.take(&self.need) else {
+                break;
+            };
+            let attempt = self.jobs.jobs()[index].attempts.len() + 1;
+            match self
+                .template
+                .task(&self.run_id, index, attempt, offer, resources)
+            {
+                Ok(task) => {
+                    self.jobs
+                        .launched(index, &task.task_id.value, &offer.agent_id.value);
+                    tasks.push(task);
+                }
+                Err(err) => {
+                    log::error!("cannot build the task of job {index}: {err}");
+                    break;
+                }
+            }
+        }
+        tasks
+    }
+
+    /// Reconciles the live tasks after `reconcile_delay`, from a helper
+    /// thread so the event loop goes on meanwhile.
+    fn reconcile_later(&self, handle: &SchedulerHandle) {
+        let tasks: Vec<call::reconcile::Task> = self
+            .jobs
+            .live_tasks()
+            .into_iter()
+            .map(|(task_id, agent_id)| call::reconcile::Task {
+                task_id: TaskId { value: task_id },
+                agent_id: Some(AgentId { value: agent_id }),
+            })
+            .collect();
+        if tasks.is_empty() {
+            return;
+        }
+        let handle = handle.clone();
+        let delay = self.reconcile_delay;
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            log::info!("reconciling {} live task(s)", tasks.len());
+            if let Err(err) = handle.reconcile(tasks) {
+                log::warn!("reconciliation failed: {err}");
+            }
+        });
+    }
+}
+
+/// The report for a task of job `job` that failed because the agent could
+/// not start its Docker container: Mesos says TASK_FAILED with
+/// REASON_CONTAINER_LAUNCH_FAILED. `None` for anything else.
+pub(crate) fn docker_problem(
+    image: Option<&str>,
+    job: usize,
+    status: &TaskStatus,
+) -> Option<String> {
+    let image = image?;
+    if status.state() != TaskState::TaskFailed
+        || status.reason() != task_status::Reason::ReasonContainerLaunchFailed
+    {
+        return None;
+    }
+    Some(format!(
+        "job {job}: the agent could not start Docker image '{image}' \
+         (TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED: {}). Docker tasks need agents \
+         started with --containerizers=docker,mesos and a running Docker daemon.",
+        status.message()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_container_launch_failure_with_an_image_is_explained() {
+        let mut status = TaskStatus::default();
+        status.set_state(TaskState::TaskFailed);
+        status.set_reason(task_status::Reason::ReasonContainerLaunchFailed);
+        status.message = Some("Unsupported container type".into());
+        let text = docker_problem(Some("busybox"), 2, &status).unwrap();
+        assert!(text.contains("job 2"), "{text}");
+        assert!(text.contains("Docker image 'busybox'"), "{text}");
+        assert!(text.contains("--containerizers=docker,mesos"), "{text}");
+        // Without an image, or for an ordinary failure: nothing to explain.
+        assert!(docker_problem(None, 2, &status).is_none());
+        status.set_reason(task_status::Reason::ReasonCommandExecutorFailed);
+        assert!(docker_problem(Some("busybox"), 2, &status).is_none());
+    }
+}

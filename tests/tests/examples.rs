@@ -1,0 +1,270 @@
+//! The example frameworks (`minimal/`, `skeleton/`) run as processes against devcluster:
+//! each completes its job and exits 0, and its tasks' output is in their sandboxes. The
+//! skeleton also runs under injected faults, so that its `rescind`, `failure`, `error`
+//! and `disconnected` callbacks really run (checked on its log lines, which start with
+//! the callback's name). One test runs against a real master when `MESOS_MASTER` is set.
+
+use std::path::Path;
+use std::time::Duration;
+
+use devcluster::{Cluster, ClusterConfig};
+use e2e_tests::example_runs::{Proc, example_bin, sandbox_stdout};
+use e2e_tests::sched::{Sched, framework};
+
+/// A run of a few short tasks takes 2-5 s; this only keeps a broken run from hanging
+/// (generous, for a loaded 2-core CI machine running the tests in parallel).
+const RUN: Duration = Duration::from_secs(30);
+/// For single events that normally take milliseconds.
+const STEP: Duration = Duration::from_secs(15);
+
+fn cluster() -> (Cluster, String) {
+    let cluster = Cluster::start(ClusterConfig::for_tests(2)).expect("devcluster starts");
+    let url = cluster.master_url();
+    (cluster, url)
+}
+
+fn run(bin: &str, args: &[&str]) -> Proc {
+    Proc::spawn(&example_bin(bin), args, &[])
+}
+
+fn assert_hello(work_dir: &Path, tasks: &[&str]) {
+    let stdout = sandbox_stdout(work_dir);
+    for task in tasks {
+        let hello = format!("Hello from task {task}!");
+        assert!(
+            stdout.contains(&hello),
+            "no {hello:?} in the sandboxes:\n{stdout}"
+        );
+    }
+}
+
+/// Waits until some sandbox's stdout contains `needle` (executors finish after the
+/// scheduler has gone).
+fn wait_sandbox(work_dir: &Path, needle: &str) {
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        let out = sandbox_stdout(work_dir);
+        if out.contains(needle) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {needle:?} in the sandboxes:\n{out}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn minimal_runs_two_tasks_and_tears_down() {
+    let (cluster, master) = cluster();
+    let mut sched = run(
+        "minimal-scheduler",
+        &["--master", &master, "--tasks", "2", "--sleep", "1"],
+    );
+    sched.assert_success(RUN);
+    let out = sched.output();
+    for step in [
+        "subscribed as framework",
+        "received",
+        "launching task minimal-1",
+    ] {
+        assert!(out.contains(step), "no {step:?} in:\n{out}");
+    }
+    assert_eq!(sched.count("is TASK_FINISHED"), 2, "{out}");
+    assert!(
+        out.contains("its output goes to"),
+        "RUNNING names the sandbox file:\n{out}"
+    );
+    assert!(out.contains("TEARDOWN"), "{out}");
+    assert_hello(cluster.work_dir(), &["minimal-1", "minimal-2"]);
+}
+
+#[test]
+fn minimal_speaks_protobuf() {
+    let (cluster, master) = cluster();
+    let args = [
+        "--master",
+        &master,
+        "--tasks",
+        "1",
+        "--sleep",
+        "0",
+        "--protobuf",
+    ];
+    let mut sched = run("minimal-scheduler", &args);
+    sched.assert_success(RUN);
+    assert_hello(cluster.work_dir(), &["minimal-1"]);
+    // The executor ends by itself after TEARDOWN (the agent's SHUTDOWN).
+    wait_sandbox(cluster.work_dir(), "executor done");
+}
+
+#[test]
+fn minimal_with_no_master_runs_on_an_embedded_cluster() {
+    // What `cargo run --bin minimal-scheduler` does, with a short sleep.
+    let mut sched = run("minimal-scheduler", &["--tasks", "1", "--sleep", "0"]);
+    sched.assert_success(RUN);
+    let out = sched.output();
+    assert!(out.contains("started a local cluster"), "{out}");
+    let running = out
+        .lines()
+        .find(|l| l.contains("its output goes to"))
+        .expect("RUNNING line");
+    let file = running
+        .rsplit("its output goes to ")
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(')');
+    let stdout = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert!(stdout.contains("Hello from task minimal-1!"), "{stdout}");
+    // The local cluster keeps its sandboxes for the user to read; clean up here.
+    let work_dir = file.split("/slaves/").next().unwrap_or("");
+    assert!(work_dir.contains("mesos-local-"), "{work_dir}");
+    let _ = std::fs::remove_dir_all(work_dir);
+}
+
+#[test]
+fn skeleton_runs_three_tasks() {
+    let (cluster, master) = cluster();
+    let mut sched = run(
+        "skeleton-scheduler",
+        &["--master", &master, "--tasks", "3", "--sleep", "1"],
+    );
+    sched.assert_success(RUN);
+    assert_eq!(sched.count("is TASK_FINISHED"), 3, "{}", sched.output());
+    assert_hello(
+        cluster.work_dir(),
+        &["skeleton-1", "skeleton-2", "skeleton-3"],
+    );
+    // The executor's callbacks log their names, and it ends on SHUTDOWN.
+    for line in [
+        "subscribed: on agent",
+        "launch: task",
+        "shutdown: stopping",
+        "executor done",
+    ] {
+        wait_sandbox(cluster.work_dir(), line);
+    }
+}
+
+#[test]
+fn skeleton_survives_rescind_executor_failure_and_disconnection() {
+    let (cluster, master) = cluster();
+    // One task; the other agent's offer is held (not declined) for a while, so that
+    // there is an offer to rescind.
+    let mut args = vec!["--master", &master, "--tasks", "1", "--sleep", "2"];
+    args.extend(["--hold-offers", "3", "--log-level", "debug"]);
+    let mut sched = run("skeleton-scheduler", &args);
+    sched.wait_line("offers: launching task", STEP);
+
+    // RESCIND: withdraw the held offer.
+    let deadline = std::time::Instant::now() + STEP;
+    while !cluster.rescind_offer(None) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no offer to rescind:\n{}",
+            sched.output()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    sched.wait_line("rescind: offer", STEP);
+
+    // FAILURE: kill the executor under its running task; the task is launched again.
+    sched.wait_line("is TASK_RUNNING", STEP);
+    let framework_id = cluster
+        .framework_ids()
+        .pop()
+        .expect("the skeleton's framework");
+    assert!(
+        cluster.crash_executor(&framework_id, "SkeletonExecutor"),
+        "executor not found"
+    );
+    sched.wait_line("failure: executor SkeletonExecutor", STEP);
+    sched.wait_line("launching task skeleton-2", STEP);
+
+    // Disconnection: cut the event stream; the driver re-subscribes with the same id.
+    cluster.cut_streams(false);
+    sched.wait_line("disconnected:", STEP);
+    sched.wait_lines(&format!("subscribed: framework {framework_id}"), 2, STEP);
+
+    sched.assert_success(RUN);
+    assert!(
+        sched.output().contains("all 1 tasks finished"),
+        "{}",
+        sched.output()
+    );
+}
+
+#[test]
+fn skeleton_reports_the_error_when_another_scheduler_takes_over() {
+    let (_cluster, master) = cluster();
+    let args = ["--master", &master, "--tasks", "1", "--sleep", "30"];
+    let mut sched = run("skeleton-scheduler", &args);
+    let line = sched.wait_line("subscribed: framework ", STEP);
+    let id = line.rsplit(' ').next().expect("an id").to_string();
+    // A second scheduler subscribes with the same framework id: the master fails the
+    // framework over to it and sends the first one ERROR.
+    let mut info = framework("SkeletonFramework");
+    info["id"] = serde_json::json!({ "value": id });
+    let _other = Sched::subscribe(e2e_tests::http::host_port(&master).as_str(), info);
+    sched.wait_line("error: Framework failed over", STEP);
+    let status = sched.wait_exit(STEP);
+    assert!(
+        !status.success(),
+        "the skeleton exits with the error:\n{}",
+        sched.output()
+    );
+}
+
+#[test]
+fn skeleton_authenticates_without_showing_the_secret() {
+    let secret = "s3cret-that-must-not-leak";
+    let credentials = devcluster::http::Credentials::parse(&format!("skeleton {secret}"))
+        .expect("credentials parse");
+    let mut config = ClusterConfig::for_tests(2);
+    config.credentials = Some(credentials);
+    let cluster = Cluster::start(config).expect("devcluster starts");
+    let master = cluster.master_url();
+    let env = [
+        ("EXAMPLE_AUTHENTICATE", "1"),
+        ("EXAMPLE_PRINCIPAL", "skeleton"),
+        ("EXAMPLE_SECRET", secret),
+    ];
+    let args = [
+        "--master",
+        &master,
+        "--tasks",
+        "1",
+        "--sleep",
+        "0",
+        "--log-level",
+        "trace",
+    ];
+    let mut sched = Proc::spawn(&example_bin("skeleton-scheduler"), &args, &env);
+    sched.assert_success(RUN);
+    let out = sched.output();
+    assert!(out.contains("authenticating as skeleton"), "{out}");
+    assert!(
+        !out.contains(secret),
+        "the secret leaked into the log:\n{out}"
+    );
+}
+
+#[test]
+fn minimal_against_a_real_master_when_mesos_master_is_set() {
+    let Ok(master) = std::env::var("MESOS_MASTER") else {
+        eprintln!(
+            "skipped: set MESOS_MASTER=host:port to run minimal-scheduler against a real \
+             Mesos master (its agents must run on this host to fetch the executor by path)"
+        );
+        return;
+    };
+    let args = ["--master", &master, "--tasks", "1", "--sleep", "1"];
+    let mut sched = run("minimal-scheduler", &args);
+    sched.assert_success(Duration::from_secs(120));
+    assert!(
+        sched.output().contains("is TASK_FINISHED"),
+        "{}",
+        sched.output()
+    );
+}
