@@ -18,8 +18,8 @@ pub struct Options {
     /// Tasks minimal-scheduler runs while its RSS is measured.
     #[arg(long, default_value_t = 1000)]
     tasks: usize,
-    /// Also time a clean `cargo build --workspace` (debug) and `--release` into a fresh
-    /// temporary target directory (several minutes).
+    /// Also time a clean `cargo build --workspace` (debug, the everyday build) into a
+    /// fresh temporary target directory (several minutes on 2 cores).
     #[arg(long)]
     clean_build: bool,
 }
@@ -57,12 +57,9 @@ pub fn run(o: &Options) -> Result {
         row.rss_kib as f64 / 1024.0
     );
     if o.clean_build {
-        for release in [false, true] {
-            let (secs, ok) = clean_build(release)?;
-            let profile = if release { "release" } else { "debug" };
-            let failed = if ok { "" } else { " (failed)" };
-            println!("| clean `cargo build --workspace` ({profile}){failed} | {secs:.0} s |");
-        }
+        let (secs, ok) = clean_build()?;
+        let failed = if ok { "" } else { " (failed)" };
+        println!("| clean `cargo build --workspace` (debug){failed} | {secs:.0} s |");
     }
     Ok(())
 }
@@ -96,14 +93,11 @@ fn minimal_scheduler() -> std::result::Result<PathBuf, Box<dyn std::error::Error
 }
 
 /// Times a clean workspace build into a fresh temporary target directory.
-fn clean_build(release: bool) -> std::result::Result<(f64, bool), Box<dyn std::error::Error>> {
+fn clean_build() -> std::result::Result<(f64, bool), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("bench-clean-build-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut cmd = Command::new(cargo());
     cmd.args(["build", "-q", "--workspace"]);
-    if release {
-        cmd.arg("--release");
-    }
     let start = Instant::now();
     let status = cmd
         .env("CARGO_TARGET_DIR", &dir)

@@ -41,7 +41,7 @@ pub struct OfferStats {
     pub accepts: u64,
     /// Tasks launched by those ACCEPT calls.
     pub tasks: u64,
-    /// Offers accepted (one latency sample each; at most [`MAX_SAMPLES`] are kept).
+    /// Offers accepted (one latency sample each; the first 2^20 samples are kept).
     pub offers: u64,
     /// Median time from the master sending an offer to the ACCEPT that used it.
     pub p50: Duration,

@@ -184,7 +184,13 @@ impl Drop for ZkServer {
         // Child::kill sends SIGKILL to this PID only.
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = fs::remove_dir_all(&self.dir);
+        // Retried: the JVM's last files can still be settling.
+        for _ in 0..5 {
+            if fs::remove_dir_all(&self.dir).is_ok() || !self.dir.exists() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

@@ -645,3 +645,81 @@ fn wait_or_kill(p: &mut Proc, d: Duration) -> bool {
     }
     false
 }
+
+/// Launches one task on a custom executor whose command prints its environment, then
+/// stops once the task ends (the executor never subscribes: the agent reports the task
+/// ended when the process exits).
+struct EnvExecutor {
+    launched: bool,
+}
+
+impl Scheduler for EnvExecutor {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[mesos_proto::v1::Offer]) {
+        use mesos_client::offers::{RemainingResources, Resources};
+        use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, shell_command};
+        for offer in offers {
+            let mut left = RemainingResources::from_offer(offer);
+            let need = Resources::new(0.1, 32.0);
+            let (false, Some(exec_res), Some(task_res)) =
+                (self.launched, left.take(&need), left.take(&need))
+            else {
+                let _ = handle.decline(vec![offer.id.clone()], Some(60.0));
+                continue;
+            };
+            let executor = ExecutorBuilder::custom(
+                "env-executor",
+                shell_command("env; echo executor-env-done"),
+            )
+            .resources(exec_res)
+            .build();
+            let task = TaskBuilder::executor(executor)
+                .id("env-task")
+                .name("env-task")
+                .offer(offer)
+                .resources(task_res)
+                .build()
+                .expect("task");
+            self.launched = handle
+                .launch(vec![offer.id.clone()], vec![task], None)
+                .is_ok();
+        }
+    }
+
+    fn update(&mut self, handle: &SchedulerHandle, status: &mesos_proto::v1::TaskStatus) {
+        if e2e_tests::jobs::is_terminal(status.state()) {
+            handle.stop(StopMode::Failover);
+        }
+    }
+}
+
+/// A custom executor sees no credential either: its environment (the `MESOS_*`
+/// variables the agent sets) holds neither the secret nor an authentication token.
+#[test]
+fn executors_receive_no_credentials() {
+    let s = secured(false);
+    let info = FrameworkInfo {
+        user: "root".into(),
+        name: "env-executor".into(),
+        principal: Some(PRINCIPAL.into()),
+        ..Default::default()
+    };
+    let mut config = SchedulerConfig::new(s.cluster.master_url(), info);
+    config.credentials = Some(Credentials::from_file(PRINCIPAL, &s.secret_file).expect("file"));
+    config.request_timeout = Duration::from_secs(5);
+    let mut driver = SchedulerDriver::new(config).expect("driver");
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        let _ = tx.send(driver.run(&mut EnvExecutor { launched: false }));
+    });
+    rx.recv_timeout(RUN)
+        .expect("the task ended in time")
+        .expect("driver");
+    let visible = s.everything_visible();
+    assert!(visible.contains("executor-env-done"), "{visible}");
+    assert!(visible.contains("MESOS_EXECUTOR_ID="), "{visible}");
+    s.assert_absent("the executor's environment", &visible);
+    assert!(
+        !visible.contains("MESOS_EXECUTOR_AUTHENTICATION_TOKEN="),
+        "a token the executor does not need"
+    );
+}

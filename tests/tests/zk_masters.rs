@@ -382,10 +382,15 @@ fn detector_survives_a_zookeeper_outage() {
         assert!(Instant::now() < deadline, "{:?}", detector.detection());
         thread::sleep(Duration::from_millis(50));
     }
+    let gone = member.znode.clone();
     drop(member);
 
-    // ZooKeeper is back and a master registers: the detector finds it.
+    // ZooKeeper is back and a master registers: the detector finds it. (The
+    // old member may linger until the server expires its session, or longer
+    // if the client library revives that session: remove it ourselves.)
     server.restart().unwrap();
+    let admin = ZooKeeper::connect(&server.address(), SESSION, |_| {}).unwrap();
+    let _ = admin.delete(&gone, None);
     let _member = mesos_member(&server, "/mesos", 5082);
     wait_for(&detector, &Detection::Leader(endpoint(5082)));
 }

@@ -6,7 +6,8 @@
 //! driver gives up at once: retrying cannot help), and the driver must trust the CA that
 //! signed the master's certificate (`ca_file`, a PEM file). Keep the secret in a file, not
 //! on the command line, where `ps` shows it; the client never prints it. The tasks are
-//! command tasks: the executor side of TLS is the agent's business.
+//! command tasks again: with TLS the agents serve https too, and our executor driver
+//! speaks plain http to its agent (the command executor lives inside the agent).
 //!
 //! Run it (`--master local` starts an embedded devcluster with a password and TLS, and makes
 //! up the principal, the secret file and the CA for you: see src/secure_cluster.rs):

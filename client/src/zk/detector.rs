@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
 use zookeeper::{ZkError, ZooKeeper};
 
-use super::session::{connect, lock, waker};
+use super::session::{connect, lock, retrying, waker};
 use super::{ZkUrl, leading_member, master_endpoint};
 use crate::error::Result;
 use crate::masters::Endpoint;
@@ -157,7 +157,8 @@ fn watch(url: &ZkUrl, session_timeout: Duration, shared: &Shared, stop: &Receive
         let (wake_tx, wake) = bounded::<()>(1);
         let trouble = match connect(url, session_timeout, &wake_tx) {
             Ok(zk) => loop {
-                match read_leader(&zk, url, &wake_tx) {
+                // A short disconnection keeps the session: read again on it.
+                match retrying(session_timeout, || read_leader(&zk, url, &wake_tx)) {
                     Ok(detection) => {
                         trouble_since = None;
                         shared.publish(detection);
