@@ -86,11 +86,15 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
     };
     while s.ended < s.wanted {
         let first = rx.recv().map_err(|_| "the event stream ended")?;
-        s.handle(first, &mut out)?;
-        while let Ok(e) = rx.try_recv() {
-            s.handle(e, &mut out)?;
+        let batch = std::iter::once(first).chain(rx.try_iter());
+        let sent = batch
+            .map(|e| s.handle(e, &mut out))
+            .collect::<Result<(), Error>>()
+            .and_then(|()| Ok(out.flush()?));
+        if let Err(e) = sent {
+            let (launched, ended) = (s.launched, s.ended);
+            return Err(format!("{e} (after {launched} launched, {ended} ended)").into());
         }
-        out.flush()?;
     }
     let mut teardown = Call::default();
     teardown.set_type(call::Type::Teardown);

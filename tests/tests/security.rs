@@ -633,11 +633,12 @@ fn secret_never_printed_by_any_binary() {
     );
 }
 
-/// Waits for exit up to `d`, else kills the process (dropping it does).
+/// Waits until the process printed a usage text, or `d` passed; dropping the `Proc` then
+/// kills it if it still runs. Returns whether a usage text came.
 fn wait_or_kill(p: &mut Proc, d: Duration) -> bool {
     let deadline = Instant::now() + d;
     while Instant::now() < deadline {
-        if p.output().contains("Usage") {
+        if p.output().to_ascii_lowercase().contains("usage") {
             std::thread::sleep(Duration::from_millis(100));
             return true;
         }
