@@ -99,6 +99,10 @@ pub(crate) struct Inner {
     pub(crate) shared: Arc<Shared>,
     pub(crate) masters: Vec<Arc<Master>>,
     pub(crate) agents: Vec<Arc<Agent>>,
+    /// With `--zk`: each master's ZooKeeper membership, by master index. The
+    /// lowest sequence leads, so the order of registration is the order of
+    /// succession; a failed-over leader registers again at the back.
+    pub(crate) zk: Mutex<Vec<Option<crate::zk::ZkMembership>>>,
 }
 
 /// A running cluster. Dropping it (or [`Cluster::shutdown`]) stops every server, thread
@@ -162,6 +166,14 @@ impl Cluster {
             masters.push(master);
             servers.push(server);
         }
+        let mut zk_members = Vec::new();
+        if let Some(url) = &cfg.zk {
+            // Registered in index order: master 0 gets the lowest sequence and leads.
+            let registrar = crate::zk::ZkRegistrar::default();
+            for m in &masters {
+                zk_members.push(Some(registrar.register_master(url, &m.info)?));
+            }
+        }
         *lock(&shared.leader) = Some(0);
         masters[0].lock().elected_time = Some(crate::master::now_secs());
         let master_id = masters[0].id.clone();
@@ -183,6 +195,7 @@ impl Cluster {
             shared: shared.clone(),
             masters,
             agents,
+            zk: Mutex::new(zk_members),
         });
         let _ = shared.inner.set(Arc::downgrade(&inner));
         let cluster = Cluster {
@@ -348,6 +361,8 @@ impl Cluster {
         }
         self.stopped = true;
         self.shared.stopping.store(true, Ordering::SeqCst);
+        // Leave ZooKeeper first, so no tool finds a master that is going away.
+        lock(&self.inner.zk).clear();
         for a in &self.inner.agents {
             a.stop();
         }

@@ -71,6 +71,10 @@ pub struct ClusterConfig {
     /// meanwhile their executor API answers `503 Agent has not finished recovery`, as a
     /// restarting Mesos agent does (§1.7 executor row 1). Default 0.
     pub agent_recovery_delay: Duration,
+    /// `zk://host:port[,host:port]/path`: every master registers in this ZooKeeper as a
+    /// Mesos master does (an ephemeral sequential `json.info_` member holding its
+    /// MasterInfo as JSON), so Mesos-aware tools find the leader there. `None`: no ZooKeeper.
+    pub zk: Option<String>,
 }
 
 impl Default for ClusterConfig {
@@ -93,6 +97,7 @@ impl Default for ClusterConfig {
             tls: None,
             hostname: "localhost".to_string(),
             agent_recovery_delay: Duration::ZERO,
+            zk: None,
         }
     }
 }

@@ -88,6 +88,7 @@ impl FaultOps for Inner {
         let new = (old + 1) % self.masters.len();
         *lock(&self.shared.leader) = None;
         self.masters[old].drop_everything();
+        self.rejoin_zk(old);
         if new != old {
             // The new leader starts from what agents tell it, like a Mesos master
             // recovering from its registry.
@@ -108,6 +109,11 @@ impl FaultOps for Inner {
         };
         *lock(&self.shared.leader) = None;
         self.masters[i].drop_everything();
+        // A lone master that restarts leaves ZooKeeper and comes back; with several,
+        // it keeps its place (its session would outlive a quick restart).
+        if self.masters.len() == 1 {
+            self.rejoin_zk(i);
+        }
         *lock(&self.shared.leader) = Some(i);
         for a in &self.agents {
             a.send(ToAgent::Reregister);
@@ -160,6 +166,30 @@ impl FaultOps for Inner {
         match self.shared.leader() {
             Some(i) => self.masters[i].rescind_one(offer_id),
             None => false,
+        }
+    }
+}
+
+impl Inner {
+    /// With ZooKeeper: master `index` leaves (its member is deleted, so the next one in
+    /// line leads) and registers again at the back of the line, as a restarted Mesos
+    /// master does. Without ZooKeeper: nothing.
+    fn rejoin_zk(&self, index: usize) {
+        let Some(url) = self.masters[index].cfg.zk.clone() else {
+            return;
+        };
+        let mut members = lock(&self.zk);
+        if let Some(slot) = members.get_mut(index) {
+            *slot = None;
+            *slot = match crate::zk::ZkRegistrar::default()
+                .register_master(&url, &self.masters[index].info)
+            {
+                Ok(member) => Some(member),
+                Err(e) => {
+                    log::warn!("master {index} could not register in ZooKeeper again: {e}");
+                    None
+                }
+            };
         }
     }
 }

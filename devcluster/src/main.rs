@@ -60,6 +60,9 @@ struct Cli {
     /// Simulated tasks: no processes, FINISHED after this many seconds.
     #[arg(long)]
     simulate_tasks_secs: Option<f64>,
+    /// Register the masters in ZooKeeper as Mesos masters do, e.g. zk://127.0.0.1:2181/mesos
+    #[arg(long)]
+    zk: Option<String>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -124,6 +127,7 @@ fn run(cli: Cli) -> Result<(), String> {
         allocation_interval: secs(cli.allocation_secs),
         offer_timeout: cli.offer_timeout_secs.map(secs),
         simulate_tasks: cli.simulate_tasks_secs.map(secs),
+        zk: cli.zk,
         ..ClusterConfig::default()
     };
     if let Some(path) = cli.credentials {
