@@ -120,6 +120,10 @@ struct SchedulerOptions {
 
 fn main() {
     let cli = Cli::parse();
+    // BENCH_LOG=debug shows what devcluster (and the driver) log, for diagnosing a run.
+    if let Some(level) = std::env::var("BENCH_LOG").ok().and_then(|l| l.parse().ok()) {
+        let _ = simple_logger::SimpleLogger::new().with_level(level).init();
+    }
     if cfg!(debug_assertions) && !matches!(cli.command, Command::Scheduler(_)) {
         eprintln!("warning: this is a debug build; run with --release for meaningful numbers");
     }

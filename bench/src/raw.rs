@@ -86,10 +86,9 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
     };
     while s.ended < s.wanted {
         let first = rx.recv().map_err(|_| "the event stream ended")?;
-        let batch = std::iter::once(first).chain(rx.try_iter());
+        let mut batch = std::iter::once(first).chain(rx.try_iter());
         let sent = batch
-            .map(|e| s.handle(e, &mut out))
-            .collect::<Result<(), Error>>()
+            .try_for_each(|e| s.handle(e, &mut out))
             .and_then(|()| Ok(out.flush()?));
         if let Err(e) = sent {
             let (launched, ended) = (s.launched, s.ended);

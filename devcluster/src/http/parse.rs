@@ -64,11 +64,16 @@ impl Reader {
     fn fill(&mut self, src: &mut impl Read) -> io::Result<()> {
         let old = self.buf.len();
         self.buf.resize(old + READ_SIZE, 0);
-        let n = match src.read(&mut self.buf[old..]) {
-            Ok(n) => n,
-            Err(e) => {
-                self.buf.truncate(old);
-                return Err(e);
+        let n = loop {
+            match src.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                // A signal landed during the read (with a read timeout set, Linux reports
+                // this even for SA_RESTART handlers): not the client's fault, read again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(e);
+                }
             }
         };
         self.buf.truncate(old + n);
