@@ -58,16 +58,42 @@ pub(crate) struct FieldPlan {
 pub(crate) struct MessagePlan {
     /// In declaration order: the order Mesos writes JSON keys in.
     pub fields: Vec<FieldPlan>,
-    /// Field number -> index into `fields`.
-    pub by_number: HashMap<u32, usize>,
+    /// Field number -> index into `fields` (`NONE` for unused numbers). A
+    /// dense table: field numbers are small, and this lookup runs for every
+    /// field of every message decoded.
+    by_number: Vec<usize>,
     /// `.proto` field name -> index into `fields`.
     pub by_name: HashMap<String, usize>,
 }
 
+/// Marks a field number the message does not use.
+const NONE: usize = usize::MAX;
+
+impl MessagePlan {
+    /// The index into `fields` of the field with this number.
+    pub fn field_index(&self, number: u32) -> Option<usize> {
+        match self.by_number.get(number as usize) {
+            Some(&index) if index != NONE => Some(index),
+            _ => None,
+        }
+    }
+}
+
 /// One enum type.
 pub(crate) struct EnumPlan {
-    pub by_number: HashMap<i32, String>,
+    /// (number, name), sorted by number for binary search.
+    by_number: Vec<(i32, String)>,
     pub by_name: HashMap<String, i32>,
+}
+
+impl EnumPlan {
+    /// The name of the value with this number, if the schema names it.
+    pub fn name_of(&self, number: i32) -> Option<&str> {
+        self.by_number
+            .binary_search_by_key(&number, |(n, _)| *n)
+            .ok()
+            .map(|i| self.by_number[i].1.as_str())
+    }
 }
 
 /// Every message and enum of the schema.
@@ -140,11 +166,11 @@ fn build() -> Plans {
                 .filter_map(|proto| message.get_field(proto.number() as u32))
                 .map(|field| field_plan(&field, &kind_of))
                 .collect();
-            let by_number = fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.number, i))
-                .collect();
+            let highest = fields.iter().map(|f| f.number as usize).max().unwrap_or(0);
+            let mut by_number = vec![NONE; highest + 1];
+            for (i, f) in fields.iter().enumerate() {
+                by_number[f.number as usize] = i;
+            }
             let by_name = fields
                 .iter()
                 .enumerate()
@@ -161,10 +187,14 @@ fn build() -> Plans {
     let enum_plans = enums
         .iter()
         .map(|e| EnumPlan {
-            by_number: e
-                .values()
-                .map(|v| (v.number(), v.name().to_string()))
-                .collect(),
+            by_number: {
+                let mut values: Vec<(i32, String)> = e
+                    .values()
+                    .map(|v| (v.number(), v.name().to_string()))
+                    .collect();
+                values.sort_by_key(|(n, _)| *n);
+                values
+            },
             by_name: e
                 .values()
                 .map(|v| (v.name().to_string(), v.number()))

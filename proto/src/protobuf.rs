@@ -41,19 +41,19 @@ fn all_required_present(plans: &Plans, plan: usize, bytes: &[u8], depth: usize) 
     let mut seen: u64 = 0;
     let mut complete = true;
     read_fields(bytes, |number, value| {
-        let field = message.by_number.get(&number).map(|&i| &message.fields[i]);
+        let field = message.field_index(number).map(|i| &message.fields[i]);
         // An enum value the schema does not name does not count as present:
         // proto2 parsers (Mesos' among them) keep it as an unknown field.
         let unknown_enum = match (field.map(|f| f.kind), value) {
             (Some(Kind::Enum(plan)), WireValue::Varint(n)) => {
-                !plans.enums[plan].by_number.contains_key(&(n as i32))
+                plans.enums[plan].name_of(n as i32).is_none()
             }
             _ => false,
         };
         if number < 64 && !unknown_enum {
             seen |= 1 << number;
         }
-        if let (WireValue::Len(sub), Some(&index)) = (value, message.by_number.get(&number)) {
+        if let (WireValue::Len(sub), Some(index)) = (value, message.field_index(number)) {
             let field = &message.fields[index];
             match (field.kind, field.label) {
                 (Kind::Message(child), Label::Single | Label::Repeated) => {

@@ -35,7 +35,7 @@ fn write_message_at(
     // (declaration index, value); a stable sort keeps repeated values in order.
     let mut values: Vec<(usize, WireValue<'_>)> = Vec::new();
     read_fields(bytes, |number, value| {
-        if let Some(&index) = message.by_number.get(&number) {
+        if let Some(index) = message.field_index(number) {
             values.push((index, value));
         }
         Ok(())
@@ -54,10 +54,10 @@ fn write_message_at(
         let known: Vec<(usize, WireValue<'_>)>;
         let mine = match field.kind {
             Kind::Enum(plan) => {
-                let names = &plans.enums[plan].by_number;
+                let names = &plans.enums[plan];
                 known = mine
                     .iter()
-                    .filter(|(_, v)| !matches!(v, WireValue::Varint(n) if !names.contains_key(&(*n as i32))))
+                    .filter(|(_, v)| !matches!(v, WireValue::Varint(n) if names.name_of(*n as i32).is_none()))
                     .copied()
                     .collect();
                 &known[..]
@@ -235,7 +235,7 @@ fn write_zero(kind: Kind, out: &mut Vec<u8>) {
 }
 
 fn write_enum(plan: &EnumPlan, number: i32, out: &mut Vec<u8>) {
-    match plan.by_number.get(&number) {
+    match plan.name_of(number) {
         Some(name) => write_string(out, name),
         // A value our schema does not name (a newer peer): keep the number.
         None => write_number(out, number),
