@@ -136,23 +136,16 @@ fn collect_missing(message: &DynamicMessage, prefix: &str, missing: &mut Vec<Str
                 keys.sort();
                 for key in keys {
                     if let Some(Value::Message(sub)) = entries.get(key) {
-                        collect_missing(sub, &format!("{path}[{}].", map_key_text(key)), missing);
+                        collect_missing(
+                            sub,
+                            &format!("{path}[{}].", crate::json::map_key_to_string(key)),
+                            missing,
+                        );
                     }
                 }
             }
             _ => {}
         }
-    }
-}
-
-fn map_key_text(key: &MapKey) -> String {
-    match key {
-        MapKey::Bool(b) => b.to_string(),
-        MapKey::I32(n) => n.to_string(),
-        MapKey::I64(n) => n.to_string(),
-        MapKey::U32(n) => n.to_string(),
-        MapKey::U64(n) => n.to_string(),
-        MapKey::String(s) => s.clone(),
     }
 }
 

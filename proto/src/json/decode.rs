@@ -300,7 +300,7 @@ fn map_key_json(kind: Kind, key: &str) -> Option<Json> {
 }
 
 /// An integer from a JSON number or a string holding one.
-fn integer_of(json: &Json) -> Option<i128> {
+pub(crate) fn integer_of(json: &Json) -> Option<i128> {
     match json {
         Json::Number(n) => n
             .as_i64()
@@ -317,7 +317,7 @@ fn integer_of(json: &Json) -> Option<i128> {
 }
 
 /// A double from a number, a numeric string, or `"Infinity"`-like strings.
-fn float_of(json: &Json) -> Option<f64> {
+pub(crate) fn float_of(json: &Json) -> Option<f64> {
     match json {
         Json::Number(n) => n.as_f64(),
         Json::String(s) => match s.trim() {

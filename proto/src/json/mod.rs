@@ -29,6 +29,8 @@ mod encode;
 mod oracle_decode;
 mod reflect;
 
+pub(crate) use reflect::map_key_to_string;
+
 use crate::error::{Error, Result};
 use crate::plan::{plan_of, plans};
 

@@ -1,6 +1,7 @@
 //! The reflective reference implementation of JSON -> message (test oracle
 //! for `decode.rs`).
 
+use super::decode::{decode_base64, float_of, integer_of, kind_of};
 use crate::error::{Error, Result};
 use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, Value};
 use serde_json::Value as Json;
@@ -172,79 +173,4 @@ fn single_value(field: &FieldDescriptor, kind: &Kind, json: &Json) -> Result<Opt
         ),
     };
     Ok(Some(value))
-}
-
-/// An integer from a JSON number or a string holding one.
-fn integer_of(json: &Json) -> Option<i128> {
-    match json {
-        Json::Number(n) => n
-            .as_i64()
-            .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from))
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e19)
-                    .map(|f| f as i128)
-            }),
-        Json::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// A double from a number, a numeric string, or `"Infinity"`-like strings.
-fn float_of(json: &Json) -> Option<f64> {
-    match json {
-        Json::Number(n) => n.as_f64(),
-        Json::String(s) => match s.trim() {
-            "Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            "NaN" => Some(f64::NAN),
-            other => other.parse().ok(),
-        },
-        _ => None,
-    }
-}
-
-/// Standard-alphabet base64 the way Mesos reads it: whitespace is ignored,
-/// padding is optional and decoding stops at the first `=`; the URL-safe
-/// characters `-` and `_` are errors.
-fn decode_base64(field: &str, text: &str) -> Result<Vec<u8>> {
-    let mut bits: u32 = 0;
-    let mut bit_count = 0;
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for c in text.chars() {
-        let sextet = match c {
-            'A'..='Z' => c as u32 - 'A' as u32,
-            'a'..='z' => c as u32 - 'a' as u32 + 26,
-            '0'..='9' => c as u32 - '0' as u32 + 52,
-            '+' => 62,
-            '/' => 63,
-            '=' => break,
-            c if c.is_whitespace() => continue,
-            other => {
-                return Err(Error::Json(format!(
-                    "Failed to base64 decode bytes field '{field}': Invalid character '{other}'"
-                )));
-            }
-        };
-        bits = (bits << 6) | sextet;
-        bit_count += 6;
-        if bit_count >= 8 {
-            bit_count -= 8;
-            out.push((bits >> bit_count) as u8);
-            bits &= (1 << bit_count) - 1;
-        }
-    }
-    Ok(out)
-}
-
-fn kind_of(json: &Json) -> &'static str {
-    match json {
-        Json::Null => "null",
-        Json::Bool(_) => "bool",
-        Json::Number(_) => "number",
-        Json::String(_) => "string",
-        Json::Array(_) => "array",
-        Json::Object(_) => "object",
-    }
 }

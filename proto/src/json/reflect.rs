@@ -124,7 +124,7 @@ fn float_to_value(n: f64) -> Json {
     }
 }
 
-fn map_key_to_string(key: &MapKey) -> String {
+pub(crate) fn map_key_to_string(key: &MapKey) -> String {
     match key {
         MapKey::Bool(b) => b.to_string(),
         MapKey::I32(n) => n.to_string(),
