@@ -50,8 +50,15 @@ fn all_required_present(plans: &Plans, plan: usize, bytes: &[u8], depth: usize) 
             }
             _ => false,
         };
-        if number < 64 && !unknown_enum {
-            seen |= 1 << number;
+        // For a singular field the last occurrence is the value (prost keeps
+        // only that one), so an unknown enum value after a known one leaves
+        // the field without a usable value.
+        if number < 64 {
+            if unknown_enum {
+                seen &= !(1 << number);
+            } else {
+                seen |= 1 << number;
+            }
         }
         if let (WireValue::Len(sub), Some(index)) = (value, message.field_index(number)) {
             let field = &message.fields[index];

@@ -29,6 +29,20 @@ fn protobuf_call_with_a_map_entry_missing_its_value_is_refused() {
     round_trip(bytes);
 }
 
+/// `protobuf_call`: a required enum (`Resource.type`) given twice, a known
+/// value and then an unknown one. prost keeps the last (unknown) value, so
+/// the field has no usable value: now refused, like a missing field.
+#[test]
+fn protobuf_call_with_a_known_then_unknown_required_enum_is_refused() {
+    let bytes = include_bytes!("fuzz-regressions/protobuf_call-enum-known-then-unknown.bin");
+    assert!(
+        ContentType::Protobuf
+            .decode::<scheduler::Call>(bytes)
+            .is_err()
+    );
+    round_trip(bytes);
+}
+
 /// The property of the `protobuf_call` fuzz target.
 fn round_trip(bytes: &[u8]) {
     if let Ok(call) = ContentType::Protobuf.decode::<scheduler::Call>(bytes) {
