@@ -132,9 +132,17 @@ fn skeleton_runs_three_tasks() {
     );
     sched.assert_success(RUN);
     assert_eq!(sched.count("is TASK_FINISHED"), 3, "{}", sched.output());
-    assert_hello(
-        cluster.work_dir(),
-        &["skeleton-1", "skeleton-2", "skeleton-3"],
+    // The skeleton launches a failed task again under a new id (seen in CI: on a loaded
+    // machine an executor missed its registration timeout), so count the greetings of
+    // distinct tasks rather than naming the ids.
+    let stdout = sandbox_stdout(cluster.work_dir());
+    let greeted: std::collections::BTreeSet<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("Hello from task skeleton-"))
+        .collect();
+    assert!(
+        greeted.len() >= 3,
+        "{greeted:?} in the sandboxes:\n{stdout}"
     );
     // The executor's callbacks log their names, and it ends on SHUTDOWN.
     for line in [
