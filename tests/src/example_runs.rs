@@ -28,58 +28,11 @@ pub fn example_bin(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// Builds the example packages with the cargo running these tests, into the same target
-/// directory and profile directory as this test binary (`<target>/debug/deps/x` ->
-/// `<target>/debug/`).
+/// Builds the example packages with the cargo running these tests, into this test
+/// binary's target and profile directories (see [`crate::binaries::build`]).
 fn build_examples() -> Result<PathBuf, String> {
-    let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    let profile_dir = me
-        .parent()
-        .and_then(Path::parent)
-        .ok_or("test binary outside a target dir")?;
-    let target_dir = profile_dir.parent().ok_or("no target dir")?;
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") => "dev".to_string(),
-        Some(other) => other.to_string(),
-        None => return Err("odd profile dir".into()),
-    };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(crate::project_root())
-        .args(["build", "--bins", "--profile", &profile])
-        .arg("--target-dir")
-        .arg(target_dir);
-    for p in PACKAGES {
-        cmd.args(["-p", p]);
-    }
-    // `cargo test` gave us this package's variables; build scripts that watch them (ring)
-    // would rerun in the inner cargo, and everything above them rebuild.
-    for (var, _) in std::env::vars_os() {
-        let v = var.to_string_lossy();
-        let per_package = [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-        ]
-        .iter()
-        .any(|p| v.starts_with(p))
-            || matches!(
-                &*v,
-                "CARGO_PRIMARY_PACKAGE" | "OUT_DIR" | "CARGO_TARGET_TMPDIR"
-            );
-        if per_package {
-            cmd.env_remove(&var);
-        }
-    }
-    let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo build of the examples failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(profile_dir.to_path_buf())
+    let packages: Vec<String> = PACKAGES.iter().map(|p| p.to_string()).collect();
+    crate::binaries::build(&packages)
 }
 
 /// A running example process whose stdout and stderr are collected line by line.
