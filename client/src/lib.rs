@@ -99,6 +99,7 @@
 //! | [`resources`], [`offers`] | resources, "does this offer fit", carving offers |
 //! | [`tasks`] | `TaskInfo`, `CommandInfo`, `ExecutorInfo` builders, task ids, the user |
 //! | [`artifact`] | serving a local file (your executor) for agents to fetch |
+//! | [`connect`] | the `--master`/`--principal`/`--secret-file`/`--ca-file` options every framework takes |
 //! | [`masters`], [`transport`], [`credentials`], [`backoff`] | HTTP plumbing |
 //! | [`error`] | the one [`Error`] type |
 //!
@@ -111,6 +112,7 @@
 
 pub mod artifact;
 pub mod backoff;
+pub mod connect;
 pub mod credentials;
 pub mod error;
 pub mod executor;
