@@ -71,8 +71,7 @@ impl Default for Connection {
 
 impl Connection {
     /// The usage line of these options, for a hand-written `--help`.
-    pub const USAGE: &'static str =
-        "[--master host:port|zk://...|local] [--principal NAME --secret-file FILE] [--ca-file CA.pem]";
+    pub const USAGE: &'static str = "[--master host:port|zk://...|local] [--principal NAME --secret-file FILE] [--ca-file CA.pem]";
 
     /// A connection to `master` without authentication or extra CA.
     pub fn new(master: impl Into<String>) -> Connection {
@@ -245,7 +244,10 @@ mod tests {
         let mut config = SchedulerConfig::new("m:5050", FrameworkInfo::default());
         c.apply(&mut config).unwrap();
         assert_eq!(config.framework_info.principal.as_deref(), Some("etl"));
-        assert_eq!(config.credentials.as_ref().map(|c| c.principal()), Some("etl"));
+        assert_eq!(
+            config.credentials.as_ref().map(|c| c.principal()),
+            Some("etl")
+        );
         assert_eq!(config.ca_file, Some(PathBuf::from("ca.pem")));
     }
 
@@ -256,7 +258,10 @@ mod tests {
         c.secret_file = Some("/nonexistent/secret-file".into());
         let mut config = SchedulerConfig::new("m:5050", FrameworkInfo::default());
         let err = c.apply(&mut config).expect_err("no such file");
-        assert!(err.to_string().contains("/nonexistent/secret-file"), "{err}");
+        assert!(
+            err.to_string().contains("/nonexistent/secret-file"),
+            "{err}"
+        );
         assert!(config.credentials.is_none());
     }
 

@@ -233,14 +233,17 @@ fn skeleton_authenticates_without_showing_the_secret() {
     config.credentials = Some(credentials);
     let cluster = Cluster::start(config).expect("devcluster starts");
     let master = cluster.master_url();
-    let env = [
-        ("EXAMPLE_AUTHENTICATE", "1"),
-        ("EXAMPLE_PRINCIPAL", "skeleton"),
-        ("EXAMPLE_SECRET", secret),
-    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).expect("write the secret file");
+    let secret_path = secret_file.display().to_string();
     let args = [
         "--master",
         &master,
+        "--principal",
+        "skeleton",
+        "--secret-file",
+        &secret_path,
         "--tasks",
         "1",
         "--sleep",
@@ -248,7 +251,7 @@ fn skeleton_authenticates_without_showing_the_secret() {
         "--log-level",
         "trace",
     ];
-    let mut sched = Proc::spawn(&example_bin("skeleton-scheduler"), &args, &env);
+    let mut sched = Proc::spawn(&example_bin("skeleton-scheduler"), &args, &[]);
     sched.assert_success(RUN);
     let out = sched.output();
     assert!(out.contains("authenticating as skeleton"), "{out}");

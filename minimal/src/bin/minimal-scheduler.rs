@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 use std::error::Error;
 
 use clap::Parser;
+use mesos_client::connect::Connection;
 use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, default_user};
@@ -33,9 +34,10 @@ use simple_logger::SimpleLogger;
 /// Runs tasks on minimal-executor, then tears the framework down.
 #[derive(Parser)]
 struct Args {
-    /// Masters (`host:port`, a list, `zk://...`), or `local`: an embedded cluster.
-    #[arg(long, env = "MESOS_MASTER", default_value = "local")]
-    master: String,
+    /// --master (`host:port`, a list, `zk://...`, or `local`), and for a master that
+    /// authenticates frameworks --principal/--secret-file (and --ca-file for https).
+    #[command(flatten)]
+    connection: Connection,
     /// How many tasks to run before TEARDOWN.
     #[arg(long, default_value_t = 2)]
     tasks: usize,
@@ -148,7 +150,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
     SimpleLogger::new().with_level(args.log_level).init()?;
     // `local` starts a cluster in this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&args.master)?;
+    let (master, _cluster) = mesos_client::local::resolve_master(&args.connection.master)?;
     // Fix: the book leaves `user` empty for the old driver to fill in; over HTTP nobody does.
     let info = FrameworkInfo {
         user: default_user(),
@@ -160,6 +162,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         config.content_type = ContentType::Protobuf; // JSON is the default
     }
     config.auto_acknowledge = false; // we acknowledge in `update`, to show how
+    args.connection.apply(&mut config)?; // credentials and CA, if given
     let executor = executor_info(&args)?;
     let mut scheduler = Minimal {
         tasks: args.tasks,

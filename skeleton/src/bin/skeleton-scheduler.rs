@@ -11,8 +11,9 @@
 //!     cargo run --bin skeleton-scheduler -- --sleep 5
 //!
 //! With no `--master` (or `MESOS_MASTER`) it runs on a local cluster inside
-//! this process. For a master that requires authentication, set
-//! `EXAMPLE_AUTHENTICATE=1`, `EXAMPLE_PRINCIPAL` and `EXAMPLE_SECRET`.
+//! this process. For a master that requires authentication:
+//! `--principal NAME --secret-file FILE` (and `--ca-file CA.pem` for https
+//! with your own CA).
 //! The book's skeleton (*Mesos in Action* chapter 10) had callbacks with
 //! wrong signatures that never ran; here the compiler checks them against
 //! the `Scheduler` trait.
@@ -23,7 +24,7 @@ use std::error::Error;
 use std::time::Duration;
 
 use clap::Parser;
-use mesos_client::credentials::Credentials;
+use mesos_client::connect::Connection;
 use mesos_client::executor::is_terminal;
 use mesos_client::local::find_executor;
 use mesos_client::offers::{RemainingResources, Resources};
@@ -40,9 +41,9 @@ use simple_logger::SimpleLogger;
 /// Runs tasks on skeleton-executor, then tears the framework down.
 #[derive(Parser)]
 struct Args {
-    /// Masters (`host:port`, a list, `zk://...`), or `local`: an embedded cluster.
-    #[arg(long, env = "MESOS_MASTER", default_value = "local")]
-    master: String,
+    /// --master, --principal, --secret-file, --ca-file.
+    #[command(flatten)]
+    connection: Connection,
     /// How many tasks must finish before TEARDOWN.
     #[arg(long, default_value_t = 3)]
     tasks: usize,
@@ -337,37 +338,25 @@ fn decline_later(handle: &SchedulerHandle, offers: Vec<OfferId>, hold: f64) {
     }
 }
 
-/// HTTP basic auth from the environment, as the book's examples did it:
-/// `EXAMPLE_AUTHENTICATE=1`, `EXAMPLE_PRINCIPAL`, and the secret in
-/// `EXAMPLE_SECRET` (the environment, not a flag: flags show in `ps`).
-fn credentials() -> Result<Option<Credentials>, Box<dyn Error>> {
-    let wanted = std::env::var("EXAMPLE_AUTHENTICATE").is_ok_and(|v| !matches!(&*v, "" | "0"));
-    if !wanted {
-        return Ok(None);
-    }
-    let principal = std::env::var("EXAMPLE_PRINCIPAL")
-        .map_err(|_| "EXAMPLE_AUTHENTICATE is set, but EXAMPLE_PRINCIPAL is not")?;
-    log::info!("authenticating as {principal} (secret from EXAMPLE_SECRET)");
-    // `Credentials` never shows the secret in logs or errors.
-    Ok(Some(Credentials::from_env(principal, "EXAMPLE_SECRET")?))
-}
-
 /// Who we are and how to reach the master.
 fn scheduler_config(master: String, args: &Args) -> Result<SchedulerConfig, Box<dyn Error>> {
-    let credentials = credentials()?;
     // TODO: your framework's name, roles, capabilities.
     let info = FrameworkInfo {
         user: default_user(),
         name: "SkeletonFramework".into(),
-        // With authentication, the master checks that this matches the credentials.
-        principal: credentials.as_ref().map(|c| c.principal().to_string()),
         // How long the master keeps the framework and its tasks while we are
         // disconnected. Mesos' default, 0, removes it on the first broken connection.
         failover_timeout: Some(FAILOVER_TIMEOUT_SECS),
         ..Default::default()
     };
     let mut config = SchedulerConfig::new(master, info);
-    config.credentials = credentials;
+    // Credentials from --principal/--secret-file (the secret is read from the file here
+    // and never logged), which also become `FrameworkInfo.principal`: with
+    // authentication the master checks that the two match. And --ca-file for https.
+    if let Some(principal) = &args.connection.principal {
+        log::info!("authenticating as {principal}");
+    }
+    args.connection.apply(&mut config)?;
     if args.protobuf {
         config.content_type = ContentType::Protobuf; // JSON is the default
     }
@@ -378,7 +367,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
     SimpleLogger::new().with_level(args.log_level).init()?;
     // `local` starts a cluster in this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&args.master)?;
+    let (master, _cluster) = mesos_client::local::resolve_master(&args.connection.master)?;
     let config = scheduler_config(master, &args)?;
     let executor = match &args.executor {
         Some(path_or_url) => path_or_url.clone(),
