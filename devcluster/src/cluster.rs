@@ -331,6 +331,21 @@ impl Cluster {
         crate::faults::apply_fault(&*self.inner, name, arg)
     }
 
+    /// Serves the bytes a client sends on one connection to master `index` (or, with
+    /// `agent`, to agent `index`) without a socket, through the same request reading,
+    /// routing, call handling and response framing as the HTTP server, and returns what the
+    /// server answers; `None` if there is no such server (or the agent was lost). For
+    /// fuzzing: a streaming response gives what is already queued and then counts as a
+    /// departed client.
+    pub fn serve_bytes(&self, agent: bool, index: usize, input: &[u8]) -> Option<Vec<u8>> {
+        if agent {
+            let a = self.inner.agents.get(index)?;
+            a.serve_bytes(input)
+        } else {
+            self.servers.get(index).map(|s| s.serve_bytes(input))
+        }
+    }
+
     /// The ids of frameworks the leading master knows.
     pub fn framework_ids(&self) -> Vec<String> {
         self.shared

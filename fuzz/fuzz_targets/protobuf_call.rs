@@ -10,7 +10,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(call) = ContentType::Protobuf.decode::<scheduler::Call>(data) {
         // Anything that decodes can be written as JSON and read back.
         let json = ContentType::Json.encode(&call);
-        let _: scheduler::Call = ContentType::Json.decode(&json).expect("our JSON reads back");
+        let _: scheduler::Call = ContentType::Json
+            .decode(&json)
+            .expect("our JSON reads back");
     }
     let _ = ContentType::Protobuf.decode::<executor::Call>(data);
 });

@@ -395,6 +395,13 @@ impl Agent {
         !pids.is_empty()
     }
 
+    /// The agent's HTTP handling over in-memory bytes (see [`crate::Cluster::serve_bytes`]);
+    /// `None` once the agent is lost.
+    pub fn serve_bytes(&self, input: &[u8]) -> Option<Vec<u8>> {
+        let guard = self.server.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map(|s| s.serve_bytes(input))
+    }
+
     /// Fault injection: the agent dies. Its processes are killed; it stops talking to the
     /// master. Returns false if it was already lost.
     pub fn lose(&self) -> bool {

@@ -104,7 +104,7 @@ pub(crate) fn serve(mut conn: Conn, peer: SocketAddr, ctx: &Context) {
 }
 
 /// Runs the handler; a panic becomes a 500 instead of a silently dropped connection.
-fn call_handler(handler: &dyn Handler, request: Request) -> Response {
+pub(super) fn call_handler(handler: &dyn Handler, request: Request) -> Response {
     catch_unwind(AssertUnwindSafe(|| handler.handle(request))).unwrap_or_else(|_| {
         log::error!("http: handler panicked; answering 500");
         Response::text(500, "Internal server error")
@@ -120,11 +120,45 @@ fn respond(
     ctx: &Context,
 ) -> After {
     let keep_alive = meta.keep_alive && !ctx.stopping();
+    match encode(response, meta, head_only, keep_alive) {
+        Encoded::Whole(bytes) => match write_all_flush(conn, &bytes) {
+            Err(_) => After::Abort,
+            Ok(()) if keep_alive => After::KeepOpen,
+            Ok(()) => After::Close,
+        },
+        Encoded::Stream { head, rx, chunked } => {
+            if write_all_flush(conn, &head).is_err() {
+                return After::Abort;
+            }
+            stream(conn, rx, chunked, ctx)
+        }
+    }
+}
+
+/// A response turned into bytes: all of it, or the head of a stream still to come.
+pub(super) enum Encoded {
+    /// Head and body.
+    Whole(Vec<u8>),
+    /// The head; the items of `rx` follow, as chunks when `chunked`, else raw until close.
+    Stream {
+        head: Vec<u8>,
+        rx: Receiver<StreamItem>,
+        chunked: bool,
+    },
+}
+
+/// The framing rules in one place, for sockets and for [`serve_bytes`]: streams are chunked
+/// (HTTP/1.1) or run until close (HTTP/1.0); no body for HEAD, 1xx, 204 and 304.
+pub(super) fn encode(
+    response: Response,
+    meta: &Meta,
+    head_only: bool,
+    keep_alive: bool,
+) -> Encoded {
     let status = response.status;
     let no_body = write::status_has_no_body(status);
     match response.body {
         Body::Stream(rx) if !head_only && !no_body => {
-            // HTTP/1.0 has no chunked coding: the body then ends when the connection closes.
             let (framing, connection) = if meta.http10 {
                 (Framing::UntilClose, Some("close"))
             } else {
@@ -137,13 +171,13 @@ fn respond(
                 connection,
                 SystemTime::now(),
             );
-            if write_all_flush(conn, &head).is_err() {
-                return After::Abort;
+            Encoded::Stream {
+                head,
+                rx,
+                chunked: framing == Framing::Chunked,
             }
-            stream(conn, rx, framing == Framing::Chunked, ctx)
         }
         body => {
-            // A HEAD answer to a stream still announces the chunked coding, like a GET would.
             let (payload, framing) = match body {
                 _ if no_body => (Vec::new(), Framing::None),
                 Body::Stream(_) => (Vec::new(), Framing::Chunked),
@@ -168,11 +202,7 @@ fn respond(
             if !head_only {
                 out.extend_from_slice(&payload);
             }
-            match write_all_flush(conn, &out) {
-                Err(_) => After::Abort,
-                Ok(()) if keep_alive => After::KeepOpen,
-                Ok(()) => After::Close,
-            }
+            Encoded::Whole(out)
         }
     }
 }

@@ -17,6 +17,8 @@
 //! - `write.rs`: writing responses (status line, header order, chunk framing) and the `Date`.
 //! - `tls.rs`: the plain/TLS socket wrapper and [`tls_config_from_pem`].
 //! - `auth.rs`: HTTP Basic authentication: [`Credentials`] and [`unauthorized`].
+//! - `memory.rs`: a connection's bytes served without a socket ([`Server::serve_bytes`]), for
+//!   fuzzing.
 //!
 //! How a streaming response notices a departed client: the connection thread waits on the
 //! stream's channel with a timeout ([`Limits::stream_poll_interval`]). Each time the wait
@@ -36,6 +38,7 @@
 
 mod auth;
 mod conn;
+mod memory;
 mod parse;
 mod server;
 mod tls;

@@ -24,6 +24,7 @@ pub struct Server {
     registry: Arc<Mutex<Registry>>,
     accept_thread: Option<JoinHandle<()>>,
     shutdown_grace: Duration,
+    ctx: Arc<Context>,
 }
 
 /// Open connections and connection threads.
@@ -40,6 +41,14 @@ fn lock(registry: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
 }
 
 impl Server {
+    /// Serves `input`, the bytes a client sends on one connection, through this server's
+    /// request reading, handler and response framing, without a socket, and returns the
+    /// bytes the server answers. A streaming response gives the items already queued and
+    /// then ends as if the client had gone. For fuzzing: never blocks on the client.
+    pub fn serve_bytes(&self, input: &[u8]) -> Vec<u8> {
+        super::memory::serve_bytes(&self.ctx, input)
+    }
+
     /// Binds `config.addr` and starts serving with the default [`Limits`].
     pub fn start(config: ServerConfig, handler: Arc<dyn Handler>) -> io::Result<Server> {
         Server::start_with_limits(config, Limits::default(), handler)
@@ -63,6 +72,7 @@ impl Server {
             stopping: Arc::clone(&stopping),
         });
         let accept_thread = {
+            let ctx = Arc::clone(&ctx);
             let registry = Arc::clone(&registry);
             let tls = config.tls.clone();
             thread::Builder::new()
@@ -75,6 +85,7 @@ impl Server {
             registry,
             accept_thread: Some(accept_thread),
             shutdown_grace,
+            ctx,
         })
     }
 
