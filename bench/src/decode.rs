@@ -26,6 +26,12 @@ pub struct Options {
     /// Offers per OFFERS event.
     #[arg(long, default_value_t = 10)]
     offers_per_event: usize,
+    /// Only this event (`OFFERS` or `UPDATE`), e.g. to profile one row.
+    #[arg(long)]
+    event: Option<String>,
+    /// Only this encoding (`protobuf` or `json`).
+    #[arg(long)]
+    encoding: Option<String>,
 }
 
 pub fn run(options: &Options) {
@@ -38,8 +44,26 @@ pub fn run(options: &Options) {
         ("OFFERS", offers_event(options.offers_per_event)),
         ("UPDATE", update_event()),
     ];
-    for (name, event) in &events {
+    let wanted_event = |name: &str| {
+        options
+            .event
+            .as_deref()
+            .is_none_or(|e| e.eq_ignore_ascii_case(name))
+    };
+    let wanted_encoding = |c: ContentType| {
+        options.encoding.as_deref().is_none_or(|e| {
+            e.eq_ignore_ascii_case(if c == ContentType::Protobuf {
+                "protobuf"
+            } else {
+                "json"
+            })
+        })
+    };
+    for (name, event) in events.iter().filter(|(name, _)| wanted_event(name)) {
         for content in [ContentType::Protobuf, ContentType::Json] {
+            if !wanted_encoding(content) {
+                continue;
+            }
             let record = content.encode(event);
             // A stream of about 4 MiB, decoded again and again.
             let count = (4 << 20) / record.len().max(1) + 1;

@@ -112,7 +112,6 @@ fn c80_redirect_state_and_health() {
 /// §1.2: a non-streaming body of 1024 bytes or more is gzip-compressed when the request
 /// accepts gzip (`/master/state` is always that large).
 #[test]
-#[ignore = "devcluster: no gzip Content-Encoding for bodies >= 1024 bytes with Accept-Encoding: gzip (§1.2; harmless for clients, which accept plain bodies)"]
 fn c80_large_bodies_are_gzipped_on_request() {
     let (_c, addr) = testcluster::start(2);
     // A framework with outstanding offers makes the state comfortably large.

@@ -79,6 +79,7 @@ pub(crate) fn serve(mut conn: Conn, peer: SocketAddr, ctx: &Context) {
                 let meta = Meta {
                     http10: false,
                     keep_alive: false,
+                    accept_gzip: false,
                 };
                 respond(
                     &mut conn,
@@ -135,6 +136,28 @@ fn respond(
     }
 }
 
+/// `body` gzip-compressed (`Ok`, with `Content-Encoding: gzip` added) when the client
+/// accepts gzip, the body is large enough and not already encoded; else as it was (`Err`).
+fn gzip_if_wanted(
+    body: Vec<u8>,
+    meta: &Meta,
+    headers: &mut Vec<(String, String)>,
+) -> Result<Vec<u8>, Vec<u8>> {
+    let encoded = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("Content-Encoding"));
+    if !meta.accept_gzip || encoded || body.len() < super::gzip::MIN_BODY {
+        return Err(body);
+    }
+    match super::gzip::compress(&body) {
+        Some(gz) => {
+            headers.push(("Content-Encoding".to_string(), "gzip".to_string()));
+            Ok(gz)
+        }
+        None => Err(body),
+    }
+}
+
 /// A response turned into bytes: all of it, or the head of a stream still to come.
 pub(super) enum Encoded {
     /// Head and body.
@@ -150,7 +173,7 @@ pub(super) enum Encoded {
 /// The framing rules in one place, for sockets and for [`serve_bytes`]: streams are chunked
 /// (HTTP/1.1) or run until close (HTTP/1.0); no body for HEAD, 1xx, 204 and 304.
 pub(super) fn encode(
-    response: Response,
+    mut response: Response,
     meta: &Meta,
     head_only: bool,
     keep_alive: bool,
@@ -183,6 +206,9 @@ pub(super) fn encode(
                 Body::Stream(_) => (Vec::new(), Framing::Chunked),
                 Body::Empty => (Vec::new(), Framing::Length(0)),
                 Body::Bytes(b) => {
+                    let b = match gzip_if_wanted(b, meta, &mut response.headers) {
+                        Ok(gz) | Err(gz) => gz,
+                    };
                     let n = b.len();
                     (b, Framing::Length(n))
                 }

@@ -63,6 +63,7 @@ pub(crate) fn serve_bytes(ctx: &Context, input: &[u8]) -> Vec<u8> {
                 let meta = Meta {
                     http10: false,
                     keep_alive: false,
+                    accept_gzip: false,
                 };
                 (super::Response::text(status, message), meta, false)
             }

@@ -16,6 +16,7 @@
 //! - `parse.rs`: reading one request (httparse for the head; Content-Length and chunked bodies).
 //! - `write.rs`: writing responses (status line, header order, chunk framing) and the `Date`.
 //! - `tls.rs`: the plain/TLS socket wrapper and [`tls_config_from_pem`].
+//! - `gzip.rs`: gzip of bodies of 1 KiB or more for clients that accept it (as libprocess).
 //! - `auth.rs`: HTTP Basic authentication: [`Credentials`] and [`unauthorized`].
 //! - `memory.rs`: a connection's bytes served without a socket ([`Server::serve_bytes`]), for
 //!   fuzzing.
@@ -38,6 +39,7 @@
 
 mod auth;
 mod conn;
+mod gzip;
 mod memory;
 mod parse;
 mod server;

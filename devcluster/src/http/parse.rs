@@ -41,6 +41,8 @@ pub(crate) struct Meta {
     pub http10: bool,
     /// Whether the connection stays open after the response.
     pub keep_alive: bool,
+    /// Whether `Accept-Encoding` allows a gzip-compressed body.
+    pub accept_gzip: bool,
 }
 
 /// A connection's input side: the socket plus bytes read but not yet used, which are the
@@ -179,7 +181,14 @@ impl Reader {
             && request
                 .header("Expect")
                 .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
-        let meta = Meta { http10, keep_alive };
+        let accept_gzip = request
+            .header("Accept-Encoding")
+            .is_some_and(super::gzip::accepts);
+        let meta = Meta {
+            http10,
+            keep_alive,
+            accept_gzip,
+        };
         Ok(Some((head_len, request, meta, body_kind, expect_continue)))
     }
 
