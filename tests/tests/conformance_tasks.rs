@@ -478,7 +478,6 @@ fn c56_executor_exit_status_is_the_raw_wait_status() {
 /// §3.3: SUBSCRIBE from an executor that is being shut down gets SHUTDOWN at once; one
 /// whose only queued task was killed before it subscribed is shut down too.
 #[test]
-#[ignore = "devcluster: an executor whose only queued task was killed before it subscribed is SUBSCRIBED (stream stays open) instead of shut down (§3.3)"]
 fn c77_subscribe_of_a_terminating_executor_gets_shutdown() {
     let (c, addr) = testcluster::start(1);
     let agent = e2e_tests::http::host_port(&c.agent_urls()[0]);

@@ -201,6 +201,23 @@ impl Agent {
                     s.set_source(task_status::Source::SourceAgent);
                     s.set_reason(task_status::Reason::ReasonTaskKilledDuringLaunch);
                     self.handle_update(&mut st, fw_id, &exec_id, s);
+                    // As Mesos (MESOS-8411): an executor that has not subscribed yet and has
+                    // just lost its last task would otherwise wait for work that never
+                    // comes; it is shut down (its SUBSCRIBE will get SHUTDOWN).
+                    let idle = st
+                        .frameworks
+                        .get(fw_id)
+                        .and_then(|f| f.executors.get(&exec_id))
+                        .is_some_and(|e| {
+                            e.sub.is_none()
+                                && e.queued.is_empty()
+                                && e.queued_groups.is_empty()
+                                && e.tasks.values().all(|t| crate::master::is_terminal(t.state))
+                        });
+                    if idle {
+                        drop(st);
+                        self.shutdown_executor(fw_id, &exec_id);
+                    }
                 } else if let Some((tx, ct)) = &ex.sub {
                     let _ = tx.send(super::executor_api::kill_event(*ct, task_id, policy));
                 }
