@@ -617,3 +617,55 @@ fn invalid_task_group_is_task_error() {
     assert_eq!(st.state(), TaskState::TaskError);
     assert_eq!(st.reason(), Reason::ReasonTaskGroupInvalid);
 }
+
+/// The cpus an offer holds.
+fn offered_cpus(offer: &mesos_proto::v1::Offer) -> f64 {
+    offer
+        .resources
+        .iter()
+        .filter(|r| r.name == "cpus")
+        .filter_map(|r| r.scalar.as_ref().map(|s| s.value))
+        .sum()
+}
+
+/// Refusal filters are kept one per refusal, each with its own resources and expiry, as
+/// Mesos keeps them: the remainders refused by successive ACCEPTs must not add up and hide
+/// an agent whose tasks have all ended. (A regression test: devcluster once summed them,
+/// and minimal-scheduler then took minutes for what takes a second.)
+#[test]
+fn refusal_filters_are_kept_per_refusal_not_summed() {
+    let mut config = devcluster::ClusterConfig::for_tests(0);
+    config.agents = vec![devcluster::AgentConfig {
+        resources: "cpus:2;mem:1024".to_string(),
+        attributes: String::new(),
+    }];
+    config.simulate_tasks = Some(std::time::Duration::from_millis(20));
+    let c = devcluster::Cluster::start(config).expect("cluster starts");
+    let mut s = subscribe(&c.master_url(), framework("per-refusal-filters"));
+    // Each round takes part of the agent and refuses the rest for an hour:
+    // first (1 cpu, 924 MB) is refused, then (1.5 cpus, 924 MB). Together they cover the
+    // whole agent (2 cpus, 1024 MB); neither does alone.
+    for (round, cpus) in [1.0, 0.5].into_iter().enumerate() {
+        let offer = s.offers(10).remove(0);
+        assert_eq!(
+            offered_cpus(&offer),
+            2.0,
+            "round {round}: the idle agent, whole"
+        );
+        let id = format!("filters-{round}");
+        let mut task = command_task(&id, &offer, "true");
+        task["resources"][0]["scalar"]["value"] = json!(cpus);
+        task["resources"][1]["scalar"]["value"] = json!(100.0);
+        let accept = json!({
+            "offer_ids": [{"value": offer.id.value}],
+            "operations": [{"type": "LAUNCH", "launch": {"task_infos": [task]}}],
+            "filters": {"refuse_seconds": 3600.0}
+        });
+        assert_eq!(call(&s, "ACCEPT", Some(("accept", accept))).status, 202);
+        wait_state(&mut s, 10, &id, TaskState::TaskFinished);
+    }
+    // Both tasks have ended: the agent is idle and no single refusal holds all of it.
+    let events = s.wait_for(10, |e| e.r#type() == event::Type::Offers);
+    let offer = &events.offers.expect("offers").offers[0];
+    assert_eq!(offered_cpus(offer), 2.0);
+}
