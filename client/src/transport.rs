@@ -263,7 +263,7 @@ fn transport_error(url: &str, err: ureq::Error) -> Error {
 }
 
 /// Reads every certificate of a PEM file into a TLS config that trusts them.
-fn load_ca(path: &Path) -> Result<TlsConfig> {
+pub(crate) fn load_ca(path: &Path) -> Result<TlsConfig> {
     let bad = |why: String| Error::Config(format!("CA file {}: {why}", path.display()));
     let pem = std::fs::read(path).map_err(|err| bad(err.to_string()))?;
     let certs = rustls_pemfile::certs(&mut pem.as_slice())

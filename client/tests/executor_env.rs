@@ -86,6 +86,39 @@ fn every_variable_is_read() {
     assert_eq!(env.subscription_backoff_max, Duration::from_millis(500));
     assert_eq!(env.authentication_token.as_deref(), Some("jwt.token.here"));
     assert!(!format!("{env:?}").contains("jwt.token.here"));
+    assert!(!env.tls && env.ca_file.is_none());
+    assert_eq!(
+        env.executor_api_url(),
+        "http://10.0.0.1:5051/api/v1/executor"
+    );
+}
+
+#[test]
+fn libprocess_tls_settings_make_the_executor_use_https() {
+    let base = [
+        ("MESOS_FRAMEWORK_ID", "fw"),
+        ("MESOS_EXECUTOR_ID", "ex"),
+        ("MESOS_AGENT_ENDPOINT", "10.0.0.1:5051"),
+        ("MESOS_DIRECTORY", "/host/sandbox"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        ExecutorEnv::from_vars(base.iter().chain(extra).copied())
+    };
+    let env = with(&[
+        ("LIBPROCESS_SSL_ENABLED", "true"),
+        ("LIBPROCESS_SSL_CA_FILE", "/etc/mesos/ca.pem"),
+    ])
+    .unwrap();
+    assert!(env.tls);
+    assert_eq!(env.ca_file, Some(PathBuf::from("/etc/mesos/ca.pem")));
+    assert_eq!(
+        env.executor_api_url(),
+        "https://10.0.0.1:5051/api/v1/executor"
+    );
+    assert!(with(&[("LIBPROCESS_SSL_ENABLED", "1")]).unwrap().tls);
+    assert!(!with(&[("LIBPROCESS_SSL_ENABLED", "0")]).unwrap().tls);
+    let err = with(&[("LIBPROCESS_SSL_ENABLED", "yes")]).unwrap_err();
+    assert!(err.to_string().contains("LIBPROCESS_SSL_ENABLED"), "{err}");
 }
 
 #[test]

@@ -65,6 +65,9 @@ pub struct ClusterConfig {
     pub credentials: Option<Credentials>,
     /// TLS for every server of the cluster.
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// With `tls`: the CA certificate file executors are told to trust
+    /// (`LIBPROCESS_SSL_CA_FILE`), so that they can call their agent over https.
+    pub tls_ca_file: Option<std::path::PathBuf>,
     /// Hostname advertised in MasterInfo, offers and Location headers.
     pub hostname: String,
     /// How long agents take to "recover" after start before registering with the master;
@@ -95,6 +98,7 @@ impl Default for ClusterConfig {
             simulate_tasks: None,
             credentials: None,
             tls: None,
+            tls_ca_file: None,
             hostname: "localhost".to_string(),
             agent_recovery_delay: Duration::ZERO,
             zk: None,

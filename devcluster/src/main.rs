@@ -51,6 +51,11 @@ struct Cli {
     /// TLS private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// The CA certificate (PEM) executors are told to trust for the agents' https
+    /// (`LIBPROCESS_SSL_CA_FILE`) [default: the --tls-cert file, right for a
+    /// self-signed certificate].
+    #[arg(long, requires = "tls_cert")]
+    tls_ca: Option<PathBuf>,
     /// Resources of every agent.
     #[arg(long, default_value = "cpus:4;mem:4096;disk:10240;ports:[31000-32000]")]
     resources: String,
@@ -137,6 +142,7 @@ fn run(cli: Cli) -> Result<(), String> {
         let c = std::fs::read(&cert).map_err(|e| format!("{}: {e}", cert.display()))?;
         let k = std::fs::read(&key).map_err(|e| format!("{}: {e}", key.display()))?;
         cfg.tls = Some(devcluster::http::tls_config_from_pem(&c, &k)?);
+        cfg.tls_ca_file = Some(cli.tls_ca.unwrap_or(cert));
     }
     let cluster = Cluster::start(cfg).map_err(|e| e.to_string())?;
     println!(

@@ -105,6 +105,8 @@ fn secured(tls: bool) -> Secured {
         let (ca, cert, key) = certificates();
         cfg.tls = Some(tls_config_from_pem(cert.as_bytes(), key.as_bytes()).expect("TLS config"));
         ca_file = Some(scratch.file("ca.pem", &ca));
+        // Executors call their agent over https too, trusting this CA.
+        cfg.tls_ca_file = ca_file.clone();
     }
     let cluster = Cluster::start(cfg).expect("devcluster starts");
     Secured {
@@ -361,6 +363,14 @@ fn extra_args(name: &str) -> Vec<&'static str> {
         "minimal-scheduler" | "skeleton-scheduler" => vec!["--tasks", "1", "--sleep", "1"],
         "offer-proxy" => vec!["--api-url", "http://127.0.0.1:9"],
         "etl-runner" => vec!["--cmd", "true", "--jobs", "1"],
+        "sdk-scheduler" => vec![
+            "--app",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../chapters/20-framework-sdk/app.json"
+            ),
+            "--until-running",
+        ],
         _ => Vec::new(),
     }
 }
@@ -536,6 +546,51 @@ fn binaries_authenticate_with_principal_and_secret_file() {
     });
     let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// A custom executor on a TLS cluster: the agent tells it (as a Mesos agent passes its
+/// libprocess settings down) to use https and which CA to trust, so minimal-scheduler's
+/// tasks run to TASK_FINISHED; and no secret reaches the executor or its sandbox.
+#[test]
+fn custom_executors_run_on_a_tls_cluster() {
+    let s = secured(true);
+    let (built, _) = built_examples();
+    let (_, path) = built
+        .iter()
+        .find(|(b, _)| b.name == "minimal-scheduler")
+        .expect("minimal-scheduler is built");
+    let master = s.cluster.master_url();
+    let secret = s.secret_file.display().to_string();
+    let ca = s.ca_file.as_ref().expect("TLS").display().to_string();
+    let args = [
+        "--master",
+        &master,
+        "--principal",
+        PRINCIPAL,
+        "--secret-file",
+        &secret,
+        "--ca-file",
+        &ca,
+        "--tasks",
+        "1",
+        "--sleep",
+        "0",
+    ];
+    let mut p = Run::spawn(path, &args, &s.scratch.0.join("minimal.out"));
+    let deadline = Instant::now() + RUN;
+    let status = loop {
+        if let Some(status) = p.exited() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "did not finish:\n{}", p.output());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = p.output();
+    assert!(status.success(), "{out}");
+    assert!(out.contains("TASK_FINISHED"), "{out}");
+    assert!(master.starts_with("https://"), "{master}");
+    s.assert_absent("minimal-scheduler's output", &out);
+    s.assert_absent("what the run left in the cluster", &s.everything_visible());
 }
 
 /// The requirement, strictly: every framework binary takes the two flags.

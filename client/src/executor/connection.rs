@@ -39,29 +39,39 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// A connection to `url` (`http://ip:port/api/v1/executor`).
+    /// A connection to `url` (`http://ip:port/api/v1/executor`, or `https://`
+    /// trusting the certificates in `ca_file`, if given, instead of the
+    /// system's roots).
+    ///
+    /// # Errors
+    ///
+    /// The CA file cannot be read or holds no certificate.
     pub(crate) fn new(
         url: String,
         content_type: ContentType,
         token: Option<&str>,
         request_timeout: Duration,
-    ) -> Connection {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Connection> {
+        let builder = ureq::Agent::config_builder()
             // We look at every status ourselves: a 503 means "retry", a 400
             // carries the agent's reason in the body.
             .http_status_as_error(false)
             // The agent never redirects; a 3xx would be a misconfiguration.
             .max_redirects(0)
-            .timeout_connect(Some(request_timeout))
-            .build()
-            .into();
-        Connection {
+            .timeout_connect(Some(request_timeout));
+        let builder = match ca_file {
+            Some(path) => builder.tls_config(crate::transport::load_ca(path)?),
+            None => builder,
+        };
+        let agent: ureq::Agent = builder.build().into();
+        Ok(Connection {
             agent,
             url,
             content_type,
             authorization: token.map(|t| format!("Bearer {t}")),
             request_timeout,
-        }
+        })
     }
 
     /// Sends a non-SUBSCRIBE call; Ok when the agent answers 2xx (202).

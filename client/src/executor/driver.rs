@@ -123,7 +123,8 @@ impl ExecutorDriver {
             self.content_type,
             self.env.authentication_token.as_deref(),
             self.request_timeout,
-        );
+            self.env.ca_file.as_deref(),
+        )?;
         let (stop_tx, stop_rx) = unbounded();
         let handle = ExecutorHandle::new(self.env.clone(), connection, stop_tx);
 

@@ -65,6 +65,13 @@ pub struct ExecutorEnv {
     /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`: sent as `Authorization: Bearer
     /// <token>` on every call. A credential: `Debug` shows `<redacted>`.
     pub authentication_token: Option<String>,
+    /// `LIBPROCESS_SSL_ENABLED` is `1` or `true`: the agent serves https, so
+    /// the executor API is called over TLS. (Mesos agents pass their own
+    /// libprocess TLS settings down to the executors they start.)
+    pub tls: bool,
+    /// `LIBPROCESS_SSL_CA_FILE`: PEM certificates to trust for the agent's
+    /// https, instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 // Written by hand so that logging the environment never leaks the token.
@@ -85,6 +92,8 @@ impl std::fmt::Debug for ExecutorEnv {
                 "authentication_token",
                 &self.authentication_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -102,7 +111,7 @@ impl ExecutorEnv {
 
     /// Reads the variables from `vars` instead of the process environment
     /// (for tests, and for executors that get their settings another way).
-    /// Variables not starting with `MESOS_` are ignored.
+    /// Variables not starting with `MESOS_` or `LIBPROCESS_SSL_` are ignored.
     ///
     /// # Errors
     ///
@@ -116,7 +125,7 @@ impl ExecutorEnv {
         let vars: std::collections::BTreeMap<String, String> = vars
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
-            .filter(|(k, _)| k.starts_with("MESOS_"))
+            .filter(|(k, _)| k.starts_with("MESOS_") || k.starts_with("LIBPROCESS_SSL_"))
             .collect();
         let mut missing = Vec::new();
         let mut invalid = Vec::new();
@@ -145,6 +154,16 @@ impl ExecutorEnv {
             ));
         }
 
+        let tls = match vars.get("LIBPROCESS_SSL_ENABLED").map(String::as_str) {
+            None | Some("") | Some("0") | Some("false") => false,
+            Some("1") | Some("true") => true,
+            Some(other) => {
+                invalid.push(format!(
+                    "LIBPROCESS_SSL_ENABLED={other:?} (expected 0, 1, false or true)"
+                ));
+                false
+            }
+        };
         let checkpoint = match vars.get("MESOS_CHECKPOINT").map(String::as_str) {
             None | Some("") | Some("0") | Some("false") => false,
             Some("1") | Some("true") => true,
@@ -205,12 +224,16 @@ impl ExecutorEnv {
             recovery_timeout,
             subscription_backoff_max,
             authentication_token: non_empty("MESOS_EXECUTOR_AUTHENTICATION_TOKEN"),
+            tls,
+            ca_file: non_empty("LIBPROCESS_SSL_CA_FILE").map(PathBuf::from),
         })
     }
 
-    /// The URL of the agent's executor API: `http://<endpoint>/api/v1/executor`.
+    /// The URL of the agent's executor API: `http://<endpoint>/api/v1/executor`
+    /// (`https://` when [`tls`](Self::tls) is set).
     pub fn executor_api_url(&self) -> String {
-        format!("http://{}/api/v1/executor", self.agent_endpoint)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}/api/v1/executor", self.agent_endpoint)
     }
 }
 

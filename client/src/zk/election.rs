@@ -191,6 +191,18 @@ impl Election {
         &self.znode
     }
 
+    /// The ZooKeeper session this candidacy lives in, for a leader that
+    /// keeps more state beside the election (e.g. the ETL runner's jobs).
+    ///
+    /// Writes through it are *not* fenced by the session: once the session
+    /// has expired the `zookeeper` crate quietly opens a new one, in which
+    /// writes succeed again. Fence them yourself, e.g. with znode versions
+    /// (`set_data(path, data, Some(version))`) that a new leader bumps when
+    /// it takes over.
+    pub fn zookeeper(&self) -> &ZooKeeper {
+        &self.zk
+    }
+
     /// The framework id a leader saved, if any.
     pub fn framework_id(&self) -> Result<Option<String>> {
         let path = self.url.child(FRAMEWORK_ID_NODE);

@@ -106,6 +106,14 @@ impl Agent {
         ] {
             env.insert(k.to_string(), v);
         }
+        // As a Mesos agent passes its libprocess TLS settings down: the executor must
+        // call this agent over https.
+        if self.cfg.tls.is_some() {
+            env.insert("LIBPROCESS_SSL_ENABLED".into(), "true".into());
+            if let Some(ca) = &self.cfg.tls_ca_file {
+                env.insert("LIBPROCESS_SSL_CA_FILE".into(), ca.display().to_string());
+            }
+        }
         if checkpoint {
             env.insert("MESOS_RECOVERY_TIMEOUT".into(), "15mins".into());
             env.insert("MESOS_SUBSCRIPTION_BACKOFF_MAX".into(), "2secs".into());

@@ -212,7 +212,9 @@ impl Agent {
                             e.sub.is_none()
                                 && e.queued.is_empty()
                                 && e.queued_groups.is_empty()
-                                && e.tasks.values().all(|t| crate::master::is_terminal(t.state))
+                                && e.tasks
+                                    .values()
+                                    .all(|t| crate::master::is_terminal(t.state))
                         });
                     if idle {
                         drop(st);
