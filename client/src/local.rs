@@ -20,14 +20,22 @@
 //! executor program is; [`find_executor`] looks next to the running
 //! scheduler, where `cargo build` puts every binary of a package.
 //!
+//! Task processes run in process groups of their own, so Ctrl-C in the
+//! terminal does not reach them, and a killed program skips every `Drop`.
+//! So the first local cluster installs a handler for SIGINT, SIGTERM and
+//! SIGHUP that kills the processes of every local cluster of the program and
+//! exits (status 130), unless the program installed a handler of its own
+//! first (then stopping them is the program's business).
+//!
 //! This module is behind the default feature `local`, so that a framework
 //! built for production can leave devcluster out.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use devcluster::{Cluster, ClusterConfig};
+use devcluster::{Cluster, ClusterConfig, ProcessKiller};
 
 use crate::error::{Error, Result};
 
@@ -66,6 +74,7 @@ impl LocalCluster {
         };
         let cluster = Cluster::start(config)
             .map_err(|err| Error::Config(format!("cannot start the local cluster: {err}")))?;
+        stop_processes_on_signals(cluster.process_killer());
         Ok(LocalCluster { cluster })
     }
 
@@ -120,6 +129,31 @@ pub fn resolve_master(spec: &str) -> Result<(String, Option<LocalCluster>)> {
         cluster.work_dir().display()
     );
     Ok((cluster.master_url(), Some(cluster)))
+}
+
+/// The process killers of this program's local clusters (dead ones do nothing).
+static KILLERS: Mutex<Vec<ProcessKiller>> = Mutex::new(Vec::new());
+
+/// Registers `killer` with the signal handler, installing it the first time.
+fn stop_processes_on_signals(killer: ProcessKiller) {
+    KILLERS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(killer);
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let installed = ctrlc::set_handler(|| {
+            eprintln!("stopping the local cluster's tasks");
+            let killers = KILLERS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            for k in killers {
+                k.kill_all();
+            }
+            std::process::exit(130);
+        });
+        if let Err(err) = installed {
+            log::debug!("no signal handler for the local cluster: {err}");
+        }
+    });
 }
 
 /// A new directory name under the system temp directory, unique per run.

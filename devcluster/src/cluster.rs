@@ -105,6 +105,25 @@ pub(crate) struct Inner {
     pub(crate) zk: Mutex<Vec<Option<crate::zk::ZkMembership>>>,
 }
 
+/// Kills every process a cluster's agents started, from any thread: for a signal
+/// handler that must not leave tasks behind when the program dies before the cluster is
+/// dropped. Holds the cluster weakly; once the cluster is gone it does nothing.
+#[derive(Clone)]
+pub struct ProcessKiller {
+    inner: std::sync::Weak<Inner>,
+}
+
+impl ProcessKiller {
+    /// Stops every agent (their processes are killed); the masters keep running.
+    pub fn kill_all(&self) {
+        if let Some(inner) = self.inner.upgrade() {
+            for a in &inner.agents {
+                a.stop();
+            }
+        }
+    }
+}
+
 /// A running cluster. Dropping it (or [`Cluster::shutdown`]) stops every server, thread
 /// and process it started.
 pub struct Cluster {
@@ -267,6 +286,14 @@ impl Cluster {
             "http"
         };
         format!("{scheme}://{addr}")
+    }
+
+    /// A handle that kills the agents' processes from another thread (see
+    /// [`ProcessKiller`]).
+    pub fn process_killer(&self) -> ProcessKiller {
+        ProcessKiller {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     /// The pids of every process the agents run right now (executors and tasks).

@@ -57,7 +57,7 @@ mod timeline;
 mod ui;
 pub mod zk;
 
-pub use cluster::Cluster;
+pub use cluster::{Cluster, ProcessKiller};
 pub use config::{AgentConfig, ClusterConfig, mesos_duration};
 pub use stats::OfferStats;
 
