@@ -123,6 +123,36 @@ impl Jobs {
         }
     }
 
+    /// The jobs as an earlier leader left them (high availability, see
+    /// `ha.rs`). A running job's task is live again; if any runs, they count
+    /// as an open batch (so no more than `maxtasks` run at once). A waiting
+    /// job may start now: the backoff of the old leader's clock is not kept.
+    pub fn restore(mut jobs: Vec<Job>, limits: Limits, now: Instant) -> Jobs {
+        let mut live = BTreeMap::new();
+        for job in &mut jobs {
+            match &job.state {
+                JobState::Running { task_id, .. } => {
+                    live.insert(task_id.clone(), job.index);
+                }
+                JobState::Waiting { .. } => job.state = JobState::Waiting { not_before: now },
+                JobState::Done | JobState::GaveUp => {}
+            }
+        }
+        let running = live.len();
+        Jobs {
+            jobs,
+            live,
+            limits,
+            batch: if running > 0 {
+                Batch::Open(running)
+            } else {
+                Batch::Idle(now)
+            },
+            batches: usize::from(running > 0),
+            peak: running,
+        }
+    }
+
     /// The next job to launch now, if the batch rules allow one. Opens a
     /// batch if it is time.
     pub fn next_to_launch(&mut self, now: Instant) -> Option<usize> {
@@ -234,6 +264,16 @@ impl Jobs {
     pub fn jobs(&self) -> &[Job] {
         &self.jobs
     }
+
+    /// Job `index`.
+    pub fn job(&self, index: usize) -> &Job {
+        &self.jobs[index]
+    }
+
+    /// The job whose live task is `task_id`, if any.
+    pub fn job_of(&self, task_id: &str) -> Option<usize> {
+        self.live.get(task_id).copied()
+    }
 }
 
 #[cfg(test)]
@@ -274,6 +314,35 @@ mod tests {
         jobs.ended(&status("b", TaskState::TaskFinished), t0);
         assert_eq!(jobs.next_to_launch(t0), None, "waiting between batches");
         assert_eq!(jobs.next_to_launch(t0 + Duration::from_secs(10)), Some(2));
+    }
+
+    #[test]
+    fn restored_running_jobs_are_live_and_fill_the_batch() {
+        let t0 = Instant::now();
+        let job = |index, state| Job {
+            index,
+            state,
+            attempts: Vec::new(),
+        };
+        let running = |id: &str| JobState::Running {
+            task_id: id.into(),
+            agent_id: "s".into(),
+        };
+        let old = vec![
+            job(0, JobState::Done),
+            job(1, running("b")),
+            job(2, running("c")),
+            job(3, JobState::Waiting { not_before: t0 }),
+        ];
+        let mut jobs = Jobs::restore(old, limits(), t0);
+        assert!(jobs.is_live("b") && jobs.is_live("c"));
+        assert_eq!(jobs.job_of("c"), Some(2));
+        assert_eq!(jobs.next_to_launch(t0), None, "two run: the batch is full");
+        jobs.ended(&status("b", TaskState::TaskFinished), t0);
+        jobs.ended(&status("c", TaskState::TaskFinished), t0);
+        let later = t0 + Duration::from_secs(10);
+        assert_eq!(jobs.next_to_launch(later), Some(3));
+        assert_eq!(jobs.batches, 2);
     }
 
     #[test]

@@ -8,16 +8,23 @@
 //! agent. Nobody would ever report on that task, and its job would wait
 //! forever. Asking the new leader about every task we think is live turns
 //! that silence into a TASK_LOST, after which the job is retried.
+//!
+//! With `--ha` the same reconciliation adopts the tasks of the leader before
+//! us, and every change of a job goes to the job table in ZooKeeper
+//! (`store/`) before it has effects outside: before the LAUNCH, and before
+//! the ACKNOWLEDGE of the update that ended the task. A write that fails
+//! means another instance leads now: this one stops at once.
 
 use std::time::{Duration, Instant};
 
 use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
-use mesos_client::{Error, Scheduler, SchedulerHandle};
+use mesos_client::{Error, Scheduler, SchedulerHandle, StopMode};
 use mesos_proto::v1::scheduler::{call, event};
 use mesos_proto::v1::{AgentId, Filters, Offer, TaskId, TaskState, TaskStatus, task_status};
 
 use crate::jobs::{JobState, Jobs};
+use crate::store::{Fenced, JobStore};
 use crate::task::TaskTemplate;
 
 /// The runner's scheduler state.
@@ -37,6 +44,10 @@ pub(crate) struct Runner {
     pub problems: Vec<String>,
     /// Whether a Docker launch failure was reported already.
     pub docker_reported: bool,
+    /// The job table in ZooKeeper (`--ha`), written before every effect.
+    pub store: Option<JobStore>,
+    /// Set once a write to the table was refused: another instance leads.
+    pub deposed: bool,
 }
 
 impl Scheduler for Runner {
@@ -48,14 +59,21 @@ impl Scheduler for Runner {
             self.framework_id,
             self.subscriptions
         );
-        if self.subscriptions > 1 {
-            self.reconcile_later(handle);
+        // Before any launch: the next leader must come back as this framework.
+        if let Some(store) = &mut self.store
+            && let Err(fenced) = store.save_framework_id(&self.framework_id)
+        {
+            self.depose(handle, &fenced);
+            return;
         }
+        // After a reconnection, and after taking over from another leader:
+        // live tasks, if any, are asked about.
+        self.reconcile_later(handle);
     }
 
     fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
         for offer in offers {
-            let tasks = self.attempts_for(offer);
+            let tasks = self.attempts_for(handle, offer);
             if tasks.is_empty() {
                 if let Err(err) = handle.decline(vec![offer.id.clone()], Some(self.refuse_seconds))
                 {
@@ -76,7 +94,11 @@ impl Scheduler for Runner {
                 Err(err @ (Error::NotSubscribed | Error::Http { .. })) => {
                     log::warn!("launch of {ids:?} refused: {err}");
                     for id in &ids {
+                        let job = self.jobs.job_of(id);
                         self.jobs.not_launched(id, Instant::now());
+                        if let Some(index) = job {
+                            self.persist(handle, index);
+                        }
                     }
                 }
                 // Unknown whether the master got it: keep the tasks live;
@@ -93,7 +115,12 @@ impl Scheduler for Runner {
         // TASK_UNKNOWN (a reconciliation answer) for a live task means the
         // launch never arrived: as good as lost.
         let over = is_terminal(state) || state == TaskState::TaskUnknown;
+        if self.deposed {
+            // Not ours to settle any more: unacknowledged, it goes to the new leader.
+            return;
+        }
         if !over || !self.jobs.is_live(id) {
+            acknowledge(handle, status);
             return;
         }
         if status.reason() == task_status::Reason::ReasonReconciliation {
@@ -104,6 +131,12 @@ impl Scheduler for Runner {
         let Some(job) = self.jobs.ended(status, Instant::now()).cloned() else {
             return;
         };
+        // Recorded first, acknowledged after: if we die in between, the
+        // update is sent again to the next leader.
+        if !self.persist(handle, job.index) {
+            return;
+        }
+        acknowledge(handle, status);
         let attempt = job.attempts.last().expect("ended() records the attempt");
         match &job.state {
             JobState::Done => log::info!("job {} done ({id})", job.index),
@@ -147,8 +180,40 @@ impl Scheduler for Runner {
 }
 
 impl Runner {
-    /// Job attempts that fit in `offer`, as the batch rules allow.
-    fn attempts_for(&mut self, offer: &Offer) -> Vec<mesos_proto::v1::TaskInfo> {
+    /// Records job `index` in the job table, if there is one; `false` (and
+    /// scheduling stops) if this instance no longer leads.
+    fn persist(&mut self, handle: &SchedulerHandle, index: usize) -> bool {
+        let Some(store) = &mut self.store else {
+            return true;
+        };
+        match store.save(self.jobs.job(index)) {
+            Ok(()) => true,
+            Err(fenced) => {
+                self.depose(handle, &fenced);
+                false
+            }
+        }
+    }
+
+    /// Another instance leads: stop scheduling now, leave the tasks running.
+    fn depose(&mut self, handle: &SchedulerHandle, why: &Fenced) {
+        if !self.deposed {
+            log::error!("no longer the leader ({why}): scheduling stops now");
+            self.deposed = true;
+            handle.stop(StopMode::Failover);
+        }
+    }
+
+    /// Job attempts that fit in `offer`, as the batch rules allow, each
+    /// recorded in the job table before it is returned for launching.
+    fn attempts_for(
+        &mut self,
+        handle: &SchedulerHandle,
+        offer: &Offer,
+    ) -> Vec<mesos_proto::v1::TaskInfo> {
+        if self.deposed {
+            return Vec::new();
+        }
         let mut remaining = RemainingResources::from_offer(offer);
         let mut tasks = Vec::new();
         let now = Instant::now();
@@ -167,6 +232,10 @@ impl Runner {
                 Ok(task) => {
                     self.jobs
                         .launched(index, &task.task_id.value, &offer.agent_id.value);
+                    if !self.persist(handle, index) {
+                        self.jobs.not_launched(&task.task_id.value, now);
+                        break;
+                    }
                     tasks.push(task);
                 }
                 Err(err) => {
@@ -202,6 +271,13 @@ impl Runner {
                 log::warn!("reconciliation failed: {err}");
             }
         });
+    }
+}
+
+/// Acknowledges `status` if it needs it (one with a uuid).
+fn acknowledge(handle: &SchedulerHandle, status: &TaskStatus) {
+    if let Err(err) = handle.acknowledge(status) {
+        log::debug!("acknowledging {} failed: {err}", status.task_id.value);
     }
 }
 
