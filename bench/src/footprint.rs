@@ -1,7 +1,8 @@
 //! Footprint: what minimal-scheduler costs on disk and in memory, and how long a clean
 //! build of the workspace takes (opt-in: minutes on 2 cores).
 //!
-//! The binary is built with `cargo build --release -p minimal` into this program's own
+//! The binary is built with `cargo build --profile release` and `--profile small` (see
+//! the workspace `Cargo.toml`) `-p minimal` into this program's own
 //! target directory (a no-op when it is fresh). Its RSS is measured as in `run.rs`, while
 //! it runs simulated tasks against a devcluster. The clean build goes into a temporary
 //! target directory, so nobody's build cache is touched.
@@ -26,36 +27,44 @@ pub struct Options {
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 
-/// Runs the footprint measurements and prints their table.
+/// Runs the footprint measurements and prints their table: minimal-scheduler as
+/// `cargo build --release` makes it, and with the workspace's `small` profile (optimised
+/// for size, LTO, stripped: what you would ship).
 pub fn run(o: &Options) -> Result {
-    let exe = minimal_scheduler()?;
-    let size = std::fs::metadata(&exe)?.len();
-    let cmd = format!(
-        "exec '{}' --master {{master}} --tasks {{tasks}} --sleep 0 --executor /bin/true --log-level warn",
-        exe.display()
-    );
-    let cfg = run::cluster_config(10, Some(Duration::ZERO));
-    let row = run::measure(
-        "minimal-scheduler",
-        &cmd,
-        cfg,
-        o.tasks,
-        Duration::from_secs(300),
-    )?;
+    let mut rows = Vec::new();
+    for profile in ["release", "small"] {
+        let exe = minimal_scheduler(profile)?;
+        let size = std::fs::metadata(&exe)?.len();
+        let cmd = format!(
+            "exec '{}' --master {{master}} --tasks {{tasks}} --sleep 0 --executor /bin/true --log-level warn",
+            exe.display()
+        );
+        let cfg = run::cluster_config(10, Some(Duration::ZERO));
+        let row = run::measure(
+            "minimal-scheduler",
+            &cmd,
+            cfg,
+            o.tasks,
+            Duration::from_secs(300),
+        )?;
+        rows.push((profile, size, row));
+    }
     println!("\n### Footprint\n");
     println!("| what | value |");
     println!("|---|---:|");
-    println!(
-        "| minimal-scheduler release binary | {:.2} MiB ({size} bytes) |",
-        size as f64 / 1048576.0
-    );
-    let status = if row.ok { "" } else { " (the run failed)" };
-    println!(
-        "| minimal-scheduler peak RSS, {} simulated tasks in {:.1} s{status} | {:.1} MiB |",
-        o.tasks,
-        row.wall.as_secs_f64(),
-        row.rss_kib as f64 / 1024.0
-    );
+    for (profile, size, row) in &rows {
+        println!(
+            "| minimal-scheduler binary (`--profile {profile}`) | {:.2} MiB ({size} bytes) |",
+            *size as f64 / 1048576.0
+        );
+        let status = if row.ok { "" } else { " (the run failed)" };
+        println!(
+            "| minimal-scheduler (`{profile}`) peak RSS, {} simulated tasks in {:.1} s{status} | {:.1} MiB |",
+            o.tasks,
+            row.wall.as_secs_f64(),
+            row.rss_kib as f64 / 1024.0
+        );
+    }
     if o.clean_build {
         let (secs, ok) = clean_build()?;
         let failed = if ok { "" } else { " (failed)" };
@@ -75,21 +84,22 @@ fn workspace() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// Builds (if needed) and finds the release minimal-scheduler next to this program.
-fn minimal_scheduler() -> std::result::Result<PathBuf, Box<dyn std::error::Error>> {
+/// Builds (if needed) minimal-scheduler with cargo profile `profile` into this program's
+/// target directory, and returns its path.
+fn minimal_scheduler(profile: &str) -> std::result::Result<PathBuf, Box<dyn std::error::Error>> {
     let here = std::env::current_exe()?;
     let dir = here.parent().ok_or("no directory")?;
     // target/<profile>/bench -> target
     let target = dir.parent().ok_or("no target directory")?;
     let status = Command::new(cargo())
-        .args(["build", "--release", "-q", "-p", "minimal"])
+        .args(["build", "--profile", profile, "-q", "-p", "minimal"])
         .env("CARGO_TARGET_DIR", target)
         .current_dir(workspace())
         .status()?;
     if !status.success() {
-        return Err("cargo build --release -p minimal failed".into());
+        return Err(format!("cargo build --profile {profile} -p minimal failed").into());
     }
-    Ok(target.join("release").join("minimal-scheduler"))
+    Ok(target.join(profile).join("minimal-scheduler"))
 }
 
 /// Times a clean workspace build into a fresh temporary target directory.

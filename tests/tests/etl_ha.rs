@@ -7,7 +7,7 @@
 //! as ZooKeeper does when a session expires): it must stop scheduling at once, wait as a
 //! standby, and exit 0 once the other instance has finished the run.
 //!
-//! A third checks the job table's fence on its own (`ch15_etl_runner::store`).
+//! A third checks the job table's fence on its own (`ch19_etl_runner::store`).
 //!
 //! Without ZooKeeper (Debian's `zookeeper` package, `.ci/install-zookeeper.sh`) the test
 //! says it is skipped; under `CI=true` it fails instead.
@@ -18,8 +18,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ch15_etl_runner::JobState;
-use ch15_etl_runner::store::{JobStore, RunSpec};
+use ch19_etl_runner::JobState;
+use ch19_etl_runner::store::{JobStore, RunSpec};
 use devcluster::{Cluster, ClusterConfig};
 use e2e_tests::http;
 use e2e_tests::zk::ZkServer;
@@ -232,7 +232,7 @@ struct Setup {
 impl Setup {
     fn new(test: &str) -> Option<Setup> {
         let zk = ZkServer::start_or_skip(test)?;
-        let bin = e2e_tests::binaries::build(&["ch15-etl-runner".to_string()])
+        let bin = e2e_tests::binaries::build(&["ch19-etl-runner".to_string()])
             .unwrap_or_else(|e| panic!("{e}"))
             .join("etl-runner");
         let cluster = Cluster::start(ClusterConfig::for_tests(2)).expect("devcluster starts");
@@ -549,7 +549,7 @@ fn the_job_table_fences_a_leader_it_was_taken_from() {
 /// instance would run a private cluster, and there would be nothing to take over.
 #[test]
 fn ha_without_a_real_master_is_refused() {
-    let bin = e2e_tests::binaries::build(&["ch15-etl-runner".to_string()])
+    let bin = e2e_tests::binaries::build(&["ch19-etl-runner".to_string()])
         .unwrap_or_else(|e| panic!("{e}"))
         .join("etl-runner");
     let args = ["--ha", "zk://127.0.0.1:9/etl", "--cmd", "true"].map(String::from);

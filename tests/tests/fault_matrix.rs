@@ -517,14 +517,14 @@ fn executor_agent_gone_past_recovery_timeout() {
 
 // ---- The same faults under the ETL runner of chapter 15 ------------------------------
 //
-// `ch15_etl_runner::run(config) -> Outcome` is a complete framework with its own
+// `ch19_etl_runner::run(config) -> Outcome` is a complete framework with its own
 // retry and reconciliation logic; it tears down at the end, so the acknowledgement checks
 // stay with the rows above. Here: every job done exactly once (one finished attempt),
 // none given up, every attempt ended.
 
 mod etl {
     use super::*;
-    use ch15_etl_runner::{Config, JobState, Outcome};
+    use ch19_etl_runner::{Config, JobState, Outcome};
     use e2e_tests::jobs::is_terminal;
 
     const ETL_JOBS: usize = 6;
@@ -576,7 +576,7 @@ mod etl {
         tweak(&mut config);
         let (tx, rx) = crossbeam_channel::bounded(1);
         std::thread::spawn(move || {
-            let _ = tx.send(ch15_etl_runner::run(config).map_err(|e| e.to_string()));
+            let _ = tx.send(ch19_etl_runner::run(config).map_err(|e| e.to_string()));
         });
         let deadline = Instant::now() + STEP;
         while running_tasks(cluster).is_empty() {

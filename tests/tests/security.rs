@@ -8,7 +8,7 @@
 //! The table of what is covered is in `docs/reliability.md` ("Security"). Binaries are
 //! found by reading the workspace manifests ([`e2e_tests::binaries`]), so a new chapter is
 //! covered without editing this file; one that lacks the flags is reported by
-//! `every_framework_binary_takes_principal_and_secret_file` (ignored until they all do).
+//! `every_framework_binary_takes_principal_and_secret_file`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -594,9 +594,7 @@ fn custom_executors_run_on_a_tls_cluster() {
 }
 
 /// The requirement, strictly: every framework binary takes the two flags.
-/// Ignored until the binaries listed in its failure gain them.
 #[test]
-#[ignore = "some binaries lack --principal/--secret-file (see docs/reliability.md)"]
 fn every_framework_binary_takes_principal_and_secret_file() {
     let missing: Vec<String> = framework_binaries()
         .into_iter()

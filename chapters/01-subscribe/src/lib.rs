@@ -4,11 +4,13 @@
 //! the response open; the first event on that stream is SUBSCRIBED, which carries the
 //! framework id the master just made up for us. Everything else in Mesos hangs off that id.
 //!
-//! Run it (an embedded devcluster, `--master local`, is the default):
+//! Run it (an embedded devcluster, `--master local`, is the default; the last line is for a
+//! master that wants a password, see step 14; `--ca-file CA.pem` for https, step 15):
 //!
 //! ```text
 //! cargo run --bin ch01-scheduler
 //! cargo run --bin ch01-scheduler -- --master 192.168.33.10:5050   # a real master
+//! cargo run --bin ch01-scheduler -- --master HOST:5050 --principal me --secret-file ./secret
 //! ```
 //!
 //! What you should see: `subscribed as framework <uuid>-0000 (heartbeat every 15s)`, then
@@ -18,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 use mesos_client::StopMode;
+use mesos_client::connect::Connection;
 use mesos_client::tasks::default_user;
 use mesos_client::{Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
 use mesos_proto::v1::FrameworkInfo;
@@ -26,15 +29,16 @@ use mesos_proto::v1::scheduler::event;
 /// What to run against.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `host:port` of a master, a comma-separated list, or `local` for an embedded cluster.
-    pub master: String,
+    /// The master (`host:port`, a list, `zk://...`, or `local` for an embedded cluster) and
+    /// how to authenticate to it (`--principal`, `--secret-file`, `--ca-file`).
+    pub connection: Connection,
 }
 
 impl Config {
     /// Defaults for everything but the master.
     pub fn new(master: impl Into<String>) -> Config {
         Config {
-            master: master.into(),
+            connection: Connection::new(master),
         }
     }
 }
@@ -90,14 +94,16 @@ impl Framework {
 /// Subscribes, prints the framework id, tears the framework down. Ends by itself.
 pub fn run(config: Config) -> Result<Outcome> {
     // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&config.master)?;
+    let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
         name: "ch01-subscribe".into(),
         ..Default::default()
     };
-    let mut driver = SchedulerDriver::new(SchedulerConfig::new(master, info))?;
+    let mut scheduler_config = SchedulerConfig::new(master, info);
+    config.connection.apply(&mut scheduler_config)?; // credentials, CA: see step 14
+    let mut driver = SchedulerDriver::new(scheduler_config)?;
     let mut framework = Framework {
         outcome: Outcome::default(),
     };

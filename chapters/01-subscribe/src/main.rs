@@ -1,28 +1,30 @@
-//! `ch01-scheduler [--master host:port]`: see the crate docs (src/lib.rs) for what it does.
+//! `ch01-scheduler [--master host:port] [--principal NAME --secret-file FILE] [--ca-file
+//! CA.pem]`: see the crate docs (src/lib.rs) for what it does.
 
 use std::error::Error;
 
+use mesos_client::connect::Connection;
+
 fn main() -> Result<(), Box<dyn Error>> {
-    if std::env::args().any(|arg| arg == "--help" || arg == "-h") {
-        println!("usage: ch01-scheduler [--master host:port]");
+    let usage = format!("usage: ch01-scheduler {}", Connection::USAGE);
+    let (connection, rest) = Connection::from_args().unwrap_or_else(|err| fail(&err, &usage));
+    if rest.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("{usage}");
         println!("default master: local (an embedded cluster); more in src/lib.rs");
         return Ok(());
     }
-    let outcome = ch01_subscribe::run(ch01_subscribe::Config::new(master_from_args()))?;
+    if let Some(arg) = rest.first() {
+        fail(&format!("unknown argument {arg:?}"), &usage);
+    }
+    let mut config = ch01_subscribe::Config::new("local");
+    config.connection = connection;
+    let outcome = ch01_subscribe::run(config)?;
     println!("{outcome:?}");
     Ok(())
 }
 
-/// `--master host:port` (or `--master=host:port`); default `local`, an embedded cluster.
-fn master_from_args() -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for (i, arg) in args.iter().enumerate() {
-        if let Some(value) = arg.strip_prefix("--master=") {
-            return value.to_string();
-        }
-        if let (true, Some(value)) = (arg == "--master", args.get(i + 1)) {
-            return value.clone();
-        }
-    }
-    "local".to_string()
+/// A bad command line: say what is wrong and how to call us, exit with status 2.
+fn fail(what: &dyn std::fmt::Display, usage: &str) -> ! {
+    eprintln!("ch01-scheduler: {what}\n{usage}");
+    std::process::exit(2)
 }

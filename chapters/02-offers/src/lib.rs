@@ -5,11 +5,13 @@
 //! every offer with DECLINE and a *filter*: `refuse_seconds` tells the master not to offer
 //! those resources to us again for that long (without a filter: 5 s).
 //!
-//! Run it (an embedded devcluster, `--master local`, is the default):
+//! Run it (an embedded devcluster, `--master local`, is the default; the last line is for a
+//! master that wants a password, see step 14; `--ca-file CA.pem` for https, step 15):
 //!
 //! ```text
 //! cargo run --bin ch02-scheduler
 //! cargo run --bin ch02-scheduler -- --master 192.168.33.10:5050   # a real master
+//! cargo run --bin ch02-scheduler -- --master HOST:5050 --principal me --secret-file ./secret
 //! ```
 //!
 //! What you should see: `subscribed as framework ...`, then three rounds of
@@ -22,6 +24,7 @@
 use std::collections::BTreeSet;
 
 use mesos_client::StopMode;
+use mesos_client::connect::Connection;
 use mesos_client::resources::describe;
 use mesos_client::tasks::default_user;
 use mesos_client::{Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
@@ -31,8 +34,9 @@ use mesos_proto::v1::{FrameworkInfo, Offer};
 /// What to run against, and how long to refuse offers.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `host:port` of a master, a comma-separated list, or `local` for an embedded cluster.
-    pub master: String,
+    /// The master (`host:port`, a list, `zk://...`, or `local` for an embedded cluster) and
+    /// how to authenticate to it (`--principal`, `--secret-file`, `--ca-file`).
+    pub connection: Connection,
     /// How many OFFERS events to read before tearing down. Default: 3.
     pub offer_rounds: usize,
     /// The filter sent with every DECLINE, in seconds. Default: 1.
@@ -43,7 +47,7 @@ impl Config {
     /// Defaults for everything but the master.
     pub fn new(master: impl Into<String>) -> Config {
         Config {
-            master: master.into(),
+            connection: Connection::new(master),
             offer_rounds: 3,
             refuse_seconds: 1.0,
         }
@@ -135,14 +139,16 @@ impl Framework {
 /// Subscribes, declines `offer_rounds` rounds of offers, tears the framework down.
 pub fn run(config: Config) -> Result<Outcome> {
     // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&config.master)?;
+    let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
         name: "ch02-offers".into(),
         ..Default::default()
     };
-    let mut driver = SchedulerDriver::new(SchedulerConfig::new(master, info))?;
+    let mut scheduler_config = SchedulerConfig::new(master, info);
+    config.connection.apply(&mut scheduler_config)?; // credentials, CA: see step 14
+    let mut driver = SchedulerDriver::new(scheduler_config)?;
     let mut framework = Framework {
         config,
         outcome: Outcome::default(),

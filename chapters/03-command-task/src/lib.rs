@@ -5,11 +5,13 @@
 //! A task with a command and no executor runs under Mesos' built-in command executor, which
 //! runs it with `/bin/sh -c` in a sandbox on the agent and reports its progress as UPDATEs.
 //!
-//! Run it (an embedded devcluster, `--master local`, is the default):
+//! Run it (an embedded devcluster, `--master local`, is the default; the last line is for a
+//! master that wants a password, see step 14; `--ca-file CA.pem` for https, step 15):
 //!
 //! ```text
 //! cargo run --bin ch03-scheduler
 //! cargo run --bin ch03-scheduler -- --master 192.168.33.10:5050   # a real master
+//! cargo run --bin ch03-scheduler -- --master HOST:5050 --principal me --secret-file ./secret
 //! ```
 //!
 //! What you should see: `launching ch03-1 on agent ...` twice, each task going
@@ -22,6 +24,7 @@
 use std::collections::BTreeSet;
 
 use mesos_client::StopMode;
+use mesos_client::connect::Connection;
 use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::tasks::{TaskBuilder, TaskIdGenerator, default_user};
@@ -32,8 +35,9 @@ use mesos_proto::v1::{FrameworkInfo, Offer, Resource, TaskState, TaskStatus};
 /// What to run against, and what to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `host:port` of a master, a comma-separated list, or `local` for an embedded cluster.
-    pub master: String,
+    /// The master (`host:port`, a list, `zk://...`, or `local` for an embedded cluster) and
+    /// how to authenticate to it (`--principal`, `--secret-file`, `--ca-file`).
+    pub connection: Connection,
     /// How many tasks to launch. Default: 2.
     pub tasks: usize,
     /// The shell command each task runs. Default: `echo hello from Mesos`.
@@ -46,7 +50,7 @@ impl Config {
     /// Defaults for everything but the master.
     pub fn new(master: impl Into<String>) -> Config {
         Config {
-            master: master.into(),
+            connection: Connection::new(master),
             tasks: 2,
             command: "echo hello from Mesos".into(),
             refuse_seconds: 1.0,
@@ -169,14 +173,16 @@ impl Framework {
 /// Launches `tasks` command tasks, waits until all have ended, tears the framework down.
 pub fn run(config: Config) -> Result<Outcome> {
     // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&config.master)?;
+    let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
         name: "ch03-command-task".into(),
         ..Default::default()
     };
-    let mut driver = SchedulerDriver::new(SchedulerConfig::new(master, info))?;
+    let mut scheduler_config = SchedulerConfig::new(master, info);
+    config.connection.apply(&mut scheduler_config)?; // credentials, CA: see step 14
+    let mut driver = SchedulerDriver::new(scheduler_config)?;
     let mut framework = Framework {
         config,
         ids: TaskIdGenerator::new("ch03"),

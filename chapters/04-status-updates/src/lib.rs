@@ -7,11 +7,13 @@
 //! acknowledges each reliable update itself, after handling it (updates the master makes
 //! up, without a uuid, must not be acknowledged). One task succeeds, one fails.
 //!
-//! Run it (an embedded devcluster, `--master local`, is the default):
+//! Run it (an embedded devcluster, `--master local`, is the default; the last line is for a
+//! master that wants a password, see step 14; `--ca-file CA.pem` for https, step 15):
 //!
 //! ```text
 //! cargo run --bin ch04-scheduler
 //! cargo run --bin ch04-scheduler -- --master 192.168.33.10:5050   # a real master
+//! cargo run --bin ch04-scheduler -- --master HOST:5050 --principal me --secret-file ./secret
 //! ```
 //!
 //! What you should see: for each update a line like `ch04-1 is TASK_RUNNING (from
@@ -24,6 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use mesos_client::StopMode;
+use mesos_client::connect::Connection;
 use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::tasks::{TaskBuilder, TaskIdGenerator, default_user};
@@ -34,8 +37,9 @@ use mesos_proto::v1::{FrameworkInfo, Offer, Resource, TaskState, TaskStatus};
 /// What to run against, and what to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `host:port` of a master, a comma-separated list, or `local` for an embedded cluster.
-    pub master: String,
+    /// The master (`host:port`, a list, `zk://...`, or `local` for an embedded cluster) and
+    /// how to authenticate to it (`--principal`, `--secret-file`, `--ca-file`).
+    pub connection: Connection,
     /// One task per command. Default: one that succeeds and one that exits with 3.
     pub commands: Vec<String>,
     /// The filter sent with every DECLINE, in seconds. Default: 1.
@@ -46,7 +50,7 @@ impl Config {
     /// Defaults for everything but the master.
     pub fn new(master: impl Into<String>) -> Config {
         Config {
-            master: master.into(),
+            connection: Connection::new(master),
             commands: vec![
                 "echo hello from Mesos".into(),
                 "echo failing; exit 3".into(),
@@ -199,7 +203,7 @@ impl Framework {
 /// Launches one task per command, acknowledges every update, tears the framework down.
 pub fn run(config: Config) -> Result<Outcome> {
     // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&config.master)?;
+    let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
@@ -207,6 +211,7 @@ pub fn run(config: Config) -> Result<Outcome> {
         ..Default::default()
     };
     let mut scheduler_config = SchedulerConfig::new(master, info);
+    config.connection.apply(&mut scheduler_config)?; // credentials, CA: see step 14
     // We acknowledge in `update`, once the update is handled.
     scheduler_config.auto_acknowledge = false;
     let mut driver = SchedulerDriver::new(scheduler_config)?;

@@ -7,11 +7,13 @@
 //! carries `data`, opaque bytes for the executor; the executor (src/executor.rs) answers with
 //! `data` in its final status update. The executor needs resources of its own, too.
 //!
-//! Run it (an embedded devcluster, `--master local`, is the default):
+//! Run it (an embedded devcluster, `--master local`, is the default; the last line is for a
+//! master that wants a password, see step 14; `--ca-file CA.pem` for https, step 15):
 //!
 //! ```text
 //! cargo run --bin ch05-scheduler
 //! cargo run --bin ch05-scheduler -- --master 192.168.33.10:5050   # a real master
+//! cargo run --bin ch05-scheduler -- --master HOST:5050 --principal me --secret-file ./secret
 //! ```
 //!
 //! What you should see: `serving the executor at http://127.0.0.1:<port>/ch05-executor`,
@@ -29,6 +31,7 @@ pub mod executor;
 
 use mesos_client::StopMode;
 use mesos_client::artifact::ArtifactServer;
+use mesos_client::connect::Connection;
 use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
@@ -40,8 +43,9 @@ use mesos_proto::v1::{FrameworkInfo, Offer, Resource, TaskState, TaskStatus};
 /// What to run against, and what to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `host:port` of a master, a comma-separated list, or `local` for an embedded cluster.
-    pub master: String,
+    /// The master (`host:port`, a list, `zk://...`, or `local` for an embedded cluster) and
+    /// how to authenticate to it (`--principal`, `--secret-file`, `--ca-file`).
+    pub connection: Connection,
     /// One task per message; the message is the task's data. Default: two greetings.
     pub messages: Vec<String>,
     /// The executor program. Default (empty): `ch05-executor` next to this program.
@@ -54,7 +58,7 @@ impl Config {
     /// Defaults for everything but the master.
     pub fn new(master: impl Into<String>) -> Config {
         Config {
-            master: master.into(),
+            connection: Connection::new(master),
             messages: vec!["Hello from ch05!".into(), "Mesos in Action".into()],
             executor: PathBuf::new(),
             refuse_seconds: 1.0,
@@ -228,7 +232,7 @@ impl Framework {
 /// Serves the executor, runs one task per message on it, tears the framework down.
 pub fn run(config: Config) -> Result<Outcome> {
     // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&config.master)?;
+    let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
@@ -243,6 +247,7 @@ pub fn run(config: Config) -> Result<Outcome> {
     let server = ArtifactServer::serve_file(&program)?;
     println!("serving the executor at {}", server.url());
     let mut scheduler_config = SchedulerConfig::new(master, info);
+    config.connection.apply(&mut scheduler_config)?; // credentials, CA: see step 14
     // We acknowledge in `update`, once the update is handled.
     scheduler_config.auto_acknowledge = false;
     let mut driver = SchedulerDriver::new(scheduler_config)?;

@@ -7,11 +7,13 @@
 //! them, so use status updates for anything that must arrive. Here the executor says
 //! `ready`, the scheduler sends a few lines, the executor echoes each, and `done` ends it.
 //!
-//! Run it (an embedded devcluster, `--master local`, is the default):
+//! Run it (an embedded devcluster, `--master local`, is the default; the last line is for a
+//! master that wants a password, see step 14; `--ca-file CA.pem` for https, step 15):
 //!
 //! ```text
 //! cargo run --bin ch06-scheduler
 //! cargo run --bin ch06-scheduler -- --master 192.168.33.10:5050   # a real master
+//! cargo run --bin ch06-scheduler -- --master HOST:5050 --principal me --secret-file ./secret
 //! ```
 //!
 //! What you should see: `executor ch06-executor says: ready ch06-1`, then `says: echo:
@@ -29,6 +31,7 @@ pub mod executor;
 
 use mesos_client::StopMode;
 use mesos_client::artifact::ArtifactServer;
+use mesos_client::connect::Connection;
 use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
@@ -40,8 +43,9 @@ use mesos_proto::v1::{FrameworkInfo, Offer, Resource, TaskState, TaskStatus};
 /// What to run against, and what to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `host:port` of a master, a comma-separated list, or `local` for an embedded cluster.
-    pub master: String,
+    /// The master (`host:port`, a list, `zk://...`, or `local` for an embedded cluster) and
+    /// how to authenticate to it (`--principal`, `--secret-file`, `--ca-file`).
+    pub connection: Connection,
     /// The lines sent to the executor while the task runs. Default: `ping 1` .. `ping 3`.
     pub messages: Vec<String>,
     /// The executor program. Default (empty): `ch06-executor` next to this program.
@@ -54,7 +58,7 @@ impl Config {
     /// Defaults for everything but the master.
     pub fn new(master: impl Into<String>) -> Config {
         Config {
-            master: master.into(),
+            connection: Connection::new(master),
             messages: vec!["ping 1".into(), "ping 2".into(), "ping 3".into()],
             executor: PathBuf::new(),
             refuse_seconds: 1.0,
@@ -249,7 +253,7 @@ impl Framework {
 /// Runs one task on our executor, exchanges messages with it, tears the framework down.
 pub fn run(config: Config) -> Result<Outcome> {
     // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&config.master)?;
+    let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
@@ -264,6 +268,7 @@ pub fn run(config: Config) -> Result<Outcome> {
     let server = ArtifactServer::serve_file(&program)?;
     println!("serving the executor at {}", server.url());
     let mut scheduler_config = SchedulerConfig::new(master, info);
+    config.connection.apply(&mut scheduler_config)?; // credentials, CA: see step 14
     // We acknowledge in `update`, once the update is handled.
     scheduler_config.auto_acknowledge = false;
     let mut driver = SchedulerDriver::new(scheduler_config)?;

@@ -1,6 +1,0 @@
-//! `ch11-executor`: started by the agent, never by hand. See src/executor.rs.
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    ch11_suppress_revive::executor::run()?;
-    Ok(())
-}

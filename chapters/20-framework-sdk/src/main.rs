@@ -1,0 +1,42 @@
+//! `sdk-scheduler --app app.json [--master M] [--principal P --secret-file F] [--ca-file
+//! CA.pem] [--state-file F] [--until-running]`: see the crate docs (src/lib.rs).
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use mesos_client::connect::Connection;
+
+/// Keeps the instances described in an app file running.
+#[derive(Parser, Debug)]
+#[command(name = "sdk-scheduler")]
+struct Args {
+    /// The app file (JSON).
+    #[arg(long)]
+    app: PathBuf,
+    // `--master`, `--principal`, `--secret-file`, `--ca-file` (mesos_client::connect).
+    #[command(flatten)]
+    connection: Connection,
+    /// Where to keep the framework id and the instances, so a restart carries on.
+    #[arg(long)]
+    state_file: Option<PathBuf>,
+    /// Tear down once every instance runs (instead of running until killed).
+    #[arg(long)]
+    until_running: bool,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    simple_logger::init_with_level(log::Level::Info)?;
+    let args = Args::parse();
+    let mut config = ch20_framework_sdk::Config::new(ch20_framework_sdk::App::load(&args.app)?);
+    config.connection = args.connection;
+    config.state_file = args.state_file;
+    config.until_running = args.until_running;
+    let outcome = ch20_framework_sdk::run(config)?;
+    for instance in &outcome.instances {
+        println!(
+            "{:<12} {:<16} {}",
+            instance.name, instance.last_state, instance.task_id
+        );
+    }
+    Ok(())
+}
