@@ -8,7 +8,7 @@
 //! does what `run` below spells out, and sets `FrameworkInfo.principal` too.
 //!
 //! Run it (`--master local` starts an embedded devcluster that wants a password, and makes
-//! up the principal and the secret file for you: see src/secure_cluster.rs):
+//! up the principal and the secret file for you: see `mesos_client::local::LockedCluster`):
 //!
 //! ```text
 //! cargo run --bin ch14-scheduler
@@ -28,7 +28,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub mod executor;
-pub mod secure_cluster;
+/// The principal `--master local` knows (the secret is made up at start).
+pub const PRINCIPAL: &str = "ch14-principal";
 
 use mesos_client::artifact::ArtifactServer;
 use mesos_client::connect::Connection;
@@ -227,8 +228,9 @@ impl Framework {
 /// Shows the refusal without credentials, then runs two tasks authenticated, and tears the
 /// framework down.
 pub fn run(mut config: Config) -> Result<Outcome> {
-    // `local`: our own embedded cluster, with a password (src/secure_cluster.rs).
-    let _cluster = secure_cluster::resolve(&mut config.connection)?;
+    // `local`: an embedded cluster with a password; it makes up the secret
+    // file and points the connection at them.
+    let _cluster = mesos_client::local::resolve_locked(&mut config.connection, PRINCIPAL, false)?;
     let connection = config.connection.clone();
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {

@@ -3,9 +3,10 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ch14_basic_auth::secure_cluster::{self, PRINCIPAL, SecureCluster};
+use ch14_basic_auth::PRINCIPAL;
 use ch14_basic_auth::{Config, Outcome, run};
 use devcluster::ClusterConfig;
+use mesos_client::local::LockedCluster;
 
 /// Runs the step on its own thread so a bug fails the test instead of hanging it.
 fn run_with_deadline(config: Config) -> Result<Outcome, String> {
@@ -20,17 +21,18 @@ fn run_with_deadline(config: Config) -> Result<Outcome, String> {
     }
 }
 
-fn secured_config(cluster: &SecureCluster) -> Config {
-    let mut config = Config::new(cluster.cluster.master_url());
+fn secured_config(cluster: &LockedCluster) -> Config {
+    let mut config = Config::new(cluster.master_url());
     config.executor = env!("CARGO_BIN_EXE_ch14-executor").into();
     config.connection.principal = Some(PRINCIPAL.into());
-    config.connection.secret_file = Some(cluster.secret_file.clone());
+    config.connection.secret_file = Some(cluster.secret_file().to_path_buf());
     config
 }
 
 #[test]
 fn refused_without_credentials_then_runs_tasks_authenticated() {
-    let cluster = secure_cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
+    let cluster = LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, false)
+        .expect("devcluster starts");
     let outcome = run_with_deadline(secured_config(&cluster)).expect("the step runs");
 
     assert_eq!(
@@ -50,9 +52,10 @@ fn refused_without_credentials_then_runs_tasks_authenticated() {
 
 #[test]
 fn a_wrong_secret_is_refused() {
-    let cluster = secure_cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
+    let cluster = LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, false)
+        .expect("devcluster starts");
     let mut config = secured_config(&cluster);
-    let wrong = cluster.secret_file.with_extension("wrong");
+    let wrong = cluster.secret_file().with_extension("wrong");
     std::fs::write(&wrong, "not the secret").unwrap();
     config.connection.secret_file = Some(wrong.clone());
     let err = run_with_deadline(config).expect_err("the master refuses a wrong secret");

@@ -9,7 +9,7 @@
 //! from its environment (`LIBPROCESS_SSL_ENABLED`, `LIBPROCESS_SSL_CA_FILE`).
 //!
 //! Run it (`--master local` starts an embedded devcluster with a password and TLS, and makes
-//! up the principal, the secret file and the CA for you: see src/secure_cluster.rs):
+//! up the principal, the secret file and the CA for you: see `mesos_client::local::LockedCluster`):
 //!
 //! ```text
 //! cargo run --bin ch15-scheduler
@@ -29,7 +29,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub mod executor;
-pub mod secure_cluster;
+/// The principal `--master local` knows (the secret is made up at start).
+pub const PRINCIPAL: &str = "ch15-principal";
 
 use mesos_client::artifact::ArtifactServer;
 use mesos_client::connect::Connection;
@@ -233,8 +234,9 @@ impl Framework {
 /// Shows the refusal without credentials, then runs two tasks authenticated (and over TLS
 /// for an `https://` master), and tears the framework down.
 pub fn run(mut config: Config) -> Result<Outcome> {
-    // `local`: our own embedded cluster, with a password and TLS (src/secure_cluster.rs).
-    let _cluster = secure_cluster::resolve(&mut config.connection)?;
+    // `local`: an embedded cluster with a password and TLS; it makes up the secret
+    // file and the CA and points the connection at them.
+    let _cluster = mesos_client::local::resolve_locked(&mut config.connection, PRINCIPAL, true)?;
     let connection = config.connection.clone();
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {

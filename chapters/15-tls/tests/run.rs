@@ -3,9 +3,10 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ch15_tls::secure_cluster::{self, PRINCIPAL, SecureCluster};
+use ch15_tls::PRINCIPAL;
 use ch15_tls::{Config, Outcome, run};
 use devcluster::ClusterConfig;
+use mesos_client::local::LockedCluster;
 
 /// Runs the step on its own thread so a bug fails the test instead of hanging it.
 fn run_with_deadline(config: Config) -> Result<Outcome, String> {
@@ -20,19 +21,20 @@ fn run_with_deadline(config: Config) -> Result<Outcome, String> {
     }
 }
 
-fn secured_config(cluster: &SecureCluster) -> Config {
-    let mut config = Config::new(cluster.cluster.master_url());
+fn secured_config(cluster: &LockedCluster) -> Config {
+    let mut config = Config::new(cluster.master_url());
     config.executor = env!("CARGO_BIN_EXE_ch15-executor").into();
     config.connection.principal = Some(PRINCIPAL.into());
-    config.connection.secret_file = Some(cluster.secret_file.clone());
-    config.connection.ca_file = Some(cluster.ca_file.clone());
+    config.connection.secret_file = Some(cluster.secret_file().to_path_buf());
+    config.connection.ca_file = cluster.ca_file().map(|p| p.to_path_buf());
     config
 }
 
 #[test]
 fn refused_without_credentials_then_runs_tasks_over_https() {
-    let cluster = secure_cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
-    assert!(cluster.cluster.master_url().starts_with("https://"));
+    let cluster = LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, true)
+        .expect("devcluster starts");
+    assert!(cluster.master_url().starts_with("https://"));
     let outcome = run_with_deadline(secured_config(&cluster)).expect("the step runs");
 
     assert_eq!(
@@ -53,9 +55,10 @@ fn refused_without_credentials_then_runs_tasks_over_https() {
 
 #[test]
 fn a_wrong_secret_is_refused() {
-    let cluster = secure_cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
+    let cluster = LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, true)
+        .expect("devcluster starts");
     let mut config = secured_config(&cluster);
-    let wrong = cluster.secret_file.with_extension("wrong");
+    let wrong = cluster.secret_file().with_extension("wrong");
     std::fs::write(&wrong, "not the secret").unwrap();
     config.connection.secret_file = Some(wrong.clone());
     let err = run_with_deadline(config).expect_err("the master refuses a wrong secret");
@@ -67,10 +70,12 @@ fn a_wrong_secret_is_refused() {
 
 #[test]
 fn an_unknown_ca_is_not_trusted() {
-    let cluster = secure_cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
-    let other = secure_cluster::start(ClusterConfig::for_tests(0)).expect("devcluster starts");
+    let cluster = LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, true)
+        .expect("devcluster starts");
+    let other = LockedCluster::start(ClusterConfig::for_tests(0), PRINCIPAL, true)
+        .expect("devcluster starts");
     let mut config = secured_config(&cluster);
-    config.connection.ca_file = Some(other.ca_file.clone());
+    config.connection.ca_file = Some(other.ca_file().map(|p| p.to_path_buf()).expect("TLS"));
     config.max_attempts = Some(1);
     let err = run_with_deadline(config).expect_err("the certificate is not trusted");
     assert!(err.contains("connection failed"), "{err}");

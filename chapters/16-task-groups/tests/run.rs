@@ -3,9 +3,10 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ch16_task_groups::secure_cluster::{self, PRINCIPAL, SecureCluster};
+use ch16_task_groups::PRINCIPAL;
 use ch16_task_groups::{Config, Outcome, run};
 use devcluster::ClusterConfig;
+use mesos_client::local::LockedCluster;
 
 /// Runs the step on its own thread so a bug fails the test instead of hanging it.
 fn run_with_deadline(config: Config) -> Result<Outcome, String> {
@@ -20,17 +21,18 @@ fn run_with_deadline(config: Config) -> Result<Outcome, String> {
     }
 }
 
-fn secured_config(cluster: &SecureCluster) -> Config {
-    let mut config = Config::new(cluster.cluster.master_url());
+fn secured_config(cluster: &LockedCluster) -> Config {
+    let mut config = Config::new(cluster.master_url());
     config.connection.principal = Some(PRINCIPAL.into());
-    config.connection.secret_file = Some(cluster.secret_file.clone());
-    config.connection.ca_file = Some(cluster.ca_file.clone());
+    config.connection.secret_file = Some(cluster.secret_file().to_path_buf());
+    config.connection.ca_file = cluster.ca_file().map(|p| p.to_path_buf());
     config
 }
 
 #[test]
 fn a_group_runs_together_on_one_default_executor() {
-    let cluster = secure_cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
+    let cluster = LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, true)
+        .expect("devcluster starts");
     let outcome = run_with_deadline(secured_config(&cluster)).expect("the step runs");
 
     assert_eq!(outcome.principal.as_deref(), Some(PRINCIPAL));
@@ -44,8 +46,8 @@ fn a_group_runs_together_on_one_default_executor() {
     assert!(outcome.torn_down);
     // TEARDOWN ended the group: no process is left behind.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !cluster.cluster.running_pids().is_empty() && std::time::Instant::now() < deadline {
+    while !cluster.cluster().running_pids().is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(cluster.cluster.running_pids().is_empty());
+    assert!(cluster.cluster().running_pids().is_empty());
 }

@@ -3,9 +3,10 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ch17_default_executor::secure_cluster::{self, PRINCIPAL, SecureCluster};
+use ch17_default_executor::PRINCIPAL;
 use ch17_default_executor::{Config, Outcome, run};
 use devcluster::ClusterConfig;
+use mesos_client::local::LockedCluster;
 
 /// Runs the step on its own thread so a bug fails the test instead of hanging it.
 fn run_with_deadline(config: Config) -> Result<Outcome, String> {
@@ -20,17 +21,18 @@ fn run_with_deadline(config: Config) -> Result<Outcome, String> {
     }
 }
 
-fn secured_config(cluster: &SecureCluster) -> Config {
-    let mut config = Config::new(cluster.cluster.master_url());
+fn secured_config(cluster: &LockedCluster) -> Config {
+    let mut config = Config::new(cluster.master_url());
     config.connection.principal = Some(PRINCIPAL.into());
-    config.connection.secret_file = Some(cluster.secret_file.clone());
-    config.connection.ca_file = Some(cluster.ca_file.clone());
+    config.connection.secret_file = Some(cluster.secret_file().to_path_buf());
+    config.connection.ca_file = cluster.ca_file().map(|p| p.to_path_buf());
     config
 }
 
 #[test]
 fn a_failed_task_takes_its_group_down() {
-    let cluster = secure_cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
+    let cluster = LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, true)
+        .expect("devcluster starts");
     let mut config = secured_config(&cluster);
     config.commands[0] = "sleep 0.2; exit 1".into();
     let outcome = run_with_deadline(config).expect("the step runs");

@@ -27,6 +27,10 @@
 //! exits (status 130), unless the program installed a handler of its own
 //! first (then stopping them is the program's business).
 //!
+//! For chapters on authentication and TLS, [`resolve_locked`] starts a
+//! [`LockedCluster`] instead: one that wants a principal and its secret (and
+//! optionally speaks only https), as a production cluster does.
+//!
 //! This module is behind the default feature `local`, so that a framework
 //! built for production can leave devcluster out.
 
@@ -36,6 +40,9 @@ use std::sync::{Mutex, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use devcluster::{Cluster, ClusterConfig, ProcessKiller};
+
+mod locked;
+pub use locked::{LockedCluster, resolve_locked};
 
 use crate::error::{Error, Result};
 
@@ -135,7 +142,7 @@ pub fn resolve_master(spec: &str) -> Result<(String, Option<LocalCluster>)> {
 static KILLERS: Mutex<Vec<ProcessKiller>> = Mutex::new(Vec::new());
 
 /// Registers `killer` with the signal handler, installing it the first time.
-fn stop_processes_on_signals(killer: ProcessKiller) {
+pub(crate) fn stop_processes_on_signals(killer: ProcessKiller) {
     KILLERS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
