@@ -57,8 +57,8 @@ pub struct Connection {
     /// A file holding the principal's secret (one trailing newline is ignored).
     #[cfg_attr(feature = "clap", arg(long, requires = "principal"))]
     pub secret_file: Option<PathBuf>,
-    /// A PEM file with the CA certificate(s) to trust for an https master, in addition to
-    /// the system's roots.
+    /// A PEM file with the CA certificate(s) to trust for an https master (instead of the
+    /// system's roots: a cluster with https usually has a CA of its own).
     #[cfg_attr(feature = "clap", arg(long))]
     pub ca_file: Option<PathBuf>,
 }

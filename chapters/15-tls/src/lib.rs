@@ -3,7 +3,7 @@
 //! What you will learn: the password of step 14 travels in every request's header, so a
 //! production master also serves https. Its certificate is usually signed by the
 //! cluster's own CA, not a public one: the driver must be told to trust that CA
-//! (`--ca-file`, a PEM file, in addition to the system's roots). A certificate signed by
+//! (`--ca-file`, a PEM file, trusted instead of the system's roots). A certificate signed by
 //! another CA is refused before any HTTP is spoken; the master's URL starts with
 //! `https://`. The agents serve https too: our executor learns that, and the CA to trust,
 //! from its environment (`LIBPROCESS_SSL_ENABLED`, `LIBPROCESS_SSL_CA_FILE`).
