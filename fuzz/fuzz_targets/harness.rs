@@ -136,7 +136,7 @@ impl Harness {
                 rest = &rest[digits_start..];
                 continue;
             };
-            let body_end = (head_end + declared).min(rest.len());
+            let body_end = head_end.saturating_add(declared).min(rest.len());
             let body = replace(&rest[head_end..body_end]);
             out.extend(replace(&rest[..digits_start]));
             out.extend(body.len().to_string().into_bytes());
