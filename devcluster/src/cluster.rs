@@ -114,6 +114,11 @@ pub struct ProcessKiller {
 }
 
 impl ProcessKiller {
+    /// Whether the cluster still exists.
+    pub fn is_alive(&self) -> bool {
+        self.inner.strong_count() > 0
+    }
+
     /// Stops every agent (their processes are killed); the masters keep running.
     pub fn kill_all(&self) {
         if let Some(inner) = self.inner.upgrade() {

@@ -143,10 +143,10 @@ static KILLERS: Mutex<Vec<ProcessKiller>> = Mutex::new(Vec::new());
 
 /// Registers `killer` with the signal handler, installing it the first time.
 pub(crate) fn stop_processes_on_signals(killer: ProcessKiller) {
-    KILLERS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(killer);
+    let mut killers = KILLERS.lock().unwrap_or_else(|p| p.into_inner());
+    killers.retain(ProcessKiller::is_alive); // clusters dropped since
+    killers.push(killer);
+    drop(killers);
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let installed = ctrlc::set_handler(|| {
