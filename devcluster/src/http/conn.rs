@@ -76,11 +76,7 @@ pub(crate) fn serve(mut conn: Conn, peer: SocketAddr, ctx: &Context) {
             }
             Err(ReadError::Reject(status, message)) => {
                 log::debug!("http: {peer}: rejected with {status}: {message}");
-                let meta = Meta {
-                    http10: false,
-                    keep_alive: false,
-                    accept_gzip: false,
-                };
+                let meta = Meta::rejection();
                 respond(
                     &mut conn,
                     Response::text(status, message),
@@ -136,25 +132,21 @@ fn respond(
     }
 }
 
-/// `body` gzip-compressed (`Ok`, with `Content-Encoding: gzip` added) when the client
-/// accepts gzip, the body is large enough and not already encoded; else as it was (`Err`).
-fn gzip_if_wanted(
-    body: Vec<u8>,
-    meta: &Meta,
-    headers: &mut Vec<(String, String)>,
-) -> Result<Vec<u8>, Vec<u8>> {
+/// `body` gzip-compressed, with `Content-Encoding: gzip` added, when the client accepts
+/// gzip, the body is large enough and not already encoded; else `body` as it was.
+fn gzip_if_wanted(body: Vec<u8>, meta: &Meta, headers: &mut Vec<(String, String)>) -> Vec<u8> {
     let encoded = headers
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("Content-Encoding"));
     if !meta.accept_gzip || encoded || body.len() < super::gzip::MIN_BODY {
-        return Err(body);
+        return body;
     }
     match super::gzip::compress(&body) {
         Some(gz) => {
             headers.push(("Content-Encoding".to_string(), "gzip".to_string()));
-            Ok(gz)
+            gz
         }
-        None => Err(body),
+        None => body,
     }
 }
 
@@ -182,6 +174,7 @@ pub(super) fn encode(
     let no_body = write::status_has_no_body(status);
     match response.body {
         Body::Stream(rx) if !head_only && !no_body => {
+            // HTTP/1.0 has no chunked coding: the body then ends when the connection closes.
             let (framing, connection) = if meta.http10 {
                 (Framing::UntilClose, Some("close"))
             } else {
@@ -201,14 +194,13 @@ pub(super) fn encode(
             }
         }
         body => {
+            // A HEAD answer to a stream still announces the chunked coding, like a GET would.
             let (payload, framing) = match body {
                 _ if no_body => (Vec::new(), Framing::None),
                 Body::Stream(_) => (Vec::new(), Framing::Chunked),
                 Body::Empty => (Vec::new(), Framing::Length(0)),
                 Body::Bytes(b) => {
-                    let b = match gzip_if_wanted(b, meta, &mut response.headers) {
-                        Ok(gz) | Err(gz) => gz,
-                    };
+                    let b = gzip_if_wanted(b, meta, &mut response.headers);
                     let n = b.len();
                     (b, Framing::Length(n))
                 }

@@ -59,14 +59,11 @@ pub(crate) fn serve_bytes(ctx: &Context, input: &[u8]) -> Vec<u8> {
                 (call_handler(&*ctx.handler, request), meta, head_only)
             }
             Err(ReadError::Closed | ReadError::Io(_)) => break,
-            Err(ReadError::Reject(status, message)) => {
-                let meta = Meta {
-                    http10: false,
-                    keep_alive: false,
-                    accept_gzip: false,
-                };
-                (super::Response::text(status, message), meta, false)
-            }
+            Err(ReadError::Reject(status, message)) => (
+                super::Response::text(status, message),
+                Meta::rejection(),
+                false,
+            ),
         };
         match encode(response, &meta, head_only, meta.keep_alive) {
             Encoded::Whole(bytes) => conn.output.extend_from_slice(&bytes),

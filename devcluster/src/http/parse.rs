@@ -45,6 +45,17 @@ pub(crate) struct Meta {
     pub accept_gzip: bool,
 }
 
+impl Meta {
+    /// For the answer to a request that could not be read: plain HTTP/1.1, then close.
+    pub(crate) fn rejection() -> Meta {
+        Meta {
+            http10: false,
+            keep_alive: false,
+            accept_gzip: false,
+        }
+    }
+}
+
 /// A connection's input side: the socket plus bytes read but not yet used, which are the
 /// start of the next pipelined request.
 pub(crate) struct Reader {
