@@ -154,24 +154,17 @@ impl ExecutorEnv {
             ));
         }
 
-        let tls = match vars.get("LIBPROCESS_SSL_ENABLED").map(String::as_str) {
+        // A yes/no variable: unset or empty is no.
+        let mut flag = |name: &str| match vars.get(name).map(String::as_str) {
             None | Some("") | Some("0") | Some("false") => false,
             Some("1") | Some("true") => true,
             Some(other) => {
-                invalid.push(format!(
-                    "LIBPROCESS_SSL_ENABLED={other:?} (expected 0, 1, false or true)"
-                ));
+                invalid.push(format!("{name}={other:?} (expected 0, 1, false or true)"));
                 false
             }
         };
-        let checkpoint = match vars.get("MESOS_CHECKPOINT").map(String::as_str) {
-            None | Some("") | Some("0") | Some("false") => false,
-            Some("1") | Some("true") => true,
-            Some(other) => {
-                invalid.push(format!("MESOS_CHECKPOINT={other:?} (expected 0 or 1)"));
-                false
-            }
-        };
+        let tls = flag("LIBPROCESS_SSL_ENABLED");
+        let checkpoint = flag("MESOS_CHECKPOINT");
 
         let mut duration = |name: &str, default: Duration| match vars.get(name) {
             None => default,
