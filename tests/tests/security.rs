@@ -67,17 +67,8 @@ impl Drop for Scratch {
 /// PEM of a fresh CA, and a server certificate and key for 127.0.0.1/localhost signed by
 /// it.
 fn certificates() -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).expect("CA certificate");
-    let key = KeyPair::generate().expect("server key");
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .expect("server params")
-        .signed_by(&key, &ca, &ca_key)
-        .expect("server certificate");
-    (ca.pem(), cert.pem(), key.serialize_pem())
+    let c = mesos_client::local::localhost_certificates().expect("certificates");
+    (c.ca, c.cert, c.key)
 }
 
 /// A cluster that wants `PRINCIPAL:secret`, optionally over TLS; returns the CA file then.

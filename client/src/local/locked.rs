@@ -38,7 +38,7 @@ impl LockedCluster {
         config.credentials = Some(credentials.map_err(Error::Config)?);
         let mut ca_file = None;
         if tls {
-            let (ca, cert, key) = certificates().map_err(Error::Config)?;
+            let LocalCertificates { ca, cert, key } = localhost_certificates()?;
             let server = tls_config_from_pem(cert.as_bytes(), key.as_bytes());
             config.tls = Some(server.map_err(Error::Config)?);
             // Written before the cluster starts: its agents hand the path to executors.
@@ -48,9 +48,7 @@ impl LockedCluster {
             config.tls_ca_file = Some(path.clone());
             ca_file = Some(path);
         }
-        let cluster = Cluster::start(config)
-            .map_err(|err| Error::Config(format!("cannot start the local cluster: {err}")));
-        let cluster = match cluster {
+        let cluster = match super::start_cluster(config) {
             Ok(c) => c,
             Err(err) => {
                 if let Some(path) = &ca_file {
@@ -59,7 +57,6 @@ impl LockedCluster {
                 return Err(err);
             }
         };
-        super::stop_processes_on_signals(cluster.process_killer());
         let secret_file = cluster.work_dir().join("secret");
         std::fs::write(&secret_file, secret)?;
         Ok(LockedCluster {
@@ -148,10 +145,24 @@ pub fn resolve_locked(
     Ok(Some(locked))
 }
 
-/// A CA (PEM), and a certificate (PEM) with its key (PEM) that the CA signed for
-/// 127.0.0.1 and localhost.
-fn certificates() -> std::result::Result<(String, String, String), String> {
-    let fail = |err: rcgen::Error| format!("cannot make certificates: {err}");
+/// A fresh CA and a certificate for 127.0.0.1 and localhost that it signed, all PEM
+/// text: what a locked local cluster serves, and what a test of https needs.
+pub struct LocalCertificates {
+    /// The CA's certificate: give it to clients (`--ca-file`).
+    pub ca: String,
+    /// The server certificate.
+    pub cert: String,
+    /// The server certificate's private key.
+    pub key: String,
+}
+
+/// Makes a [`LocalCertificates`] (new keys every time).
+///
+/// # Errors
+///
+/// [`Error::Config`] if a key or certificate cannot be made.
+pub fn localhost_certificates() -> Result<LocalCertificates> {
+    let fail = |err: rcgen::Error| Error::Config(format!("cannot make certificates: {err}"));
     let ca_key = KeyPair::generate().map_err(fail)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -162,5 +173,9 @@ fn certificates() -> std::result::Result<(String, String, String), String> {
         .map_err(fail)?
         .signed_by(&key, &ca, &ca_key)
         .map_err(fail)?;
-    Ok((ca.pem(), cert.pem(), key.serialize_pem()))
+    Ok(LocalCertificates {
+        ca: ca.pem(),
+        cert: cert.pem(),
+        key: key.serialize_pem(),
+    })
 }

@@ -42,7 +42,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use devcluster::{Cluster, ClusterConfig, ProcessKiller};
 
 mod locked;
-pub use locked::{LockedCluster, resolve_locked};
+pub use locked::{LocalCertificates, LockedCluster, localhost_certificates, resolve_locked};
 
 use crate::error::{Error, Result};
 
@@ -79,10 +79,9 @@ impl LocalCluster {
             work_dir: Some(fresh_work_dir()),
             ..ClusterConfig::default()
         };
-        let cluster = Cluster::start(config)
-            .map_err(|err| Error::Config(format!("cannot start the local cluster: {err}")))?;
-        stop_processes_on_signals(cluster.process_killer());
-        Ok(LocalCluster { cluster })
+        Ok(LocalCluster {
+            cluster: start_cluster(config)?,
+        })
     }
 
     /// `http://127.0.0.1:<port>` of the master.
@@ -138,11 +137,19 @@ pub fn resolve_master(spec: &str) -> Result<(String, Option<LocalCluster>)> {
     Ok((cluster.master_url(), Some(cluster)))
 }
 
+/// Starts `config` as a local cluster whose processes the signal handler stops.
+fn start_cluster(config: ClusterConfig) -> Result<Cluster> {
+    let cluster = Cluster::start(config)
+        .map_err(|err| Error::Config(format!("cannot start the local cluster: {err}")))?;
+    stop_processes_on_signals(cluster.process_killer());
+    Ok(cluster)
+}
+
 /// The process killers of this program's local clusters (dead ones do nothing).
 static KILLERS: Mutex<Vec<ProcessKiller>> = Mutex::new(Vec::new());
 
 /// Registers `killer` with the signal handler, installing it the first time.
-pub(crate) fn stop_processes_on_signals(killer: ProcessKiller) {
+fn stop_processes_on_signals(killer: ProcessKiller) {
     let mut killers = KILLERS.lock().unwrap_or_else(|p| p.into_inner());
     killers.retain(ProcessKiller::is_alive); // clusters dropped since
     killers.push(killer);
