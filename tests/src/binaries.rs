@@ -35,14 +35,15 @@ impl Binary {
     /// Whether the package's sources mention a `--secret-file` option (clap's derive
     /// spells a `secret_file` field that way).
     pub fn mentions_secret_file(&self) -> bool {
-        sources(&self.dir.join("src"))
+        rust_sources(&self.dir.join("src"))
             .iter()
             .filter_map(|p| std::fs::read_to_string(p).ok())
             .any(|text| text.contains("secret-file") || text.contains("secret_file"))
     }
 }
 
-fn sources(dir: &Path) -> Vec<PathBuf> {
+/// Every `*.rs` file under `dir`, at any depth (in no particular order).
+pub fn rust_sources(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {

@@ -10,6 +10,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use e2e_tests::binaries::rust_sources;
+
 /// The most lines a step may add, or remove, compared with the step before.
 const LIMIT: usize = 80;
 
@@ -87,21 +89,14 @@ fn normalise(step: &str, text: &str) -> String {
 /// `src/**/*.rs` of a step: (normalised relative path, normalised text).
 fn sources(step: &str) -> Vec<(String, String)> {
     let root = chapters().join(step).join("src");
-    let mut found = Vec::new();
-    let mut todo = vec![root.clone()];
-    while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                todo.push(path);
-            } else if path.extension().is_some_and(|x| x == "rs") {
-                let rel = path.strip_prefix(&root).unwrap().to_string_lossy();
-                let text = std::fs::read_to_string(&path).expect("readable source");
-                found.push((normalise(step, &rel), normalise(step, &text)));
-            }
-        }
-    }
-    found
+    rust_sources(&root)
+        .into_iter()
+        .map(|path| {
+            let rel = path.strip_prefix(&root).unwrap().to_string_lossy();
+            let text = std::fs::read_to_string(&path).expect("readable source");
+            (normalise(step, &rel), normalise(step, &text))
+        })
+        .collect()
 }
 
 /// Lines added and removed from `a` to `b`: the lines outside a longest common

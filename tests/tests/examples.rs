@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use devcluster::{Cluster, ClusterConfig};
 use e2e_tests::example_runs::{Proc, example_bin, sandbox_stdout};
+use e2e_tests::pidwatch;
 use e2e_tests::sched::{Sched, framework};
 
 /// A run of a few short tasks takes 2-5 s; this only keeps a broken run from hanging
@@ -280,64 +281,23 @@ fn minimal_against_a_real_master_when_mesos_master_is_set() {
     );
 }
 
-/// The pids of every live descendant of `pid` (children, grandchildren, ...), from
-/// `/proc/<pid>/stat` (the parent pid is the second field after the `(comm)`).
-fn descendants(pid: u32) -> Vec<u32> {
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|p| {
-            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
-            let rest = &stat[stat.rfind(')')? + 1..];
-            let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;
-            Some((p, ppid))
-        })
-        .collect();
-    let mut found = vec![pid];
-    let mut i = 0;
-    while i < found.len() {
-        let parent = found[i];
-        found.extend(
-            parents
-                .iter()
-                .filter(|(_, pp)| *pp == parent)
-                .map(|(p, _)| *p),
-        );
-        i += 1;
-    }
-    found.remove(0);
-    found
-}
-
-/// Whether `pid` runs (exists and is not a zombie).
-fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| Some(s[s.rfind(')')? + 1..].trim_start().starts_with('Z')))
-        .is_some_and(|zombie| !zombie)
-}
-
 /// With `--master local`, command tasks run in process groups of their own, which
 /// neither Ctrl-C in the terminal nor the death of the scheduler reaches; the local
 /// cluster's signal handler stops them when the scheduler gets SIGTERM (or SIGINT).
 #[test]
 fn a_local_scheduler_stopped_by_sigterm_leaves_no_process_behind() {
-    // A command task (a custom executor would end by itself once its agent is gone).
+    // A command task (a custom executor would end by itself once its agent is gone),
+    // which tells us its pid.
     let (built, _) = e2e_tests::binaries::built_examples();
     let (_, etl) = built
         .iter()
         .find(|(b, _)| b.name == "etl-runner")
         .expect("etl-runner is built");
-    let mut sched = Proc::spawn(etl, &["--cmd", "sleep 60", "--jobs", "1", "--debug"], &[]);
-    sched.wait_line("TASK_RUNNING", RUN);
-    let children = descendants(sched.pid());
-    assert!(
-        !children.is_empty(),
-        "the task runs as a child process:\n{}",
-        sched.output()
-    );
+    let pid_file = pidwatch::pid_file("sigterm-local-task");
+    let cmd = pidwatch::pid_command(&pid_file);
+    let mut sched = Proc::spawn(etl, &["--cmd", &cmd, "--jobs", "1"], &[]);
+    let task = pidwatch::read_pid(&pid_file, RUN);
+    assert!(pidwatch::alive(task), "the task runs:\n{}", sched.output());
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &sched.pid().to_string()])
         .status()
@@ -345,13 +305,8 @@ fn a_local_scheduler_stopped_by_sigterm_leaves_no_process_behind() {
     assert!(sent.success());
     let status = sched.wait_exit(STEP);
     assert!(!status.success(), "{}", sched.output());
-    let deadline = std::time::Instant::now() + STEP;
-    while children.iter().any(|p| running(*p)) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still running after the scheduler died: {:?}",
-            children.iter().filter(|p| running(**p)).collect::<Vec<_>>()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        pidwatch::gone_within(task, STEP),
+        "task {task} still runs after the scheduler died"
+    );
 }
