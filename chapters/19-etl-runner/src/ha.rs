@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use mesos_client::zk::{CANDIDATE_PREFIX, Election, Standing, ZkUrl};
+use mesos_client::zk::{Election, Standing, ZkUrl};
 use mesos_client::{Error, Result, SchedulerHandle, StopMode};
 
 use crate::jobs::Job;
@@ -62,7 +62,7 @@ pub(crate) fn run(config: &Config, url: &str) -> Result<Outcome> {
             me.as_bytes(),
         )?);
         JobStore::check(&election, url, &spec)?;
-        if !wait_to_lead(&election, &zk_url) {
+        if !wait_to_lead(&election) {
             log::warn!("lost the ZooKeeper session while waiting; joining again");
             thread::sleep(Duration::from_secs(1));
             continue;
@@ -125,14 +125,14 @@ fn count(jobs: &[Job], f: impl Fn(&Job) -> bool) -> usize {
 
 /// Waits while another instance leads, saying who; `false` if this
 /// instance's membership was lost meanwhile.
-fn wait_to_lead(election: &Election, url: &ZkUrl) -> bool {
+fn wait_to_lead(election: &Election) -> bool {
     let mut said = String::new();
     loop {
         match election.standing() {
             Standing::Leading => return true,
             Standing::Lost => return false,
             Standing::Following => {
-                let who = leader(election, url);
+                let who = leader(election);
                 if who != said {
                     log::info!("standby ({}): {who} leads; waiting", election.znode());
                     said = who;
@@ -144,25 +144,12 @@ fn wait_to_lead(election: &Election, url: &ZkUrl) -> bool {
 }
 
 /// The leading member and what it says about itself.
-fn leader(election: &Election, url: &ZkUrl) -> String {
-    let zk = election.zookeeper();
-    let Ok(children) = zk.get_children(&url.path, false) else {
-        return "an unknown instance".into();
-    };
-    let lowest = children
-        .iter()
-        .filter(|c| c.starts_with(CANDIDATE_PREFIX))
-        .min_by_key(|c| {
-            c[CANDIDATE_PREFIX.len()..]
-                .parse::<u64>()
-                .unwrap_or(u64::MAX)
-        });
-    let Some(name) = lowest else {
-        return "nobody yet".into();
-    };
-    match zk.get_data(&url.child(name), false) {
-        Ok((data, _)) => format!("{name} ({})", String::from_utf8_lossy(&data)),
-        Err(_) => name.clone(),
+fn leader(election: &Election) -> String {
+    match election.leader() {
+        Err(_) => "an unknown instance".into(),
+        Ok(None) => "nobody yet".into(),
+        Ok(Some((name, Some(data)))) => format!("{name} ({})", String::from_utf8_lossy(&data)),
+        Ok(Some((name, None))) => name,
     }
 }
 

@@ -203,6 +203,24 @@ impl Election {
         &self.zk
     }
 
+    /// The leading candidate now (by the same rule as [`Election::standing`]): its
+    /// member name, and what it said about itself (the `data` it joined with) if that
+    /// could still be read; `None` while there is no candidate.
+    ///
+    /// # Errors
+    ///
+    /// The candidates cannot be listed.
+    pub fn leader(&self) -> Result<Option<(String, Option<Vec<u8>>)>> {
+        let children = self
+            .zk
+            .get_children(&self.url.path, false)
+            .map_err(|err| zk_error("listing the candidates", &self.url, err))?;
+        Ok(lowest_candidate(&children).map(|name| {
+            let data = self.zk.get_data(&self.url.child(name), false).ok();
+            (name.to_string(), data.map(|(data, _)| data))
+        }))
+    }
+
     /// The framework id a leader saved, if any.
     pub fn framework_id(&self) -> Result<Option<String>> {
         let path = self.url.child(FRAMEWORK_ID_NODE);
@@ -277,6 +295,22 @@ impl Drop for Election {
     }
 }
 
+/// The leading candidate among `children`: the lowest sequence number.
+fn lowest_candidate(children: &[String]) -> Option<&str> {
+    let sequence = |name: &str| -> Option<u64> {
+        let digits = name.strip_prefix(CANDIDATE_PREFIX)?;
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    children
+        .iter()
+        .filter_map(|name| Some((sequence(name)?, name.as_str())))
+        .min()
+        .map(|(_, name)| name)
+}
+
 /// Reads the candidates (setting a watch) and works out our standing.
 fn standing(
     zk: &ZooKeeper,
@@ -286,19 +320,7 @@ fn standing(
 ) -> zookeeper::ZkResult<Standing> {
     let children = zk.get_children_w(&url.path, waker(wake))?;
     let ours = znode.rsplit('/').next().unwrap_or_default();
-    let sequence = |name: &str| -> Option<u64> {
-        let digits = name.strip_prefix(CANDIDATE_PREFIX)?;
-        digits
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| digits.parse().ok())?
-    };
-    let lowest = children
-        .iter()
-        .filter_map(|name| Some((sequence(name)?, name.as_str())))
-        .min()
-        .map(|(_, name)| name);
-    Ok(match lowest {
+    Ok(match lowest_candidate(&children) {
         _ if !children.iter().any(|c| c == ours) => Standing::Lost,
         Some(lowest) if lowest == ours => Standing::Leading,
         _ => Standing::Following,
