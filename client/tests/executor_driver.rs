@@ -5,7 +5,7 @@
 //! a SUBSCRIBE gets a chunked `200 OK` (or a scripted error status) and its
 //! socket is handed to the test, which writes RecordIO events into it.
 //! Events are the real ones captured from Mesos 1.12
-//! (`shared/fixtures/mesos-1.12/executor/run1-launch/events/`).
+//! (`fixtures/mesos-1.12/executor/run1-launch/events/`).
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -32,12 +32,14 @@ const WAIT: Duration = Duration::from_secs(10);
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/mesos-1.12/executor/run1-launch")
+        .join("../fixtures/mesos-1.12/executor/run1-launch")
         .join(name)
 }
 
 fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap()
+    let path = fixture(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
 // ---------------------------------------------------------------- fake agent
@@ -412,8 +414,9 @@ fn replaying_a_real_agent_stream_calls_back_in_order() {
 
     // What the callbacks should log, from the captured events (KILL and
     // SHUTDOWN go to the trait's defaults, which log nothing).
-    let mut names: Vec<_> = std::fs::read_dir(fixture("events"))
-        .unwrap()
+    let events = fixture("events");
+    let mut names: Vec<_> = std::fs::read_dir(&events)
+        .unwrap_or_else(|e| panic!("fixture {}: {e}", events.display()))
         .map(|e| e.unwrap().path())
         .collect();
     names.sort();
@@ -446,7 +449,8 @@ fn replaying_a_real_agent_stream_calls_back_in_order() {
     assert_eq!(expected.len(), 11);
 
     // The whole captured RecordIO body in one chunk, then the end.
-    let body = std::fs::read(fixture("subscribe.recordio")).unwrap();
+    let path = fixture("subscribe.recordio");
+    let body = std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
     write!(sub.stream, "{:x}\r\n", body.len()).unwrap();
     sub.stream.write_all(&body).unwrap();
     sub.stream.write_all(b"\r\n").unwrap();
@@ -613,10 +617,7 @@ fn default_launch_and_launch_group_fail_the_tasks() {
             .contains("does not implement launch")
     );
 
-    let group: Value = serde_json::from_slice(
-        &std::fs::read(fixture("../run2-launch-group/events/002-LAUNCH_GROUP.json")).unwrap(),
-    )
-    .unwrap();
+    let group = fixture_json("../run2-launch-group/events/002-LAUNCH_GROUP.json");
     let tasks = group["launch_group"]["task_group"]["tasks"]
         .as_array()
         .unwrap()

@@ -1,5 +1,5 @@
 //! Parsing the `MESOS_*` environment, checked against the environments real
-//! agents gave executors (`shared/fixtures/mesos-1.12/executor/*/env.txt`).
+//! agents gave executors (`fixtures/mesos-1.12/executor/*/env.txt`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,11 +10,11 @@ use mesos_client::executor::{ExecutorEnv, format_duration, parse_duration};
 /// The `NAME=value` lines of a captured env.txt.
 fn captured_env(run: &str) -> Vec<(String, String)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/mesos-1.12/executor")
+        .join("../fixtures/mesos-1.12/executor")
         .join(run)
         .join("env.txt");
-    std::fs::read_to_string(path)
-        .unwrap()
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
         .lines()
         .filter(|line| !line.starts_with('#'))
         .filter_map(|line| line.split_once('='))

@@ -1,5 +1,5 @@
 //! Resource builders and readers, offer fit and carving, on offers exactly
-//! as Mesos 1.12 sent them (`shared/fixtures/mesos-1.12/scheduler-*/`).
+//! as Mesos 1.12 sent them (`fixtures/mesos-1.12/scheduler-*/`).
 
 use std::path::Path;
 
@@ -12,9 +12,10 @@ use mesos_proto::v1::{Offer, Resource, resource, value};
 
 fn offer_from(fixture: &str) -> Offer {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/mesos-1.12")
+        .join("../fixtures/mesos-1.12")
         .join(fixture);
-    let event: Event = mesos_proto::json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    let event: Event = mesos_proto::json::from_slice(&bytes).unwrap();
     event.offers.unwrap().offers.remove(0)
 }
 

@@ -1,7 +1,7 @@
 //! devcluster: a local Mesos-compatible cluster (masters and agents) in one process.
 //!
 //! It speaks the Mesos v1 scheduler and executor HTTP APIs as Mesos 1.12 does (see
-//! `shared/docs/mesos-v1-http-api.md` and the captured fixtures), runs tasks as real
+//! `docs/mesos-v1-http-api.md` and the captured fixtures), runs tasks as real
 //! processes in sandboxes (or simulated ones, for scale), and breaks on purpose
 //! (fault injection) so frameworks can be tested against failures.
 //!

@@ -8,14 +8,13 @@ use devcluster::{AgentConfig, Cluster, ClusterConfig};
 use mesos_proto::v1::TaskState;
 use serde_json::{Value, json};
 
-fn fixture(name: &str) -> Option<Value> {
+fn fixture(name: &str) -> Value {
     let p = format!(
-        "{}/../../shared/fixtures/mesos-1.12/scheduler-json/{name}",
+        "{}/../fixtures/mesos-1.12/scheduler-json/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
-    std::fs::read_to_string(p)
-        .ok()
-        .map(|s| serde_json::from_str(&s).unwrap())
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("fixture {p}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {p}: {e}"))
 }
 
 /// Every key of `theirs` exists in `ours` with the same JSON type (arrays: first items).
@@ -42,20 +41,16 @@ fn same_shape(ours: &Value, theirs: &Value, path: &str) {
 }
 
 fn check(ours: &mesos_proto::v1::scheduler::Event, name: &str) {
-    if let Some(theirs) = fixture(name) {
-        same_shape(&mesos_proto::json::to_value(ours), &theirs, name);
-    }
+    same_shape(&mesos_proto::json::to_value(ours), &fixture(name), name);
 }
 
 #[test]
 fn executor_events_match_fixture_shapes() {
     let p = format!(
-        "{}/../../shared/fixtures/mesos-1.12/executor/run1-launch/events/001-SUBSCRIBED.json",
+        "{}/../fixtures/mesos-1.12/executor/run1-launch/events/001-SUBSCRIBED.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    let Ok(text) = std::fs::read_to_string(p) else {
-        return;
-    };
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("fixture {p}: {e}"));
     let mut theirs: Value = serde_json::from_str(&text).unwrap();
     // Input-dependent parts: the fixture executor had URIs, environment and labels, the
     // framework had labels and a hostname, the agent had attributes.

@@ -1,6 +1,6 @@
 //! The dev cluster's HTTP server, tested with raw `std::net::TcpStream` clients so that the
 //! assertions are about bytes on the wire, not about what some client library makes of them.
-//! Expected shapes follow the Mesos 1.12 captures (`shared/fixtures/mesos-1.12`).
+//! Expected shapes follow the Mesos 1.12 captures (`fixtures/mesos-1.12`).
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};

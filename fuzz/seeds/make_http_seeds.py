@@ -7,7 +7,7 @@ and the request's exact bytes, with the fixture's ids replaced by the harness's 
 ($FID, $SID, $AID, $OID, $TID, $EID, $UUID; see fuzz_targets/harness.rs) and the
 Content-Length fixed. A few GETs of the read-only endpoints are added.
 
-    python3 seeds/make_http_seeds.py ../../shared/fixtures/mesos-1.12 corpus/devcluster_http
+    python3 seeds/make_http_seeds.py ../../fixtures/mesos-1.12 corpus/devcluster_http
 """
 import hashlib
 import pathlib

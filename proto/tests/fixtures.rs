@@ -1,5 +1,5 @@
 //! Our wire code against bytes captured from a real Mesos 1.12 master and
-//! agent (`../shared/fixtures/mesos-1.12/`, beside the project root).
+//! agent (`fixtures/mesos-1.12/` at the project root).
 //!
 //! The strongest check we have: every JSON event Mesos sent, decoded with
 //! our schema and encoded again, comes out *byte for byte* as Mesos wrote
@@ -11,8 +11,11 @@ use mesos_proto::v1::{executor, scheduler};
 use mesos_proto::{ContentType, json};
 use std::path::{Path, PathBuf};
 
+/// The captured fixtures; a clear failure (naming the folder) when they are missing.
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/mesos-1.12")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/mesos-1.12");
+    assert!(dir.is_dir(), "fixture folder {} is missing", dir.display());
+    dir
 }
 
 /// Every record of a captured RecordIO stream.
@@ -131,9 +134,9 @@ fn protobuf_subscribe_request_decodes() {
 fn every_captured_scheduler_call_body_decodes() {
     let mut checked = 0;
     for dir in ["scheduler-json/calls", "scheduler-partition-aware/calls"] {
-        let Ok(entries) = std::fs::read_dir(fixtures().join(dir)) else {
-            continue;
-        };
+        let dir = fixtures().join(dir);
+        let entries =
+            std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("fixture {}: {e}", dir.display()));
         for entry in entries {
             let path = entry.unwrap().path();
             if !path.to_string_lossy().ends_with(".request.json") {

@@ -1,5 +1,5 @@
 //! Comparing the *shape* of JSON that devcluster sends with what a real Mesos 1.12 sent
-//! (the captured fixtures beside the project root, `../shared/fixtures/mesos-1.12/`).
+//! (the captured fixtures in `fixtures/mesos-1.12/` at the project root).
 //!
 //! A shape is the set of key paths of a JSON value, with array positions collapsed to
 //! `[]`: `.update.status.container_status.network_infos[].ip_addresses[].protocol`.
@@ -13,7 +13,9 @@ use serde_json::Value;
 
 /// The captured fixtures folder.
 pub fn fixtures_dir() -> PathBuf {
-    crate::project_root().join("../shared/fixtures/mesos-1.12")
+    let dir = crate::project_root().join("fixtures/mesos-1.12");
+    assert!(dir.is_dir(), "fixture folder {} is missing", dir.display());
+    dir
 }
 
 /// A fixture file parsed as JSON (panics with the path if it is missing).

@@ -1,5 +1,5 @@
 //! Conformance, scheduler endpoint, HTTP layer: checklist items 1-16 of
-//! `shared/docs/mesos-v1-http-api.md` §9, checked black-box over raw HTTP/1.1.
+//! `docs/mesos-v1-http-api.md` §9, checked black-box over raw HTTP/1.1.
 
 use base64::Engine;
 use e2e_tests::http::{self, open_stream};

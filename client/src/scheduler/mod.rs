@@ -69,7 +69,7 @@ use mesos_proto::v1::{InverseOffer, Offer, OfferId, OperationStatus, TaskStatus}
 ///
 /// The "upstream" line of each method names the v0 driver callback it
 /// replaces (Python `mesos.interface.Scheduler`, as in *Mesos in Action*) and
-/// the section of `shared/docs/mesos-v1-http-api.md` describing the event.
+/// the section of `docs/mesos-v1-http-api.md` describing the event.
 pub trait Scheduler {
     /// Called when the master has accepted the subscription: first after
     /// [`SchedulerDriver::run`] starts, then after every reconnection.

@@ -1,5 +1,5 @@
 //! Scheduler events exactly as a Mesos 1.12 master sends them (compact JSON,
-//! copied in shape from `shared/fixtures/mesos-1.12/scheduler-json/`).
+//! copied in shape from `fixtures/mesos-1.12/scheduler-json/`).
 
 use super::{AGENT_ID, FRAMEWORK_ID, UPDATE_UUID};
 

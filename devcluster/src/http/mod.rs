@@ -1,7 +1,7 @@
 //! A small HTTP/1.1 server for the dev cluster's masters and agents.
 //!
 //! Why hand-written: the Mesos v1 APIs need exactly three things from HTTP, and each must
-//! match what real Mesos puts on the wire (see `shared/docs/mesos-v1-http-api.md` §1.2):
+//! match what real Mesos puts on the wire (see `docs/mesos-v1-http-api.md` §1.2):
 //! keep-alive connections carrying many small calls answered `202 Accepted` with
 //! `Content-Length: 0`; one long-lived `Transfer-Encoding: chunked` response per
 //! subscription, one RecordIO record per chunk; and plain-text error bodies. A synchronous

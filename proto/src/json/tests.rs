@@ -263,9 +263,10 @@ mod against_the_oracle {
 
     fn fixture_records(relative: &str) -> Vec<Vec<u8>> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/mesos-1.12")
+            .join("../fixtures/mesos-1.12")
             .join(relative);
-        let file = std::fs::File::open(&path).unwrap();
+        let file = std::fs::File::open(&path)
+            .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
         Decoder::new(file).map(Result::unwrap).collect()
     }
 
