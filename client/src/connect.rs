@@ -165,7 +165,7 @@ impl Connection {
     /// Puts the credentials and the CA file into a scheduler's configuration, and the
     /// principal into its `FrameworkInfo` when that has none (Mesos refuses a
     /// `FrameworkInfo.principal` that differs from the authenticated one). The masters
-    /// are left alone: resolve `local` first (see [`crate::local::resolve_master`]).
+    /// are left alone: resolve `local` first (`local::resolve_master`, feature `local`).
     ///
     /// # Errors
     ///

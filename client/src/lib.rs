@@ -103,6 +103,19 @@
 //! | [`masters`], [`transport`], [`credentials`], [`backoff`] | HTTP plumbing |
 //! | [`error`] | the one [`Error`] type |
 //!
+//! ## Features
+//!
+//! | Feature | Default | What it adds | Brings in |
+//! |---|---|---|---|
+//! | `zk` | yes | `zk://host:2181/mesos` masters: the leader read from ZooKeeper and followed (module `zk`) | `zookeeper` |
+//! | `local` | no | `--master local`: an embedded Mesos-compatible cluster in your process, for learning and tests (module `local`) | `devcluster`, `ctrlc`, `rcgen` |
+//! | `clap` | no | [`connect::Connection`] as a `clap::Args` group (`#[command(flatten)]`) | `clap` |
+//!
+//! The defaults are what a framework that runs against a real cluster needs.
+//! The examples of this repository switch `local` on in their `Cargo.toml`
+//! (`mesos-client = { ..., features = ["local"] }`), so that they run with no
+//! Mesos at all.
+//!
 //! Why synchronous: a scheduler reacts to one event at a time, and plain
 //! threads and channels are easier to read, debug and copy than an async
 //! runtime. The driver uses two threads (the stream reader and your

@@ -236,6 +236,15 @@ impl Masters {
             );
         }
         let _ = zk_timeout;
+        if spec.trim() == "local" {
+            // `local` is resolved to a started cluster's address before this point
+            // (`local::resolve_master`); reaching here means the program cannot do that.
+            return Err(Error::Config(
+                "`--master local` needs an embedded cluster: this program was built without \
+                 mesos-client's feature `local`; give a master's host:port instead"
+                    .into(),
+            ));
+        }
         Masters::parse(spec)
     }
 

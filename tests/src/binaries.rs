@@ -150,9 +150,30 @@ pub fn example_binaries() -> Vec<Binary> {
     out.into_iter().collect()
 }
 
-/// Builds `packages` (all bins) into this test binary's target directory and profile; a
-/// no-op when they are fresh. Returns the folder holding the binaries.
-pub fn build(packages: &[String]) -> Result<PathBuf, String> {
+/// The folder holding the workspace's binaries, built for this test binary's target
+/// directory and profile: the binaries `cargo test --workspace` already built, made
+/// fresh once per test process.
+///
+/// One compile per crate: the build is `cargo build --workspace --bins --tests`, which
+/// selects the same packages and targets as `cargo test --workspace` and therefore the
+/// same features for every crate. Under `cargo test --workspace` it finds everything
+/// fresh and returns at once; under `cargo test -p e2e-tests` it builds what is missing,
+/// once. (A narrower `cargo build -p minimal` would unify features differently and
+/// compile mesos-client, devcluster and mesos-proto a second time.)
+///
+/// # Errors
+///
+/// The build's error output, when the workspace does not build.
+pub fn workspace_bins() -> Result<&'static Path, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(build_workspace)
+        .as_ref()
+        .map(PathBuf::as_path)
+        .map_err(Clone::clone)
+}
+
+fn build_workspace() -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let profile_dir = me
         .parent()
@@ -167,12 +188,16 @@ pub fn build(packages: &[String]) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(project_root())
-        .args(["build", "--bins", "--profile", &profile])
+        .args([
+            "build",
+            "--workspace",
+            "--bins",
+            "--tests",
+            "--profile",
+            &profile,
+        ])
         .arg("--target-dir")
         .arg(target_dir);
-    for p in packages {
-        cmd.args(["-p", p]);
-    }
     // The variables `cargo test` set for this package would make build scripts that watch
     // them rerun in the inner cargo (and everything above them rebuild).
     for (var, _) in std::env::vars_os() {
@@ -196,57 +221,38 @@ pub fn build(packages: &[String]) -> Result<PathBuf, String> {
     let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "cargo build of {packages:?} failed:\n{}",
+            "cargo build --workspace --bins --tests failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
     Ok(profile_dir.to_path_buf())
 }
 
-/// The binaries that built (with their paths), and the packages that did not (with
-/// cargo's error output).
-pub type Built = (Vec<(Binary, PathBuf)>, Vec<(String, String)>);
+/// The path of workspace binary `name` (e.g. `"etl-runner"`), built on first use.
+///
+/// # Panics
+///
+/// When the workspace does not build (the test cannot run without it), or has no such
+/// binary.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let dir = workspace_bins().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join(name);
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
+}
 
-/// The example binaries that built, with their paths, and the packages that did not
-/// build (with the error). Built once per test process: all packages together, and one by
-/// one only if that fails (a package being edited must not hide the others).
-pub fn built_examples() -> &'static Built {
-    static BUILT: OnceLock<Built> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let bins = example_binaries();
-        let packages: BTreeSet<String> = bins.iter().map(|b| b.package.clone()).collect();
-        let packages: Vec<String> = packages.into_iter().collect();
-        let mut ok = BTreeSet::new();
-        let mut failed = Vec::new();
-        let mut dir = None;
-        match build(&packages) {
-            Ok(d) => {
-                dir = Some(d);
-                ok.extend(packages.iter().cloned());
-            }
-            Err(_) => {
-                for p in &packages {
-                    match build(std::slice::from_ref(p)) {
-                        Ok(d) => {
-                            dir = Some(d);
-                            ok.insert(p.clone());
-                        }
-                        Err(e) => failed.push((p.clone(), e)),
-                    }
-                }
-            }
-        }
-        let built = match dir {
-            Some(d) => bins
-                .into_iter()
-                .filter(|b| ok.contains(&b.package))
-                .map(|b| {
-                    let path = d.join(&b.name);
-                    (b, path)
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        (built, failed)
-    })
+/// Every example binary with its path (see [`example_binaries`] and [`workspace_bins`]).
+///
+/// # Panics
+///
+/// When the workspace does not build.
+pub fn built_examples() -> Vec<(Binary, PathBuf)> {
+    let dir = workspace_bins().unwrap_or_else(|e| panic!("{e}"));
+    example_binaries()
+        .into_iter()
+        .map(|b| {
+            let path = dir.join(&b.name);
+            (b, path)
+        })
+        .collect()
 }

@@ -1,38 +1,22 @@
 //! Running the example binaries (`minimal-*`, `skeleton-*`) as processes: building them
 //! once, reading their output line by line with deadlines, and killing what is left.
 //!
-//! The binaries belong to other packages, so `CARGO_BIN_EXE_*` does not name them; the
-//! first test that needs one runs `cargo build -p minimal -p skeleton --bins` into this
-//! test's own target directory (a no-op when they are fresh).
+//! The binaries belong to other packages, so `CARGO_BIN_EXE_*` does not name them; they
+//! are the ones `cargo test --workspace` built (see [`crate::binaries::workspace_bins`]).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The packages whose binaries the tests run.
-const PACKAGES: [&str; 2] = ["minimal", "skeleton"];
-
-/// The path of example binary `name`, built on first use.
+/// The path of example binary `name` (see [`crate::binaries::workspace_bin`]).
 ///
 /// # Panics
 ///
-/// When cargo cannot build the examples (the test cannot run without them).
+/// When the workspace does not build (the test cannot run without it).
 pub fn example_bin(name: &str) -> PathBuf {
-    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = BUILT
-        .get_or_init(build_examples)
-        .as_ref()
-        .unwrap_or_else(|e| panic!("{e}"));
-    dir.join(name)
-}
-
-/// Builds the example packages with the cargo running these tests, into this test
-/// binary's target and profile directories (see [`crate::binaries::build`]).
-fn build_examples() -> Result<PathBuf, String> {
-    let packages: Vec<String> = PACKAGES.iter().map(|p| p.to_string()).collect();
-    crate::binaries::build(&packages)
+    crate::binaries::workspace_bin(name)
 }
 
 /// A running example process whose stdout and stderr are collected line by line.

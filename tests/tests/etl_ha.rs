@@ -232,9 +232,7 @@ struct Setup {
 impl Setup {
     fn new(test: &str) -> Option<Setup> {
         let zk = ZkServer::start_or_skip(test)?;
-        let bin = e2e_tests::binaries::build(&["ch19-etl-runner".to_string()])
-            .unwrap_or_else(|e| panic!("{e}"))
-            .join("etl-runner");
+        let bin = e2e_tests::binaries::workspace_bin("etl-runner");
         let cluster = Cluster::start(ClusterConfig::for_tests(2)).expect("devcluster starts");
         let scratch = tempfile::tempdir().expect("scratch dir");
         let marks = scratch.path().join("marks");
@@ -549,9 +547,7 @@ fn the_job_table_fences_a_leader_it_was_taken_from() {
 /// instance would run a private cluster, and there would be nothing to take over.
 #[test]
 fn ha_without_a_real_master_is_refused() {
-    let bin = e2e_tests::binaries::build(&["ch19-etl-runner".to_string()])
-        .unwrap_or_else(|e| panic!("{e}"))
-        .join("etl-runner");
+    let bin = e2e_tests::binaries::workspace_bin("etl-runner");
     let args = ["--ha", "zk://127.0.0.1:9/etl", "--cmd", "true"].map(String::from);
     let mut p = Instance::spawn("etl-runner", &bin, &args);
     let status = p.wait_exit(STEP).expect("it exits");

@@ -100,27 +100,48 @@ fn minimal_speaks_protobuf() {
     wait_sandbox(cluster.work_dir(), "executor done");
 }
 
+/// The file named on the RUNNING line (`its output goes to <path>`).
+fn stdout_file(out: &str) -> String {
+    let running = out
+        .lines()
+        .find(|l| l.contains("its output goes to"))
+        .unwrap_or_else(|| panic!("no RUNNING line in:\n{out}"));
+    running
+        .rsplit("its output goes to ")
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(')')
+        .to_string()
+}
+
 #[test]
-fn minimal_with_no_master_runs_on_an_embedded_cluster() {
+fn minimal_with_no_master_runs_on_an_embedded_cluster_and_leaves_nothing() {
     // What `cargo run --bin minimal-scheduler` does, with a short sleep.
     let mut sched = run("minimal-scheduler", &["--tasks", "1", "--sleep", "0"]);
     sched.assert_success(RUN);
     let out = sched.output();
     assert!(out.contains("started a local cluster"), "{out}");
-    let running = out
-        .lines()
-        .find(|l| l.contains("its output goes to"))
-        .expect("RUNNING line");
-    let file = running
-        .rsplit("its output goes to ")
-        .next()
-        .unwrap_or("")
-        .trim_end_matches(')');
-    let stdout = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    assert!(stdout.contains("Hello from task minimal-1!"), "{stdout}");
-    // The local cluster keeps its sandboxes for the user to read; clean up here.
+    let file = stdout_file(&out);
     let work_dir = file.split("/slaves/").next().unwrap_or("");
     assert!(work_dir.contains("mesos-local-"), "{work_dir}");
+    assert!(
+        !Path::new(work_dir).exists(),
+        "{work_dir} is removed when the cluster stops:\n{out}"
+    );
+}
+
+#[test]
+fn minimal_with_mesos_local_keep_keeps_the_sandboxes() {
+    let bin = example_bin("minimal-scheduler");
+    let args = ["--tasks", "1", "--sleep", "0"];
+    let mut sched = Proc::spawn(&bin, &args, &[("MESOS_LOCAL_KEEP", "1")]);
+    sched.assert_success(RUN);
+    let out = sched.output();
+    let file = stdout_file(&out);
+    let stdout = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert!(stdout.contains("Hello from task minimal-1!"), "{stdout}");
+    let work_dir = file.split("/slaves/").next().unwrap_or("");
+    assert!(out.contains("its sandboxes stay in"), "{out}");
     let _ = std::fs::remove_dir_all(work_dir);
 }
 
@@ -288,7 +309,7 @@ fn minimal_against_a_real_master_when_mesos_master_is_set() {
 fn a_local_scheduler_stopped_by_sigterm_leaves_no_process_behind() {
     // A command task (a custom executor would end by itself once its agent is gone),
     // which tells us its pid.
-    let (built, _) = e2e_tests::binaries::built_examples();
+    let built = e2e_tests::binaries::built_examples();
     let (_, etl) = built
         .iter()
         .find(|(b, _)| b.name == "etl-runner")

@@ -31,7 +31,7 @@
 //! [`LockedCluster`] instead: one that wants a principal and its secret (and
 //! optionally speaks only https), as a production cluster does.
 //!
-//! This module is behind the default feature `local`, so that a framework
+//! This module is behind the opt-in feature `local`, so that a framework
 //! built for production can leave devcluster out.
 
 use std::path::{Path, PathBuf};
@@ -53,13 +53,22 @@ pub const LOCAL: &str = "local";
 /// offers from more than one agent.
 const LOCAL_AGENTS: usize = 2;
 
+/// The environment variable that keeps a local cluster's sandboxes after it
+/// stops (`MESOS_LOCAL_KEEP=1`), to read the tasks' `stdout` and `stderr`.
+pub const KEEP_VAR: &str = "MESOS_LOCAL_KEEP";
+
 /// A cluster running inside this process; stops when dropped.
 ///
-/// Its sandboxes are kept after it stops (under [`work_dir`](Self::work_dir)
-/// in the system temp directory), so you can read your tasks' `stdout` and
-/// `stderr` afterwards.
+/// Its work directory (the agents' sandboxes, under
+/// [`work_dir`](Self::work_dir) in the system temp directory) is removed when
+/// it stops, also when the program is stopped by Ctrl-C, so that runs leave
+/// nothing behind. With `MESOS_LOCAL_KEEP=1` in the environment it is kept,
+/// and its path logged, so you can read your tasks' output afterwards.
 pub struct LocalCluster {
-    cluster: Cluster,
+    /// `None` only while dropping (the cluster stops before its folder goes).
+    cluster: Option<Cluster>,
+    work_dir: PathBuf,
+    keep: bool,
 }
 
 impl LocalCluster {
@@ -71,38 +80,58 @@ impl LocalCluster {
     /// [`Error::Config`] if the cluster cannot start (no free port, the
     /// temp directory is not writable).
     pub fn start() -> Result<LocalCluster> {
+        let keep = std::env::var(KEEP_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
         let config = ClusterConfig {
             port: 0,
             agents: vec![Default::default(); LOCAL_AGENTS],
-            // Our own directory, which devcluster then keeps: a newcomer
-            // wants to look at the task's output after the run.
+            // Our own directory: devcluster leaves a given one alone, and we
+            // remove it (or keep it) ourselves.
             work_dir: Some(fresh_work_dir()),
             ..ClusterConfig::default()
         };
+        let cluster = start_cluster(config)?;
+        let work_dir = cluster.work_dir().to_path_buf();
+        if !keep {
+            remove_on_signals(&work_dir);
+        }
         Ok(LocalCluster {
-            cluster: start_cluster(config)?,
+            cluster: Some(cluster),
+            work_dir,
+            keep,
         })
     }
 
     /// `http://127.0.0.1:<port>` of the master.
     pub fn master_url(&self) -> String {
-        self.cluster.master_url()
+        self.cluster
+            .as_ref()
+            .map(Cluster::master_url)
+            .unwrap_or_default()
     }
 
     /// Where the agents keep sandboxes:
     /// `<work_dir>/slaves/<agent>/frameworks/<framework>/executors/<executor>/runs/<run>/`.
     pub fn work_dir(&self) -> &Path {
-        self.cluster.work_dir()
+        &self.work_dir
     }
 }
 
 impl Drop for LocalCluster {
     fn drop(&mut self) {
-        // `Cluster` stops itself when dropped; this only says so.
-        log::info!(
-            "stopping the local cluster; sandboxes stay in {}",
-            self.work_dir().display()
-        );
+        // Stop the cluster (and its processes) first, then its folder.
+        drop(self.cluster.take());
+        if self.keep {
+            log::info!(
+                "stopped the local cluster; its sandboxes stay in {}",
+                self.work_dir.display()
+            );
+        } else {
+            let _ = std::fs::remove_dir_all(&self.work_dir);
+            forget_on_signals(&self.work_dir);
+            log::info!(
+                "stopped the local cluster and removed its sandboxes ({KEEP_VAR}=1 keeps them)"
+            );
+        }
     }
 }
 
@@ -129,8 +158,9 @@ pub fn resolve_master(spec: &str) -> Result<(String, Option<LocalCluster>)> {
         return Ok((spec.to_string(), None));
     }
     let cluster = LocalCluster::start()?;
+    let kept = if cluster.keep { "kept" } else { "removed" };
     log::info!(
-        "started a local cluster (master {}, {LOCAL_AGENTS} agents, sandboxes in {})",
+        "started a local cluster (master {}, {LOCAL_AGENTS} agents, sandboxes in {}, {kept} when it stops)",
         cluster.master_url(),
         cluster.work_dir().display()
     );
@@ -148,6 +178,23 @@ fn start_cluster(config: ClusterConfig) -> Result<Cluster> {
 /// The process killers of this program's local clusters (dead ones do nothing).
 static KILLERS: Mutex<Vec<ProcessKiller>> = Mutex::new(Vec::new());
 
+/// The work directories the signal handler removes (those not kept).
+static WORK_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn remove_on_signals(dir: &Path) {
+    WORK_DIRS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(dir.to_path_buf());
+}
+
+fn forget_on_signals(dir: &Path) {
+    WORK_DIRS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|d| d != dir);
+}
+
 /// Registers `killer` with the signal handler, installing it the first time.
 fn stop_processes_on_signals(killer: ProcessKiller) {
     let mut killers = KILLERS.lock().unwrap_or_else(|p| p.into_inner());
@@ -161,6 +208,9 @@ fn stop_processes_on_signals(killer: ProcessKiller) {
             let killers = KILLERS.lock().unwrap_or_else(|p| p.into_inner()).clone();
             for k in killers {
                 k.kill_all();
+            }
+            for dir in WORK_DIRS.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+                let _ = std::fs::remove_dir_all(dir);
             }
             std::process::exit(130);
         });
@@ -301,8 +351,7 @@ mod tests {
         let version = ureq::get(&format!("{master}/version")).call().unwrap();
         assert_eq!(version.status(), 200);
         drop(cluster);
-        // Kept for the user to read; this test removes it.
-        let _ = std::fs::remove_dir_all(work_dir);
+        assert!(!work_dir.exists(), "{} is removed", work_dir.display());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! missing browser fails the test. `DEVCLUSTER_CHROMIUM=/path` picks another binary.
 #![allow(dead_code)]
 
+use std::io::Write as _;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,7 +25,10 @@ pub fn chromium_or_skip(test: &str) -> Option<PathBuf> {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true but chromium is missing: run .ci/install-chromium.sh"
         );
-        eprintln!(
+        // Straight to the stderr handle, not eprintln!: the test harness hides what the
+        // print macros write in passing tests, and a skip must be seen.
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED {test}: no chromium (apt-get install chromium, or \
              .ci/install-chromium.sh; DEVCLUSTER_CHROMIUM=/path picks another binary)"
         );
