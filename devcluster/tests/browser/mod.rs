@@ -79,6 +79,9 @@ impl Browser {
             ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
+            // Chromium's own scratch folders (org.chromium.Chromium.*) go into the
+            // profile too, so that nothing is left in /tmp when the test ends.
+            .env("TMPDIR", profile.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
