@@ -39,7 +39,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Shared {
-    fn new() -> Shared {
+    fn new(bounds: &crate::config::Bounds) -> Shared {
         Shared {
             leader: Mutex::new(None),
             master_addrs: Mutex::new(Vec::new()),
@@ -48,7 +48,7 @@ impl Shared {
             unavailable_until: Mutex::new(None),
             stall_until: Mutex::new(None),
             stats: crate::stats::Stats::default(),
-            timeline: crate::timeline::Timeline::default(),
+            timeline: crate::timeline::Timeline::new(bounds),
             inner: OnceLock::new(),
         }
     }
@@ -158,7 +158,7 @@ impl Cluster {
         std::fs::create_dir_all(&work_dir)?;
         let work_dir = work_dir.canonicalize()?;
         let cfg = Arc::new(config);
-        let shared = Arc::new(Shared::new());
+        let shared = Arc::new(Shared::new(&cfg.bounds));
         let mut masters = Vec::new();
         let mut servers = Vec::new();
         let mut threads = Vec::new();
