@@ -242,6 +242,11 @@ fn stream(conn: &mut Conn, rx: Receiver<StreamItem>, chunked: bool, ctx: &Contex
             Ok(StreamItem::Chunk(data)) if data.is_empty() => Ok(()),
             Ok(StreamItem::Chunk(data)) if chunked => write::write_chunk(conn, &data),
             Ok(StreamItem::Chunk(data)) => write_all_flush(conn, &data),
+            // The sender gave up on this stream (a reader too far behind): end it now.
+            Ok(StreamItem::Counted(c)) if c.cancelled() => return After::Abort,
+            Ok(StreamItem::Counted(c)) if c.data().is_empty() => Ok(()),
+            Ok(StreamItem::Counted(c)) if chunked => write::write_chunk(conn, c.data()),
+            Ok(StreamItem::Counted(c)) => write_all_flush(conn, c.data()),
             Ok(StreamItem::CutAfter(data)) => {
                 let _ = if chunked {
                     write::write_cut_chunk(conn, &data)

@@ -72,6 +72,8 @@ pub(crate) fn serve_bytes(ctx: &Context, input: &[u8]) -> Vec<u8> {
                 for _ in 0..MAX_STREAM_ITEMS {
                     let data = match rx.try_recv() {
                         Ok(StreamItem::Chunk(data)) => data,
+                        Ok(StreamItem::Counted(c)) if c.cancelled() => break,
+                        Ok(StreamItem::Counted(c)) => c.data().to_vec(),
                         Ok(StreamItem::CutAfter(data)) => {
                             let _ = write::write_cut_chunk(&mut conn.output, &data);
                             break;

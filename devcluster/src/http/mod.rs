@@ -18,6 +18,7 @@
 //! - `tls.rs`: the plain/TLS socket wrapper and [`tls_config_from_pem`].
 //! - `gzip.rs`: gzip of bodies of 1 KiB or more for clients that accept it (as libprocess).
 //! - `auth.rs`: HTTP Basic authentication: [`Credentials`] and [`unauthorized`].
+//! - `queue.rs`: [`BoundedSender`]: a stream's queue with a bound on items and bytes.
 //! - `memory.rs`: a connection's bytes served without a socket ([`Server::serve_bytes`]), for
 //!   fuzzing.
 //!
@@ -42,6 +43,7 @@ mod conn;
 mod gzip;
 mod memory;
 mod parse;
+mod queue;
 mod server;
 mod tls;
 mod write;
@@ -56,6 +58,7 @@ use std::time::Duration;
 use crossbeam_channel::Receiver;
 
 pub use auth::{Credentials, unauthorized};
+pub use queue::{BoundedSender, Budget, Counted, SendRefused};
 pub use server::Server;
 pub use tls::tls_config_from_pem;
 pub use write::http_date;
@@ -113,6 +116,9 @@ pub enum StreamItem {
     /// Bytes written and flushed as exactly one HTTP chunk (Mesos writes one RecordIO
     /// record per chunk). An empty `Chunk` is skipped: a zero-size chunk would end the body.
     Chunk(Vec<u8>),
+    /// Bytes written as one chunk, counted against a bounded queue until written (see
+    /// [`BoundedSender`]); when its stream was cancelled, the connection ends instead.
+    Counted(Counted),
     /// Fault injection: start a chunk whose header announces one byte more than given,
     /// write these bytes, then close the connection abruptly (no terminator). The client
     /// sees a stream broken in the middle of a record.
