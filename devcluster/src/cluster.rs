@@ -169,8 +169,9 @@ impl Cluster {
             let slot = Arc::new(OnceLock::new());
             let mut sc = ServerConfig::new(SocketAddr::new(cfg.ip, port));
             sc.tls = cfg.tls.clone();
-            let server = Server::start(
+            let server = Server::start_with_limits(
                 sc,
+                cfg.server_limits(),
                 Arc::new(MasterRouter {
                     master: slot.clone(),
                 }),

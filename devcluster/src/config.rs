@@ -164,6 +164,15 @@ impl Default for ClusterConfig {
 }
 
 impl ClusterConfig {
+    /// The limits of every HTTP server of the cluster (defaults plus [`Bounds`]).
+    pub(crate) fn server_limits(&self) -> crate::http::Limits {
+        crate::http::Limits {
+            request_head_timeout: self.bounds.request_head_timeout,
+            max_connections: self.bounds.max_connections,
+            ..crate::http::Limits::default()
+        }
+    }
+
     /// A configuration for tests: port 0, `agents` default agents, short intervals
     /// (heartbeat 15 s as announced by Mesos, allocation 100 ms, retries 1 s).
     pub fn for_tests(agents: usize) -> ClusterConfig {

@@ -22,7 +22,7 @@ const APP_JS: &str = include_str!("ui/app.js");
 const STYLE_CSS: &str = include_str!("ui/style.css");
 
 /// The most of a sandbox file the page shows (its end).
-const SANDBOX_TAIL: usize = 64 * 1024;
+const SANDBOX_TAIL: u64 = 64 * 1024;
 
 /// Entries a timeline answer holds unless `?limit=` says otherwise.
 const DEFAULT_LIMIT: usize = 1000;
@@ -219,12 +219,21 @@ fn sandbox(master: &Master, req: &Request) -> Response {
             None => return Response::text(404, "No sandbox for this task"),
         }
     };
-    match std::fs::read(dir.join(&file)) {
+    // Only the tail is read, whatever the file's size; a FIFO or device put in its place
+    // is refused without blocking.
+    let mut f = match crate::agent::open_regular(&dir.join(&file)) {
+        Ok(f) => f,
+        Err(r) if r.status == 404 => {
+            return Response::text(404, format!("No {file} in the sandbox (yet)"));
+        }
+        Err(r) => return r,
+    };
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    match crate::agent::read_at(&mut f, size.saturating_sub(SANDBOX_TAIL), SANDBOX_TAIL) {
         Ok(bytes) => {
-            let start = bytes.len().saturating_sub(SANDBOX_TAIL);
-            let text = String::from_utf8_lossy(&bytes[start..]).into_owned();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
             Response::bytes(200, "text/plain; charset=utf-8", text.into_bytes())
         }
-        Err(_) => Response::text(404, format!("No {file} in the sandbox (yet)")),
+        Err(e) => Response::text(500, format!("Failed to read {file}: {e}")),
     }
 }

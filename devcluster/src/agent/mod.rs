@@ -16,6 +16,8 @@ mod runner;
 mod state_json;
 mod updates;
 
+pub(crate) use state_json::{open_regular, read_at};
+
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::net::SocketAddr;
@@ -163,8 +165,9 @@ impl Agent {
         let slot = Arc::new(OnceLock::new());
         let mut sc = ServerConfig::new(SocketAddr::new(cfg.ip, 0));
         sc.tls = cfg.tls.clone();
-        let server = Server::start(
+        let server = Server::start_with_limits(
             sc,
+            cfg.server_limits(),
             Arc::new(AgentRouter {
                 agent: slot.clone(),
             }),

@@ -58,7 +58,8 @@ pub(crate) fn serve(mut conn: Conn, peer: SocketAddr, ctx: &Context) {
         log::debug!("http: {peer}: cannot set timeouts: {e}");
         return;
     }
-    let mut reader = Reader::new(ctx.limits.max_header_bytes, ctx.max_body_bytes);
+    let mut reader = Reader::new(ctx.limits.max_header_bytes, ctx.max_body_bytes)
+        .with_head_deadline(ctx.limits.request_head_timeout, ctx.limits.idle_timeout);
     loop {
         let after = match reader.read_request(&mut conn, peer) {
             Ok((request, meta)) => {

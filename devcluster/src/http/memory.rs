@@ -26,6 +26,8 @@ struct Memory<'a> {
     output: Vec<u8>,
 }
 
+impl super::parse::Source for Memory<'_> {}
+
 impl Read for Memory<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.input.read(buf)

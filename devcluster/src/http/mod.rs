@@ -57,7 +57,7 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
-pub use auth::{Credentials, unauthorized};
+pub use auth::{Credentials, require, unauthorized};
 pub use queue::{BoundedSender, Budget, Counted, SendRefused};
 pub use server::Server;
 pub use tls::tls_config_from_pem;
@@ -267,6 +267,12 @@ pub struct Limits {
     pub stream_poll_interval: Duration,
     /// How long [`Server::shutdown`] waits for connection threads to finish. Default 5 s.
     pub shutdown_grace: Duration,
+    /// How long a client may take to send a complete request head once its first byte
+    /// arrived; then it gets `408` and the connection closes. Default 30 s.
+    pub request_head_timeout: Duration,
+    /// Open connections at most; one more is answered `503` with a short body and
+    /// closed at once (no thread is started for it). Default 4,096.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -277,6 +283,8 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(60),
             stream_poll_interval: Duration::from_millis(200),
             shutdown_grace: Duration::from_secs(5),
+            request_head_timeout: Duration::from_secs(30),
+            max_connections: 4096,
         }
     }
 }

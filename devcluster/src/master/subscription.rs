@@ -73,13 +73,15 @@ impl Master {
             }
         };
         info.id = Some(FrameworkId { value: id.clone() });
-        self.shared.timeline.call(&id, &c);
         if let Some(fw) = st.frameworks.get(&id)
             && fw.info.principal != info.principal
         {
+            // Refused: nothing of this call reaches the framework's records (its name on
+            // the page would otherwise change to the caller's).
             refuse("Changing framework's principal is not allowed.");
             return response;
         }
+        self.shared.timeline.call(&id, &c);
         // Failover of a connected framework: ERROR on the old stream, which then ends.
         let old_offers: Vec<String> = match st.frameworks.get_mut(&id) {
             Some(fw) => {
