@@ -203,7 +203,8 @@ fn sandbox(master: &Master, req: &Request) -> Response {
     };
     let dir = {
         let st = agent.lock();
-        let Some(f) = st.frameworks.get(&fw) else {
+        let completed = st.completed_frameworks.iter().rev().find(|(id, _)| *id == fw);
+        let Some(f) = st.frameworks.get(&fw).or(completed.map(|(_, f)| f)) else {
             return Response::text(404, "No such framework on this agent");
         };
         let runs = |e: &&crate::agent::Executor| {

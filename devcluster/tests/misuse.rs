@@ -369,3 +369,71 @@ fn a_thousand_idle_connections_leave_health_answering() {
     assert_eq!(health_line(&url), "HTTP/1.1 200 OK");
     assert_eq!(health_line(&c.agent_urls()[0]), "HTTP/1.1 200 OK");
 }
+
+fn agent_framework_ids(agent: &str, key: &str) -> Vec<String> {
+    request(agent, "GET", "/state", &[], b"").json()[key]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|f| f["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Row 7: agents kept the executors and unacknowledged updates of a removed framework
+/// forever. Now its executors are shut down, its pending updates dropped, and the
+/// framework moves to the agent's completed frameworks.
+#[test]
+fn a_removed_frameworks_executors_end_and_its_updates_are_dropped() {
+    let c = cluster(1);
+    let url = c.master_url();
+    let agent = c.agent_urls().remove(0);
+    let mut s = subscribe(&url, framework("removed"));
+    let fw = s.framework_id.clone();
+    let offer = s.offers(5).remove(0);
+    let tasks: Vec<Value> = (0..5)
+        .map(|i| command_task(&format!("t{i}"), &offer, "sleep 100"))
+        .collect();
+    assert_eq!(launch(&s, &offer, tasks).status, 202);
+    // Updates come; none is acknowledged.
+    for i in 0..5 {
+        let _ = s.update_for(10, &format!("t{i}"));
+    }
+    assert!(agent_framework_ids(&agent, "frameworks").contains(&fw));
+    assert_eq!(call(&s, "TEARDOWN", None).status, 202);
+    eventually(15, || {
+        !agent_framework_ids(&agent, "frameworks").contains(&fw)
+            && agent_framework_ids(&agent, "completed_frameworks").contains(&fw)
+    });
+    assert!(c.running_pids().is_empty());
+}
+
+/// Row 7: completed executors per framework are capped by an option (Mesos keeps 150).
+#[test]
+fn completed_executors_are_capped() {
+    let mut cfg = ClusterConfig::for_tests(1);
+    cfg.bounds.max_completed_executors_per_framework = 3;
+    let c = Cluster::start(cfg).expect("cluster starts");
+    let agent = c.agent_urls().remove(0);
+    let mut s = subscribe(&c.master_url(), framework("capped"));
+    let offer = s.offers(5).remove(0);
+    let tasks: Vec<Value> = (0..6)
+        .map(|i| command_task(&format!("t{i}"), &offer, "true"))
+        .collect();
+    assert_eq!(launch(&s, &offer, tasks).status, 202);
+    let mut finished = std::collections::BTreeSet::new();
+    while finished.len() < 6 {
+        let e = s.wait_type(15, mesos_proto::v1::scheduler::event::Type::Update);
+        let status = e.update.expect("update").status;
+        ack(&s, &status);
+        if status.state() == mesos_proto::v1::TaskState::TaskFinished {
+            finished.insert(status.task_id.value);
+        }
+    }
+    let completed = || {
+        request(&agent, "GET", "/state", &[], b"").json()["frameworks"][0]["completed_executors"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    eventually(10, || completed() == 3);
+}

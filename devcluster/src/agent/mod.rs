@@ -42,6 +42,13 @@ use crate::messages::{TaskReport, ToAgent, ToMaster};
 use crate::resources::Resources;
 use crate::router::AgentRouter;
 
+/// Removed frameworks remembered (so that late updates of theirs are not queued); older
+/// ones are forgotten first (ids are ordered by the master's sequence).
+const MAX_REMOVED_FRAMEWORKS: usize = 1000;
+
+/// Completed frameworks kept (Mesos agent `--max_completed_frameworks`: 50).
+pub(crate) const MAX_COMPLETED_FRAMEWORKS: usize = 50;
+
 /// How often subscribed executors get a HEARTBEAT event (Mesos: 30 minutes).
 pub(crate) const EXECUTOR_HEARTBEAT: Duration = Duration::from_secs(30 * 60);
 
@@ -108,6 +115,8 @@ pub(crate) struct AgentState {
     pub pgids: BTreeSet<u32>,
     /// Frameworks the master removed: their updates are no longer sent anywhere.
     pub removed: BTreeSet<String>,
+    /// Removed frameworks whose executors have all ended (id, framework), oldest first.
+    pub completed_frameworks: VecDeque<(String, AgentFramework)>,
 }
 
 /// One agent.
@@ -309,16 +318,7 @@ impl Agent {
                 executor_id,
             } => self.shutdown_executor(&framework_id, &executor_id),
             ToAgent::ShutdownFramework { framework_id } => {
-                self.lock().removed.insert(framework_id.clone());
-                let execs: Vec<String> = self
-                    .lock()
-                    .frameworks
-                    .get(&framework_id)
-                    .map(|f| f.executors.keys().cloned().collect())
-                    .unwrap_or_default();
-                for e in execs {
-                    self.shutdown_executor(&framework_id, &e);
-                }
+                self.shutdown_framework(&framework_id)
             }
             ToAgent::FrameworkMessage {
                 framework_id,
@@ -345,6 +345,45 @@ impl Agent {
             } => self.acknowledge(&framework_id, &task_id, &uuid),
             ToAgent::ResendUpdates { framework_id } => self.resend_updates(Some(&framework_id)),
             ToAgent::Reregister => self.register(),
+        }
+    }
+
+    /// The master removed a framework: as a Mesos agent, its executors are shut down and
+    /// its pending status updates dropped (nobody will acknowledge them), so that its
+    /// executors complete and the framework leaves this agent once they have ended.
+    fn shutdown_framework(self: &Arc<Self>, framework_id: &str) {
+        let execs: Vec<String> = {
+            let mut guard = self.lock();
+            let st = &mut *guard;
+            st.removed.insert(framework_id.to_string());
+            while st.removed.len() > MAX_REMOVED_FRAMEWORKS {
+                st.removed.pop_first();
+            }
+            let Some(fw) = st.frameworks.get_mut(framework_id) else {
+                return;
+            };
+            let mut done = Vec::new();
+            for (id, ex) in fw.executors.iter_mut() {
+                for t in ex.tasks.values_mut() {
+                    t.pending.clear();
+                    t.next_retry = None;
+                }
+                // Built-in executors whose tasks all ended have nothing left to run.
+                if ex.kind != ExecKind::Custom
+                    && ex.tasks.values().all(|t| crate::master::is_terminal(t.state))
+                {
+                    ex.terminated = true;
+                    done.push(id.clone());
+                }
+            }
+            let execs = fw.executors.keys().cloned().collect();
+            for id in done {
+                self.maybe_complete_executor(st, framework_id, &id);
+            }
+            execs
+        };
+        for e in execs {
+            self.shutdown_executor(framework_id, &e);
         }
     }
 

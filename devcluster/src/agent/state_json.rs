@@ -47,10 +47,7 @@ impl Agent {
     pub(crate) fn state_json(&self) -> Value {
         let st = self.lock();
         let total = Resources::from_protos(&self.info.resources);
-        let frameworks: Vec<Value> = st
-            .frameworks
-            .iter()
-            .map(|(id, f)| {
+        let framework_json = |(id, f): (&String, &super::AgentFramework)| {
                 json!({
                     "id": id,
                     "name": f.info.name,
@@ -62,7 +59,12 @@ impl Agent {
                     "executors": f.executors.values().map(executor_json).collect::<Vec<_>>(),
                     "completed_executors": f.completed_executors.iter().map(executor_json).collect::<Vec<_>>(),
                 })
-            })
+        };
+        let frameworks: Vec<Value> = st.frameworks.iter().map(framework_json).collect();
+        let completed: Vec<Value> = st
+            .completed_frameworks
+            .iter()
+            .map(|(id, f)| framework_json((id, f)))
             .collect();
         let port = self.addr().port();
         json!({
@@ -92,7 +94,7 @@ impl Agent {
                 "executor_shutdown_grace_period": crate::config::mesos_duration(self.cfg.executor_shutdown_grace_period),
             },
             "frameworks": frameworks,
-            "completed_frameworks": [],
+            "completed_frameworks": completed,
         })
     }
 

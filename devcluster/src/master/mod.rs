@@ -45,8 +45,6 @@ pub(crate) use events::{
 };
 pub(crate) use validate::has_capability;
 
-/// Completed tasks kept per framework (Mesos' default `--max_completed_tasks_per_framework`).
-const MAX_COMPLETED_TASKS: usize = 1000;
 
 /// One open subscription stream.
 pub(crate) struct Subscription {
@@ -418,9 +416,11 @@ fn behind(framework_id: &str, tx: &BoundedSender, why: SendRefused) {
     }
 }
 
-pub(crate) fn completed_push(fw: &mut Framework, task: TaskEntry) {
+/// Moves a task to the completed list, which keeps `max` (Mesos'
+/// `--max_completed_tasks_per_framework`, an option here).
+pub(crate) fn completed_push(fw: &mut Framework, task: TaskEntry, max: usize) {
     fw.completed_tasks.push_back(task);
-    while fw.completed_tasks.len() > MAX_COMPLETED_TASKS {
+    while fw.completed_tasks.len() > max {
         fw.completed_tasks.pop_front();
     }
 }

@@ -220,7 +220,7 @@ impl Master {
                 );
                 t.statuses.push(s);
             }
-            completed_push(&mut fw, t);
+            completed_push(&mut fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
         }
         for ((agent_id, _), (_, res)) in std::mem::take(&mut fw.executors) {
             if let Some(agent) = st.agents.get_mut(&agent_id) {
