@@ -157,6 +157,12 @@ impl Cluster {
         };
         std::fs::create_dir_all(&work_dir)?;
         let work_dir = work_dir.canonicalize()?;
+        // Crash recovery first, before anything serves: whatever an earlier run on this
+        // work dir left running is killed, so no scheduler hears of a lost task while
+        // its old copy still runs (see `agent/checkpoint.rs`).
+        let previous_ids: Vec<Option<String>> = (0..config.agents.len())
+            .map(|i| Agent::recover_id(&work_dir, i))
+            .collect();
         let cfg = Arc::new(config);
         let shared = Arc::new(Shared::new(&cfg.bounds));
         let mut masters = Vec::new();
@@ -204,7 +210,10 @@ impl Cluster {
         let master_id = masters[0].id.clone();
         let inner_agents: Result<()> = (|| {
             for (i, acfg) in cfg.agents.iter().enumerate() {
-                let id = format!("{master_id}-S{i}");
+                // A restarted agent keeps its id, as a recovering Mesos agent does.
+                let id = previous_ids[i]
+                    .clone()
+                    .unwrap_or_else(|| format!("{master_id}-S{i}"));
                 agents.push(Agent::start(
                     i,
                     id,

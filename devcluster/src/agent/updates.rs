@@ -171,6 +171,9 @@ impl Agent {
         task.next_retry = None;
         if is_terminal(task.state) {
             if let Some(t) = ex.tasks.remove(task_id) {
+                if let Some(r) = &t.record {
+                    super::checkpoint::forget_task(r);
+                }
                 ex.completed_tasks.push(t.info);
                 cap_front(
                     &mut ex.completed_tasks,
@@ -199,7 +202,12 @@ impl Agent {
         if done && let Some(mut ex) = fw.executors.remove(exec_id) {
             let infos: Vec<_> = std::mem::take(&mut ex.tasks)
                 .into_values()
-                .map(|t| t.info)
+                .map(|t| {
+                    if let Some(r) = &t.record {
+                        super::checkpoint::forget_task(r);
+                    }
+                    t.info
+                })
                 .collect();
             ex.completed_tasks.extend(infos);
             let bounds = &self.cfg.bounds;
