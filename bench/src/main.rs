@@ -8,6 +8,7 @@
 //! cargo run --release -p bench -- ceiling           # fastest scheduler; real `true` processes
 //! cargo run --release -p bench -- footprint [--clean-build]
 //! cargo run --release -p bench -- all               # everything above but the clean build
+//! cargo run --release -p bench -- soak [--seconds 60]  # devcluster under misuse
 //! ```
 //!
 //! Each run prints a Markdown table, ready to paste into `bench/README.md`. Layout:
@@ -20,6 +21,7 @@ mod driver;
 mod footprint;
 mod raw;
 mod run;
+mod soak;
 
 use std::time::Duration;
 
@@ -45,6 +47,8 @@ enum Command {
     Footprint(footprint::Options),
     /// e2e, ceiling, decode and footprint with their defaults (no clean build).
     All,
+    /// devcluster under misuse for a fixed time: peak RSS, call latency, heartbeat gaps.
+    Soak(soak::Options),
     /// (Internal) one of our schedulers, started by e2e and ceiling as a separate process.
     #[command(hide = true)]
     Scheduler(SchedulerOptions),
@@ -135,6 +139,7 @@ fn main() {
         Command::E2e(o) => e2e(&o),
         Command::Ceiling(o) => ceiling(&o),
         Command::Footprint(o) => footprint::run(&o),
+        Command::Soak(o) => soak::run(&o),
         Command::All => all(),
         Command::Scheduler(o) => scheduler(&o),
     };

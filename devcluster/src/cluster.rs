@@ -39,7 +39,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Shared {
-    fn new() -> Shared {
+    fn new(bounds: &crate::config::Bounds) -> Shared {
         Shared {
             leader: Mutex::new(None),
             master_addrs: Mutex::new(Vec::new()),
@@ -48,7 +48,7 @@ impl Shared {
             unavailable_until: Mutex::new(None),
             stall_until: Mutex::new(None),
             stats: crate::stats::Stats::default(),
-            timeline: crate::timeline::Timeline::default(),
+            timeline: crate::timeline::Timeline::new(bounds),
             inner: OnceLock::new(),
         }
     }
@@ -157,8 +157,14 @@ impl Cluster {
         };
         std::fs::create_dir_all(&work_dir)?;
         let work_dir = work_dir.canonicalize()?;
+        // Crash recovery first, before anything serves: whatever an earlier run on this
+        // work dir left running is killed, so no scheduler hears of a lost task while
+        // its old copy still runs (see `agent/checkpoint.rs`).
+        let previous_ids: Vec<Option<String>> = (0..config.agents.len())
+            .map(|i| Agent::recover_id(&work_dir, i))
+            .collect();
         let cfg = Arc::new(config);
-        let shared = Arc::new(Shared::new());
+        let shared = Arc::new(Shared::new(&cfg.bounds));
         let mut masters = Vec::new();
         let mut servers = Vec::new();
         let mut threads = Vec::new();
@@ -169,8 +175,9 @@ impl Cluster {
             let slot = Arc::new(OnceLock::new());
             let mut sc = ServerConfig::new(SocketAddr::new(cfg.ip, port));
             sc.tls = cfg.tls.clone();
-            let server = Server::start(
+            let server = Server::start_with_limits(
                 sc,
+                cfg.server_limits(),
                 Arc::new(MasterRouter {
                     master: slot.clone(),
                 }),
@@ -203,7 +210,10 @@ impl Cluster {
         let master_id = masters[0].id.clone();
         let inner_agents: Result<()> = (|| {
             for (i, acfg) in cfg.agents.iter().enumerate() {
-                let id = format!("{master_id}-S{i}");
+                // A restarted agent keeps its id, as a recovering Mesos agent does.
+                let id = previous_ids[i]
+                    .clone()
+                    .unwrap_or_else(|| format!("{master_id}-S{i}"));
                 agents.push(Agent::start(
                     i,
                     id,

@@ -78,6 +78,62 @@ pub struct ClusterConfig {
     /// Mesos master does (an ephemeral sequential `json.info_` member holding its
     /// MasterInfo as JSON), so Mesos-aware tools find the leader there. `None`: no ZooKeeper.
     pub zk: Option<String>,
+    /// The bounds that keep memory and threads fixed whatever clients do (see
+    /// `docs/reliability.md`); tests lower them to reach them quickly.
+    pub bounds: Bounds,
+}
+
+/// The bounds on what clients can make devcluster hold. Every queue, history and
+/// connection count has one; each is a command-line option of `devcluster`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bounds {
+    /// Timeline entries kept per framework (`--timeline-max-entries`, default 5,000);
+    /// older ones are dropped and counted.
+    pub timeline_max_entries: usize,
+    /// Bytes the whole timeline may hold (`--timeline-max-bytes`, default 64 MiB); the
+    /// oldest entries of the cluster go first.
+    pub timeline_max_bytes: usize,
+    /// A recorded call or event larger than this is kept as its first this-many bytes
+    /// plus its size (`--timeline-max-message-bytes`, default 64 KiB).
+    pub timeline_max_message_bytes: usize,
+    /// Events queued for one subscriber (`--subscriber-queue-events`, default 100,000):
+    /// a subscriber further behind is disconnected (it resubscribes, as after a cut).
+    pub subscriber_queue_events: usize,
+    /// Bytes of events queued for one subscriber (`--subscriber-queue-bytes`, default
+    /// 16 MiB); one event larger than this still goes to a subscriber that is up to date.
+    pub subscriber_queue_bytes: usize,
+    /// Open connections per server (each master and agent; `--max-connections`, default
+    /// 4,096); beyond it a connection is answered `503` and closed.
+    pub max_connections: usize,
+    /// How long a client may take to send a complete request head once it started one
+    /// (`--request-head-timeout-secs`, default 30 s); then the connection is closed.
+    pub request_head_timeout: Duration,
+    /// Completed executors an agent keeps per framework (Mesos
+    /// `--max_completed_executors_per_framework`, 150).
+    pub max_completed_executors_per_framework: usize,
+    /// Completed tasks an agent keeps per completed executor (Mesos
+    /// `--max_completed_tasks_per_executor`, 200).
+    pub max_completed_tasks_per_executor: usize,
+    /// Completed tasks the master keeps per framework (Mesos
+    /// `--max_completed_tasks_per_framework`, 1,000).
+    pub max_completed_tasks_per_framework: usize,
+}
+
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds {
+            timeline_max_entries: 5000,
+            timeline_max_bytes: 64 << 20,
+            timeline_max_message_bytes: 64 << 10,
+            subscriber_queue_events: 100_000,
+            subscriber_queue_bytes: 16 << 20,
+            max_connections: 4096,
+            request_head_timeout: Duration::from_secs(30),
+            max_completed_executors_per_framework: 150,
+            max_completed_tasks_per_executor: 200,
+            max_completed_tasks_per_framework: 1000,
+        }
+    }
 }
 
 impl Default for ClusterConfig {
@@ -102,11 +158,21 @@ impl Default for ClusterConfig {
             hostname: "localhost".to_string(),
             agent_recovery_delay: Duration::ZERO,
             zk: None,
+            bounds: Bounds::default(),
         }
     }
 }
 
 impl ClusterConfig {
+    /// The limits of every HTTP server of the cluster (defaults plus [`Bounds`]).
+    pub(crate) fn server_limits(&self) -> crate::http::Limits {
+        crate::http::Limits {
+            request_head_timeout: self.bounds.request_head_timeout,
+            max_connections: self.bounds.max_connections,
+            ..crate::http::Limits::default()
+        }
+    }
+
     /// A configuration for tests: port 0, `agents` default agents, short intervals
     /// (heartbeat 15 s as announced by Mesos, allocation 100 ms, retries 1 s).
     pub fn for_tests(agents: usize) -> ClusterConfig {

@@ -24,20 +24,20 @@ fn apply(
     name: &str,
     arg: Option<&str>,
 ) -> std::result::Result<String, String> {
-    let secs = || {
-        arg.and_then(|a| a.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .unwrap_or(10.0)
-    };
     match name {
         "fail-over-leader" => cluster_ops.fail_over_leader(),
         "restart-master" => cluster_ops.restart_master(),
         "cut-streams" => cluster_ops.cut_streams(false),
         "cut-streams-mid-record" => cluster_ops.cut_streams(true),
-        "stall-heartbeats" => cluster_ops.stall_heartbeats(Duration::from_secs_f64(secs())),
-        "unavailable" => cluster_ops.unavailable_for(Duration::from_secs_f64(secs())),
+        "stall-heartbeats" => cluster_ops.stall_heartbeats(fault_secs(arg)?),
+        "unavailable" => cluster_ops.unavailable_for(fault_secs(arg)?),
         "lose-agent" => {
-            let i = arg.and_then(|a| a.parse().ok()).unwrap_or(0);
+            let i = match arg {
+                None => 0,
+                Some(a) => a
+                    .parse::<usize>()
+                    .map_err(|_| format!("Expecting ?arg=<agent index>, got '{}'", shorten(a)))?,
+            };
             if !cluster_ops.lose_agent(i) {
                 return Err(format!("No live agent {i}"));
             }
@@ -58,6 +58,31 @@ fn apply(
         _ => return Err(format!("Unknown fault '{name}'")),
     }
     Ok(format!("Fault '{name}' injected"))
+}
+
+/// The longest a timed fault may last: long enough for any experiment, short enough
+/// that a mistyped number cannot break a cluster for good.
+pub(crate) const MAX_FAULT_SECS: f64 = 3600.0;
+
+/// The seconds of a timed fault (default 10): a number from 0 to [`MAX_FAULT_SECS`].
+fn fault_secs(arg: Option<&str>) -> Result<Duration, String> {
+    let Some(a) = arg else {
+        return Ok(Duration::from_secs(10));
+    };
+    match a.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.0..=MAX_FAULT_SECS).contains(&s) => {
+            Ok(Duration::from_secs_f64(s))
+        }
+        _ => Err(format!(
+            "Expecting ?arg=<seconds> from 0 to {MAX_FAULT_SECS}, got '{}'",
+            shorten(a)
+        )),
+    }
+}
+
+/// A client's text, cut to a length fit for an error message.
+fn shorten(s: &str) -> String {
+    s.chars().take(64).collect()
 }
 
 /// The fault operations, so that HTTP (which sees only a master) and the library share

@@ -58,7 +58,7 @@ mod ui;
 pub mod zk;
 
 pub use cluster::{Cluster, ProcessKiller};
-pub use config::{AgentConfig, ClusterConfig, mesos_duration};
+pub use config::{AgentConfig, Bounds, ClusterConfig, mesos_duration};
 pub use stats::OfferStats;
 
 /// The Mesos version devcluster reports (`/version`, MasterInfo).

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use devcluster::{AgentConfig, Cluster, ClusterConfig};
+use devcluster::{AgentConfig, Bounds, Cluster, ClusterConfig};
 
 #[derive(Parser)]
 #[command(
@@ -34,14 +34,14 @@ struct Cli {
     #[arg(long)]
     work_dir: Option<PathBuf>,
     /// Heartbeat interval in seconds.
-    #[arg(long, default_value_t = 15.0)]
-    heartbeat_secs: f64,
+    #[arg(long, default_value = "15", value_parser = parse_secs)]
+    heartbeat_secs: Duration,
     /// Allocation interval in seconds.
-    #[arg(long, default_value_t = 1.0)]
-    allocation_secs: f64,
+    #[arg(long, default_value = "1", value_parser = parse_secs)]
+    allocation_secs: Duration,
     /// Rescind offers unused for this many seconds (default: never).
-    #[arg(long)]
-    offer_timeout_secs: Option<f64>,
+    #[arg(long, value_parser = parse_secs)]
+    offer_timeout_secs: Option<Duration>,
     /// Credentials file (JSON or `principal secret` lines): enables HTTP Basic auth.
     #[arg(long)]
     credentials: Option<PathBuf>,
@@ -63,13 +63,68 @@ struct Cli {
     #[arg(long, default_value = "")]
     attributes: String,
     /// Simulated tasks: no processes, FINISHED after this many seconds.
-    #[arg(long)]
-    simulate_tasks_secs: Option<f64>,
+    #[arg(long, value_parser = parse_secs)]
+    simulate_tasks_secs: Option<Duration>,
     /// Register the masters in ZooKeeper as Mesos masters do, e.g. zk://127.0.0.1:2181/mesos
     #[arg(long)]
     zk: Option<String>,
+    /// Timeline entries kept per framework.
+    #[arg(long, default_value_t = Bounds::default().timeline_max_entries, value_parser = parse_count)]
+    timeline_max_entries: usize,
+    /// Bytes the whole timeline keeps (the oldest entries go first).
+    #[arg(long, default_value_t = Bounds::default().timeline_max_bytes, value_parser = parse_count)]
+    timeline_max_bytes: usize,
+    /// A recorded call or event larger than this keeps only this many leading bytes and
+    /// its size.
+    #[arg(long, default_value_t = Bounds::default().timeline_max_message_bytes, value_parser = parse_count)]
+    timeline_max_message_bytes: usize,
+    /// Events queued for one subscriber; one further behind is disconnected.
+    #[arg(long, default_value_t = Bounds::default().subscriber_queue_events, value_parser = parse_count)]
+    subscriber_queue_events: usize,
+    /// Bytes of events queued for one subscriber; one further behind is disconnected.
+    #[arg(long, default_value_t = Bounds::default().subscriber_queue_bytes, value_parser = parse_count)]
+    subscriber_queue_bytes: usize,
+    /// Open connections per master and per agent; more are answered 503 and closed.
+    #[arg(long, default_value_t = Bounds::default().max_connections, value_parser = parse_count)]
+    max_connections: usize,
+    /// Seconds a client may take to send a complete request head once it began one.
+    #[arg(long, default_value = "30", value_parser = parse_secs)]
+    request_head_timeout_secs: Duration,
+    /// Completed executors an agent keeps per framework (Mesos:
+    /// --max_completed_executors_per_framework).
+    #[arg(long, default_value_t = Bounds::default().max_completed_executors_per_framework, value_parser = parse_count)]
+    max_completed_executors_per_framework: usize,
+    /// Completed tasks an agent keeps per completed executor (Mesos:
+    /// --max_completed_tasks_per_executor).
+    #[arg(long, default_value_t = Bounds::default().max_completed_tasks_per_executor, value_parser = parse_count)]
+    max_completed_tasks_per_executor: usize,
+    /// Completed tasks the master keeps per framework (Mesos:
+    /// --max_completed_tasks_per_framework).
+    #[arg(long, default_value_t = Bounds::default().max_completed_tasks_per_framework, value_parser = parse_count)]
+    max_completed_tasks_per_framework: usize,
     #[command(subcommand)]
     command: Option<Cmd>,
+}
+
+/// The longest duration any option takes (about 31 years): larger values are refused
+/// rather than overflowing a clock.
+const MAX_SECS: f64 = 1e9;
+
+/// A number of seconds: finite, above zero, at most [`MAX_SECS`].
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_SECS => Ok(Duration::from_secs_f64(v)),
+        Ok(_) => Err(format!("expecting seconds above 0 and at most {MAX_SECS}, got {s}")),
+        Err(_) => Err(format!("expecting a number of seconds, got '{s}'")),
+    }
+}
+
+/// A count or size: a whole number of at least 1.
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expecting a whole number of at least 1, got '{s}'")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -85,22 +140,41 @@ enum Cmd {
         /// The master to talk to.
         #[arg(long, default_value = "http://127.0.0.1:5050")]
         master: String,
+        /// With a cluster started with --credentials: `principal:secret` to send.
+        #[arg(long, env = "DEVCLUSTER_AUTH", hide_env_values = true)]
+        auth: Option<String>,
     },
 }
 
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(if s.is_finite() && s > 0.0 { s } else { 0.001 })
-}
-
 fn main() {
-    let cli = Cli::parse();
+    // Errors in options exit 1 with clap's message; --help and --version exit 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let _ = e.print();
+            std::process::exit(1);
+        }
+        Err(e) => e.exit(),
+    };
     let _ = simple_logger::init_with_level(log::Level::Info);
-    if let Some(Cmd::Fault { name, arg, master }) = &cli.command {
+    if let Some(Cmd::Fault {
+        name,
+        arg,
+        master,
+        auth,
+    }) = &cli.command
+    {
         let mut url = format!("{}/devcluster/faults/{name}", master.trim_end_matches('/'));
         if let Some(a) = arg {
             url.push_str(&format!("?arg={a}"));
         }
-        match ureq::post(&url).send_empty() {
+        let mut post = ureq::post(&url);
+        if let Some(a) = auth {
+            use base64::Engine as _;
+            let token = base64::engine::general_purpose::STANDARD.encode(a);
+            post = post.header("Authorization", &format!("Basic {token}"));
+        }
+        match post.send_empty() {
             Ok(mut r) => println!("{}", r.body_mut().read_to_string().unwrap_or_default()),
             Err(e) => {
                 eprintln!("fault injection failed: {e}");
@@ -128,13 +202,26 @@ fn run(cli: Cli) -> Result<(), String> {
             cli.agents
         ],
         work_dir: cli.work_dir,
-        heartbeat_interval: secs(cli.heartbeat_secs),
-        allocation_interval: secs(cli.allocation_secs),
-        offer_timeout: cli.offer_timeout_secs.map(secs),
-        simulate_tasks: cli.simulate_tasks_secs.map(secs),
+        heartbeat_interval: cli.heartbeat_secs,
+        allocation_interval: cli.allocation_secs,
+        offer_timeout: cli.offer_timeout_secs,
+        simulate_tasks: cli.simulate_tasks_secs,
         zk: cli.zk,
+        bounds: Bounds {
+            timeline_max_entries: cli.timeline_max_entries,
+            timeline_max_bytes: cli.timeline_max_bytes,
+            timeline_max_message_bytes: cli.timeline_max_message_bytes,
+            subscriber_queue_events: cli.subscriber_queue_events,
+            subscriber_queue_bytes: cli.subscriber_queue_bytes,
+            max_connections: cli.max_connections,
+            request_head_timeout: cli.request_head_timeout_secs,
+            max_completed_executors_per_framework: cli.max_completed_executors_per_framework,
+            max_completed_tasks_per_executor: cli.max_completed_tasks_per_executor,
+            max_completed_tasks_per_framework: cli.max_completed_tasks_per_framework,
+        },
         ..ClusterConfig::default()
     };
+    raise_descriptor_limit(cfg.bounds.max_connections);
     if let Some(path) = cli.credentials {
         cfg.credentials = Some(devcluster::http::Credentials::from_file(path)?);
     }
@@ -169,4 +256,24 @@ fn run(cli: Cli) -> Result<(), String> {
     println!("devcluster: stopping");
     cluster.shutdown();
     Ok(())
+}
+
+/// Each connection is a descriptor: the soft limit (often 1,024) is raised to the hard
+/// one, so that `--max-connections` (per server) is reached before the process runs out
+/// of descriptors and stops accepting even `/health`. A warning says when it cannot be.
+fn raise_descriptor_limit(max_connections: usize) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err() {
+        log::warn!("cannot raise the open-file limit from {soft} to {hard}");
+    }
+    let now = getrlimit(Resource::RLIMIT_NOFILE).map_or(soft, |(s, _)| s);
+    if now < max_connections as u64 + 256 {
+        log::warn!(
+            "open-file limit {now} is below --max-connections {max_connections} (+256 for \
+             the cluster itself): connections beyond it fail instead of getting a 503"
+        );
+    }
 }

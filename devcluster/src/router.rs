@@ -5,7 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::agent::Agent;
-use crate::http::{Handler, Request, Response};
+use crate::http::{Handler, Request, Response, require};
 use crate::master::{Master, scheduler_api, state_json};
 
 /// Splits `path` into (routed path with the delegate prefix, path below the delegate).
@@ -53,6 +53,11 @@ impl Handler for MasterRouter {
         let (routed, below) = route(&req.path, "master");
         if under(&below, "/api/v1/scheduler") {
             return scheduler_api::handle(master, &req, &routed);
+        }
+        if let Some(realm) = master_realm(&below)
+            && let Some(refused) = require(master.cfg.credentials.as_ref(), &req, realm)
+        {
+            return refused;
         }
         if under(&below, "/devcluster/faults") {
             return fault_endpoint(master, &req, &below);
@@ -105,6 +110,22 @@ impl Handler for MasterRouter {
     }
 }
 
+/// Which master paths need credentials (with `--credentials`), by the realm Mesos would
+/// name: `readwrite` for what changes the cluster (fault injection), `readonly` for what
+/// shows sandboxes and the frameworks' conversations (the live page, its data, the
+/// timeline and sandbox endpoints). `None`: open, as in Mesos by default (`/health`,
+/// `/version`, `/redirect`, and the state endpoints a Mesos master serves without
+/// `--authenticate_http_readonly`); the scheduler API checks its own realm.
+fn master_realm(below: &str) -> Option<&'static str> {
+    if under(below, "/devcluster/faults") {
+        Some("mesos-master-readwrite")
+    } else if below == "/" || under(below, "/devcluster") {
+        Some("mesos-master-readonly")
+    } else {
+        None
+    }
+}
+
 /// `POST /devcluster/faults/<name>?arg=...`: fault injection for people (see
 /// [`crate::Cluster::fault`] for the names).
 fn fault_endpoint(master: &Master, req: &Request, below: &str) -> Response {
@@ -143,6 +164,13 @@ impl Handler for AgentRouter {
         let (_, below) = route(&req.path, "slave(1)");
         if under(&below, "/api/v1/executor") {
             return agent.executor_api(&req);
+        }
+        // The sandbox browser shows what tasks wrote: readonly credentials, as a Mesos
+        // agent with `--authenticate_http_readonly` asks.
+        if under(&below, "/files")
+            && let Some(refused) = require(agent.cfg.credentials.as_ref(), &req, "mesos-agent-readonly")
+        {
+            return refused;
         }
         match below.as_str() {
             "/health" => Response::empty(200),

@@ -14,7 +14,7 @@
 
 use serde_json::json;
 
-use crate::http::{Request, Response};
+use crate::http::{Request, Response, StreamItem};
 use crate::master::{Master, state_json};
 
 const INDEX_HTML: &str = include_str!("ui/index.html");
@@ -22,7 +22,7 @@ const APP_JS: &str = include_str!("ui/app.js");
 const STYLE_CSS: &str = include_str!("ui/style.css");
 
 /// The most of a sandbox file the page shows (its end).
-const SANDBOX_TAIL: usize = 64 * 1024;
+const SANDBOX_TAIL: u64 = 64 * 1024;
 
 /// Entries a timeline answer holds unless `?limit=` says otherwise.
 const DEFAULT_LIMIT: usize = 1000;
@@ -107,9 +107,53 @@ fn timeline(master: &Master, req: &Request) -> Response {
     let brief = req
         .query_param("brief")
         .is_some_and(|b| b == "1" || b == "true");
-    match tl.entries_json(&fw, since, limit, brief) {
-        Some(v) => Response::json(200, &v),
+    if brief {
+        // Summaries only: small, and the page polls these every second.
+        return match tl.entries_json(&fw, since, limit, true) {
+            Some(v) => Response::json(200, &v),
+            None => Response::text(404, "No timeline for this framework"),
+        };
+    }
+    // Full messages can add up to the timeline's byte bound several times over once in
+    // JSON: rendered piece by piece while it is sent, never whole.
+    match tl.snapshot(&fw, since, limit) {
+        Some(snap) => streamed("application/json", snap.json_pieces(false)),
         None => Response::text(404, "No timeline for this framework"),
+    }
+}
+
+/// How much rendered text one chunk of a streamed answer gathers before it is sent.
+const STREAM_CHUNK: usize = 64 << 10;
+/// Chunks a streamed answer renders ahead of a slow reader.
+const STREAM_AHEAD: usize = 4;
+
+/// A chunked answer whose body is `pieces`, rendered on a thread of its own as the client
+/// reads: at most [`STREAM_AHEAD`] chunks of [`STREAM_CHUNK`] bytes wait in memory, and the
+/// thread stops as soon as the client goes away (its sends fail).
+fn streamed(
+    content_type: &str,
+    pieces: impl Iterator<Item = Vec<u8>> + Send + 'static,
+) -> Response {
+    let (tx, rx) = crossbeam_channel::bounded(STREAM_AHEAD);
+    let spawned = std::thread::Builder::new()
+        .name("timeline-render".to_string())
+        .spawn(move || {
+            let mut chunk = Vec::with_capacity(STREAM_CHUNK);
+            for piece in pieces {
+                chunk.extend_from_slice(&piece);
+                if chunk.len() >= STREAM_CHUNK
+                    && tx
+                        .send(StreamItem::Chunk(std::mem::take(&mut chunk)))
+                        .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = tx.send(StreamItem::Chunk(chunk));
+        });
+    match spawned {
+        Ok(_) => Response::stream(200, content_type, rx),
+        Err(_) => Response::text(503, "Too busy to render the timeline now"),
     }
 }
 
@@ -117,7 +161,7 @@ fn timeline_ndjson(master: &Master, req: &Request) -> Response {
     let Some(fw) = req.query_param("framework_id") else {
         return Response::text(400, "Expecting 'framework_id' query parameter");
     };
-    let Some(body) = master.shared.timeline.ndjson(&fw) else {
+    let Some(snap) = master.shared.timeline.snapshot(&fw, None, usize::MAX) else {
         return Response::text(404, "No timeline for this framework");
     };
     // The id is ours (uuid-NNNN), but keep the file name to safe characters anyway.
@@ -131,7 +175,7 @@ fn timeline_ndjson(master: &Master, req: &Request) -> Response {
             }
         })
         .collect();
-    Response::bytes(200, "application/x-ndjson", body).with_header(
+    streamed("application/x-ndjson", snap.ndjson_pieces()).with_header(
         "Content-Disposition",
         &format!("attachment; filename=\"timeline-{safe}.ndjson\""),
     )
@@ -159,7 +203,8 @@ fn sandbox(master: &Master, req: &Request) -> Response {
     };
     let dir = {
         let st = agent.lock();
-        let Some(f) = st.frameworks.get(&fw) else {
+        let completed = st.completed_frameworks.iter().rev().find(|(id, _)| *id == fw);
+        let Some(f) = st.frameworks.get(&fw).or(completed.map(|(_, f)| f)) else {
             return Response::text(404, "No such framework on this agent");
         };
         let runs = |e: &&crate::agent::Executor| {
@@ -175,12 +220,21 @@ fn sandbox(master: &Master, req: &Request) -> Response {
             None => return Response::text(404, "No sandbox for this task"),
         }
     };
-    match std::fs::read(dir.join(&file)) {
+    // Only the tail is read, whatever the file's size; a FIFO or device put in its place
+    // is refused without blocking.
+    let mut f = match crate::agent::open_regular(&dir.join(&file)) {
+        Ok(f) => f,
+        Err(r) if r.status == 404 => {
+            return Response::text(404, format!("No {file} in the sandbox (yet)"));
+        }
+        Err(r) => return r,
+    };
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    match crate::agent::read_at(&mut f, size.saturating_sub(SANDBOX_TAIL), SANDBOX_TAIL) {
         Ok(bytes) => {
-            let start = bytes.len().saturating_sub(SANDBOX_TAIL);
-            let text = String::from_utf8_lossy(&bytes[start..]).into_owned();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
             Response::bytes(200, "text/plain; charset=utf-8", text.into_bytes())
         }
-        Err(_) => Response::text(404, format!("No {file} in the sandbox (yet)")),
+        Err(e) => Response::text(500, format!("Failed to read {file}: {e}")),
     }
 }

@@ -14,7 +14,7 @@ use super::{Agent, AgentFramework, AgentState, AgentTask, EXECUTOR_HEARTBEAT, Ex
 use crate::config::mesos_duration;
 
 /// Whether an id can be a directory name inside the sandbox tree.
-fn safe_component(id: &str) -> bool {
+pub(crate) fn safe_component(id: &str) -> bool {
     !id.is_empty() && id != "." && id != ".." && !id.contains('/') && !id.contains('\0')
 }
 
@@ -28,6 +28,27 @@ impl Agent {
             backoff: Duration::ZERO,
             kill_requested: false,
             pid: None,
+            record: None,
+        }
+    }
+
+    /// A task to run: written down first when its framework asked for checkpointing,
+    /// so that a restarted agent can report it (see `checkpoint.rs`).
+    fn launched_task(
+        &self,
+        framework: &FrameworkInfo,
+        exec_id: &str,
+        kind: ExecKind,
+        info: TaskInfo,
+    ) -> AgentTask {
+        let record = if framework.checkpoint() {
+            super::checkpoint::record_task(&self.meta, framework, exec_id, kind, &info)
+        } else {
+            None
+        };
+        AgentTask {
+            record,
+            ..Self::new_task(info)
         }
     }
 
@@ -172,8 +193,10 @@ impl Agent {
         if let Some(ex) = fw.executors.get_mut(&exec_id).filter(|e| !e.terminated)
             && kind == ExecKind::Custom
         {
-            ex.tasks
-                .insert(task_id.clone(), Self::new_task(task.clone()));
+            ex.tasks.insert(
+                task_id.clone(),
+                self.launched_task(&framework, &exec_id, kind, task.clone()),
+            );
             if let Some((tx, ct)) = &ex.sub {
                 let _ = tx.send(super::executor_api::launch_event(*ct, &task));
             } else {
@@ -208,8 +231,10 @@ impl Agent {
             shutting_down: false,
             next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
         };
-        ex.tasks
-            .insert(task_id.clone(), Self::new_task(task.clone()));
+        ex.tasks.insert(
+            task_id.clone(),
+            self.launched_task(&framework, &exec_id, kind, task.clone()),
+        );
         if kind == ExecKind::Custom {
             ex.queued.push(task);
         }
@@ -321,8 +346,8 @@ impl Agent {
             return;
         };
         for t in &group.tasks {
-            ex.tasks
-                .insert(t.task_id.value.clone(), Self::new_task(t.clone()));
+            let task = self.launched_task(&framework, &exec_id, kind, t.clone());
+            ex.tasks.insert(t.task_id.value.clone(), task);
         }
         let dir = ex.directory.clone();
         match kind {

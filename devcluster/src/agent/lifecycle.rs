@@ -54,6 +54,7 @@ impl Agent {
             {
                 let mut st = agent.lock();
                 st.pgids.insert(pid);
+                super::checkpoint::record_process(&agent.meta, pid);
                 if let Some(ex) = st
                     .frameworks
                     .get_mut(&fw_id)
@@ -67,6 +68,7 @@ impl Agent {
             }
             let status = process::wait(child);
             agent.lock().pgids.remove(&pid);
+            super::checkpoint::forget_process(&agent.meta, pid);
             agent.executor_terminated(&fw_id, &exec_id, status);
         });
     }

@@ -7,6 +7,7 @@
 //! simulated mode), `process.rs` (spawning and signalling process groups), `fetcher.rs`
 //! (URIs), `state_json.rs` (`/state`, `/files/*`).
 
+mod checkpoint;
 mod executor_api;
 mod fetcher;
 mod launch;
@@ -15,6 +16,8 @@ mod process;
 mod runner;
 mod state_json;
 mod updates;
+
+pub(crate) use state_json::{open_regular, read_at};
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
@@ -39,6 +42,13 @@ use crate::http::{Server, ServerConfig, StreamItem};
 use crate::messages::{TaskReport, ToAgent, ToMaster};
 use crate::resources::Resources;
 use crate::router::AgentRouter;
+
+/// Removed frameworks remembered (so that late updates of theirs are not queued); older
+/// ones are forgotten first (ids are ordered by the master's sequence).
+const MAX_REMOVED_FRAMEWORKS: usize = 1000;
+
+/// Completed frameworks kept (Mesos agent `--max_completed_frameworks`: 50).
+pub(crate) const MAX_COMPLETED_FRAMEWORKS: usize = 50;
 
 /// How often subscribed executors get a HEARTBEAT event (Mesos: 30 minutes).
 pub(crate) const EXECUTOR_HEARTBEAT: Duration = Duration::from_secs(30 * 60);
@@ -65,6 +75,8 @@ pub(crate) struct AgentTask {
     pub kill_requested: bool,
     /// The process group of a command/default-executor task.
     pub pid: Option<u32>,
+    /// Where this task of a checkpointing framework is written down (`checkpoint.rs`).
+    pub record: Option<PathBuf>,
 }
 
 /// One executor (one container run).
@@ -106,6 +118,8 @@ pub(crate) struct AgentState {
     pub pgids: BTreeSet<u32>,
     /// Frameworks the master removed: their updates are no longer sent anywhere.
     pub removed: BTreeSet<String>,
+    /// Removed frameworks whose executors have all ended (id, framework), oldest first.
+    pub completed_frameworks: VecDeque<(String, AgentFramework)>,
 }
 
 /// One agent.
@@ -118,6 +132,8 @@ pub(crate) struct Agent {
     pub cfg: Arc<ClusterConfig>,
     pub shared: Arc<Shared>,
     pub work_dir: PathBuf,
+    /// This agent's checkpoint directory (`checkpoint.rs`).
+    pub meta: PathBuf,
     pub start_time: f64,
     addr: SocketAddr,
     state: Mutex<AgentState>,
@@ -128,6 +144,9 @@ pub(crate) struct Agent {
     /// False until the agent first registered: the executor API answers 503 meanwhile,
     /// as a recovering Mesos agent does.
     recovered: AtomicBool,
+    /// Set when tasks of an earlier run were recovered: their updates go out right after
+    /// the first registration.
+    resend_after_register: AtomicBool,
     me: OnceLock<std::sync::Weak<Agent>>,
 }
 
@@ -163,8 +182,9 @@ impl Agent {
         let slot = Arc::new(OnceLock::new());
         let mut sc = ServerConfig::new(SocketAddr::new(cfg.ip, 0));
         sc.tls = cfg.tls.clone();
-        let server = Server::start(
+        let server = Server::start_with_limits(
             sc,
+            cfg.server_limits(),
             Arc::new(AgentRouter {
                 agent: slot.clone(),
             }),
@@ -180,6 +200,8 @@ impl Agent {
         };
         let dir = work_dir.join("slaves").join(&id);
         std::fs::create_dir_all(&dir)?;
+        checkpoint::remember_agent_id(work_dir, index, &id)?;
+        let meta = checkpoint::agent_dir(work_dir, &id);
         let (tx, rx) = crossbeam_channel::unbounded();
         let agent = Arc::new(Agent {
             index,
@@ -188,6 +210,7 @@ impl Agent {
             cfg,
             shared,
             work_dir: work_dir.to_path_buf(),
+            meta,
             start_time: crate::master::now_secs(),
             addr,
             state: Mutex::new(AgentState::default()),
@@ -196,8 +219,10 @@ impl Agent {
             thread: Mutex::new(None),
             lost: AtomicBool::new(false),
             recovered: AtomicBool::new(false),
+            resend_after_register: AtomicBool::new(false),
             me: OnceLock::new(),
         });
+        agent.recover_tasks();
         let _ = agent.me.set(Arc::downgrade(&agent));
         let _ = slot.set(agent.clone());
         let a = agent.clone();
@@ -264,6 +289,105 @@ impl Agent {
             tx: self.tx.clone(),
             tasks,
         });
+        if self.resend_after_register.swap(false, Ordering::SeqCst) {
+            self.resend_updates(None);
+        }
+    }
+
+    /// The id agent `index` had in an earlier run on `work_dir`, after killing every
+    /// process that run left behind (see `checkpoint.rs`); `None` for a fresh work dir.
+    /// Called before any server of the cluster starts.
+    pub(crate) fn recover_id(work_dir: &Path, index: usize) -> Option<String> {
+        let id = checkpoint::previous_agent_id(work_dir, index)?;
+        let killed = checkpoint::kill_leftovers(work_dir, &id);
+        if killed > 0 {
+            log::warn!("agent {id}: killed {killed} process group(s) of an earlier run");
+        }
+        Some(id)
+    }
+
+    /// Tasks of checkpointing frameworks written down by an earlier run: their processes
+    /// are dead (see [`Agent::recover_id`]), so each is reported as a Mesos agent reports
+    /// the tasks of an executor that did not reregister: TASK_LOST (TASK_GONE for
+    /// partition-aware frameworks), `REASON_EXECUTOR_REREGISTRATION_TIMEOUT`, retried
+    /// until acknowledged.
+    fn recover_tasks(&self) {
+        use mesos_proto::v1::framework_info::capability::Type as Cap;
+        use mesos_proto::v1::task_status;
+        let recorded = checkpoint::recorded_tasks(&self.work_dir, &self.id);
+        if recorded.is_empty() {
+            return;
+        }
+        let mut st = self.lock();
+        for r in recorded {
+            let fw_id = r.framework.id.as_ref().map(|i| i.value.clone()).unwrap_or_default();
+            let partition_aware = crate::master::has_capability(&r.framework, Cap::PartitionAware);
+            let state = if partition_aware {
+                TaskState::TaskGone
+            } else {
+                TaskState::TaskLost
+            };
+            let mut status = self.new_status(
+                &r.task.task_id.value,
+                state,
+                "Executor did not reregister: devcluster's executors do not survive a restart of the agent",
+                Some(&r.executor_id),
+            );
+            status.set_source(task_status::Source::SourceAgent);
+            status.set_reason(task_status::Reason::ReasonExecutorReregistrationTimeout);
+            status.agent_id = Some(AgentId {
+                value: self.id.clone(),
+            });
+            status.timestamp = Some(crate::master::now_secs());
+            let fw = st.frameworks.entry(fw_id.clone()).or_insert_with(|| AgentFramework {
+                info: r.framework.clone(),
+                executors: BTreeMap::new(),
+                completed_executors: VecDeque::new(),
+            });
+            let ex = fw.executors.entry(r.executor_id.clone()).or_insert_with(|| Executor {
+                info: r.task.executor.clone().unwrap_or_else(|| ExecutorInfo {
+                    executor_id: mesos_proto::v1::ExecutorId {
+                        value: r.executor_id.clone(),
+                    },
+                    ..Default::default()
+                }),
+                kind: r.kind,
+                container_id: String::new(),
+                directory: PathBuf::new(),
+                tasks: BTreeMap::new(),
+                completed_tasks: Vec::new(),
+                queued: Vec::new(),
+                queued_groups: Vec::new(),
+                sub: None,
+                pid: None,
+                launched: Instant::now(),
+                subscribed_ever: false,
+                terminated: true,
+                registration_timed_out: false,
+                shutting_down: false,
+                next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
+            });
+            log::warn!(
+                "agent {}: task {} of framework {fw_id} did not survive the restart: {}",
+                self.id,
+                r.task.task_id.value,
+                state.as_str_name()
+            );
+            ex.tasks.insert(
+                r.task.task_id.value.clone(),
+                AgentTask {
+                    info: r.task,
+                    state,
+                    pending: VecDeque::from([status]),
+                    next_retry: Some(Instant::now() + self.cfg.status_update_retry),
+                    backoff: self.cfg.status_update_retry,
+                    kill_requested: false,
+                    pid: None,
+                    record: Some(r.path),
+                },
+            );
+        }
+        self.resend_after_register.store(true, Ordering::SeqCst);
     }
 
     /// Sends to the leading master unless this agent is lost.
@@ -306,16 +430,7 @@ impl Agent {
                 executor_id,
             } => self.shutdown_executor(&framework_id, &executor_id),
             ToAgent::ShutdownFramework { framework_id } => {
-                self.lock().removed.insert(framework_id.clone());
-                let execs: Vec<String> = self
-                    .lock()
-                    .frameworks
-                    .get(&framework_id)
-                    .map(|f| f.executors.keys().cloned().collect())
-                    .unwrap_or_default();
-                for e in execs {
-                    self.shutdown_executor(&framework_id, &e);
-                }
+                self.shutdown_framework(&framework_id)
             }
             ToAgent::FrameworkMessage {
                 framework_id,
@@ -342,6 +457,45 @@ impl Agent {
             } => self.acknowledge(&framework_id, &task_id, &uuid),
             ToAgent::ResendUpdates { framework_id } => self.resend_updates(Some(&framework_id)),
             ToAgent::Reregister => self.register(),
+        }
+    }
+
+    /// The master removed a framework: as a Mesos agent, its executors are shut down and
+    /// its pending status updates dropped (nobody will acknowledge them), so that its
+    /// executors complete and the framework leaves this agent once they have ended.
+    fn shutdown_framework(self: &Arc<Self>, framework_id: &str) {
+        let execs: Vec<String> = {
+            let mut guard = self.lock();
+            let st = &mut *guard;
+            st.removed.insert(framework_id.to_string());
+            while st.removed.len() > MAX_REMOVED_FRAMEWORKS {
+                st.removed.pop_first();
+            }
+            let Some(fw) = st.frameworks.get_mut(framework_id) else {
+                return;
+            };
+            let mut done = Vec::new();
+            for (id, ex) in fw.executors.iter_mut() {
+                for t in ex.tasks.values_mut() {
+                    t.pending.clear();
+                    t.next_retry = None;
+                }
+                // Built-in executors whose tasks all ended have nothing left to run.
+                if ex.kind != ExecKind::Custom
+                    && ex.tasks.values().all(|t| crate::master::is_terminal(t.state))
+                {
+                    ex.terminated = true;
+                    done.push(id.clone());
+                }
+            }
+            let execs = fw.executors.keys().cloned().collect();
+            for id in done {
+                self.maybe_complete_executor(st, framework_id, &id);
+            }
+            execs
+        };
+        for e in execs {
+            self.shutdown_executor(framework_id, &e);
         }
     }
 

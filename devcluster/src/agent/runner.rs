@@ -129,6 +129,7 @@ impl Agent {
         {
             let mut st = self.lock();
             st.pgids.insert(pid);
+            super::checkpoint::record_process(&self.meta, pid);
             if let Some(t) = st
                 .frameworks
                 .get_mut(fw_id)
@@ -153,6 +154,7 @@ impl Agent {
         }
         let status = process::wait(child);
         self.lock().pgids.remove(&pid);
+        super::checkpoint::forget_process(&self.meta, pid);
         let (state, msg) = outcome(status, self.kill_requested(fw_id, exec_id, task_id));
         self.update_from(fw_id, exec_id, task_id, state, &msg);
         state

@@ -47,10 +47,7 @@ impl Agent {
     pub(crate) fn state_json(&self) -> Value {
         let st = self.lock();
         let total = Resources::from_protos(&self.info.resources);
-        let frameworks: Vec<Value> = st
-            .frameworks
-            .iter()
-            .map(|(id, f)| {
+        let framework_json = |(id, f): (&String, &super::AgentFramework)| {
                 json!({
                     "id": id,
                     "name": f.info.name,
@@ -62,7 +59,12 @@ impl Agent {
                     "executors": f.executors.values().map(executor_json).collect::<Vec<_>>(),
                     "completed_executors": f.completed_executors.iter().map(executor_json).collect::<Vec<_>>(),
                 })
-            })
+        };
+        let frameworks: Vec<Value> = st.frameworks.iter().map(framework_json).collect();
+        let completed: Vec<Value> = st
+            .completed_frameworks
+            .iter()
+            .map(|(id, f)| framework_json((id, f)))
             .collect();
         let port = self.addr().port();
         json!({
@@ -92,7 +94,7 @@ impl Agent {
                 "executor_shutdown_grace_period": crate::config::mesos_duration(self.cfg.executor_shutdown_grace_period),
             },
             "frameworks": frameworks,
-            "completed_frameworks": [],
+            "completed_frameworks": completed,
         })
     }
 
@@ -125,27 +127,35 @@ impl Agent {
             Ok(p) => p,
             Err(r) => return r,
         };
-        if path.is_dir() {
-            return Response::text(400, "Cannot read a directory");
-        }
-        let Ok(bytes) = std::fs::read(&path) else {
-            return Response::text(404, "File not found");
+        let offset = match req.query_param("offset").map(|o| o.trim().parse::<i64>()) {
+            None => 0,
+            Some(Ok(o)) => o,
+            Some(Err(e)) => return Response::text(400, format!("Failed to parse offset: {e}")),
         };
-        let offset: i64 = req
-            .query_param("offset")
-            .and_then(|o| o.parse().ok())
-            .unwrap_or(0);
+        let length = match req.query_param("length").map(|l| l.trim().parse::<i64>()) {
+            None => None,
+            Some(Ok(l)) if l >= 0 => Some(l as u64),
+            Some(Ok(_)) => return Response::text(400, "Negative length provided"),
+            Some(Err(e)) => return Response::text(400, format!("Failed to parse length: {e}")),
+        };
+        let mut file = match open_regular(&path) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        // As Mesos: offset -1 asks for the size only.
         if offset < 0 {
-            return Response::json(200, &json!({"data": "", "offset": bytes.len()}));
+            return Response::json(200, &json!({"data": "", "offset": size}));
         }
-        let start = (offset as usize).min(bytes.len());
-        let length: usize = req
-            .query_param("length")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(usize::MAX);
-        let end = start.saturating_add(length).min(bytes.len());
-        let data = String::from_utf8_lossy(&bytes[start..end]).to_string();
-        Response::json(200, &json!({"data": data, "offset": start}))
+        let start = (offset as u64).min(size);
+        let want = length.unwrap_or(MAX_READ).min(MAX_READ);
+        match read_at(&mut file, start, want) {
+            Ok(bytes) => Response::json(
+                200,
+                &json!({"data": String::from_utf8_lossy(&bytes), "offset": start}),
+            ),
+            Err(e) => Response::text(500, format!("Failed to read file: {e}")),
+        }
     }
 
     /// `/files/browse?path=` -> `[{gid, mode, mtime, nlink, path, size, uid}]`.
@@ -172,6 +182,41 @@ impl Agent {
         }
         Response::json(200, &Value::Array(out))
     }
+}
+
+/// The most one `/files/read` answers, as Mesos caps it: 16 pages.
+pub(crate) const MAX_READ: u64 = 16 * 4096;
+
+/// Opens `path` for reading if it is a regular file, without ever blocking: a FIFO or a
+/// device in a sandbox is opened non-blocking, looked at, and refused (`400`); a
+/// directory is refused too. Errors are the answers to give.
+pub(crate) fn open_regular(path: &std::path::Path) -> Result<std::fs::File, Response> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|_| Response::text(404, "File not found"))?;
+    let meta = file
+        .metadata()
+        .map_err(|_| Response::text(404, "File not found"))?;
+    if meta.is_dir() {
+        return Err(Response::text(400, "Cannot read a directory"));
+    }
+    if !meta.is_file() {
+        return Err(Response::text(400, "Cannot read a file that is not a regular file"));
+    }
+    Ok(file)
+}
+
+/// Reads at most `max` bytes from `offset` (fewer at the end of the file): only what is
+/// asked for is ever in memory.
+pub(crate) fn read_at(file: &mut std::fs::File, offset: u64, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    let mut out = Vec::new();
+    file.take(max).read_to_end(&mut out)?;
+    Ok(out)
 }
 
 fn mode_string(dir: bool, mode: u32) -> String {

@@ -171,7 +171,14 @@ impl Agent {
         task.next_retry = None;
         if is_terminal(task.state) {
             if let Some(t) = ex.tasks.remove(task_id) {
+                if let Some(r) = &t.record {
+                    super::checkpoint::forget_task(r);
+                }
                 ex.completed_tasks.push(t.info);
+                cap_front(
+                    &mut ex.completed_tasks,
+                    self.cfg.bounds.max_completed_tasks_per_executor,
+                );
             }
             if ex.kind == ExecKind::Command && ex.tasks.is_empty() {
                 // The command executor exits once its terminal update is acknowledged.
@@ -195,12 +202,35 @@ impl Agent {
         if done && let Some(mut ex) = fw.executors.remove(exec_id) {
             let infos: Vec<_> = std::mem::take(&mut ex.tasks)
                 .into_values()
-                .map(|t| t.info)
+                .map(|t| {
+                    if let Some(r) = &t.record {
+                        super::checkpoint::forget_task(r);
+                    }
+                    t.info
+                })
                 .collect();
             ex.completed_tasks.extend(infos);
+            let bounds = &self.cfg.bounds;
+            cap_front(&mut ex.completed_tasks, bounds.max_completed_tasks_per_executor);
+            // A finished executor keeps no stream and no queue.
+            ex.sub = None;
+            ex.queued = Vec::new();
+            ex.queued_groups = Vec::new();
             fw.completed_executors.push_back(ex);
-            while fw.completed_executors.len() > 150 {
+            while fw.completed_executors.len() > bounds.max_completed_executors_per_framework {
                 fw.completed_executors.pop_front();
+            }
+        }
+        // A removed framework leaves the agent with its last executor.
+        // A removed framework leaves the agent with its last executor, for the completed
+        // list (Mesos keeps 50 completed frameworks).
+        if st.removed.contains(fw_id)
+            && st.frameworks.get(fw_id).is_some_and(|f| f.executors.is_empty())
+            && let Some(fw) = st.frameworks.remove(fw_id)
+        {
+            st.completed_frameworks.push_back((fw_id.to_string(), fw));
+            while st.completed_frameworks.len() > super::MAX_COMPLETED_FRAMEWORKS {
+                st.completed_frameworks.pop_front();
             }
         }
     }
@@ -258,5 +288,12 @@ impl Agent {
                 latest_state,
             });
         }
+    }
+}
+
+/// Drops the oldest entries of `list` beyond `max`.
+fn cap_front<T>(list: &mut Vec<T>, max: usize) {
+    if list.len() > max {
+        list.drain(..list.len() - max);
     }
 }

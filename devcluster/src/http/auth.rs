@@ -150,3 +150,18 @@ pub fn unauthorized(realm: &str) -> Response {
     Response::text(401, "401 Unauthorized.")
         .with_header("WWW-Authenticate", &format!("Basic realm=\"{realm}\""))
 }
+
+/// With `credentials`, the `401` answer for a request that does not carry valid ones
+/// (`None` when it does, or when there are no credentials). `realm` names what is
+/// protected, as Mesos' realms do (`mesos-master-readwrite`, `mesos-agent-readonly`, ...).
+pub fn require(
+    credentials: Option<&Credentials>,
+    request: &super::Request,
+    realm: &str,
+) -> Option<Response> {
+    let creds = credentials?;
+    match request.basic_auth() {
+        Some((p, s)) if creds.check(&p, &s) => None,
+        _ => Some(unauthorized(realm)),
+    }
+}

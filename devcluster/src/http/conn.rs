@@ -58,7 +58,8 @@ pub(crate) fn serve(mut conn: Conn, peer: SocketAddr, ctx: &Context) {
         log::debug!("http: {peer}: cannot set timeouts: {e}");
         return;
     }
-    let mut reader = Reader::new(ctx.limits.max_header_bytes, ctx.max_body_bytes);
+    let mut reader = Reader::new(ctx.limits.max_header_bytes, ctx.max_body_bytes)
+        .with_head_deadline(ctx.limits.request_head_timeout, ctx.limits.idle_timeout);
     loop {
         let after = match reader.read_request(&mut conn, peer) {
             Ok((request, meta)) => {
@@ -242,6 +243,11 @@ fn stream(conn: &mut Conn, rx: Receiver<StreamItem>, chunked: bool, ctx: &Contex
             Ok(StreamItem::Chunk(data)) if data.is_empty() => Ok(()),
             Ok(StreamItem::Chunk(data)) if chunked => write::write_chunk(conn, &data),
             Ok(StreamItem::Chunk(data)) => write_all_flush(conn, &data),
+            // The sender gave up on this stream (a reader too far behind): end it now.
+            Ok(StreamItem::Counted(c)) if c.cancelled() => return After::Abort,
+            Ok(StreamItem::Counted(c)) if c.data().is_empty() => Ok(()),
+            Ok(StreamItem::Counted(c)) if chunked => write::write_chunk(conn, c.data()),
+            Ok(StreamItem::Counted(c)) => write_all_flush(conn, c.data()),
             Ok(StreamItem::CutAfter(data)) => {
                 let _ = if chunked {
                     write::write_cut_chunk(conn, &data)

@@ -26,6 +26,8 @@ struct Memory<'a> {
     output: Vec<u8>,
 }
 
+impl super::parse::Source for Memory<'_> {}
+
 impl Read for Memory<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.input.read(buf)
@@ -72,6 +74,8 @@ pub(crate) fn serve_bytes(ctx: &Context, input: &[u8]) -> Vec<u8> {
                 for _ in 0..MAX_STREAM_ITEMS {
                     let data = match rx.try_recv() {
                         Ok(StreamItem::Chunk(data)) => data,
+                        Ok(StreamItem::Counted(c)) if c.cancelled() => break,
+                        Ok(StreamItem::Counted(c)) => c.data().to_vec(),
                         Ok(StreamItem::CutAfter(data)) => {
                             let _ = write::write_cut_chunk(&mut conn.output, &data);
                             break;

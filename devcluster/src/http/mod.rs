@@ -18,6 +18,7 @@
 //! - `tls.rs`: the plain/TLS socket wrapper and [`tls_config_from_pem`].
 //! - `gzip.rs`: gzip of bodies of 1 KiB or more for clients that accept it (as libprocess).
 //! - `auth.rs`: HTTP Basic authentication: [`Credentials`] and [`unauthorized`].
+//! - `queue.rs`: [`BoundedSender`]: a stream's queue with a bound on items and bytes.
 //! - `memory.rs`: a connection's bytes served without a socket ([`Server::serve_bytes`]), for
 //!   fuzzing.
 //!
@@ -42,6 +43,7 @@ mod conn;
 mod gzip;
 mod memory;
 mod parse;
+mod queue;
 mod server;
 mod tls;
 mod write;
@@ -55,7 +57,8 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
-pub use auth::{Credentials, unauthorized};
+pub use auth::{Credentials, require, unauthorized};
+pub use queue::{BoundedSender, Budget, Counted, SendRefused};
 pub use server::Server;
 pub use tls::tls_config_from_pem;
 pub use write::http_date;
@@ -113,6 +116,9 @@ pub enum StreamItem {
     /// Bytes written and flushed as exactly one HTTP chunk (Mesos writes one RecordIO
     /// record per chunk). An empty `Chunk` is skipped: a zero-size chunk would end the body.
     Chunk(Vec<u8>),
+    /// Bytes written as one chunk, counted against a bounded queue until written (see
+    /// [`BoundedSender`]); when its stream was cancelled, the connection ends instead.
+    Counted(Counted),
     /// Fault injection: start a chunk whose header announces one byte more than given,
     /// write these bytes, then close the connection abruptly (no terminator). The client
     /// sees a stream broken in the middle of a record.
@@ -261,6 +267,12 @@ pub struct Limits {
     pub stream_poll_interval: Duration,
     /// How long [`Server::shutdown`] waits for connection threads to finish. Default 5 s.
     pub shutdown_grace: Duration,
+    /// How long a client may take to send a complete request head once its first byte
+    /// arrived; then it gets `408` and the connection closes. Default 30 s.
+    pub request_head_timeout: Duration,
+    /// Open connections at most; one more is answered `503` with a short body and
+    /// closed at once (no thread is started for it). Default 4,096.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -271,6 +283,8 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(60),
             stream_poll_interval: Duration::from_millis(200),
             shutdown_grace: Duration::from_secs(5),
+            request_head_timeout: Duration::from_secs(30),
+            max_connections: 4096,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use super::Request;
 
@@ -56,12 +57,24 @@ impl Meta {
     }
 }
 
+/// What requests are read from: a connection whose read timeout can be set (for the
+/// request-head deadline). In-memory sources have no clock and keep the default no-op.
+pub(crate) trait Source: Read + Write {
+    /// Makes the next reads give up after `d`.
+    fn set_read_timeout(&mut self, _d: Duration) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A connection's input side: the socket plus bytes read but not yet used, which are the
 /// start of the next pipelined request.
 pub(crate) struct Reader {
     buf: Vec<u8>,
     max_header_bytes: usize,
     max_body_bytes: usize,
+    /// (time for a complete head once its first byte is here, the idle read timeout to
+    /// go back to afterwards); `None`: no deadline.
+    head_deadline: Option<(Duration, Duration)>,
 }
 
 impl Reader {
@@ -70,7 +83,17 @@ impl Reader {
             buf: Vec::new(),
             max_header_bytes,
             max_body_bytes,
+            head_deadline: None,
         }
+    }
+
+    /// From the first byte of a request, its whole head must arrive within `head`, else
+    /// the answer is `408` and the connection closes (a client sending a byte now and
+    /// then cannot hold a connection forever). Between requests the read timeout is
+    /// `idle`.
+    pub(crate) fn with_head_deadline(mut self, head: Duration, idle: Duration) -> Reader {
+        self.head_deadline = Some((head, idle));
+        self
     }
 
     /// Reads more bytes into the buffer; an early end-of-file is an error.
@@ -100,13 +123,14 @@ impl Reader {
     /// permission before sending the body (curl does for bodies over 1 KiB).
     pub(crate) fn read_request(
         &mut self,
-        src: &mut (impl Read + Write),
+        src: &mut impl Source,
         peer: SocketAddr,
     ) -> Result<(Request, Meta), ReadError> {
         // A large body leaves a large buffer behind; give it back between requests.
         if self.buf.capacity() > 4 * READ_SIZE && self.buf.len() <= READ_SIZE {
             self.buf.shrink_to(READ_SIZE);
         }
+        let mut deadline: Option<Instant> = None;
         let (head_len, mut request, meta, body_kind, expect_continue) = loop {
             if let Some(parsed) = self.parse_head(peer)? {
                 break parsed;
@@ -114,13 +138,35 @@ impl Reader {
             if self.buf.len() > self.max_header_bytes {
                 return Err(reject(431, "Request header fields too large"));
             }
+            if let Some((head, _)) = self.head_deadline
+                && !self.buf.is_empty()
+            {
+                let end = *deadline.get_or_insert_with(|| Instant::now() + head);
+                let left = end.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(reject(408, "Request head not complete in time"));
+                }
+                src.set_read_timeout(left)?;
+            }
             match self.fill(src) {
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && self.buf.is_empty() => {
                     return Err(ReadError::Closed);
                 }
+                Err(e)
+                    if deadline.is_some()
+                        && matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        ) =>
+                {
+                    return Err(reject(408, "Request head not complete in time"));
+                }
                 other => other?,
             }
         };
+        if let (Some(_), Some((_, idle))) = (deadline, self.head_deadline) {
+            src.set_read_timeout(idle)?;
+        }
         self.buf.drain(..head_len);
         if let BodyKind::Length(n) = body_kind
             && n > self.max_body_bytes

@@ -193,6 +193,17 @@ fn spawn_connection(
         let _ = sock.shutdown(Shutdown::Both);
         return;
     }
+    // Over the cap: a short 503 and close, on this thread (no thread, no buffer). The
+    // write is non-blocking, so a client that does not read cannot hold the accept loop.
+    if reg.live.len() >= ctx.limits.max_connections {
+        drop(reg);
+        log::warn!(
+            "http: {peer}: refused, {} connections open already",
+            ctx.limits.max_connections
+        );
+        refuse_over_cap(sock, tls.is_some());
+        return;
+    }
     // Reap finished threads so the list does not grow with every connection ever made.
     let (done, running): (Vec<_>, Vec<_>) = std::mem::take(&mut reg.threads)
         .into_iter()
@@ -228,6 +239,23 @@ fn spawn_connection(
             }
         }
     }
+}
+
+/// The answer beyond the connection cap. Over TLS there is no session to answer in: the
+/// connection is just closed.
+fn refuse_over_cap(sock: TcpStream, tls: bool) {
+    use std::io::Write;
+    if !tls && sock.set_nonblocking(true).is_ok() {
+        let body = "Too many connections; try again later.\n";
+        let answer = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nDate: {}\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            super::http_date(std::time::SystemTime::now()),
+            body.len()
+        );
+        let _ = (&sock).write_all(answer.as_bytes());
+    }
+    // Half-close first: the client reads the answer, then sees the end.
+    let _ = sock.shutdown(Shutdown::Write);
 }
 
 /// Removes a connection from the registry when its thread ends, however it ends.

@@ -86,6 +86,8 @@ struct Mem {
     output: Vec<u8>,
 }
 
+impl super::parse::Source for Mem {}
+
 impl Read for Mem {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.input.read(buf)

@@ -102,6 +102,12 @@ impl Conn {
     }
 }
 
+impl super::parse::Source for Conn {
+    fn set_read_timeout(&mut self, d: std::time::Duration) -> io::Result<()> {
+        self.tcp().set_read_timeout(Some(d))
+    }
+}
+
 impl Read for Conn {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {

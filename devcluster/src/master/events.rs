@@ -4,7 +4,6 @@ use mesos_proto::v1::scheduler::{Event, event};
 use mesos_proto::v1::{TaskState, TaskStatus, task_status};
 use mesos_proto::{ContentType, recordio};
 
-use crate::http::StreamItem;
 
 /// Seconds since the epoch, as Mesos' float timestamps.
 pub(crate) fn now_secs() -> f64 {
@@ -22,9 +21,9 @@ pub(crate) fn legacy_ip(ip: std::net::IpAddr) -> u32 {
     }
 }
 
-/// One RecordIO record as one HTTP chunk.
-pub(crate) fn record(ct: ContentType, event: &Event) -> StreamItem {
-    StreamItem::Chunk(recordio::encode(&ct.encode(event)))
+/// One RecordIO record (sent as one HTTP chunk).
+pub(crate) fn record(ct: ContentType, event: &Event) -> Vec<u8> {
+    recordio::encode(&ct.encode(event))
 }
 
 /// An event of `kind` with nothing else set.

@@ -13,7 +13,7 @@ impl Master {
         let mut st = self.lock();
         for fw in st.frameworks.values() {
             if let Some(sub) = &fw.sub {
-                let _ = sub.tx.send(StreamItem::Abort);
+                sub.tx.cancel();
             }
         }
         st.frameworks.clear();
@@ -40,7 +40,7 @@ impl Master {
                 } else {
                     StreamItem::Abort
                 };
-                let _ = sub.tx.send(item);
+                let _ = sub.tx.send_raw(item);
                 self.disconnect(&mut st, &id);
             }
         }

@@ -35,7 +35,7 @@ use mesos_proto::v1::{
 
 use crate::cluster::Shared;
 use crate::config::ClusterConfig;
-use crate::http::StreamItem;
+use crate::http::{BoundedSender, SendRefused, StreamItem};
 use crate::messages::{ToAgent, ToMaster};
 use crate::resources::Resources;
 
@@ -45,12 +45,11 @@ pub(crate) use events::{
 };
 pub(crate) use validate::has_capability;
 
-/// Completed tasks kept per framework (Mesos' default `--max_completed_tasks_per_framework`).
-const MAX_COMPLETED_TASKS: usize = 1000;
 
 /// One open subscription stream.
 pub(crate) struct Subscription {
-    pub tx: Sender<StreamItem>,
+    /// The stream's queue, bounded by `subscriber_queue_events`/`_bytes`.
+    pub tx: BoundedSender,
     pub stream_id: String,
     pub content_type: ContentType,
 }
@@ -327,11 +326,18 @@ impl Master {
             let Some(sub) = &fw.sub else { continue };
             // An empty chunk is never written, but sending it fails once the server has
             // dropped the receiver: the cheapest way to notice a departed subscriber.
-            let mut alive = sub.tx.send(StreamItem::Chunk(Vec::new())).is_ok();
+            // Only while nothing is queued: a stream that is behind gets no probes piling up.
+            let mut alive = sub.tx.queued().0 > 0 || sub.tx.send_raw(StreamItem::Chunk(Vec::new()));
             if alive && !stalled && now >= fw.next_heartbeat {
                 let heartbeat = event_of(event::Type::Heartbeat);
                 self.shared.timeline.event(id, &heartbeat);
-                alive = sub.tx.send(record(sub.content_type, &heartbeat)).is_ok();
+                alive = match sub.tx.send_chunk(record(sub.content_type, &heartbeat)) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        behind(id, &sub.tx, e);
+                        false
+                    }
+                };
                 fw.next_heartbeat = now + self.cfg.heartbeat_interval;
             }
             if !alive {
@@ -375,8 +381,9 @@ impl Master {
         };
         let Some(sub) = &fw.sub else { return false };
         self.shared.timeline.event(framework_id, event);
-        if sub.tx.send(record(sub.content_type, event)).is_ok() {
-            return true;
+        match sub.tx.send_chunk(record(sub.content_type, event)) {
+            Ok(()) => return true,
+            Err(e) => behind(framework_id, &sub.tx, e),
         }
         self.disconnect(st, framework_id);
         false
@@ -395,9 +402,25 @@ impl Master {
     }
 }
 
-pub(crate) fn completed_push(fw: &mut Framework, task: TaskEntry) {
+/// A send to a subscriber failed: if it fell behind, its stream is ended at once (what is
+/// queued is dropped); either way the caller disconnects it, and it resubscribes as after
+/// a cut stream.
+fn behind(framework_id: &str, tx: &BoundedSender, why: SendRefused) {
+    if why == SendRefused::Behind {
+        let (items, bytes) = tx.queued();
+        log::warn!(
+            "Disconnecting framework {framework_id}: it fell behind reading its events \
+             ({items} events, {bytes} bytes queued)"
+        );
+        tx.cancel();
+    }
+}
+
+/// Moves a task to the completed list, which keeps `max` (Mesos'
+/// `--max_completed_tasks_per_framework`, an option here).
+pub(crate) fn completed_push(fw: &mut Framework, task: TaskEntry, max: usize) {
     fw.completed_tasks.push_back(task);
-    while fw.completed_tasks.len() > MAX_COMPLETED_TASKS {
+    while fw.completed_tasks.len() > max {
         fw.completed_tasks.pop_front();
     }
 }

@@ -11,7 +11,7 @@ use super::{
     Framework, Master, MasterState, Subscription, completed_push, error_event, event_of,
     master_status, now_secs, record, validate,
 };
-use crate::http::Response;
+use crate::http::{BoundedSender, Response};
 use crate::messages::ToAgent;
 use crate::resources::Resources;
 
@@ -27,12 +27,14 @@ impl Master {
         ct: ContentType,
         principal: Option<String>,
     ) -> Response {
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let bounds = &self.cfg.bounds;
+        let (tx, rx) =
+            BoundedSender::new(bounds.subscriber_queue_events, bounds.subscriber_queue_bytes);
         let stream_id = uuid::Uuid::new_v4().to_string();
         let response =
             Response::stream(200, ct.mime(), rx).with_header("Mesos-Stream-Id", &stream_id);
         let refuse = |msg: &str| {
-            let _ = tx.send(record(ct, &error_event(msg)));
+            let _ = tx.send_chunk(record(ct, &error_event(msg)));
             // Dropping `tx` ends the stream with the chunked terminator, as Mesos does.
         };
         // Cloned (not moved) so the whole call can go into the timeline below.
@@ -71,20 +73,22 @@ impl Master {
             }
         };
         info.id = Some(FrameworkId { value: id.clone() });
-        self.shared.timeline.call(&id, &c);
         if let Some(fw) = st.frameworks.get(&id)
             && fw.info.principal != info.principal
         {
+            // Refused: nothing of this call reaches the framework's records (its name on
+            // the page would otherwise change to the caller's).
             refuse("Changing framework's principal is not allowed.");
             return response;
         }
+        self.shared.timeline.call(&id, &c);
         // Failover of a connected framework: ERROR on the old stream, which then ends.
         let old_offers: Vec<String> = match st.frameworks.get_mut(&id) {
             Some(fw) => {
                 if let Some(old) = fw.sub.take() {
                     let err = error_event("Framework failed over");
                     self.shared.timeline.event(&id, &err);
-                    let _ = old.tx.send(record(old.content_type, &err));
+                    let _ = old.tx.send_chunk(record(old.content_type, &err));
                 }
                 fw.offers.iter().cloned().collect()
             }
@@ -137,8 +141,8 @@ impl Master {
         let heartbeat = event_of(event::Type::Heartbeat);
         self.shared.timeline.event(&id, &subscribed);
         self.shared.timeline.event(&id, &heartbeat);
-        let _ = tx.send(record(ct, &subscribed));
-        let _ = tx.send(record(ct, &heartbeat));
+        let _ = tx.send_chunk(record(ct, &subscribed));
+        let _ = tx.send_chunk(record(ct, &heartbeat));
         fw.next_heartbeat = now + interval;
         fw.sub = Some(Subscription {
             tx,
@@ -216,7 +220,7 @@ impl Master {
                 );
                 t.statuses.push(s);
             }
-            completed_push(&mut fw, t);
+            completed_push(&mut fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
         }
         for ((agent_id, _), (_, res)) in std::mem::take(&mut fw.executors) {
             if let Some(agent) = st.agents.get_mut(&agent_id) {

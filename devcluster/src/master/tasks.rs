@@ -180,7 +180,7 @@ impl Master {
                 .is_some_and(|s| s.uuid.as_deref() == Some(&a.uuid[..]) && is_terminal(s.state()))
         });
         if done && let Some(t) = fw.tasks.remove(&a.task_id.value) {
-            completed_push(fw, t);
+            completed_push(fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
         }
     }
 
@@ -386,7 +386,7 @@ impl Master {
                 }
                 t.state = s.state();
                 t.statuses.push(s.clone());
-                completed_push(fw, t);
+                completed_push(fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
                 updates.push(s);
             }
             let execs: Vec<(String, String)> = fw

@@ -5,33 +5,72 @@
 //! Why it looks like this: benchmarks push 10,000 tasks through the master, so recording
 //! must stay cheap. An entry keeps the message as protobuf bytes (one encode, several
 //! times smaller in memory than the decoded struct; an OFFERS event for many agents is
-//! large); it is decoded and turned into JSON only when someone asks. Each framework has
-//! a bounded ring buffer ([`MAX_ENTRIES`]), and only [`MAX_FRAMEWORKS`] frameworks are
-//! kept, so a long run holds a fixed amount of memory. The timeline lives in the cluster's shared
+//! large); it is decoded and turned into JSON only when someone asks.
+//!
+//! Bounds (all in [`crate::Bounds`], options of `devcluster`): each framework keeps at most
+//! `timeline_max_entries` entries, the whole timeline at most `timeline_max_bytes` bytes
+//! (the oldest entries of the cluster go first), and a message larger than
+//! `timeline_max_message_bytes` is kept as that many leading bytes plus its size (a
+//! client may send 16 MiB calls; the page does not need them whole). Only
+//! [`MAX_FRAMEWORKS`] frameworks are kept. The timeline lives in the cluster's shared
 //! state, not in a master, so it survives a master failover (which is worth watching).
+//!
+//! Readers never render under the lock: the bytes are shared (`Arc`), so a snapshot is a
+//! copy of pointers; decoding and JSON happen after the lock is released, and the long
+//! answers (`full` entries, the ndjson log) are streamed in chunks, so a reader of a
+//! large timeline holds neither the lock nor the whole answer in memory.
 
 mod summary;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use mesos_proto::v1::scheduler::{Call, Event};
 use prost::Message as _;
 use serde_json::{Value, json};
 
+use crate::config::Bounds;
 use crate::master::now_secs;
 
-/// Entries kept per framework; older ones are dropped (and counted).
-pub(crate) const MAX_ENTRIES: usize = 5000;
 /// Frameworks kept; the one recorded longest ago is forgotten first.
 pub(crate) const MAX_FRAMEWORKS: usize = 64;
 /// Faults kept in the cluster-wide list.
 const MAX_FAULTS: usize = 200;
+/// What an entry costs besides its message bytes (sequence, time, queue slot), counted
+/// against `timeline_max_bytes` so that many tiny entries are bounded too.
+const ENTRY_OVERHEAD: usize = 64;
+
+/// Whether an entry went to the master or came from it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Direction {
+    Call,
+    Event,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::Call => "call",
+            Direction::Event => "event",
+        }
+    }
+}
 
 /// What an entry holds: the message as it was (protobuf wire bytes), rendered lazily.
+#[derive(Clone)]
 enum Payload {
-    Call(Vec<u8>),
-    Event(Vec<u8>),
+    /// A whole message.
+    Message(Direction, Arc<[u8]>),
+    /// A message larger than `timeline_max_message_bytes`: its type and summary (taken
+    /// when it was recorded), its size and its first bytes.
+    Truncated {
+        direction: Direction,
+        kind: String,
+        summary: String,
+        size: usize,
+        prefix: Arc<[u8]>,
+    },
     Fault {
         name: String,
         arg: Option<String>,
@@ -39,6 +78,30 @@ enum Payload {
     },
 }
 
+impl Payload {
+    /// What the entry counts against `timeline_max_bytes`.
+    fn cost(&self) -> usize {
+        ENTRY_OVERHEAD
+            + match self {
+                Payload::Message(_, b) => b.len(),
+                Payload::Truncated {
+                    kind,
+                    summary,
+                    prefix,
+                    ..
+                } => kind.len() + summary.len() + prefix.len(),
+                Payload::Fault { name, arg, result } => {
+                    name.len()
+                        + arg.as_ref().map_or(0, String::len)
+                        + match result {
+                            Ok(m) | Err(m) => m.len(),
+                        }
+                }
+            }
+    }
+}
+
+#[derive(Clone)]
 struct Entry {
     /// Cluster-wide sequence number: orders entries and lets the page poll `?since=`.
     seq: u64,
@@ -53,6 +116,8 @@ struct FrameworkLog {
     dropped: u64,
     /// When the framework was last recorded, for choosing which framework to forget.
     touched: u64,
+    /// The sum of the entries' costs.
+    bytes: usize,
 }
 
 #[derive(Default)]
@@ -60,20 +125,50 @@ struct State {
     next_seq: u64,
     frameworks: BTreeMap<String, FrameworkLog>,
     faults: VecDeque<Entry>,
+    /// The sum of every framework's `bytes`.
+    bytes: usize,
 }
 
 /// The recorder (one per cluster).
-#[derive(Default)]
 pub(crate) struct Timeline {
     state: Mutex<State>,
+    max_entries: usize,
+    max_bytes: usize,
+    max_message_bytes: usize,
+}
+
+impl Default for Timeline {
+    fn default() -> Timeline {
+        Timeline::new(&Bounds::default())
+    }
+}
+
+/// A copy of one framework's entries, taken under the lock and rendered after it.
+pub(crate) struct Snapshot {
+    framework_id: String,
+    name: String,
+    dropped: u64,
+    entries: Vec<Entry>,
 }
 
 impl Timeline {
+    /// An empty timeline with the given bounds.
+    pub(crate) fn new(bounds: &Bounds) -> Timeline {
+        Timeline {
+            state: Mutex::new(State::default()),
+            max_entries: bounds.timeline_max_entries.max(1),
+            max_bytes: bounds.timeline_max_bytes,
+            max_message_bytes: bounds.timeline_max_message_bytes,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn push(&self, framework_id: &str, payload: Payload, name: Option<&str>) {
+        let cost = payload.cost();
+        let time = now_secs();
         let mut st = self.lock();
         let seq = st.next_seq;
         st.next_seq += 1;
@@ -83,8 +178,10 @@ impl Timeline {
                 .iter()
                 .min_by_key(|(_, f)| f.touched)
                 .map(|(id, _)| id.clone());
-            if let Some(id) = oldest {
-                st.frameworks.remove(&id);
+            if let Some(id) = oldest
+                && let Some(gone) = st.frameworks.remove(&id)
+            {
+                st.bytes -= gone.bytes;
             }
         }
         let log = st.frameworks.entry(framework_id.to_string()).or_default();
@@ -92,35 +189,87 @@ impl Timeline {
             log.name = name.to_string();
         }
         log.touched = seq;
-        log.entries.push_back(Entry {
-            seq,
-            time: now_secs(),
-            payload,
-        });
-        if log.entries.len() > MAX_ENTRIES {
-            log.entries.pop_front();
+        log.bytes += cost;
+        log.entries.push_back(Entry { seq, time, payload });
+        let mut freed = 0;
+        if log.entries.len() > self.max_entries
+            && let Some(e) = log.entries.pop_front()
+        {
+            let c = e.payload.cost();
+            log.bytes -= c;
             log.dropped += 1;
+            freed = c;
+        }
+        st.bytes = st.bytes + cost - freed;
+        // Over the byte bound: drop the cluster's oldest entries (by sequence) until it
+        // fits. Each step looks at the front of at most MAX_FRAMEWORKS queues.
+        while st.bytes > self.max_bytes {
+            let oldest = st
+                .frameworks
+                .iter()
+                .filter_map(|(id, f)| f.entries.front().map(|e| (e.seq, id)))
+                .min()
+                .map(|(_, id)| id.clone());
+            let Some(id) = oldest else { break };
+            let Some(log) = st.frameworks.get_mut(&id) else {
+                break;
+            };
+            let Some(e) = log.entries.pop_front() else {
+                break;
+            };
+            let c = e.payload.cost();
+            log.bytes -= c;
+            log.dropped += 1;
+            st.bytes -= c;
+        }
+    }
+
+    /// The payload for a message: whole, or its prefix when it is over the bound.
+    fn payload(
+        &self,
+        direction: Direction,
+        bytes: Vec<u8>,
+        describe: impl FnOnce() -> (String, String),
+    ) -> Payload {
+        if bytes.len() <= self.max_message_bytes {
+            return Payload::Message(direction, bytes.into());
+        }
+        let (kind, summary) = describe();
+        Payload::Truncated {
+            direction,
+            kind,
+            summary,
+            size: bytes.len(),
+            prefix: bytes[..self.max_message_bytes].into(),
         }
     }
 
     /// A call the master accepted from `framework_id`.
     pub(crate) fn call(&self, framework_id: &str, c: &Call) {
         let name = c.subscribe.as_ref().map(|s| s.framework_info.name.as_str());
-        self.push(framework_id, Payload::Call(c.encode_to_vec()), name);
+        let payload = self.payload(Direction::Call, c.encode_to_vec(), || {
+            (c.r#type().as_str_name().to_string(), summary::call(c))
+        });
+        self.push(framework_id, payload, name);
     }
 
     /// An event put on `framework_id`'s subscription stream.
     pub(crate) fn event(&self, framework_id: &str, e: &Event) {
-        self.push(framework_id, Payload::Event(e.encode_to_vec()), None);
+        let payload = self.payload(Direction::Event, e.encode_to_vec(), || {
+            (e.r#type().as_str_name().to_string(), summary::event(e))
+        });
+        self.push(framework_id, payload, None);
     }
 
     /// An injected fault: it goes into every framework's timeline (a fault concerns them
     /// all) and into the cluster-wide list.
     pub(crate) fn fault(&self, name: &str, arg: Option<&str>, result: &Result<String, String>) {
+        // The argument comes from a client: keep a bounded piece of it.
+        let arg = arg.map(|a| a.chars().take(256).collect::<String>());
         let ids: Vec<String> = self.lock().frameworks.keys().cloned().collect();
         let make = || Payload::Fault {
-            name: name.to_string(),
-            arg: arg.map(str::to_string),
+            name: name.chars().take(256).collect(),
+            arg: arg.clone(),
             result: result.clone(),
         };
         for id in ids {
@@ -141,22 +290,47 @@ impl Timeline {
 
     /// `{"frameworks": [{id, name, entries, dropped, last_seq}], "faults": [...]}`.
     pub(crate) fn index_json(&self) -> Value {
-        let st = self.lock();
-        let frameworks: Vec<Value> = st
-            .frameworks
-            .iter()
-            .map(|(id, f)| {
-                json!({
-                    "id": id,
-                    "name": f.name,
-                    "entries": f.entries.len(),
-                    "dropped": f.dropped,
-                    "last_seq": f.entries.back().map_or(0, |e| e.seq),
+        let (frameworks, faults): (Vec<Value>, Vec<Entry>) = {
+            let st = self.lock();
+            let frameworks = st
+                .frameworks
+                .iter()
+                .map(|(id, f)| {
+                    json!({
+                        "id": id,
+                        "name": f.name,
+                        "entries": f.entries.len(),
+                        "dropped": f.dropped,
+                        "last_seq": f.entries.back().map_or(0, |e| e.seq),
+                    })
                 })
-            })
-            .collect();
-        let faults: Vec<Value> = st.faults.iter().map(|e| entry_json(e, true)).collect();
+                .collect();
+            (frameworks, st.faults.iter().cloned().collect())
+        };
+        let faults: Vec<Value> = faults.iter().map(|e| entry_json(e, true)).collect();
         json!({ "frameworks": frameworks, "faults": faults })
+    }
+
+    /// A copy of the entries of one framework with `seq > since`, at most `limit` of the
+    /// newest. `None` for an unknown framework. Only pointers are copied under the lock.
+    pub(crate) fn snapshot(
+        &self,
+        framework_id: &str,
+        since: Option<u64>,
+        limit: usize,
+    ) -> Option<Snapshot> {
+        let st = self.lock();
+        let log = st.frameworks.get(framework_id)?;
+        // Entries are in sequence order: find the first newer one by binary search.
+        let first = since.map_or(0, |s| log.entries.partition_point(|e| e.seq <= s));
+        let newer = log.entries.len() - first;
+        let skip = first + newer.saturating_sub(limit);
+        Some(Snapshot {
+            framework_id: framework_id.to_string(),
+            name: log.name.clone(),
+            dropped: log.dropped,
+            entries: log.entries.range(skip..).cloned().collect(),
+        })
     }
 
     /// The entries of one framework with `seq > since`, at most `limit` of the newest,
@@ -168,45 +342,74 @@ impl Timeline {
         limit: usize,
         brief: bool,
     ) -> Option<Value> {
-        let st = self.lock();
-        let log = st.frameworks.get(framework_id)?;
-        let newer: Vec<&Entry> = log
+        let snap = self.snapshot(framework_id, since, limit)?;
+        let entries: Vec<Value> = snap
             .entries
-            .iter()
-            .filter(|e| since.is_none_or(|s| e.seq > s))
-            .collect();
-        let skip = newer.len().saturating_sub(limit);
-        let entries: Vec<Value> = newer[skip..]
             .iter()
             .map(|e| entry_json(e, !brief))
             .collect();
         Some(json!({
-            "framework_id": framework_id,
-            "name": log.name,
-            "dropped": log.dropped,
+            "framework_id": snap.framework_id,
+            "name": snap.name,
+            "dropped": snap.dropped,
             "entries": entries,
         }))
     }
 
     /// One entry in full (the page shows it when clicked).
     pub(crate) fn entry(&self, framework_id: &str, seq: u64) -> Option<Value> {
-        let st = self.lock();
-        let log = st.frameworks.get(framework_id)?;
-        let i = log.entries.binary_search_by_key(&seq, |e| e.seq).ok()?;
-        Some(entry_json(&log.entries[i], true))
+        let e = {
+            let st = self.lock();
+            let log = st.frameworks.get(framework_id)?;
+            let i = log.entries.binary_search_by_key(&seq, |e| e.seq).ok()?;
+            log.entries[i].clone()
+        };
+        Some(entry_json(&e, true))
     }
 
     /// The whole timeline of one framework as newline-delimited JSON, one full entry
     /// per line (the downloadable log).
+    #[cfg(test)]
     pub(crate) fn ndjson(&self, framework_id: &str) -> Option<Vec<u8>> {
-        let st = self.lock();
-        let log = st.frameworks.get(framework_id)?;
-        let mut out = Vec::new();
-        for e in &log.entries {
-            out.extend(entry_json(e, true).to_string().into_bytes());
-            out.push(b'\n');
-        }
-        Some(out)
+        let snap = self.snapshot(framework_id, None, usize::MAX)?;
+        Some(snap.ndjson_pieces().flatten().collect())
+    }
+
+    /// The bytes the timeline holds now (messages and per-entry overhead).
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+}
+
+impl Snapshot {
+    /// The log as newline-delimited JSON, one piece per entry, rendered as it is consumed.
+    pub(crate) fn ndjson_pieces(self) -> impl Iterator<Item = Vec<u8>> + Send + 'static {
+        self.entries.into_iter().map(|e| {
+            let mut line = entry_json(&e, true).to_string().into_bytes();
+            line.push(b'\n');
+            line
+        })
+    }
+
+    /// The answer of `GET /devcluster/timeline?framework_id=F` as JSON text, one piece per
+    /// entry (the same document [`Timeline::entries_json`] gives), rendered as consumed.
+    pub(crate) fn json_pieces(self, brief: bool) -> impl Iterator<Item = Vec<u8>> + Send + 'static {
+        let head = format!(
+            "{{\"framework_id\":{},\"name\":{},\"dropped\":{},\"entries\":[",
+            Value::from(self.framework_id),
+            Value::from(self.name),
+            self.dropped
+        )
+        .into_bytes();
+        let entries = self.entries.into_iter().enumerate().map(move |(i, e)| {
+            let mut piece = if i == 0 { Vec::new() } else { vec![b','] };
+            piece.extend(entry_json(&e, !brief).to_string().into_bytes());
+            piece
+        });
+        std::iter::once(head)
+            .chain(entries)
+            .chain(std::iter::once(b"]}".to_vec()))
     }
 }
 
@@ -215,8 +418,8 @@ fn entry_json(e: &Entry, full: bool) -> Value {
     let (direction, kind, summary, message) = match &e.payload {
         // The bytes are our own encoding, so decoding cannot fail; if it ever did, the
         // entry shows as UNKNOWN rather than breaking the page.
-        Payload::Call(bytes) => {
-            let c = Call::decode(bytes.as_slice()).unwrap_or_default();
+        Payload::Message(Direction::Call, bytes) => {
+            let c = Call::decode(&bytes[..]).unwrap_or_default();
             (
                 "call",
                 c.r#type().as_str_name().to_string(),
@@ -224,8 +427,8 @@ fn entry_json(e: &Entry, full: bool) -> Value {
                 full.then(|| mesos_proto::json::to_value(&c)),
             )
         }
-        Payload::Event(bytes) => {
-            let ev = Event::decode(bytes.as_slice()).unwrap_or_default();
+        Payload::Message(Direction::Event, bytes) => {
+            let ev = Event::decode(&bytes[..]).unwrap_or_default();
             (
                 "event",
                 ev.r#type().as_str_name().to_string(),
@@ -233,6 +436,24 @@ fn entry_json(e: &Entry, full: bool) -> Value {
                 full.then(|| mesos_proto::json::to_value(&ev)),
             )
         }
+        Payload::Truncated {
+            direction,
+            kind,
+            summary,
+            size,
+            prefix,
+        } => (
+            direction.as_str(),
+            kind.clone(),
+            format!("{summary} [{size} bytes, truncated]"),
+            full.then(|| {
+                json!({
+                    "truncated": true,
+                    "size": size,
+                    "prefix_base64": base64::engine::general_purpose::STANDARD.encode(prefix),
+                })
+            }),
+        ),
         Payload::Fault { name, arg, result } => {
             let outcome = match result {
                 Ok(m) => m.clone(),
@@ -273,15 +494,33 @@ mod tests {
     use super::*;
     use mesos_proto::v1::scheduler::call;
 
+    const MAX_ENTRIES: usize = 50;
+
+    fn small() -> Timeline {
+        Timeline::new(&Bounds {
+            timeline_max_entries: MAX_ENTRIES,
+            ..Bounds::default()
+        })
+    }
+
     fn call_of(t: call::Type) -> Call {
         let mut c = Call::default();
         c.set_type(t);
         c
     }
 
+    fn message_call(bytes: usize) -> Call {
+        let mut c = call_of(call::Type::Message);
+        c.message = Some(call::Message {
+            data: vec![7u8; bytes],
+            ..Default::default()
+        });
+        c
+    }
+
     #[test]
     fn ring_buffer_is_bounded_and_ordered() {
-        let tl = Timeline::default();
+        let tl = small();
         for _ in 0..MAX_ENTRIES + 10 {
             tl.call("fw", &call_of(call::Type::Revive));
         }
@@ -300,7 +539,7 @@ mod tests {
 
     #[test]
     fn frameworks_are_bounded_and_faults_reach_all() {
-        let tl = Timeline::default();
+        let tl = small();
         for i in 0..MAX_FRAMEWORKS + 1 {
             tl.call(&format!("fw{i}"), &call_of(call::Type::Revive));
         }
@@ -318,5 +557,59 @@ mod tests {
         assert_eq!(tl.index_json()["faults"].as_array().unwrap().len(), 1);
         let lines = tl.ndjson("fw1").unwrap();
         assert_eq!(lines.iter().filter(|b| **b == b'\n').count(), 2);
+    }
+
+    /// Row 1 of issue 17: 40 calls of 11 MB were all kept in full. Now a large message
+    /// keeps its prefix and size, and the whole timeline stays under its byte bound.
+    #[test]
+    fn large_messages_keep_a_prefix_and_bytes_are_bounded() {
+        let tl = Timeline::new(&Bounds {
+            timeline_max_bytes: 64 << 10,
+            timeline_max_message_bytes: 1024,
+            ..Bounds::default()
+        });
+        for i in 0..40 {
+            tl.call(&format!("fw{}", i % 3), &message_call(200_000));
+        }
+        assert!(tl.bytes() <= 64 << 10, "{} bytes", tl.bytes());
+        let v = tl.entries_json("fw0", None, 1000, false).unwrap();
+        let last = v["entries"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["type"], "MESSAGE");
+        assert_eq!(last["message"]["truncated"], true);
+        let size = last["message"]["size"].as_u64().unwrap();
+        assert!(size > 200_000, "{size}");
+        let prefix = base64::engine::general_purpose::STANDARD
+            .decode(last["message"]["prefix_base64"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(prefix.len(), 1024);
+        assert!(last["summary"].as_str().unwrap().contains("truncated"));
+        // Small messages still fill the byte bound, and the oldest go first.
+        for _ in 0..5000 {
+            tl.call("fw9", &call_of(call::Type::Revive));
+        }
+        assert!(tl.bytes() <= 64 << 10, "{} bytes", tl.bytes());
+        let v = tl.entries_json("fw9", None, usize::MAX, true).unwrap();
+        assert!(v["dropped"].as_u64().unwrap() > 0);
+        assert!(
+            tl.entries_json("fw0", None, 10, true)
+                .is_none_or(|v| v["entries"].as_array().unwrap().is_empty())
+        );
+    }
+
+    /// The streamed JSON answer is the document `entries_json` gives.
+    #[test]
+    fn streamed_json_is_the_same_document() {
+        let tl = small();
+        tl.call("fw", &call_of(call::Type::Revive));
+        tl.call("fw", &message_call(10));
+        let whole = tl.entries_json("fw", None, 10, false).unwrap();
+        let pieces: Vec<u8> = tl
+            .snapshot("fw", None, 10)
+            .unwrap()
+            .json_pieces(false)
+            .flatten()
+            .collect();
+        let streamed: Value = serde_json::from_slice(&pieces).unwrap();
+        assert_eq!(streamed, whole);
     }
 }

@@ -85,13 +85,29 @@ pub fn request(url: &str, method: &str, path: &str, headers: &[(&str, &str)], bo
     let s = send(url, method, path, headers, body);
     let mut r = BufReader::new(s);
     let (status, headers) = read_head(&mut r);
-    let len: usize = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    r.read_exact(&mut body).expect("body");
+    let chunked = headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("Transfer-Encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked && method != "HEAD" {
+        let mut body = Vec::new();
+        Chunked {
+            inner: r,
+            left: 0,
+            done: false,
+        }
+        .read_to_end(&mut body)
+        .expect("chunked body");
+        body
+    } else {
+        let len: usize = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).expect("body");
+        body
+    };
     Resp {
         status,
         headers,
