@@ -66,8 +66,7 @@ fn lines(file: &Path, word: &str) -> Vec<String> {
 
 #[test]
 fn etl_runner_runs_no_job_twice_at_once_across_a_devcluster_kill_9() {
-    let dir = e2e_tests::binaries::build(&["devcluster".to_string()]).unwrap_or_else(|e| panic!("{e}"));
-    let bin = dir.join("devcluster");
+    let bin = e2e_tests::binaries::workspace_bin("devcluster");
     let scratch = tempfile::tempdir().expect("scratch");
     let work = scratch.path().join("work");
     let marks = scratch.path().join("marks");
