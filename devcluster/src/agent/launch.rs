@@ -175,7 +175,8 @@ impl Agent {
             ex.tasks
                 .insert(task_id.clone(), Self::new_task(task.clone()));
             if let Some((tx, ct)) = &ex.sub {
-                let _ = tx.send(super::executor_api::launch_event(*ct, &task));
+                let e = super::executor_api::launch_event(&task);
+                self.send_to_executor(&fw_id, &exec_id, tx, *ct, &e);
             } else {
                 ex.queued.push(task);
             }
@@ -328,7 +329,8 @@ impl Agent {
         match kind {
             ExecKind::Custom => {
                 if let Some((tx, ct)) = &ex.sub {
-                    let _ = tx.send(super::executor_api::launch_group_event(*ct, &group));
+                    let e = super::executor_api::launch_group_event(&group);
+                    self.send_to_executor(&fw_id, &exec_id, tx, *ct, &e);
                 } else {
                     ex.queued_groups.push(group);
                 }

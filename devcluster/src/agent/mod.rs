@@ -332,7 +332,7 @@ impl Agent {
                     let mut e =
                         executor_api::event_of(mesos_proto::v1::executor::event::Type::Message);
                     e.message = Some(mesos_proto::v1::executor::event::Message { data });
-                    let _ = tx.send(executor_api::record(*ct, &e));
+                    self.send_to_executor(&framework_id, &executor_id, tx, *ct, &e);
                 }
             }
             ToAgent::Acknowledge {
@@ -356,8 +356,8 @@ impl Agent {
     fn executor_heartbeats(&self) {
         let now = Instant::now();
         let mut st = self.lock();
-        for fw in st.frameworks.values_mut() {
-            for ex in fw.executors.values_mut() {
+        for (fw_id, fw) in st.frameworks.iter_mut() {
+            for (exec_id, ex) in fw.executors.iter_mut() {
                 if now < ex.next_heartbeat {
                     continue;
                 }
@@ -365,7 +365,7 @@ impl Agent {
                 if let Some((tx, ct)) = &ex.sub {
                     let e =
                         executor_api::event_of(mesos_proto::v1::executor::event::Type::Heartbeat);
-                    let _ = tx.send(executor_api::record(*ct, &e));
+                    self.send_to_executor(fw_id, exec_id, tx, *ct, &e);
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! The conversation between each framework and the master: the calls it made, the events
-//! it received and the faults injected meanwhile, for the live page (`/`) and for
+//! it received, the faults injected meanwhile and the messages between its executors and
+//! their agents (executor calls and events, recorded by `agent/`), for the live page (`/`) and for
 //! `GET /devcluster/timeline?framework_id=...` (JSON) and `/devcluster/timeline.ndjson`.
 //!
 //! Why it looks like this: benchmarks push 10,000 tasks through the master, so recording
@@ -15,6 +16,7 @@ mod summary;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
+use mesos_proto::v1::executor;
 use mesos_proto::v1::scheduler::{Call, Event};
 use prost::Message as _;
 use serde_json::{Value, json};
@@ -36,6 +38,17 @@ enum Payload {
         name: String,
         arg: Option<String>,
         result: Result<String, String>,
+    },
+    /// An executor's call to its agent (the call names framework and executor).
+    ExecutorCall {
+        agent_id: String,
+        bytes: Vec<u8>,
+    },
+    /// An event an agent put on an executor's stream.
+    ExecutorEvent {
+        agent_id: String,
+        executor_id: String,
+        bytes: Vec<u8>,
     },
 }
 
@@ -112,6 +125,31 @@ impl Timeline {
     /// An event put on `framework_id`'s subscription stream.
     pub(crate) fn event(&self, framework_id: &str, e: &Event) {
         self.push(framework_id, Payload::Event(e.encode_to_vec()), None);
+    }
+
+    /// A call executor -> agent (SUBSCRIBE, UPDATE, MESSAGE), in its framework's timeline.
+    pub(crate) fn executor_call(&self, agent_id: &str, c: &executor::Call) {
+        let payload = Payload::ExecutorCall {
+            agent_id: agent_id.to_string(),
+            bytes: c.encode_to_vec(),
+        };
+        self.push(&c.framework_id.value, payload, None);
+    }
+
+    /// An event agent -> executor (SUBSCRIBED, LAUNCH, KILL, ACKNOWLEDGED, ...).
+    pub(crate) fn executor_event(
+        &self,
+        framework_id: &str,
+        agent_id: &str,
+        executor_id: &str,
+        e: &executor::Event,
+    ) {
+        let payload = Payload::ExecutorEvent {
+            agent_id: agent_id.to_string(),
+            executor_id: executor_id.to_string(),
+            bytes: e.encode_to_vec(),
+        };
+        self.push(framework_id, payload, None);
     }
 
     /// An injected fault: it goes into every framework's timeline (a fault concerns them
@@ -210,8 +248,11 @@ impl Timeline {
     }
 }
 
-/// One entry: `{seq, time, direction, type, summary[, message]}`.
+/// One entry: `{seq, time, direction, type, summary[, message]}`; an agent-executor
+/// message (`direction` `executor_call` or `executor_event`) also has `agent_id` and
+/// `executor_id`.
 fn entry_json(e: &Entry, full: bool) -> Value {
+    let mut ids = None;
     let (direction, kind, summary, message) = match &e.payload {
         // The bytes are our own encoding, so decoding cannot fail; if it ever did, the
         // entry shows as UNKNOWN rather than breaking the page.
@@ -251,6 +292,30 @@ fn entry_json(e: &Entry, full: bool) -> Value {
                 ),
             )
         }
+        Payload::ExecutorCall { agent_id, bytes } => {
+            let c = executor::Call::decode(bytes.as_slice()).unwrap_or_default();
+            ids = Some((agent_id.clone(), c.executor_id.value.clone()));
+            (
+                "executor_call",
+                c.r#type().as_str_name().to_string(),
+                summary::executor_call(&c),
+                full.then(|| mesos_proto::json::to_value(&c)),
+            )
+        }
+        Payload::ExecutorEvent {
+            agent_id,
+            executor_id,
+            bytes,
+        } => {
+            let ev = executor::Event::decode(bytes.as_slice()).unwrap_or_default();
+            ids = Some((agent_id.clone(), executor_id.clone()));
+            (
+                "executor_event",
+                ev.r#type().as_str_name().to_string(),
+                summary::executor_event(&ev),
+                full.then(|| mesos_proto::json::to_value(&ev)),
+            )
+        }
     };
     let mut v = json!({
         "seq": e.seq,
@@ -261,6 +326,10 @@ fn entry_json(e: &Entry, full: bool) -> Value {
     });
     if let Payload::Fault { name, .. } = &e.payload {
         v["fault"] = json!(name);
+    }
+    if let Some((agent_id, executor_id)) = ids {
+        v["agent_id"] = json!(agent_id);
+        v["executor_id"] = json!(executor_id);
     }
     if let Some(m) = message {
         v["message"] = m;
@@ -296,6 +365,31 @@ mod tests {
         assert_eq!(since["entries"][0]["message"]["type"], "REVIVE");
         assert_eq!(tl.entry("fw", 12).unwrap()["seq"], 12);
         assert!(tl.entry("fw", 3).is_none());
+    }
+
+    #[test]
+    fn executor_messages_name_agent_and_executor() {
+        use mesos_proto::v1::executor::{call as ecall, event as eevent};
+        let tl = Timeline::default();
+        let mut c = executor::Call::default();
+        c.set_type(ecall::Type::Subscribe);
+        c.framework_id.value = "fw".into();
+        c.executor_id.value = "ex".into();
+        c.subscribe = Some(ecall::Subscribe::default());
+        tl.executor_call("agent-S0", &c);
+        let mut e = executor::Event::default();
+        e.set_type(eevent::Type::Shutdown);
+        tl.executor_event("fw", "agent-S0", "ex", &e);
+        let v = tl.entries_json("fw", None, 10, false).unwrap();
+        let (a, b) = (&v["entries"][0], &v["entries"][1]);
+        assert_eq!(a["direction"], "executor_call");
+        assert_eq!(a["type"], "SUBSCRIBE");
+        assert_eq!(a["agent_id"], "agent-S0");
+        assert_eq!(a["executor_id"], "ex");
+        assert_eq!(a["message"]["framework_id"]["value"], "fw");
+        assert_eq!(b["direction"], "executor_event");
+        assert_eq!(b["type"], "SHUTDOWN");
+        assert_eq!(b["executor_id"], "ex");
     }
 
     #[test]
