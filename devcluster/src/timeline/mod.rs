@@ -34,10 +34,12 @@ const MAX_FAULTS: usize = 200;
 enum Payload {
     Call(Vec<u8>),
     Event(Vec<u8>),
+    /// `result` is `None` while the fault is being applied: it is recorded before, so
+    /// that it comes before what it causes.
     Fault {
         name: String,
         arg: Option<String>,
-        result: Result<String, String>,
+        result: Option<Result<String, String>>,
     },
     /// An executor's call to its agent (the call names framework and executor).
     ExecutorCall {
@@ -73,6 +75,12 @@ struct State {
     next_seq: u64,
     frameworks: BTreeMap<String, FrameworkLog>,
     faults: VecDeque<Entry>,
+}
+
+/// Where a fault was recorded, to fill in its outcome.
+pub(crate) struct FaultRecord {
+    entries: Vec<(String, u64)>,
+    global: u64,
 }
 
 /// The recorder (one per cluster).
@@ -152,17 +160,27 @@ impl Timeline {
         self.push(framework_id, payload, None);
     }
 
-    /// An injected fault: it goes into every framework's timeline (a fault concerns them
-    /// all) and into the cluster-wide list.
-    pub(crate) fn fault(&self, name: &str, arg: Option<&str>, result: &Result<String, String>) {
+    /// A fault about to be applied: it goes into every framework's timeline (a fault
+    /// concerns them all) and into the cluster-wide list, before what it causes; its
+    /// outcome follows with [`Timeline::fault_done`].
+    pub(crate) fn fault_begin(&self, name: &str, arg: Option<&str>) -> FaultRecord {
         let ids: Vec<String> = self.lock().frameworks.keys().cloned().collect();
         let make = || Payload::Fault {
             name: name.to_string(),
             arg: arg.map(str::to_string),
-            result: result.clone(),
+            result: None,
         };
+        let mut entries = Vec::new();
         for id in ids {
             self.push(&id, make(), None);
+            if let Some(e) = self
+                .lock()
+                .frameworks
+                .get(&id)
+                .and_then(|f| f.entries.back())
+            {
+                entries.push((id, e.seq));
+            }
         }
         let mut st = self.lock();
         let seq = st.next_seq;
@@ -175,6 +193,28 @@ impl Timeline {
         if st.faults.len() > MAX_FAULTS {
             st.faults.pop_front();
         }
+        FaultRecord {
+            entries,
+            global: seq,
+        }
+    }
+
+    /// The outcome of a fault recorded with [`Timeline::fault_begin`].
+    pub(crate) fn fault_done(&self, record: FaultRecord, result: &Result<String, String>) {
+        let mut st = self.lock();
+        let set = |list: &mut VecDeque<Entry>, seq: u64| {
+            if let Ok(i) = list.binary_search_by_key(&seq, |e| e.seq)
+                && let Payload::Fault { result: r, .. } = &mut list[i].payload
+            {
+                *r = Some(result.clone());
+            }
+        };
+        for (id, seq) in record.entries {
+            if let Some(f) = st.frameworks.get_mut(&id) {
+                set(&mut f.entries, seq);
+            }
+        }
+        set(&mut st.faults, record.global);
     }
 
     /// `{"frameworks": [{id, name, entries, dropped, last_seq}], "faults": [...]}`.
@@ -276,8 +316,9 @@ fn entry_json(e: &Entry, full: bool) -> Value {
         }
         Payload::Fault { name, arg, result } => {
             let outcome = match result {
-                Ok(m) => m.clone(),
-                Err(m) => format!("rejected: {m}"),
+                Some(Ok(m)) => m.clone(),
+                Some(Err(m)) => format!("rejected: {m}"),
+                None => "being applied".to_string(),
             };
             let arg_text = arg
                 .as_deref()
@@ -288,7 +329,7 @@ fn entry_json(e: &Entry, full: bool) -> Value {
                 "FAULT".to_string(),
                 format!("{name}{arg_text}: {outcome}"),
                 full.then(
-                    || json!({"name": name, "arg": arg, "ok": result.is_ok(), "result": outcome}),
+                    || json!({"name": name, "arg": arg, "ok": result.as_ref().map(|r| r.is_ok()), "result": outcome}),
                 ),
             )
         }
@@ -401,16 +442,21 @@ mod tests {
         let idx = tl.index_json();
         assert_eq!(idx["frameworks"].as_array().unwrap().len(), MAX_FRAMEWORKS);
         assert!(tl.entries_json("fw0", None, 10, true).is_none());
-        tl.fault(
-            "cut-streams",
-            None,
-            &Ok("Fault 'cut-streams' injected".into()),
-        );
+        let record = tl.fault_begin("cut-streams", None);
+        tl.call("fw1", &call_of(call::Type::Revive));
+        tl.fault_done(record, &Ok("Fault 'cut-streams' injected".into()));
         let v = tl.entries_json("fw1", None, 10, false).unwrap();
         assert_eq!(v["entries"][1]["type"], "FAULT");
         assert_eq!(v["entries"][1]["fault"], "cut-streams");
+        // Recorded before what it caused, with its outcome filled in after.
+        assert_eq!(v["entries"][2]["type"], "REVIVE");
+        assert_eq!(v["entries"][1]["message"]["ok"], true);
+        assert_eq!(
+            v["entries"][1]["message"]["result"],
+            "Fault 'cut-streams' injected"
+        );
         assert_eq!(tl.index_json()["faults"].as_array().unwrap().len(), 1);
         let lines = tl.ndjson("fw1").unwrap();
-        assert_eq!(lines.iter().filter(|b| **b == b'\n').count(), 2);
+        assert_eq!(lines.iter().filter(|b| **b == b'\n').count(), 3);
     }
 }
