@@ -280,7 +280,8 @@ impl Sequence {
                         _ => None,
                     });
                     if duplicate.is_some_and(|f| {
-                        f.summary == e.summary && (e.time - f.time).abs() < SAME_FAULT_SECS
+                        fault_head(&f.summary) == fault_head(&e.summary)
+                            && (e.time - f.time).abs() < SAME_FAULT_SECS
                     }) {
                         continue;
                     }
@@ -404,6 +405,12 @@ impl Sequence {
             })
             .sum()
     }
+}
+
+/// A fault's name and argument: its summary without the outcome (a record taken while the
+/// fault was being applied says so instead of the outcome).
+fn fault_head(summary: &str) -> &str {
+    summary.split(": ").next().unwrap_or(summary)
 }
 
 /// A fault's name from its summary (`name (arg): outcome`) when the entry lacks `fault`.

@@ -12,8 +12,10 @@ use super::{Direction, Timeline};
 pub struct RenderOptions {
     /// Times (seconds since the first entry) in the left margin.
     pub times: bool,
-    /// Ids (shortened) under the lane names; without them, and without times, the
-    /// picture of a run stays the same from run to run.
+    /// Ids: shortened under the lane names, in full in the summaries and tooltips.
+    /// Without them (arrows then say what [`crate::diagram::Sequence::to_text`] says:
+    /// task ids shortened to `T1`, ...) and without times, the picture of a run stays
+    /// the same from run to run.
     pub ids: bool,
     /// The most rows drawn: the newest are kept, a note says how many were left out.
     pub max_steps: usize,
@@ -113,6 +115,24 @@ fn short_id(id: &str) -> String {
     }
 }
 
+/// A fault's label: its name and argument, and whether it was rejected (the outcome's
+/// text is in the tooltip).
+fn fault_label(summary: &str) -> String {
+    match summary.split_once(": ") {
+        Some((head, rest)) if rest.starts_with("rejected") => format!("{head} \u{2014} rejected"),
+        Some((head, _)) => head.to_string(),
+        None => summary.to_string(),
+    }
+}
+
+/// A framework's short name (`F1`) for pictures without ids.
+fn framework_short(seq: &Sequence, id: &str) -> String {
+    seq.parties
+        .iter()
+        .find(|p| p.kind == PartyKind::Framework && p.id == id)
+        .map_or_else(String::new, |p| p.short.clone())
+}
+
 /// Draws a sequence (see [`render_svg`]).
 pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
     let gutter = if o.times { 70.0 } else { 14.0 };
@@ -156,7 +176,7 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
             s,
             r##"<g class="lane" data-party="{kind}" data-id="{id}"><rect x="{bx:.1}" y="8" width="{bw:.1}" height="42" rx="5" fill="{fill}" stroke="#9a9a96"/><text x="{cx:.1}" y="25" text-anchor="middle" font-weight="bold" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">{title}</text>"##,
             kind = p.kind.as_str(),
-            id = esc(&p.id),
+            id = esc(if o.ids { &p.id } else { &p.short }),
             bx = cx - LANE_W / 2.0 + 8.0,
             bw = LANE_W - 16.0,
             fill = lane_fill(p.kind),
@@ -182,11 +202,16 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
             _ if o.ids => short_id(&p.id),
             _ => String::new(),
         };
+        let tooltip = if o.ids {
+            format!("{} {}", p.kind.as_str(), p.id)
+        } else {
+            format!("{} {}", p.kind.as_str(), p.short)
+        };
         let _ = write!(
             s,
             r##"<text x="{cx:.1}" y="42" text-anchor="middle" fill="#555555">{}</text><title>{}</title></g>"##,
             esc(&fit(&sub, 24)),
-            esc(&format!("{} {}", p.kind.as_str(), p.id)),
+            esc(&tooltip),
         );
         let _ = write!(
             s,
@@ -246,11 +271,17 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                 let (x1, x2) = (x(a.from), x(a.to));
                 let c = color(a.direction);
                 let span = (x2 - x1).abs();
-                let label_chars = ((span - 10.0) / CHAR_W).max(8.0) as usize;
-                let rest = if a.summary.is_empty() {
+                let label_chars = ((span - 26.0) / CHAR_W).max(8.0) as usize;
+                let said = if o.ids { &a.summary } else { &a.detail };
+                let rest = if said.is_empty() {
                     String::new()
                 } else {
-                    format!(" {}", a.summary)
+                    format!(" {said}")
+                };
+                let fw_name = if o.ids {
+                    a.framework_id.clone()
+                } else {
+                    framework_short(seq, &a.framework_id)
                 };
                 let label = fit(&format!("{}{rest}", a.kind), label_chars);
                 let (kind_part, rest_part) = label.split_at(a.kind.len().min(label.len()));
@@ -260,8 +291,8 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                     seq = a.seq,
                     kind = esc(&a.kind),
                     dir = a.direction.as_str(),
-                    fw = esc(&a.framework_id),
-                    title = esc(&format!("#{} {} {}", a.seq, a.kind, a.summary)),
+                    fw = esc(&fw_name),
+                    title = esc(&format!("#{} {}{rest}", a.seq, a.kind)),
                     ly = y + 19.0,
                     mx = (x1 + x2) / 2.0,
                     ty = y + 14.0,
@@ -290,18 +321,27 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                 let lo = f.lanes.first().copied().unwrap_or(0);
                 let hi = f.lanes.last().copied().unwrap_or(0);
                 let (x1, x2) = (x(lo) - LANE_W * 0.4, x(hi) + LANE_W * 0.4);
+                let (said, fw_name) = if o.ids {
+                    (fault_label(&f.summary), f.framework_id.clone())
+                } else {
+                    (f.name.clone(), framework_short(seq, &f.framework_id))
+                };
                 let _ = write!(
                     s,
                     r##"<g class="fault" data-seq="{seq}" data-fault="{name}" data-framework="{fw}"><title>{title}</title><rect x="{x1:.1}" y="{ry:.1}" width="{w:.1}" height="20" rx="4" fill="#fdeceb" stroke="#b3261e"/><text x="{tx:.1}" y="{ty:.1}" fill="#b3261e" font-weight="bold">&#9889; {label}</text></g>"##,
                     seq = f.seq,
                     name = esc(&f.name),
-                    fw = esc(&f.framework_id),
-                    title = esc(&format!("#{} fault: {}", f.seq, f.summary)),
+                    fw = esc(&fw_name),
+                    title = esc(&format!(
+                        "#{} fault: {}",
+                        f.seq,
+                        if o.ids { &f.summary } else { &said }
+                    )),
                     ry = y + 4.0,
                     w = x2 - x1,
                     tx = x1 + 6.0,
                     ty = y + 18.0,
-                    label = esc(&fit(&f.summary, ((x2 - x1 - 24.0) / CHAR_W) as usize)),
+                    label = esc(&fit(&said, ((x2 - x1 - 24.0) / CHAR_W) as usize)),
                 );
             }
         }
