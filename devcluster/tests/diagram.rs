@@ -156,11 +156,16 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
         assert!(svg.contains(&format!("data-type=\"{t}\"")), "{t} drawn");
     }
     assert!(svg.contains("data-fault=\"stall-heartbeats\""));
-    // Kept for a look (and for the README's example).
+    // Kept for a look: in the target directory, and the stable picture where
+    // $DEVCLUSTER_DIAGRAM_SVG says (docs/sequence-run.svg was written so).
     let _ = std::fs::write(
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("diagram-run.svg"),
         &svg,
     );
+    if let Ok(path) = std::env::var("DEVCLUSTER_DIAGRAM_SVG") {
+        let stable = request(&url, "GET", "/devcluster/diagram.svg?stable=1", &[], b"").text();
+        std::fs::write(&path, stable).expect("write the stable picture");
+    }
     // Stable: neither times nor ids.
     let stable = request(&url, "GET", "/devcluster/diagram.svg?stable=1", &[], b"").text();
     let agent_id = &Sequence::from_timeline(&timeline).parties[2].id;

@@ -199,6 +199,18 @@ fn sequence_view_draws_a_run_live() {
         "[...document.querySelectorAll('#seq-rows g.msg[data-type=\"UPDATE\"][data-direction=\"event\"] title')].some(t => t.textContent.includes('TASK_FAILED'))",
     );
 
+    // The fault comes before what it caused.
+    let order = page.eval(
+        "(() => { const rows = window.devclusterSequence.state.rows; \
+         const f = rows.findIndex(r => r.type === 'fault'); \
+         const u = rows.findIndex(r => r.type === 'msg' && r.e.type === 'UPDATE' && r.e.direction === 'event' \
+           && r.e.summary.includes('TASK_FAILED')); return [f, u]; })()",
+    );
+    assert!(
+        order[0].as_i64() < order[1].as_i64(),
+        "fault row, update row: {order}"
+    );
+
     // A click shows the message in full.
     page.click(&format!("{} rect.hit", arrow("ACCEPT", "call")));
     page.wait_true(
@@ -221,7 +233,7 @@ fn sequence_view_draws_a_run_live() {
     // The picture, for the README: a window tall enough for the whole run, from its start.
     page.call(
         "Emulation.setDeviceMetricsOverride",
-        json!({"width": 1500, "height": 1750, "deviceScaleFactor": 1, "mobile": false}),
+        json!({"width": 1500, "height": 1650, "deviceScaleFactor": 1, "mobile": false}),
     );
     page.eval(
         "new Promise(done => { document.querySelector('#sequence').scrollTop = 0; \
@@ -256,7 +268,11 @@ fn synthetic(from_seq: u64, n: u64) -> Value {
     let mut out = Vec::new();
     for i in 0..n {
         let seq = from_seq + i;
-        let fw = if seq % 2 == 0 { "fw-even" } else { "fw-odd" };
+        let fw = if seq.is_multiple_of(2) {
+            "fw-even"
+        } else {
+            "fw-odd"
+        };
         let time = 1_000.0 + seq as f64 * 0.001;
         let e = match seq % 10 {
             0 => json!({"direction": "event", "type": "HEARTBEAT", "summary": ""}),

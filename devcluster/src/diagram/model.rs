@@ -509,11 +509,14 @@ fn detail(e: &Entry, tasks: &mut TaskNames) -> String {
             .trim()
             .to_string()
     };
-    let list = |v: &[Value]| -> Vec<Value> { v.to_vec() };
     match (e.direction, e.kind.as_str()) {
         (Direction::Call, "ACCEPT") => {
             let mut parts = Vec::new();
-            for op in list(m["accept"]["operations"].as_array().map_or(&[], |v| v)) {
+            let ops = m["accept"]["operations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for op in ops {
                 let kind = op["type"].as_str().unwrap_or("UNKNOWN").to_string();
                 let infos = op["launch"]["task_infos"]
                     .as_array()

@@ -52,7 +52,7 @@ pub fn render_svg_with(timeline: &Timeline, options: &RenderOptions) -> String {
     render_sequence(&Sequence::from_timeline(timeline), options)
 }
 
-const LANE_W: f64 = 176.0;
+const LANE_W: f64 = 210.0;
 const HEADER_H: f64 = 58.0;
 const ROW_H: f64 = 26.0;
 /// Width of one character at the label's font size (monospace, 11px).
@@ -113,6 +113,21 @@ fn short_id(id: &str) -> String {
         let tail: String = id.chars().skip(n - 16).collect();
         format!("\u{2026}{tail}")
     }
+}
+
+/// An arrow's label: the summary without what the tooltip has (uuids, the update's
+/// source) and without a leading `task `, so that task and state fit.
+fn compact(summary: &str) -> String {
+    let mut s = summary.strip_prefix("task ").unwrap_or(summary).to_string();
+    for marker in [" uuid ", " from SOURCE_"] {
+        if let Some(i) = s.find(marker) {
+            let end = s[i + marker.len()..]
+                .find(' ')
+                .map_or(s.len(), |j| i + marker.len() + j);
+            s.replace_range(i..end, "");
+        }
+    }
+    s
 }
 
 /// A fault's label: its name and argument, and whether it was rejected (the outcome's
@@ -272,7 +287,11 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                 let c = color(a.direction);
                 let span = (x2 - x1).abs();
                 let label_chars = ((span - 26.0) / CHAR_W).max(8.0) as usize;
-                let said = if o.ids { &a.summary } else { &a.detail };
+                let said = if o.ids {
+                    compact(&a.summary)
+                } else {
+                    a.detail.clone()
+                };
                 let rest = if said.is_empty() {
                     String::new()
                 } else {
@@ -292,7 +311,12 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                     kind = esc(&a.kind),
                     dir = a.direction.as_str(),
                     fw = esc(&fw_name),
-                    title = esc(&format!("#{} {}{rest}", a.seq, a.kind)),
+                    title = esc(&format!(
+                        "#{} {} {}",
+                        a.seq,
+                        a.kind,
+                        if o.ids { &a.summary } else { &a.detail }
+                    )),
                     ly = y + 19.0,
                     mx = (x1 + x2) / 2.0,
                     ty = y + 14.0,

@@ -18,7 +18,7 @@
   const FETCH_LIMIT = 5000; // the recorder keeps 5000 entries per framework
   const ROW_H = 24;
   const HEAD_H = 50;
-  const LANE_W = 176;
+  const LANE_W = 210;
   const GUTTER = 74;
   const OVERSCAN = 8;
   const CHAR_W = 6.6; // monospace at 11px
@@ -53,6 +53,9 @@
   const fit = (s, n) => (s.length <= n ? s : s.slice(0, Math.max(0, n - 1)) + "\u2026");
   const shortId = (id) => (id.length > 18 ? "\u2026" + id.slice(-16) : id);
   const laneX = (i) => GUTTER + LANE_W * i + LANE_W / 2;
+  // An arrow's label: the summary without what a reader finds on a click (uuids, the
+  // update's source) and without a leading "task ", so that task and state fit.
+  const compact = (s) => (s || "").replace(/^task /, "").replace(/ uuid [0-9a-f-]+/, "").replace(/ from SOURCE_[A-Z_]+/, "");
 
   // ---- model: lanes and rows (the rules of src/diagram/model.rs) ----
 
@@ -215,7 +218,8 @@
       g.append(svg("rect", { x: Math.min(x1, x2), y: y + 2, width: Math.abs(x2 - x1), height: ROW_H - 2, class: "hit" }));
       g.append(svg("line", { x1, y1: y + 17, x2, y2: y + 17, stroke: c, "stroke-width": 1.5, "marker-end": `url(#seq-head-${e.direction})` }));
       const chars = Math.max(8, Math.floor((Math.abs(x2 - x1) - 26) / CHAR_W));
-      const label = fit(e.type + (e.summary ? " " + e.summary : ""), chars);
+      const said = compact(e.summary);
+      const label = fit(e.type + (said ? " " + said : ""), chars);
       const text = svg("text", { x: (x1 + x2) / 2, y: y + 12, "text-anchor": "middle", fill: c });
       text.append(svg("tspan", { "font-weight": "bold" }, label.slice(0, e.type.length)));
       text.append(document.createTextNode(label.slice(e.type.length)));
