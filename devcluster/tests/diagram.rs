@@ -55,6 +55,12 @@ fn custom_executor_run() -> (devcluster::Cluster, String) {
         Some(ExecEvent::Acknowledged)
     );
     wait_state(&mut s, 10, "the-task", TaskState::TaskRunning);
+    // The acknowledgement travels on to the agent; the fault comes after it arrived.
+    eventually(10, || {
+        request(&c.master_url(), "GET", "/devcluster/diagram.txt", &[], b"")
+            .text()
+            .contains("M -> A1: StatusUpdateAcknowledgementMessage T1\n")
+    });
     c.fault("stall-heartbeats", Some("0"))
         .expect("fault applies");
     (c, fw)
@@ -87,11 +93,15 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
             "M -> F1: SUBSCRIBED",
             "M -> F1: OFFERS",
             "F1 -> M: ACCEPT LAUNCH T1",
+            "M -> A1: RunTaskMessage T1",
             "E1 -> A1: SUBSCRIBE",
             "A1 -> E1: SUBSCRIBED",
             "A1 -> E1: LAUNCH T1",
             "E1 -> A1: UPDATE T1 TASK_RUNNING",
+            "A1 -> M: StatusUpdateMessage T1 TASK_RUNNING",
+            "M -> F1: UPDATE T1 TASK_RUNNING",
             "F1 -> M: ACKNOWLEDGE T1",
+            "M -> A1: StatusUpdateAcknowledgementMessage T1",
             "fault stall-heartbeats at M",
         ],
     )
@@ -149,6 +159,9 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
         "SUBSCRIBE",
         "OFFERS",
         "ACCEPT",
+        "RunTaskMessage",
+        "StatusUpdateMessage",
+        "StatusUpdateAcknowledgementMessage",
         "LAUNCH",
         "ACKNOWLEDGED",
         "UPDATE",
@@ -394,6 +407,9 @@ fn bad_records_give_clear_errors() {
     assert!(err(bad_dir).contains("Unknown direction 'sideways'"));
     let no_ids = r#"{"entries":[{"seq":1,"time":1,"direction":"executor_call","type":"UPDATE"}]}"#;
     assert!(err(no_ids).contains("agent_id"));
+    let no_agent =
+        r#"{"entries":[{"seq":1,"time":1,"direction":"to_agent","type":"RunTaskMessage"}]}"#;
+    assert!(err(no_agent).contains("master-agent"));
     assert!(err("{\"seq\":1}\nnot json\n").starts_with("Line 1"));
     // An empty record draws an empty picture, not an error.
     let empty = Timeline::from_json(&json!({"frameworks": []})).unwrap();

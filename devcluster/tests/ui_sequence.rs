@@ -1,6 +1,6 @@
 //! The live page's sequence view in headless Chromium: a framework runs a task on a
 //! custom executor (this test is the executor), and the view shows one lane per party,
-//! the arrows of the run (framework-master and agent-executor), follows the cluster as a
+//! the arrows of the run (framework-master, master-agent and agent-executor), follows the cluster as a
 //! new message goes by, draws an injected fault on the executor's lane, folds heartbeats,
 //! and shows a message in full on a click. A second test feeds the view 10,500 messages
 //! and checks that only the rows in sight are in the page and that the oldest are paged
@@ -115,13 +115,16 @@ fn sequence_view_draws_a_run_live() {
         ("SUBSCRIBED", "event"),
         ("OFFERS", "event"),
         ("ACCEPT", "call"),
+        ("RunTaskMessage", "to_agent"),
         ("SUBSCRIBE", "executor_call"),
         ("SUBSCRIBED", "executor_event"),
         ("LAUNCH", "executor_event"),
         ("UPDATE", "executor_call"),
         ("ACKNOWLEDGED", "executor_event"),
+        ("StatusUpdateMessage", "from_agent"),
         ("UPDATE", "event"),
         ("ACKNOWLEDGE", "call"),
+        ("StatusUpdateAcknowledgementMessage", "to_agent"),
     ] {
         wait_for(&mut page, &format!("{kind} ({dir})"), &arrow(kind, dir));
     }
@@ -165,6 +168,11 @@ fn sequence_view_draws_a_run_live() {
         &mut page,
         "the framework's MESSAGE",
         &arrow("MESSAGE", "call"),
+    );
+    wait_for(
+        &mut page,
+        "the MESSAGE from master to agent",
+        &arrow("FrameworkToExecutorMessage", "to_agent"),
     );
     wait_for(
         &mut page,

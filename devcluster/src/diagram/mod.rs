@@ -24,7 +24,10 @@
 //! every id replaced by a short name given in order of appearance (`F1` for the first
 //! framework, `A1`, `E1`, `T1` for agents, executors and tasks; `M` is the leading
 //! master), no times and no heartbeats (how many fall between two messages depends on
-//! timing):
+//! timing). Messages of different pairs of parties that cross in flight can come in
+//! either order from run to run (above, the agent's ACKNOWLEDGED to the executor and its
+//! StatusUpdateMessage to the master), and an agent resends an unacknowledged update:
+//! a test of a step compares what its run makes certain.
 //!
 //! ```text
 //! party F1 framework "hello"
@@ -35,13 +38,16 @@
 //! M -> F1: SUBSCRIBED
 //! M -> F1: OFFERS
 //! F1 -> M: ACCEPT LAUNCH T1
+//! M -> A1: RunTaskMessage T1
 //! E1 -> A1: SUBSCRIBE
 //! A1 -> E1: SUBSCRIBED
 //! A1 -> E1: LAUNCH T1
 //! E1 -> A1: UPDATE T1 TASK_RUNNING
+//! A1 -> M: StatusUpdateMessage T1 TASK_RUNNING
 //! A1 -> E1: ACKNOWLEDGED T1
 //! M -> F1: UPDATE T1 TASK_RUNNING
 //! F1 -> M: ACKNOWLEDGE T1
+//! M -> A1: StatusUpdateAcknowledgementMessage T1
 //! fault cut-streams at F1 M
 //! ```
 //!
@@ -72,6 +78,10 @@ pub enum Direction {
     ExecutorCall,
     /// An event, agent -> executor (`executor_event`).
     ExecutorEvent,
+    /// A message, master -> agent (`to_agent`; `RunTaskMessage`, ...).
+    ToAgent,
+    /// A message, agent -> master (`from_agent`; `StatusUpdateMessage`, ...).
+    FromAgent,
 }
 
 impl Direction {
@@ -83,6 +93,8 @@ impl Direction {
             Direction::Fault => "fault",
             Direction::ExecutorCall => "executor_call",
             Direction::ExecutorEvent => "executor_event",
+            Direction::ToAgent => "to_agent",
+            Direction::FromAgent => "from_agent",
         }
     }
 
@@ -93,6 +105,8 @@ impl Direction {
             "fault" => Direction::Fault,
             "executor_call" => Direction::ExecutorCall,
             "executor_event" => Direction::ExecutorEvent,
+            "to_agent" => Direction::ToAgent,
+            "from_agent" => Direction::FromAgent,
             _ => return None,
         })
     }
@@ -295,7 +309,10 @@ fn parse_entry(v: &Value) -> Result<Entry, String> {
         .as_str()
         .ok_or("Expecting 'direction' to be a string")?;
     let direction = Direction::parse(dir).ok_or_else(|| {
-        format!("Unknown direction '{dir}' (expecting call, event, fault, executor_call or executor_event)")
+        format!(
+            "Unknown direction '{dir}' (expecting call, event, fault, executor_call, \
+             executor_event, to_agent or from_agent)"
+        )
     })?;
     let kind = v["type"]
         .as_str()
@@ -308,6 +325,10 @@ fn parse_entry(v: &Value) -> Result<Entry, String> {
     ) && (text("agent_id").is_none() || text("executor_id").is_none())
     {
         return Err("Expecting 'agent_id' and 'executor_id' in an executor message".into());
+    }
+    if matches!(direction, Direction::ToAgent | Direction::FromAgent) && text("agent_id").is_none()
+    {
+        return Err("Expecting 'agent_id' in a master-agent message".into());
     }
     Ok(Entry {
         seq,

@@ -185,6 +185,10 @@ impl Sequence {
                     lanes.executor_agent.insert(k.clone(), agent.to_string());
                     lanes.notes.insert(k, exec.to_string());
                 }
+                Direction::ToAgent | Direction::FromAgent => {
+                    lanes.add(PartyKind::Master, "master");
+                    lanes.add(PartyKind::Agent, e.agent_id.as_deref().unwrap_or(""));
+                }
                 Direction::Fault => {}
             }
         }
@@ -306,6 +310,15 @@ impl Sequence {
                     lane(PartyKind::Master, "master"),
                     lane(PartyKind::Framework, fw),
                 ),
+                Direction::ToAgent | Direction::FromAgent => {
+                    let m = lane(PartyKind::Master, "master");
+                    let a = lane(PartyKind::Agent, e.agent_id.as_deref().unwrap_or(""));
+                    if e.direction == Direction::ToAgent {
+                        (m, a)
+                    } else {
+                        (a, m)
+                    }
+                }
                 Direction::ExecutorCall | Direction::ExecutorEvent => {
                     let agent = e.agent_id.as_deref().unwrap_or("");
                     let exec = e.executor_id.as_deref().unwrap_or("");
@@ -568,6 +581,25 @@ fn detail(e: &Entry, tasks: &mut TaskNames) -> String {
         (Direction::ExecutorEvent, "ACKNOWLEDGED") => {
             task(&m["acknowledged"]["task_id"], tasks).unwrap_or_default()
         }
+        (Direction::ToAgent, "RunTaskMessage") => {
+            task(&m["task"]["task_id"], tasks).unwrap_or_default()
+        }
+        (Direction::ToAgent, "RunTaskGroupMessage") => {
+            let ids: Vec<String> = m["task_group"]["tasks"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|t| task(&t["task_id"], tasks))
+                .collect();
+            ids.join(",")
+        }
+        (Direction::ToAgent, "KillTaskMessage")
+        | (Direction::ToAgent, "StatusUpdateAcknowledgementMessage") => m["task_id"]
+            .as_str()
+            .map(|id| tasks.name(id))
+            .unwrap_or_default(),
+        (Direction::FromAgent, "StatusUpdateMessage") => status(&m["status"], tasks),
         _ => String::new(),
     }
 }

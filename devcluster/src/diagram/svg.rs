@@ -64,6 +64,8 @@ fn color(d: Direction) -> &'static str {
         Direction::Event => "#1b7a3d",
         Direction::ExecutorCall => "#7a3db8",
         Direction::ExecutorEvent => "#a15c00",
+        Direction::ToAgent => "#5a5a5e",
+        Direction::FromAgent => "#0f7c86",
         Direction::Fault => "#b3261e",
     }
 }
@@ -173,6 +175,8 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
         Direction::Event,
         Direction::ExecutorCall,
         Direction::ExecutorEvent,
+        Direction::ToAgent,
+        Direction::FromAgent,
     ] {
         let _ = write!(
             s,
@@ -302,8 +306,14 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                 } else {
                     framework_short(seq, &a.framework_id)
                 };
-                let label = fit(&format!("{}{rest}", a.kind), label_chars);
-                let (kind_part, rest_part) = label.split_at(a.kind.len().min(label.len()));
+                // Master-agent messages are named `...Message`; the arrow says so already.
+                let name = a.kind.strip_suffix("Message").unwrap_or(&a.kind);
+                let label = fit(&format!("{name}{rest}"), label_chars);
+                let cut = label
+                    .char_indices()
+                    .nth(name.chars().count())
+                    .map_or(label.len(), |(i, _)| i);
+                let (kind_part, rest_part) = label.split_at(cut);
                 let _ = write!(
                     s,
                     r##"<g class="msg" data-seq="{seq}" data-type="{kind}" data-direction="{dir}" data-framework="{fw}"><title>{title}</title><line x1="{x1:.1}" y1="{ly:.1}" x2="{x2:.1}" y2="{ly:.1}" stroke="{c}" stroke-width="1.5" marker-end="url(#head-{dir})"/><text x="{mx:.1}" y="{ty:.1}" text-anchor="middle" fill="{c}"><tspan font-weight="bold">{k}</tspan>{r}</text></g>"##,

@@ -1,7 +1,8 @@
 // The live page's sequence view: the conversation of every framework drawn as a sequence
 // diagram, one lane per party (each framework, the leading master, each agent followed by
 // its executors), an arrow per call, event and agent-executor message, faults drawn on the
-// lanes they struck, heartbeats folded unless asked for. The same rules as the SVG that
+// lanes they struck, heartbeats folded unless asked for. Master-agent messages
+// (RunTaskMessage, StatusUpdateMessage, ...) are drawn without their "Message" suffix. The same rules as the SVG that
 // devcluster renders (src/diagram/model.rs); keep the two in step.
 //
 // Data: once a second GET /devcluster/timeline (which frameworks spoke since), then for
@@ -26,7 +27,7 @@
   const SVG_NS = "http://www.w3.org/2000/svg";
   const COLORS = {
     call: "#1f5fbf", event: "#1b7a3d", executor_call: "#7a3db8",
-    executor_event: "#a15c00", fault: "#b3261e",
+    executor_event: "#a15c00", to_agent: "#5a5a5e", from_agent: "#0f7c86", fault: "#b3261e",
   };
   const LANE_FILL = { framework: "#e8f0fc", master: "#f2f2f0", agent: "#fbf1e3", executor: "#f3ecfb" };
 
@@ -105,6 +106,9 @@
         add("agent", "agent/" + e.agent_id, { id: e.agent_id });
         add("executor", `executor/${e.fw}/${e.agent_id}/${e.executor_id}`,
           { id: e.executor_id, fw: e.fw, agent: "agent/" + e.agent_id });
+      } else if (e.direction === "to_agent" || e.direction === "from_agent") {
+        add("master", "master", { id: "master" });
+        add("agent", "agent/" + e.agent_id, { id: e.agent_id });
       }
     }
     let lanes = [...byKey.values()];
@@ -156,6 +160,9 @@
       if (e.direction === "call" || e.direction === "event") {
         const f = index.get("framework/" + e.fw), m = index.get("master");
         [from, to] = e.direction === "call" ? [f, m] : [m, f];
+      } else if (e.direction === "to_agent" || e.direction === "from_agent") {
+        const m = index.get("master"), a = index.get("agent/" + e.agent_id);
+        [from, to] = e.direction === "to_agent" ? [m, a] : [a, m];
       } else {
         const a = index.get("agent/" + e.agent_id);
         const x = index.get(`executor/${e.fw}/${e.agent_id}/${e.executor_id}`);
@@ -219,10 +226,12 @@
       g.append(svg("line", { x1, y1: y + 17, x2, y2: y + 17, stroke: c, "stroke-width": 1.5, "marker-end": `url(#seq-head-${e.direction})` }));
       const chars = Math.max(8, Math.floor((Math.abs(x2 - x1) - 26) / CHAR_W));
       const said = compact(e.summary);
-      const label = fit(e.type + (said ? " " + said : ""), chars);
+      // Master-agent messages are named "...Message"; the arrow says so already.
+      const name = e.type.replace(/Message$/, "");
+      const label = fit(name + (said ? " " + said : ""), chars);
       const text = svg("text", { x: (x1 + x2) / 2, y: y + 12, "text-anchor": "middle", fill: c });
-      text.append(svg("tspan", { "font-weight": "bold" }, label.slice(0, e.type.length)));
-      text.append(document.createTextNode(label.slice(e.type.length)));
+      text.append(svg("tspan", { "font-weight": "bold" }, label.slice(0, name.length)));
+      text.append(document.createTextNode(label.slice(name.length)));
       g.append(text);
     } else if (r.type === "hb") {
       g.setAttribute("class", "heartbeats");
@@ -352,7 +361,8 @@
     const detail = $("seq-detail");
     try {
       const e = await getJSON("/devcluster/timeline?" + new URLSearchParams({ framework_id: fw, seq }));
-      const where = e.agent_id ? ` (agent ${e.agent_id}, executor ${e.executor_id})` : "";
+      const where = e.executor_id ? ` (agent ${e.agent_id}, executor ${e.executor_id})`
+        : e.agent_id ? ` (agent ${e.agent_id})` : "";
       detail.textContent = `#${e.seq} ${e.direction} ${e.type}${where}\n${e.summary}\n\n` +
         JSON.stringify(e.message ?? e, null, 2);
       detail.classList.remove("muted");
