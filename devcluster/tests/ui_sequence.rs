@@ -388,3 +388,55 @@ fn ten_thousand_messages_stay_responsive() {
         json!(501)
     );
 }
+
+/// The real path: two frameworks make 10,000 calls; the recorder keeps 5,000 per
+/// framework and the page loads them all through the timeline endpoints.
+#[test]
+fn ten_thousand_recorded_messages_reach_the_view() {
+    let Some(bin) = chromium_or_skip("ten_thousand_recorded_messages_reach_the_view") else {
+        return;
+    };
+    let c = Cluster::start(ClusterConfig::for_tests(1)).expect("cluster starts");
+    let url = c.master_url();
+    let started = std::time::Instant::now();
+    let streams: Vec<_> = ["busy-1", "busy-2"]
+        .iter()
+        .map(|name| subscribe(&url, framework(name)))
+        .collect();
+    for s in &streams {
+        for _ in 0..5_000 {
+            assert_eq!(call(s, "REVIVE", None).status, 202);
+        }
+    }
+    eprintln!(
+        "10,000 REVIVE calls took {} ms",
+        started.elapsed().as_millis()
+    );
+    let browser = Browser::start(&bin);
+    let opened = std::time::Instant::now();
+    let mut page = browser.open(&format!("{url}/"));
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 1500, "height": 1100, "deviceScaleFactor": 1, "mobile": false}),
+    );
+    page.wait_true(
+        30,
+        "10,000 recorded messages in the view",
+        "!!window.devclusterSequence && window.devclusterSequence.state.entries.length >= 10000",
+    );
+    eprintln!(
+        "page opened to 10,000 messages drawn: {} ms",
+        opened.elapsed().as_millis()
+    );
+    let lanes = page.eval("document.querySelectorAll('#seq-head g.lane').length");
+    assert_eq!(lanes, json!(3), "two frameworks and the master");
+    let drawn = page.eval("document.querySelectorAll('#seq-rows > g').length");
+    assert!(drawn.as_u64().unwrap() < 80, "{drawn} rows in the DOM");
+    let took = page.eval(
+        "new Promise(done => { const box = document.querySelector('#sequence'); \
+         const t = performance.now(); box.scrollTop = box.scrollHeight / 3; \
+         requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - t))); })",
+    );
+    eprintln!("scroll a third of the way and draw: {took} ms");
+    wait_for(&mut page, "REVIVE arrows", &arrow("REVIVE", "call"));
+}
