@@ -269,7 +269,7 @@ impl Agent {
     /// Sends to the leading master unless this agent is lost.
     pub(crate) fn to_master(&self, msg: ToMaster) {
         if !self.is_lost() {
-            self.shared.timeline.from_agent(&self.id, &msg);
+            self.shared.timeline.agent_to_master(&self.id, &msg);
             self.shared.to_leader(msg);
         }
     }
@@ -290,7 +290,7 @@ impl Agent {
     }
 
     fn handle(self: &Arc<Self>, msg: ToAgent) {
-        self.shared.timeline.to_agent(&self.id, &msg);
+        self.shared.timeline.master_to_agent(&self.id, &msg);
         match msg {
             ToAgent::RunTask { framework, task } => self.run_task(framework, task),
             ToAgent::RunTaskGroup {

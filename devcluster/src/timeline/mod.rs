@@ -214,7 +214,7 @@ impl Timeline {
 
     /// A message the master sent to agent `agent_id` (recorded by the agent on receipt).
     /// Messages about no framework (re-registration) are not recorded.
-    pub(crate) fn to_agent(&self, agent_id: &str, m: &crate::messages::ToAgent) {
+    pub(crate) fn master_to_agent(&self, agent_id: &str, m: &crate::messages::ToAgent) {
         use crate::messages::ToAgent as M;
         let (fw, kind, ids, bytes) = match m {
             M::RunTask { framework, task } => {
@@ -290,7 +290,7 @@ impl Timeline {
 
     /// A message agent `agent_id` sent to the leading master. Registration and the
     /// agent's loss (about no framework) are not recorded.
-    pub(crate) fn from_agent(&self, agent_id: &str, m: &crate::messages::ToMaster) {
+    pub(crate) fn agent_to_master(&self, agent_id: &str, m: &crate::messages::ToMaster) {
         use crate::messages::ToMaster as M;
         let (fw, kind, ids, bytes) = match m {
             M::StatusUpdate {
@@ -660,25 +660,31 @@ mod tests {
         assert_eq!(b["executor_id"], "ex");
 
         // Master <-> agent, by their Mesos names.
-        let mut info = mesos_proto::v1::FrameworkInfo::default();
-        info.id = Some(mesos_proto::v1::FrameworkId { value: "fw".into() });
-        let mut task = mesos_proto::v1::TaskInfo::default();
-        task.task_id.value = "t1".into();
+        let info = mesos_proto::v1::FrameworkInfo {
+            id: Some(mesos_proto::v1::FrameworkId { value: "fw".into() }),
+            ..Default::default()
+        };
+        let task = mesos_proto::v1::TaskInfo {
+            task_id: mesos_proto::v1::TaskId { value: "t1".into() },
+            ..Default::default()
+        };
         let run = crate::messages::ToAgent::RunTask {
             framework: info,
             task,
         };
-        tl.to_agent("agent-S0", &run);
-        tl.to_agent("agent-S0", &crate::messages::ToAgent::Reregister);
-        let mut status = mesos_proto::v1::TaskStatus::default();
-        status.task_id.value = "t1".into();
+        tl.master_to_agent("agent-S0", &run);
+        tl.master_to_agent("agent-S0", &crate::messages::ToAgent::Reregister);
+        let mut status = mesos_proto::v1::TaskStatus {
+            task_id: mesos_proto::v1::TaskId { value: "t1".into() },
+            ..Default::default()
+        };
         status.set_state(mesos_proto::v1::TaskState::TaskRunning);
         let update = crate::messages::ToMaster::StatusUpdate {
             framework_id: "fw".into(),
             status,
             latest_state: 0,
         };
-        tl.from_agent("agent-S0", &update);
+        tl.agent_to_master("agent-S0", &update);
         let v = tl.entries_json("fw", None, 10, false).unwrap();
         assert_eq!(v["entries"].as_array().unwrap().len(), 4, "{v}");
         let (r, u) = (&v["entries"][2], &v["entries"][3]);
