@@ -127,6 +127,21 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
         "heartbeats are timing, not the conversation"
     );
     assert!(!text.contains(&fw), "ids are shortened");
+    // One pair's conversation, in order (it does not depend on other pairs' timing).
+    let seq = Sequence::from_timeline(
+        &Timeline::parse(&request(&url, "GET", "/devcluster/diagram.json", &[], b"").text())
+            .unwrap(),
+    );
+    assert_eq!(
+        seq.between("E1", "A1"),
+        [
+            "E1 -> A1: SUBSCRIBE",
+            "A1 -> E1: SUBSCRIBED",
+            "A1 -> E1: LAUNCH T1",
+            "E1 -> A1: UPDATE T1 TASK_RUNNING",
+            "A1 -> E1: ACKNOWLEDGED T1",
+        ]
+    );
 
     // The record (diagram.json) read by the library gives the same text.
     let record = request(&url, "GET", "/devcluster/diagram.json", &[], b"").text();

@@ -2,10 +2,14 @@
 //!
 //! A framework is a conversation between four parties: scheduler, master, agent and
 //! executor. devcluster records it (`timeline/`: the calls and events of each framework,
-//! the messages between its executors and their agents, the faults injected meanwhile);
-//! this module turns such a record into a sequence diagram, one lane per party (each
-//! framework, the leading master, each agent, each executor), an arrow per message, the
-//! faults drawn on the lanes they struck and heartbeats folded.
+//! the messages between the master and its agents (`RunTaskMessage`,
+//! `StatusUpdateMessage`, ...), between executors and their agents, and the faults
+//! injected meanwhile); this module turns such a record into a sequence diagram, one lane
+//! per party (each framework, the leading master, each agent followed by its executors),
+//! an arrow per message, the faults drawn on the lanes they struck and heartbeats folded.
+//! A command task has no executor lane: devcluster's agent plays the command executor
+//! itself, so no executor messages exist (a custom executor, as in
+//! `chapters/05-custom-executor`, has its lane).
 //!
 //! Three ways to get one:
 //! - library: [`Timeline::parse`] a recorded timeline, then [`render_svg`] (a standalone
@@ -24,10 +28,7 @@
 //! every id replaced by a short name given in order of appearance (`F1` for the first
 //! framework, `A1`, `E1`, `T1` for agents, executors and tasks; `M` is the leading
 //! master), no times and no heartbeats (how many fall between two messages depends on
-//! timing). Messages of different pairs of parties that cross in flight can come in
-//! either order from run to run (above, the agent's ACKNOWLEDGED to the executor and its
-//! StatusUpdateMessage to the master), and an agent resends an unacknowledged update:
-//! a test of a step compares what its run makes certain.
+//! timing):
 //!
 //! ```text
 //! party F1 framework "hello"
@@ -51,9 +52,21 @@
 //! fault cut-streams at F1 M
 //! ```
 //!
-//! A test that keeps a picture checked in compares this text (ids and times shortened,
-//! so it stays the same run after run), not the bytes of the SVG. It needs the full
-//! entries (with `message`): `/devcluster/diagram.json` has them.
+//! A test that keeps a picture checked in compares this text, not the bytes of the SVG
+//! (and draws the picture with [`RenderOptions::stable`]: no times, no ids). What it can
+//! compare is what its run makes certain: messages of different pairs of parties that
+//! cross in flight can come in either order from run to run (above, the agent's
+//! ACKNOWLEDGED to the executor and its StatusUpdateMessage to the master), more OFFERS
+//! come as the allocator runs, and an agent resends an update nobody acknowledged in
+//! time. A step's test would, for example:
+//!
+//! ```text
+//! let record = GET {master}/devcluster/diagram.json      (full entries, with `message`)
+//! let timeline = devcluster::diagram::Timeline::parse(&record)?;
+//! write README's run.svg  <- render_svg_with(&timeline, &RenderOptions::stable())
+//! compare run.sequence.txt <- Sequence::from_timeline(&timeline).to_text()
+//!   (or each pair's conversation, Sequence::between("E1", "A1"), which keeps its order)
+//! ```
 
 mod endpoint;
 mod model;

@@ -407,6 +407,33 @@ impl Sequence {
         out
     }
 
+    /// The messages between two parties (by short name, `F1`, `M`, `A1`, ...), in order,
+    /// as [`Sequence::to_text`] writes them: one pair's conversation keeps its order from
+    /// run to run even where messages of different pairs cross in flight.
+    pub fn between(&self, a: &str, b: &str) -> Vec<String> {
+        let pair = |x: usize, y: usize| {
+            let (x, y) = (&self.parties[x].short, &self.parties[y].short);
+            (x == a && y == b) || (x == b && y == a)
+        };
+        self.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Message(m) if pair(m.from, m.to) => {
+                    let mut line = format!(
+                        "{} -> {}: {}",
+                        self.parties[m.from].short, self.parties[m.to].short, m.kind
+                    );
+                    if !m.detail.is_empty() {
+                        line.push(' ');
+                        line.push_str(&m.detail);
+                    }
+                    Some(line)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// How many messages the steps stand for (folded heartbeats counted one by one).
     pub fn message_count(&self) -> usize {
         self.steps
