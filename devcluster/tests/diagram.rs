@@ -426,6 +426,11 @@ fn bad_records_give_clear_errors() {
         r#"{"entries":[{"seq":1,"time":1,"direction":"to_agent","type":"RunTaskMessage"}]}"#;
     assert!(err(no_agent).contains("master-agent"));
     assert!(err("{\"seq\":1}\nnot json\n").starts_with("Line 1"));
+    // A log of one line is one entry.
+    let one = Timeline::parse(r#"{"seq":1,"time":1,"direction":"call","type":"SUBSCRIBE"}"#)
+        .expect("one entry");
+    assert_eq!(one.frameworks[0].entries.len(), 1);
+    assert_eq!(one.frameworks[0].id, "framework");
     // An empty record draws an empty picture, not an error.
     let empty = Timeline::from_json(&json!({"frameworks": []})).unwrap();
     assert!(diagram::render_svg(&empty).contains("No messages recorded yet."));

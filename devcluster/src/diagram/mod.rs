@@ -236,6 +236,13 @@ impl Timeline {
                 frameworks: vec![parse_log(v)?],
             });
         }
+        // An NDJSON log of one line is one entry.
+        if v.get("seq").is_some() && v.get("direction").is_some() {
+            let entry = parse_entry(v).map_err(|e| ParseError(format!("Entry 0: {e}")))?;
+            return Ok(Timeline {
+                frameworks: vec![log_without_id(vec![entry])],
+            });
+        }
         if v.is_array() {
             let list: &Vec<Value> = v.as_array().expect("checked");
             let entries = list
