@@ -52,7 +52,7 @@ pub fn render_svg_with(timeline: &Timeline, options: &RenderOptions) -> String {
     render_sequence(&Sequence::from_timeline(timeline), options)
 }
 
-const LANE_W: f64 = 210.0;
+const LANE_W: f64 = 220.0;
 const HEADER_H: f64 = 58.0;
 const ROW_H: f64 = 26.0;
 /// Width of one character at the label's font size (monospace, 11px).
@@ -290,7 +290,7 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                 let (x1, x2) = (x(a.from), x(a.to));
                 let c = color(a.direction);
                 let span = (x2 - x1).abs();
-                let label_chars = ((span - 26.0) / CHAR_W).max(8.0) as usize;
+                let label_chars = ((span - 16.0) / CHAR_W).max(8.0) as usize;
                 let said = if o.ids {
                     compact(&a.summary)
                 } else {

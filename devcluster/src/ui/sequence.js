@@ -19,7 +19,7 @@
   const FETCH_LIMIT = 5000; // the recorder keeps 5000 entries per framework
   const ROW_H = 24;
   const HEAD_H = 50;
-  const LANE_W = 210;
+  const LANE_W = 220;
   const GUTTER = 74;
   const OVERSCAN = 8;
   const CHAR_W = 6.6; // monospace at 11px
@@ -224,7 +224,7 @@
       g.append(svg("title", {}, `#${e.seq} ${e.type} ${e.summary || ""}`));
       g.append(svg("rect", { x: Math.min(x1, x2), y: y + 2, width: Math.abs(x2 - x1), height: ROW_H - 2, class: "hit" }));
       g.append(svg("line", { x1, y1: y + 17, x2, y2: y + 17, stroke: c, "stroke-width": 1.5, "marker-end": `url(#seq-head-${e.direction})` }));
-      const chars = Math.max(8, Math.floor((Math.abs(x2 - x1) - 26) / CHAR_W));
+      const chars = Math.max(8, Math.floor((Math.abs(x2 - x1) - 16) / CHAR_W));
       const said = compact(e.summary);
       // Master-agent messages are named "...Message"; the arrow says so already.
       const name = e.type.replace(/Message$/, "");
@@ -275,7 +275,11 @@
     const children = [$("seq-defs")];
     state.lanes.forEach((l, i) => children.push(svg("line", {
       x1: laneX(i), y1: 0, x2: laneX(i), y2: (last - first) * ROW_H + 8, class: "lifeline" })));
-    for (let i = first; i < last; i++) children.push(drawRow(state.rows[i], (i - first) * ROW_H));
+    for (let i = first; i < last; i++) {
+      const g = drawRow(state.rows[i], (i - first) * ROW_H);
+      g.setAttribute("data-row", i);
+      children.push(g);
+    }
     rowsSvg.replaceChildren(...children);
     const shown = state.entries.length;
     $("seq-count").textContent = `${shown} message(s)` +
@@ -386,9 +390,20 @@
       state.showHeartbeats = ev.target.checked;
       refreshAll();
     });
-    $("seq-rows").addEventListener("click", (ev) => {
-      const g = ev.target.closest("g.msg, g.fault, g.heartbeats");
-      if (!g) return;
+    // A click is a press and a release on the same row. Rows are redrawn (new elements)
+    // as messages arrive, so a "click" event would be lost when a redraw falls between
+    // the two; the row's index identifies it across redraws.
+    const rowOf = (ev) => ev.target.closest("g.msg, g.fault, g.heartbeats");
+    let pressed = null;
+    $("seq-rows").addEventListener("pointerdown", (ev) => {
+      const g = rowOf(ev);
+      pressed = ev.button === 0 && g ? g.dataset.row : null;
+    });
+    $("seq-rows").addEventListener("pointerup", (ev) => {
+      const g = rowOf(ev);
+      const same = g && pressed !== null && g.dataset.row === pressed;
+      pressed = null;
+      if (!same) return;
       if (g.classList.contains("heartbeats")) {
         $("seq-heartbeats").checked = true;
         state.showHeartbeats = true;
