@@ -290,7 +290,7 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                 let (x1, x2) = (x(a.from), x(a.to));
                 let c = color(a.direction);
                 let span = (x2 - x1).abs();
-                let label_chars = ((span - 16.0) / CHAR_W).max(8.0) as usize;
+                let label_chars = ((span - 20.0) / CHAR_W).max(8.0) as usize;
                 let said = if o.ids {
                     compact(&a.summary)
                 } else {

@@ -224,7 +224,7 @@
       g.append(svg("title", {}, `#${e.seq} ${e.type} ${e.summary || ""}`));
       g.append(svg("rect", { x: Math.min(x1, x2), y: y + 2, width: Math.abs(x2 - x1), height: ROW_H - 2, class: "hit" }));
       g.append(svg("line", { x1, y1: y + 17, x2, y2: y + 17, stroke: c, "stroke-width": 1.5, "marker-end": `url(#seq-head-${e.direction})` }));
-      const chars = Math.max(8, Math.floor((Math.abs(x2 - x1) - 16) / CHAR_W));
+      const chars = Math.max(8, Math.floor((Math.abs(x2 - x1) - 20) / CHAR_W));
       const said = compact(e.summary);
       // Master-agent messages are named "...Message"; the arrow says so already.
       const name = e.type.replace(/Message$/, "");
