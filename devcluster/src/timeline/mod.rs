@@ -12,6 +12,7 @@
 //! kept, so a long run holds a fixed amount of memory. The timeline lives in the cluster's shared
 //! state, not in a master, so it survives a master failover (which is worth watching).
 
+mod agent;
 mod summary;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -57,53 +58,10 @@ enum Payload {
     /// the large ones, the TaskInfo, TaskGroupInfo or TaskStatus as protobuf bytes.
     Agent {
         agent_id: String,
-        kind: AgentMessage,
+        kind: agent::AgentMessage,
         ids: Value,
         bytes: Vec<u8>,
     },
-}
-
-/// The master-agent messages drawn in the timeline, by their Mesos names (Mesos masters
-/// and agents exchange them as libprocess messages; devcluster as `messages.rs` enums).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AgentMessage {
-    RunTask,
-    RunTaskGroup,
-    KillTask,
-    ShutdownExecutor,
-    ShutdownFramework,
-    FrameworkToExecutor,
-    StatusUpdateAcknowledgement,
-    StatusUpdate,
-    ExecutorToFramework,
-    ExitedExecutor,
-}
-
-impl AgentMessage {
-    fn name(self) -> &'static str {
-        match self {
-            AgentMessage::RunTask => "RunTaskMessage",
-            AgentMessage::RunTaskGroup => "RunTaskGroupMessage",
-            AgentMessage::KillTask => "KillTaskMessage",
-            AgentMessage::ShutdownExecutor => "ShutdownExecutorMessage",
-            AgentMessage::ShutdownFramework => "ShutdownFrameworkMessage",
-            AgentMessage::FrameworkToExecutor => "FrameworkToExecutorMessage",
-            AgentMessage::StatusUpdateAcknowledgement => "StatusUpdateAcknowledgementMessage",
-            AgentMessage::StatusUpdate => "StatusUpdateMessage",
-            AgentMessage::ExecutorToFramework => "ExecutorToFrameworkMessage",
-            AgentMessage::ExitedExecutor => "ExitedExecutorMessage",
-        }
-    }
-
-    /// Sent by the master (else by the agent).
-    fn to_agent(self) -> bool {
-        !matches!(
-            self,
-            AgentMessage::StatusUpdate
-                | AgentMessage::ExecutorToFramework
-                | AgentMessage::ExitedExecutor
-        )
-    }
 }
 
 struct Entry {
@@ -212,128 +170,19 @@ impl Timeline {
         self.push(framework_id, payload, None);
     }
 
-    /// A message the master sent to agent `agent_id` (recorded by the agent on receipt).
-    /// Messages about no framework (re-registration) are not recorded.
+    /// A message the master sent to agent `agent_id` (recorded by the agent on receipt;
+    /// see `agent.rs`).
     pub(crate) fn master_to_agent(&self, agent_id: &str, m: &crate::messages::ToAgent) {
-        use crate::messages::ToAgent as M;
-        let (fw, kind, ids, bytes) = match m {
-            M::RunTask { framework, task } => {
-                let fw = framework.id.as_ref().map_or("", |i| i.value.as_str());
-                let ids = json!({"framework_id": fw});
-                (fw, AgentMessage::RunTask, ids, task.encode_to_vec())
-            }
-            M::RunTaskGroup {
-                framework,
-                executor,
-                group,
-            } => {
-                let fw = framework.id.as_ref().map_or("", |i| i.value.as_str());
-                let ids = json!({"framework_id": fw, "executor_id": executor.executor_id.value});
-                (fw, AgentMessage::RunTaskGroup, ids, group.encode_to_vec())
-            }
-            M::KillTask {
-                framework_id,
-                task_id,
-                ..
-            } => (
-                framework_id.as_str(),
-                AgentMessage::KillTask,
-                json!({"framework_id": framework_id, "task_id": task_id}),
-                Vec::new(),
-            ),
-            M::ShutdownExecutor {
-                framework_id,
-                executor_id,
-            } => (
-                framework_id.as_str(),
-                AgentMessage::ShutdownExecutor,
-                json!({"framework_id": framework_id, "executor_id": executor_id}),
-                Vec::new(),
-            ),
-            M::ShutdownFramework { framework_id } => (
-                framework_id.as_str(),
-                AgentMessage::ShutdownFramework,
-                json!({"framework_id": framework_id}),
-                Vec::new(),
-            ),
-            M::FrameworkMessage {
-                framework_id,
-                executor_id,
-                data,
-            } => (
-                framework_id.as_str(),
-                AgentMessage::FrameworkToExecutor,
-                json!({"framework_id": framework_id, "executor_id": executor_id, "bytes": data.len()}),
-                Vec::new(),
-            ),
-            M::Acknowledge {
-                framework_id,
-                task_id,
-                uuid,
-            } => (
-                framework_id.as_str(),
-                AgentMessage::StatusUpdateAcknowledgement,
-                json!({"framework_id": framework_id, "task_id": task_id,
-                       "uuid": mesos_proto::uuid::to_string(uuid)}),
-                Vec::new(),
-            ),
-            M::ResendUpdates { .. } | M::Reregister => return,
-        };
-        let payload = Payload::Agent {
-            agent_id: agent_id.to_string(),
-            kind,
-            ids,
-            bytes,
-        };
-        self.push(fw, payload, None);
+        if let Some((fw, payload)) = agent::master_to_agent(agent_id, m) {
+            self.push(fw, payload, None);
+        }
     }
 
-    /// A message agent `agent_id` sent to the leading master. Registration and the
-    /// agent's loss (about no framework) are not recorded.
+    /// A message agent `agent_id` sent to the leading master (see `agent.rs`).
     pub(crate) fn agent_to_master(&self, agent_id: &str, m: &crate::messages::ToMaster) {
-        use crate::messages::ToMaster as M;
-        let (fw, kind, ids, bytes) = match m {
-            M::StatusUpdate {
-                framework_id,
-                status,
-                ..
-            } => (
-                framework_id.as_str(),
-                AgentMessage::StatusUpdate,
-                json!({"framework_id": framework_id}),
-                status.encode_to_vec(),
-            ),
-            M::ExecutorMessage {
-                framework_id,
-                executor_id,
-                data,
-                ..
-            } => (
-                framework_id.as_str(),
-                AgentMessage::ExecutorToFramework,
-                json!({"framework_id": framework_id, "executor_id": executor_id, "bytes": data.len()}),
-                Vec::new(),
-            ),
-            M::ExecutorExited {
-                framework_id,
-                executor_id,
-                status,
-                ..
-            } => (
-                framework_id.as_str(),
-                AgentMessage::ExitedExecutor,
-                json!({"framework_id": framework_id, "executor_id": executor_id, "status": status}),
-                Vec::new(),
-            ),
-            M::RegisterAgent { .. } | M::AgentLost { .. } => return,
-        };
-        let payload = Payload::Agent {
-            agent_id: agent_id.to_string(),
-            kind,
-            ids,
-            bytes,
-        };
-        self.push(fw, payload, None);
+        if let Some((fw, payload)) = agent::agent_to_master(agent_id, m) {
+            self.push(fw, payload, None);
+        }
     }
 
     /// A fault about to be applied: it goes into every framework's timeline (a fault
@@ -541,45 +390,8 @@ fn entry_json(e: &Entry, full: bool) -> Value {
             ids,
             bytes,
         } => {
-            let mut message = ids.clone();
-            let mut summary = String::new();
-            let text = |k: &str| ids[k].as_str().unwrap_or("").to_string();
-            match kind {
-                AgentMessage::RunTask => {
-                    let t = mesos_proto::v1::TaskInfo::decode(bytes.as_slice()).unwrap_or_default();
-                    summary = format!("task {}", t.task_id.value);
-                    message["task"] = mesos_proto::json::to_value(&t);
-                }
-                AgentMessage::RunTaskGroup => {
-                    let g = mesos_proto::v1::TaskGroupInfo::decode(bytes.as_slice())
-                        .unwrap_or_default();
-                    let t: Vec<&str> = g.tasks.iter().map(|t| t.task_id.value.as_str()).collect();
-                    summary = format!("tasks {} on executor {}", t.join(", "), text("executor_id"));
-                    message["task_group"] = mesos_proto::json::to_value(&g);
-                }
-                AgentMessage::StatusUpdate => {
-                    let s =
-                        mesos_proto::v1::TaskStatus::decode(bytes.as_slice()).unwrap_or_default();
-                    summary = format!("task {} {}", s.task_id.value, s.state().as_str_name());
-                    message["status"] = mesos_proto::json::to_value(&s);
-                }
-                AgentMessage::KillTask | AgentMessage::StatusUpdateAcknowledgement => {
-                    summary = format!("task {}", text("task_id"));
-                }
-                AgentMessage::ShutdownFramework => {}
-                _ => summary = format!("executor {}", text("executor_id")),
-            }
             ids_of = Some(agent_id.clone());
-            (
-                if kind.to_agent() {
-                    "to_agent"
-                } else {
-                    "from_agent"
-                },
-                kind.name().to_string(),
-                summary,
-                full.then_some(message),
-            )
+            agent::render(*kind, ids, bytes, full)
         }
     };
     let mut v = json!({
@@ -658,45 +470,6 @@ mod tests {
         assert_eq!(b["direction"], "executor_event");
         assert_eq!(b["type"], "SHUTDOWN");
         assert_eq!(b["executor_id"], "ex");
-
-        // Master <-> agent, by their Mesos names.
-        let info = mesos_proto::v1::FrameworkInfo {
-            id: Some(mesos_proto::v1::FrameworkId { value: "fw".into() }),
-            ..Default::default()
-        };
-        let task = mesos_proto::v1::TaskInfo {
-            task_id: mesos_proto::v1::TaskId { value: "t1".into() },
-            ..Default::default()
-        };
-        let run = crate::messages::ToAgent::RunTask {
-            framework: info,
-            task,
-        };
-        tl.master_to_agent("agent-S0", &run);
-        tl.master_to_agent("agent-S0", &crate::messages::ToAgent::Reregister);
-        let mut status = mesos_proto::v1::TaskStatus {
-            task_id: mesos_proto::v1::TaskId { value: "t1".into() },
-            ..Default::default()
-        };
-        status.set_state(mesos_proto::v1::TaskState::TaskRunning);
-        let update = crate::messages::ToMaster::StatusUpdate {
-            framework_id: "fw".into(),
-            status,
-            latest_state: 0,
-        };
-        tl.agent_to_master("agent-S0", &update);
-        let v = tl.entries_json("fw", None, 10, false).unwrap();
-        assert_eq!(v["entries"].as_array().unwrap().len(), 4, "{v}");
-        let (r, u) = (&v["entries"][2], &v["entries"][3]);
-        assert_eq!(r["direction"], "to_agent");
-        assert_eq!(r["type"], "RunTaskMessage");
-        assert_eq!(r["agent_id"], "agent-S0");
-        assert_eq!(r["summary"], "task t1");
-        assert_eq!(r["message"]["task"]["task_id"]["value"], "t1");
-        assert_eq!(u["direction"], "from_agent");
-        assert_eq!(u["type"], "StatusUpdateMessage");
-        assert_eq!(u["summary"], "task t1 TASK_RUNNING");
-        assert_eq!(u["message"]["status"]["state"], "TASK_RUNNING");
     }
 
     #[test]
