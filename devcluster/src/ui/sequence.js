@@ -7,7 +7,8 @@
 //
 // Data: once a second GET /devcluster/timeline (which frameworks spoke since), then for
 // each framework with news GET /devcluster/timeline?framework_id=F&since=SEQ&brief=1; a
-// click fetches the entry in full (&seq=N). At most MAX_KEPT messages stay in the page
+// click fetches the entry in full (&seq=N). One poll fetches at most about MAX_KEPT
+// messages (shared among the frameworks with news). At most MAX_KEPT messages stay in the page
 // (older ones are paged out: the log download and /devcluster/diagram.json have them),
 // and only the rows in sight are in the DOM, so 10,000 messages scroll smoothly.
 // Everything is built with textContent, never innerHTML.
@@ -306,7 +307,7 @@
   function add(fresh) {
     if (!fresh.length) return;
     const sorted = state.entries.length === 0 || fresh.every((e) => e.seq > state.entries[state.entries.length - 1].seq);
-    state.entries.push(...fresh);
+    for (const e of fresh) state.entries.push(e); // not push(...fresh): no argument limit
     if (!sorted) state.entries.sort((a, b) => a.seq - b.seq);
     else if (fresh.length > 1) {
       const tail = state.entries.splice(state.entries.length - fresh.length);
@@ -331,6 +332,11 @@
     const index = await getJSON("/devcluster/timeline");
     const fresh = [];
     let renamed = false;
+    let skipped = 0;
+    // The page keeps MAX_KEPT messages: share that among the frameworks with news, so
+    // that one poll never fetches more than the page would keep.
+    const busy = (index.frameworks || []).filter((f) => !(state.seen.get(f.id) >= f.last_seq)).length;
+    const limit = Math.min(FETCH_LIMIT, Math.max(200, Math.floor(MAX_KEPT / Math.max(1, busy))));
     for (const f of index.frameworks || []) {
       if (f.name && state.names.get(f.id) !== f.name) {
         state.names.set(f.id, f.name);
@@ -338,7 +344,7 @@
       }
       const last = state.seen.get(f.id);
       if (last !== undefined && f.last_seq <= last) continue;
-      const q = new URLSearchParams({ framework_id: f.id, brief: "1", limit: FETCH_LIMIT });
+      const q = new URLSearchParams({ framework_id: f.id, brief: "1", limit });
       if (last !== undefined) q.set("since", last);
       let t;
       try {
@@ -350,9 +356,13 @@
         e.fw = f.id;
         fresh.push(e);
       }
+      // On the first fetch the index says how many the recorder holds: the rest are
+      // counted as paged out.
+      if (last === undefined) skipped += Math.max(0, (f.entries || 0) - t.entries.length);
       state.seen.set(f.id, t.entries.length ? t.entries[t.entries.length - 1].seq : f.last_seq);
     }
     fresh.sort((a, b) => a.seq - b.seq);
+    state.pagedOut += skipped;
     if (fresh.length) add(fresh);
     else if (renamed) refreshAll();
   }
