@@ -8,14 +8,16 @@ use crate::messages::{ToAgent, ToMaster};
 
 /// Applies a named fault (the names of `POST /devcluster/faults/<name>` and the CLI).
 /// `arg` is the optional parameter: seconds, agent index, offer id, `fw/executor`.
-/// The fault (and whether it applied) goes into every framework's timeline.
+/// The fault goes into every framework's timeline before it is applied (so that it comes
+/// before what it causes), whether it applied after.
 pub(crate) fn apply_fault(
     cluster_ops: &dyn FaultOps,
     name: &str,
     arg: Option<&str>,
 ) -> std::result::Result<String, String> {
+    let record = cluster_ops.timeline().fault_begin(name, arg);
     let result = apply(cluster_ops, name, arg);
-    cluster_ops.timeline().fault(name, arg, &result);
+    cluster_ops.timeline().fault_done(record, &result);
     result
 }
 

@@ -38,7 +38,8 @@
 //!   sandboxes, reliable status updates, `/state` and `/files`.
 //! - `http/`: the small HTTP/1.1 server everything is served by.
 //! - `ui.rs`, `ui/`: the live page at `/` (state, per-framework timelines, fault buttons);
-//!   `timeline/`: the calls and events of each framework, recorded for it.
+//!   `timeline/`: the calls and events of each framework, recorded for it;
+//!   [`diagram`]: that record drawn as a sequence diagram (SVG, and a stable text form).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -46,6 +47,7 @@ mod agent;
 mod attributes;
 mod cluster;
 mod config;
+pub mod diagram;
 mod faults;
 pub mod http;
 mod master;

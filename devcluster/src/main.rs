@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p devcluster -- --agents 2                     # serve on 127.0.0.1:5050
 //! cargo run -p devcluster -- fault lose-agent --arg 0       # inject a fault into a running one
+//! cargo run -p devcluster -- diagram --from timeline.json --out run.svg   # draw a recorded run
 //! ```
 //! Ctrl-C stops the cluster and every process it started.
 
@@ -114,7 +115,9 @@ const MAX_SECS: f64 = 1e9;
 fn parse_secs(s: &str) -> Result<Duration, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_SECS => Ok(Duration::from_secs_f64(v)),
-        Ok(_) => Err(format!("expecting seconds above 0 and at most {MAX_SECS}, got {s}")),
+        Ok(_) => Err(format!(
+            "expecting seconds above 0 and at most {MAX_SECS}, got {s}"
+        )),
         Err(_) => Err(format!("expecting a number of seconds, got '{s}'")),
     }
 }
@@ -144,6 +147,63 @@ enum Cmd {
         #[arg(long, env = "DEVCLUSTER_AUTH", hide_env_values = true)]
         auth: Option<String>,
     },
+    /// Draw a recorded timeline as a sequence diagram (SVG), or print its stable form.
+    Diagram {
+        /// The recorded timeline: a file (from GET /devcluster/diagram.json, or
+        /// /devcluster/timeline?framework_id=F, or the .ndjson log), `-` for stdin, or a
+        /// master's URL (http://...) to fetch /devcluster/diagram.json from.
+        #[arg(long)]
+        from: String,
+        /// Where to write the SVG (or the text); `-` is stdout.
+        #[arg(long, default_value = "-")]
+        out: String,
+        /// Write the stable sequence of messages (what tests compare) instead of the SVG.
+        #[arg(long)]
+        text: bool,
+        /// Leave out times and ids: a picture that stays the same from run to run.
+        #[arg(long)]
+        stable: bool,
+    },
+}
+
+/// `devcluster diagram`: reads the timeline, draws it, writes the result.
+fn diagram(from: &str, out: &str, text: bool, stable: bool) -> Result<(), String> {
+    use std::io::Read as _;
+    let input = if from.starts_with("http://") || from.starts_with("https://") {
+        let url = format!("{}/devcluster/diagram.json", from.trim_end_matches('/'));
+        let mut r = ureq::get(&url).call().map_err(|e| format!("{url}: {e}"))?;
+        r.body_mut()
+            .with_config()
+            .limit(512 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| format!("{url}: {e}"))?
+    } else if from == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("stdin: {e}"))?;
+        s
+    } else {
+        std::fs::read_to_string(from).map_err(|e| format!("{from}: {e}"))?
+    };
+    let timeline =
+        devcluster::diagram::Timeline::parse(&input).map_err(|e| format!("{from}: {e}"))?;
+    let body = if text {
+        devcluster::diagram::Sequence::from_timeline(&timeline).to_text()
+    } else {
+        let options = if stable {
+            devcluster::diagram::RenderOptions::stable()
+        } else {
+            devcluster::diagram::RenderOptions::default()
+        };
+        devcluster::diagram::render_svg_with(&timeline, &options)
+    };
+    if out == "-" {
+        print!("{body}");
+        Ok(())
+    } else {
+        std::fs::write(out, body).map_err(|e| format!("{out}: {e}"))
+    }
 }
 
 fn main() {
@@ -180,6 +240,19 @@ fn main() {
                 eprintln!("fault injection failed: {e}");
                 std::process::exit(1);
             }
+        }
+        return;
+    }
+    if let Some(Cmd::Diagram {
+        from,
+        out,
+        text,
+        stable,
+    }) = &cli.command
+    {
+        if let Err(e) = diagram(from, out, *text, *stable) {
+            eprintln!("devcluster diagram: {e}");
+            std::process::exit(1);
         }
         return;
     }

@@ -9,6 +9,8 @@
 //! - `GET /devcluster/timeline?framework_id=F[&since=SEQ][&limit=N][&brief=1]`: the calls
 //!   and events of one framework (see `timeline/`); `&seq=N` gives one entry.
 //! - `GET /devcluster/timeline.ndjson?framework_id=F`: the same as a downloadable log.
+//! - `GET /devcluster/diagram.svg|.txt|.json[?framework_id=F]`: the recorded conversation
+//!   as a sequence diagram, its stable text form, or the record itself (`diagram/`).
 //! - `GET /devcluster/sandbox?agent_id=A&framework_id=F&task_id=T&file=stdout|stderr`:
 //!   the tail of a task's stdout or stderr, read from its sandbox on the agent.
 
@@ -20,6 +22,7 @@ use crate::master::{Master, state_json};
 const INDEX_HTML: &str = include_str!("ui/index.html");
 const APP_JS: &str = include_str!("ui/app.js");
 const STYLE_CSS: &str = include_str!("ui/style.css");
+const SEQUENCE_JS: &str = include_str!("ui/sequence.js");
 
 /// The most of a sandbox file the page shows (its end).
 const SANDBOX_TAIL: u64 = 64 * 1024;
@@ -36,6 +39,10 @@ pub(crate) fn handle(master: &Master, req: &Request, below: &str) -> Option<Resp
         "/" => asset("text/html; charset=utf-8", INDEX_HTML),
         "/devcluster/ui/app.js" => asset("text/javascript; charset=utf-8", APP_JS),
         "/devcluster/ui/style.css" => asset("text/css; charset=utf-8", STYLE_CSS),
+        "/devcluster/ui/sequence.js" => asset("text/javascript; charset=utf-8", SEQUENCE_JS),
+        "/devcluster/diagram.svg" | "/devcluster/diagram.txt" | "/devcluster/diagram.json" => {
+            crate::diagram::handle(&master.shared.timeline, req, below)
+        }
         "/devcluster/state" => cluster_state(master),
         "/devcluster/timeline" => timeline(master, req),
         "/devcluster/timeline.ndjson" => timeline_ndjson(master, req),
@@ -203,7 +210,11 @@ fn sandbox(master: &Master, req: &Request) -> Response {
     };
     let dir = {
         let st = agent.lock();
-        let completed = st.completed_frameworks.iter().rev().find(|(id, _)| *id == fw);
+        let completed = st
+            .completed_frameworks
+            .iter()
+            .rev()
+            .find(|(id, _)| *id == fw);
         let Some(f) = st.frameworks.get(&fw).or(completed.map(|(_, f)| f)) else {
             return Response::text(404, "No such framework on this agent");
         };

@@ -123,7 +123,12 @@ fn etl_runner_runs_no_job_twice_at_once_across_a_devcluster_kill_9() {
     }
     // The crash cost the running jobs their first attempt.
     assert!(
-        outcome.jobs.iter().filter(|j| j.attempts.len() >= 2).count() >= 2,
+        outcome
+            .jobs
+            .iter()
+            .filter(|j| j.attempts.len() >= 2)
+            .count()
+            >= 2,
         "{outcome:#?}"
     );
     assert_eq!(lines(&marks, "end").len(), JOBS);

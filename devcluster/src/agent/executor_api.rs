@@ -22,25 +22,21 @@ pub(crate) fn record(ct: ContentType, e: &Event) -> StreamItem {
     StreamItem::Chunk(recordio::encode(&ct.encode(e)))
 }
 
-pub(crate) fn launch_event(ct: ContentType, task: &TaskInfo) -> StreamItem {
+pub(crate) fn launch_event(task: &TaskInfo) -> Event {
     let mut e = event_of(event::Type::Launch);
     e.launch = Some(event::Launch { task: task.clone() });
-    record(ct, &e)
+    e
 }
 
-pub(crate) fn launch_group_event(ct: ContentType, group: &TaskGroupInfo) -> StreamItem {
+pub(crate) fn launch_group_event(group: &TaskGroupInfo) -> Event {
     let mut e = event_of(event::Type::LaunchGroup);
     e.launch_group = Some(event::LaunchGroup {
         task_group: group.clone(),
     });
-    record(ct, &e)
+    e
 }
 
-pub(crate) fn kill_event(
-    ct: ContentType,
-    task_id: &str,
-    kill_policy: Option<KillPolicy>,
-) -> StreamItem {
+pub(crate) fn kill_event(task_id: &str, kill_policy: Option<KillPolicy>) -> Event {
     let mut e = event_of(event::Type::Kill);
     e.kill = Some(event::Kill {
         task_id: TaskId {
@@ -48,7 +44,7 @@ pub(crate) fn kill_event(
         },
         kill_policy,
     });
-    record(ct, &e)
+    e
 }
 
 /// §3.1 validation; the text follows "Failed to validate Executor::Call: ".
@@ -108,6 +104,22 @@ fn validate(c: &Call) -> Result<(), String> {
 }
 
 impl Agent {
+    /// Puts `e` on an executor's event stream and records it in the framework's timeline
+    /// (the live page draws it as an arrow agent -> executor).
+    pub(crate) fn send_to_executor(
+        &self,
+        fw_id: &str,
+        exec_id: &str,
+        tx: &crossbeam_channel::Sender<StreamItem>,
+        ct: ContentType,
+        e: &Event,
+    ) {
+        self.shared
+            .timeline
+            .executor_event(fw_id, &self.id, exec_id, e);
+        let _ = tx.send(record(ct, e));
+    }
+
     /// Handles one executor API request.
     pub(crate) fn executor_api(&self, req: &Request) -> Response {
         if !self.is_recovered() {
@@ -160,13 +172,20 @@ impl Agent {
         if kind != call::Type::Subscribe && ex.sub.is_none() {
             return Response::text(403, "Executor is not subscribed");
         }
+        self.shared.timeline.executor_call(&self.id, &c);
         match kind {
             call::Type::Subscribe => {
                 let ct = accept.unwrap_or(ContentType::Json);
                 let (tx, rx) = crossbeam_channel::unbounded();
                 let response = Response::stream(200, ct.mime(), rx);
                 if ex.terminated || ex.shutting_down {
-                    let _ = tx.send(record(ct, &event_of(event::Type::Shutdown)));
+                    self.send_to_executor(
+                        &fw_id,
+                        &exec_id,
+                        &tx,
+                        ct,
+                        &event_of(event::Type::Shutdown),
+                    );
                     return response;
                 }
                 // A new subscription replaces the old one (closed without ERROR).
@@ -208,12 +227,12 @@ impl Agent {
                         parent: None,
                     }),
                 });
-                let _ = tx.send(record(ct, &e));
+                self.send_to_executor(&fw_id, &exec_id, &tx, ct, &e);
                 for t in std::mem::take(&mut ex.queued) {
-                    let _ = tx.send(launch_event(ct, &t));
+                    self.send_to_executor(&fw_id, &exec_id, &tx, ct, &launch_event(&t));
                 }
                 for g in std::mem::take(&mut ex.queued_groups) {
-                    let _ = tx.send(launch_group_event(ct, &g));
+                    self.send_to_executor(&fw_id, &exec_id, &tx, ct, &launch_group_event(&g));
                 }
                 ex.next_heartbeat = std::time::Instant::now() + super::EXECUTOR_HEARTBEAT;
                 ex.sub = Some((tx, ct));
@@ -256,7 +275,7 @@ impl Agent {
                 {
                     let mut e = event_of(event::Type::Acknowledged);
                     e.acknowledged = Some(ack);
-                    let _ = tx.send(record(*ct, &e));
+                    self.send_to_executor(&fw_id, &exec_id, tx, *ct, &e);
                 }
                 Response::empty(202)
             }

@@ -198,7 +198,8 @@ impl Agent {
                 self.launched_task(&framework, &exec_id, kind, task.clone()),
             );
             if let Some((tx, ct)) = &ex.sub {
-                let _ = tx.send(super::executor_api::launch_event(*ct, &task));
+                let e = super::executor_api::launch_event(&task);
+                self.send_to_executor(&fw_id, &exec_id, tx, *ct, &e);
             } else {
                 ex.queued.push(task);
             }
@@ -353,7 +354,8 @@ impl Agent {
         match kind {
             ExecKind::Custom => {
                 if let Some((tx, ct)) = &ex.sub {
-                    let _ = tx.send(super::executor_api::launch_group_event(*ct, &group));
+                    let e = super::executor_api::launch_group_event(&group);
+                    self.send_to_executor(&fw_id, &exec_id, tx, *ct, &e);
                 } else {
                     ex.queued_groups.push(group);
                 }

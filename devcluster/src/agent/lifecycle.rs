@@ -223,7 +223,8 @@ impl Agent {
                         self.shutdown_executor(fw_id, &exec_id);
                     }
                 } else if let Some((tx, ct)) = &ex.sub {
-                    let _ = tx.send(super::executor_api::kill_event(*ct, task_id, policy));
+                    let e = super::executor_api::kill_event(task_id, policy);
+                    self.send_to_executor(fw_id, &exec_id, tx, *ct, &e);
                 }
             }
             ExecKind::Command | ExecKind::Default => {
@@ -273,12 +274,10 @@ impl Agent {
             ExecKind::Custom => {
                 let pid = ex.pid;
                 if let Some((tx, ct)) = ex.sub.take() {
-                    let _ = tx.send(super::executor_api::record(
-                        ct,
-                        &super::executor_api::event_of(
-                            mesos_proto::v1::executor::event::Type::Shutdown,
-                        ),
-                    ));
+                    let e = super::executor_api::event_of(
+                        mesos_proto::v1::executor::event::Type::Shutdown,
+                    );
+                    self.send_to_executor(fw_id, exec_id, &tx, ct, &e);
                     // Keep the stream open so the executor can still send its updates.
                     ex.sub = Some((tx, ct));
                 }

@@ -1,5 +1,7 @@
 //! The conversation between each framework and the master: the calls it made, the events
-//! it received and the faults injected meanwhile, for the live page (`/`) and for
+//! it received, the faults injected meanwhile, the messages between its executors and
+//! their agents (executor calls and events) and between the master and its agents
+//! (`RunTaskMessage`, `StatusUpdateMessage`, ...; both recorded by `agent/`), for the live page (`/`) and for
 //! `GET /devcluster/timeline?framework_id=...` (JSON) and `/devcluster/timeline.ndjson`.
 //!
 //! Why it looks like this: benchmarks push 10,000 tasks through the master, so recording
@@ -20,12 +22,14 @@
 //! answers (`full` entries, the ndjson log) are streamed in chunks, so a reader of a
 //! large timeline holds neither the lock nor the whole answer in memory.
 
+mod agent;
 mod summary;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
+use mesos_proto::v1::executor;
 use mesos_proto::v1::scheduler::{Call, Event};
 use prost::Message as _;
 use serde_json::{Value, json};
@@ -71,12 +75,63 @@ enum Payload {
         size: usize,
         prefix: Arc<[u8]>,
     },
+    /// `result` is `None` while the fault is being applied: it is recorded before, so
+    /// that it comes before what it causes.
     Fault {
         name: String,
         arg: Option<String>,
-        result: Result<String, String>,
+        result: Option<Result<String, String>>,
+    },
+    /// An executor's call to its agent (the call names framework and executor).
+    ExecutorCall {
+        agent_id: String,
+        executor_id: String,
+        kind: &'static str,
+        body: Body,
+    },
+    /// An event an agent put on an executor's stream.
+    ExecutorEvent {
+        agent_id: String,
+        executor_id: String,
+        kind: &'static str,
+        body: Body,
+    },
+    /// A message between the leading master and an agent: its ids (small JSON) and, for
+    /// the large ones, the TaskInfo, TaskGroupInfo or TaskStatus as protobuf bytes.
+    Agent {
+        agent_id: String,
+        kind: agent::AgentMessage,
+        ids: Value,
+        body: Body,
     },
 }
+
+/// A message's protobuf bytes: whole, or (over `timeline_max_message_bytes`) the first
+/// bytes and the size of the whole, like [`Payload::Truncated`].
+#[derive(Clone)]
+pub(super) struct Body {
+    bytes: Arc<[u8]>,
+    size: usize,
+}
+
+impl Body {
+    /// The whole message, or `None` when only a prefix was kept.
+    pub(super) fn whole(&self) -> Option<&[u8]> {
+        (self.bytes.len() == self.size).then_some(&self.bytes[..])
+    }
+
+    /// How the entry of a truncated message shows its message.
+    fn truncated_json(&self) -> Value {
+        json!({
+            "truncated": true,
+            "size": self.size,
+            "prefix_base64": base64::engine::general_purpose::STANDARD.encode(&self.bytes[..]),
+        })
+    }
+}
+
+/// What ids of a master-agent message cost (a small JSON object of a few ids).
+const IDS_COST: usize = 160;
 
 impl Payload {
     /// What the entry counts against `timeline_max_bytes`.
@@ -84,6 +139,21 @@ impl Payload {
         ENTRY_OVERHEAD
             + match self {
                 Payload::Message(_, b) => b.len(),
+                Payload::ExecutorCall {
+                    agent_id,
+                    executor_id,
+                    body,
+                    ..
+                }
+                | Payload::ExecutorEvent {
+                    agent_id,
+                    executor_id,
+                    body,
+                    ..
+                } => agent_id.len() + executor_id.len() + body.bytes.len(),
+                Payload::Agent { agent_id, body, .. } => {
+                    agent_id.len() + IDS_COST + body.bytes.len()
+                }
                 Payload::Truncated {
                     kind,
                     summary,
@@ -94,7 +164,8 @@ impl Payload {
                     name.len()
                         + arg.as_ref().map_or(0, String::len)
                         + match result {
-                            Ok(m) | Err(m) => m.len(),
+                            Some(Ok(m) | Err(m)) => m.len(),
+                            None => 0,
                         }
                 }
             }
@@ -127,6 +198,12 @@ struct State {
     faults: VecDeque<Entry>,
     /// The sum of every framework's `bytes`.
     bytes: usize,
+}
+
+/// Where a fault was recorded, to fill in its outcome.
+pub(crate) struct FaultRecord {
+    entries: Vec<(String, u64)>,
+    global: u64,
 }
 
 /// The recorder (one per cluster).
@@ -244,6 +321,17 @@ impl Timeline {
         }
     }
 
+    /// The bytes of a message to keep: whole, or its prefix when over the bound.
+    fn body(&self, bytes: Vec<u8>) -> Body {
+        let size = bytes.len();
+        let bytes: Arc<[u8]> = if size <= self.max_message_bytes {
+            bytes.into()
+        } else {
+            bytes[..self.max_message_bytes].into()
+        };
+        Body { bytes, size }
+    }
+
     /// A call the master accepted from `framework_id`.
     pub(crate) fn call(&self, framework_id: &str, c: &Call) {
         let name = c.subscribe.as_ref().map(|s| s.framework_info.name.as_str());
@@ -261,19 +349,72 @@ impl Timeline {
         self.push(framework_id, payload, None);
     }
 
-    /// An injected fault: it goes into every framework's timeline (a fault concerns them
-    /// all) and into the cluster-wide list.
-    pub(crate) fn fault(&self, name: &str, arg: Option<&str>, result: &Result<String, String>) {
-        // The argument comes from a client: keep a bounded piece of it.
+    /// A call executor -> agent (SUBSCRIBE, UPDATE, MESSAGE), in its framework's timeline.
+    pub(crate) fn executor_call(&self, agent_id: &str, c: &executor::Call) {
+        let payload = Payload::ExecutorCall {
+            agent_id: agent_id.to_string(),
+            executor_id: c.executor_id.value.clone(),
+            kind: c.r#type().as_str_name(),
+            body: self.body(c.encode_to_vec()),
+        };
+        self.push(&c.framework_id.value, payload, None);
+    }
+
+    /// An event agent -> executor (SUBSCRIBED, LAUNCH, KILL, ACKNOWLEDGED, ...).
+    pub(crate) fn executor_event(
+        &self,
+        framework_id: &str,
+        agent_id: &str,
+        executor_id: &str,
+        e: &executor::Event,
+    ) {
+        let payload = Payload::ExecutorEvent {
+            agent_id: agent_id.to_string(),
+            executor_id: executor_id.to_string(),
+            kind: e.r#type().as_str_name(),
+            body: self.body(e.encode_to_vec()),
+        };
+        self.push(framework_id, payload, None);
+    }
+
+    /// A message the master sent to agent `agent_id` (recorded by the agent on receipt;
+    /// see `agent.rs`).
+    pub(crate) fn master_to_agent(&self, agent_id: &str, m: &crate::messages::ToAgent) {
+        if let Some((fw, payload)) = agent::master_to_agent(agent_id, m, |b| self.body(b)) {
+            self.push(fw, payload, None);
+        }
+    }
+
+    /// A message agent `agent_id` sent to the leading master (see `agent.rs`).
+    pub(crate) fn agent_to_master(&self, agent_id: &str, m: &crate::messages::ToMaster) {
+        if let Some((fw, payload)) = agent::agent_to_master(agent_id, m, |b| self.body(b)) {
+            self.push(fw, payload, None);
+        }
+    }
+
+    /// A fault about to be applied: it goes into every framework's timeline (a fault
+    /// concerns them all) and into the cluster-wide list, before what it causes; its
+    /// outcome follows with [`Timeline::fault_done`].
+    pub(crate) fn fault_begin(&self, name: &str, arg: Option<&str>) -> FaultRecord {
+        // The name and argument come from a client: keep a bounded piece of them.
         let arg = arg.map(|a| a.chars().take(256).collect::<String>());
         let ids: Vec<String> = self.lock().frameworks.keys().cloned().collect();
         let make = || Payload::Fault {
             name: name.chars().take(256).collect(),
             arg: arg.clone(),
-            result: result.clone(),
+            result: None,
         };
+        let mut entries = Vec::new();
         for id in ids {
             self.push(&id, make(), None);
+            if let Some(e) = self
+                .lock()
+                .frameworks
+                .get(&id)
+                .and_then(|f| f.entries.back())
+            {
+                entries.push((id, e.seq));
+            }
         }
         let mut st = self.lock();
         let seq = st.next_seq;
@@ -286,6 +427,28 @@ impl Timeline {
         if st.faults.len() > MAX_FAULTS {
             st.faults.pop_front();
         }
+        FaultRecord {
+            entries,
+            global: seq,
+        }
+    }
+
+    /// The outcome of a fault recorded with [`Timeline::fault_begin`].
+    pub(crate) fn fault_done(&self, record: FaultRecord, result: &Result<String, String>) {
+        let mut st = self.lock();
+        let set = |list: &mut VecDeque<Entry>, seq: u64| {
+            if let Ok(i) = list.binary_search_by_key(&seq, |e| e.seq)
+                && let Payload::Fault { result: r, .. } = &mut list[i].payload
+            {
+                *r = Some(result.clone());
+            }
+        };
+        for (id, seq) in record.entries {
+            if let Some(f) = st.frameworks.get_mut(&id) {
+                set(&mut f.entries, seq);
+            }
+        }
+        set(&mut st.faults, record.global);
     }
 
     /// `{"frameworks": [{id, name, entries, dropped, last_seq}], "faults": [...]}`.
@@ -343,11 +506,7 @@ impl Timeline {
         brief: bool,
     ) -> Option<Value> {
         let snap = self.snapshot(framework_id, since, limit)?;
-        let entries: Vec<Value> = snap
-            .entries
-            .iter()
-            .map(|e| entry_json(e, !brief))
-            .collect();
+        let entries: Vec<Value> = snap.entries.iter().map(|e| entry_json(e, !brief)).collect();
         Some(json!({
             "framework_id": snap.framework_id,
             "name": snap.name,
@@ -413,8 +572,13 @@ impl Snapshot {
     }
 }
 
-/// One entry: `{seq, time, direction, type, summary[, message]}`.
+/// One entry: `{seq, time, direction, type, summary[, message]}`; an agent-executor
+/// message (`direction` `executor_call` or `executor_event`) also has `agent_id` and
+/// `executor_id`, a master-agent message (`to_agent`, `from_agent`; `type` is its Mesos
+/// name, e.g. `RunTaskMessage`) `agent_id`.
 fn entry_json(e: &Entry, full: bool) -> Value {
+    let mut ids = None;
+    let mut ids_of = None;
     let (direction, kind, summary, message) = match &e.payload {
         // The bytes are our own encoding, so decoding cannot fail; if it ever did, the
         // entry shows as UNKNOWN rather than breaking the page.
@@ -456,8 +620,9 @@ fn entry_json(e: &Entry, full: bool) -> Value {
         ),
         Payload::Fault { name, arg, result } => {
             let outcome = match result {
-                Ok(m) => m.clone(),
-                Err(m) => format!("rejected: {m}"),
+                Some(Ok(m)) => m.clone(),
+                Some(Err(m)) => format!("rejected: {m}"),
+                None => "being applied".to_string(),
             };
             let arg_text = arg
                 .as_deref()
@@ -468,9 +633,76 @@ fn entry_json(e: &Entry, full: bool) -> Value {
                 "FAULT".to_string(),
                 format!("{name}{arg_text}: {outcome}"),
                 full.then(
-                    || json!({"name": name, "arg": arg, "ok": result.is_ok(), "result": outcome}),
+                    || json!({"name": name, "arg": arg, "ok": result.as_ref().map(|r| r.is_ok()), "result": outcome}),
                 ),
             )
+        }
+        Payload::ExecutorCall {
+            agent_id,
+            executor_id,
+            kind,
+            body,
+        } => {
+            ids = Some((agent_id.clone(), executor_id.clone()));
+            match body.whole() {
+                Some(bytes) => {
+                    let c = executor::Call::decode(bytes).unwrap_or_default();
+                    (
+                        "executor_call",
+                        kind.to_string(),
+                        summary::executor_call(&c),
+                        full.then(|| mesos_proto::json::to_value(&c)),
+                    )
+                }
+                None => (
+                    "executor_call",
+                    kind.to_string(),
+                    format!("[{} bytes, truncated]", body.size),
+                    full.then(|| body.truncated_json()),
+                ),
+            }
+        }
+        Payload::ExecutorEvent {
+            agent_id,
+            executor_id,
+            kind,
+            body,
+        } => {
+            ids = Some((agent_id.clone(), executor_id.clone()));
+            match body.whole() {
+                Some(bytes) => {
+                    let ev = executor::Event::decode(bytes).unwrap_or_default();
+                    (
+                        "executor_event",
+                        kind.to_string(),
+                        summary::executor_event(&ev),
+                        full.then(|| mesos_proto::json::to_value(&ev)),
+                    )
+                }
+                None => (
+                    "executor_event",
+                    kind.to_string(),
+                    format!("[{} bytes, truncated]", body.size),
+                    full.then(|| body.truncated_json()),
+                ),
+            }
+        }
+        Payload::Agent {
+            agent_id,
+            kind,
+            ids,
+            body,
+        } => {
+            ids_of = Some(agent_id.clone());
+            match body.whole() {
+                Some(bytes) => agent::render(*kind, ids, bytes, full),
+                None => (
+                    kind.direction(),
+                    kind.name().to_string(),
+                    format!("[{} bytes, truncated]", body.size),
+                    full.then(|| body.truncated_json()),
+                ),
+            }
         }
     };
     let mut v = json!({
@@ -482,6 +714,13 @@ fn entry_json(e: &Entry, full: bool) -> Value {
     });
     if let Payload::Fault { name, .. } = &e.payload {
         v["fault"] = json!(name);
+    }
+    if let Some((agent_id, executor_id)) = ids {
+        v["agent_id"] = json!(agent_id);
+        v["executor_id"] = json!(executor_id);
+    }
+    if let Some(agent_id) = ids_of {
+        v["agent_id"] = json!(agent_id);
     }
     if let Some(m) = message {
         v["message"] = m;
@@ -538,6 +777,31 @@ mod tests {
     }
 
     #[test]
+    fn executor_messages_name_agent_and_executor() {
+        use mesos_proto::v1::executor::{call as ecall, event as eevent};
+        let tl = Timeline::default();
+        let mut c = executor::Call::default();
+        c.set_type(ecall::Type::Subscribe);
+        c.framework_id.value = "fw".into();
+        c.executor_id.value = "ex".into();
+        c.subscribe = Some(ecall::Subscribe::default());
+        tl.executor_call("agent-S0", &c);
+        let mut e = executor::Event::default();
+        e.set_type(eevent::Type::Shutdown);
+        tl.executor_event("fw", "agent-S0", "ex", &e);
+        let v = tl.entries_json("fw", None, 10, false).unwrap();
+        let (a, b) = (&v["entries"][0], &v["entries"][1]);
+        assert_eq!(a["direction"], "executor_call");
+        assert_eq!(a["type"], "SUBSCRIBE");
+        assert_eq!(a["agent_id"], "agent-S0");
+        assert_eq!(a["executor_id"], "ex");
+        assert_eq!(a["message"]["framework_id"]["value"], "fw");
+        assert_eq!(b["direction"], "executor_event");
+        assert_eq!(b["type"], "SHUTDOWN");
+        assert_eq!(b["executor_id"], "ex");
+    }
+
+    #[test]
     fn frameworks_are_bounded_and_faults_reach_all() {
         let tl = small();
         for i in 0..MAX_FRAMEWORKS + 1 {
@@ -546,17 +810,22 @@ mod tests {
         let idx = tl.index_json();
         assert_eq!(idx["frameworks"].as_array().unwrap().len(), MAX_FRAMEWORKS);
         assert!(tl.entries_json("fw0", None, 10, true).is_none());
-        tl.fault(
-            "cut-streams",
-            None,
-            &Ok("Fault 'cut-streams' injected".into()),
-        );
+        let record = tl.fault_begin("cut-streams", None);
+        tl.call("fw1", &call_of(call::Type::Revive));
+        tl.fault_done(record, &Ok("Fault 'cut-streams' injected".into()));
         let v = tl.entries_json("fw1", None, 10, false).unwrap();
         assert_eq!(v["entries"][1]["type"], "FAULT");
         assert_eq!(v["entries"][1]["fault"], "cut-streams");
+        // Recorded before what it caused, with its outcome filled in after.
+        assert_eq!(v["entries"][2]["type"], "REVIVE");
+        assert_eq!(v["entries"][1]["message"]["ok"], true);
+        assert_eq!(
+            v["entries"][1]["message"]["result"],
+            "Fault 'cut-streams' injected"
+        );
         assert_eq!(tl.index_json()["faults"].as_array().unwrap().len(), 1);
         let lines = tl.ndjson("fw1").unwrap();
-        assert_eq!(lines.iter().filter(|b| **b == b'\n').count(), 2);
+        assert_eq!(lines.iter().filter(|b| **b == b'\n').count(), 3);
     }
 
     /// Row 1 of issue 17: 40 calls of 11 MB were all kept in full. Now a large message
@@ -594,6 +863,35 @@ mod tests {
             tl.entries_json("fw0", None, 10, true)
                 .is_none_or(|v| v["entries"].as_array().unwrap().is_empty())
         );
+    }
+
+    /// Executor messages (an executor's MESSAGE may be as large as a scheduler's) are
+    /// bounded the same way: a prefix, its size, and the type still shown.
+    #[test]
+    fn large_executor_messages_keep_a_prefix() {
+        use mesos_proto::v1::executor::call as ecall;
+        let tl = Timeline::new(&Bounds {
+            timeline_max_bytes: 64 << 10,
+            timeline_max_message_bytes: 512,
+            ..Bounds::default()
+        });
+        let mut c = executor::Call::default();
+        c.set_type(ecall::Type::Message);
+        c.framework_id.value = "fw".into();
+        c.executor_id.value = "ex".into();
+        c.message = Some(ecall::Message {
+            data: vec![1u8; 300_000],
+        });
+        for _ in 0..20 {
+            tl.executor_call("agent-S0", &c);
+        }
+        assert!(tl.bytes() <= 64 << 10, "{} bytes", tl.bytes());
+        let v = tl.entries_json("fw", None, 10, false).unwrap();
+        let last = v["entries"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["type"], "MESSAGE");
+        assert_eq!(last["executor_id"], "ex");
+        assert_eq!(last["message"]["truncated"], true);
+        assert!(last["message"]["size"].as_u64().unwrap() > 300_000);
     }
 
     /// The streamed JSON answer is the document `entries_json` gives.

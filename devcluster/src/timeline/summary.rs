@@ -1,6 +1,7 @@
 //! One-line summaries of calls and events: the key fields a reader scans the timeline
 //! for (task ids and states, offer ids, error messages); the full message is one click away.
 
+use mesos_proto::v1::executor;
 use mesos_proto::v1::scheduler::{Call, Event, call, event};
 
 fn ids<'a>(ids: impl Iterator<Item = &'a str>) -> String {
@@ -143,6 +144,64 @@ pub(super) fn event(e: &Event) -> String {
             }
         }),
         event::Type::Error => e
+            .error
+            .as_ref()
+            .map_or(String::new(), |er| er.message.clone()),
+        _ => String::new(),
+    }
+}
+
+/// The key fields of an executor's call to its agent, one line.
+pub(super) fn executor_call(c: &executor::Call) -> String {
+    use executor::call::Type;
+    match c.r#type() {
+        Type::Subscribe => c.subscribe.as_ref().map_or(String::new(), |s| {
+            format!(
+                "executor {} ({} unacknowledged updates)",
+                c.executor_id.value,
+                s.unacknowledged_updates.len()
+            )
+        }),
+        Type::Update => c.update.as_ref().map_or(String::new(), |u| {
+            let s = &u.status;
+            format!("task {} {}", s.task_id.value, s.state().as_str_name())
+        }),
+        Type::Message => c
+            .message
+            .as_ref()
+            .map_or(String::new(), |m| format!("{} bytes", m.data.len())),
+        _ => String::new(),
+    }
+}
+
+/// The key fields of an event an agent sent to an executor, one line.
+pub(super) fn executor_event(e: &executor::Event) -> String {
+    use executor::event::Type;
+    match e.r#type() {
+        Type::Launch => e
+            .launch
+            .as_ref()
+            .map_or(String::new(), |l| format!("task {}", l.task.task_id.value)),
+        Type::LaunchGroup => e.launch_group.as_ref().map_or(String::new(), |g| {
+            let t = g.task_group.tasks.iter().map(|t| t.task_id.value.as_str());
+            format!("tasks {}", ids(t))
+        }),
+        Type::Kill => e
+            .kill
+            .as_ref()
+            .map_or(String::new(), |k| format!("task {}", k.task_id.value)),
+        Type::Acknowledged => e.acknowledged.as_ref().map_or(String::new(), |a| {
+            format!(
+                "task {} uuid {}",
+                a.task_id.value,
+                mesos_proto::uuid::to_string(&a.uuid)
+            )
+        }),
+        Type::Message => e
+            .message
+            .as_ref()
+            .map_or(String::new(), |m| format!("{} bytes", m.data.len())),
+        Type::Error => e
             .error
             .as_ref()
             .map_or(String::new(), |er| er.message.clone()),

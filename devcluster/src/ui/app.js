@@ -134,7 +134,8 @@ function renderPicker(index) {
 }
 
 function timelineRow(e) {
-  const arrow = { call: "\u2192 call", event: "\u2190 event", fault: "\u26a1 fault" }[e.direction];
+  const arrow = { call: "\u2192 call", event: "\u2190 event", fault: "\u26a1 fault",
+    to_agent: "\u2192 agent", from_agent: "agent \u2192", executor_call: "exec \u2192", executor_event: "\u2192 exec" }[e.direction];
   const li = el("li", { "data-seq": e.seq, "data-type": e.type, "data-direction": e.direction, class: e.direction },
     el("span", { class: "time" }, clock(e.time)),
     el("span", { class: `dir ${e.direction}` }, arrow),
