@@ -7,9 +7,9 @@
 //!   (interval 1 s) give the worst heartbeat gap;
 //! - a *prober* makes a small call (an empty RECONCILE) every 50 ms on a keep-alive
 //!   connection; the time to its `202` is the call latency;
-//! - *slow readers* subscribe and read 64 KiB a second while each asks, every second, to
-//!   reconcile 10,000 unknown tasks (megabytes of UPDATE events); when devcluster
-//!   disconnects one for falling behind, it subscribes again;
+//! - *slow readers* subscribe and read 64 KiB a second while each asks, four times a
+//!   second, to reconcile 1,000 unknown tasks (about 1 MB of UPDATE events a second); when
+//!   devcluster disconnects one for falling behind, it subscribes again;
 //! - a *large caller* sends MESSAGE calls of 8 MiB of data (11 MiB of JSON) every second;
 //! - *pollers* fetch the live page, `/devcluster/state`, the timeline index, each
 //!   framework's full timeline and its ndjson log, without pause;
@@ -55,10 +55,14 @@ type Result<T = ()> = std::result::Result<T, Error>;
 
 /// The heartbeat interval devcluster is started with.
 const HEARTBEAT: Duration = Duration::from_secs(1);
-/// Unknown tasks each slow reader asks to reconcile per second.
-const RECONCILE_TASKS: usize = 10_000;
-/// How fast a slow reader reads: this many bytes every 100 ms.
-const SLOW_READ: usize = 6 << 10;
+/// Unknown tasks each slow reader asks to reconcile, every [`RECONCILE_EVERY`]: 4,000
+/// UPDATE events (about 1 MB) a second per reader, several times what it reads, while
+/// the master spends a third of its time on them.
+const RECONCILE_TASKS: usize = 1000;
+/// How often each slow reader asks.
+const RECONCILE_EVERY: Duration = Duration::from_millis(250);
+/// How fast a slow reader reads: this many bytes every 50 ms (64 KiB/s).
+const SLOW_READ: usize = 3 << 10;
 
 /// Runs the soak and prints its table.
 pub fn run(o: &Options) -> std::result::Result<(), Box<dyn std::error::Error>> {
@@ -79,24 +83,25 @@ fn run_inner(o: &Options) -> Result {
     // The watcher first: its heartbeats are what the load must not delay.
     let (watcher_id, watcher) = subscribe(&addr, "soak-watcher", None)?;
     let ids = Arc::new(Mutex::new(vec![watcher_id.clone()]));
+    let stream_id = watcher.stream_id.clone();
     threads.push(spawn({
         let (stop, stats) = (stop.clone(), stats.clone());
         move || watch(watcher, &stop, &stats)
     }));
     threads.push(spawn({
         let (stop, stats, addr, id) = (stop.clone(), stats.clone(), addr.clone(), watcher_id);
-        move || probe(&addr, &id, &stop, &stats)
+        move || probe(&addr, &id, &stream_id, &stop, &stats)
     }));
     let idle = idle_connections(&addr, o.idle);
     for i in 0..o.slow_readers {
         let (stop, stats, addr, ids) = (stop.clone(), stats.clone(), addr.clone(), ids.clone());
         threads.push(spawn(move || slow_reader(&addr, i, &ids, &stop, &stats)));
     }
-    threads.push(spawn({
+    if o.message_bytes > 0 {
         let (stop, stats, addr) = (stop.clone(), stats.clone(), addr.clone());
         let bytes = o.message_bytes;
-        move || large_caller(&addr, bytes, &stop, &stats)
-    }));
+        threads.push(spawn(move || large_caller(&addr, bytes, &stop, &stats)));
+    }
     for _ in 0..o.pollers {
         let (stop, stats, addr, ids) = (stop.clone(), stats.clone(), addr.clone(), ids.clone());
         threads.push(spawn(move || poll(&addr, &ids, &stop, &stats)));
@@ -117,6 +122,7 @@ fn run_inner(o: &Options) -> Result {
     }
     let peak = status_kib(cluster.pid(), "VmHWM:").unwrap_or(0);
     stop.store(true, Ordering::SeqCst);
+    stats.stopping.store(true, Ordering::SeqCst);
     drop(idle);
     cluster.stop();
     for t in threads {
@@ -154,11 +160,19 @@ struct Stats {
     /// Unexpected statuses of load calls (kept, with a sample, for the report).
     errors: AtomicU64,
     last_error: Mutex<String>,
+    /// Set when the soak ends.
+    stopping: AtomicBool,
 }
 
 impl Stats {
     fn error(&self, what: String) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
+        // What fails while everything is being stopped is no finding.
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        if self.errors.fetch_add(1, Ordering::Relaxed) < 5 {
+            eprintln!("soak: {what}");
+        }
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = what;
     }
 }
@@ -482,9 +496,10 @@ fn subscribe(addr: &str, name: &str, id: Option<&str>) -> Result<(String, Subscr
     let mut dec = mesos_proto::recordio::Decoder::new(Chunked::new(r));
     let first = dec.next_record()?.ok_or("stream ended before SUBSCRIBED")?;
     let e: Event = ContentType::Json.decode(&first)?;
+    let kind = e.r#type();
     let fw = e
         .subscribed
-        .ok_or_else(|| format!("expected SUBSCRIBED, got {:?}", e.r#type()))?
+        .ok_or_else(|| format!("expected SUBSCRIBED, got {kind:?}"))?
         .framework_id
         .value;
     Ok((
@@ -525,7 +540,7 @@ fn call_body(id: &str, kind: &str, payload: &str) -> String {
 }
 
 /// An empty RECONCILE every 50 ms on one keep-alive connection, timed to its 202.
-fn probe(addr: &str, id: &str, stop: &AtomicBool, stats: &Stats) {
+fn probe(addr: &str, id: &str, stream_id: &str, stop: &AtomicBool, stats: &Stats) {
     let body = call_body(id, "RECONCILE", ",\"reconcile\":{\"tasks\":[]}");
     let mut conn: Option<BufReader<TcpStream>> = None;
     while !stop.load(Ordering::SeqCst) {
@@ -539,7 +554,7 @@ fn probe(addr: &str, id: &str, stop: &AtomicBool, stats: &Stats) {
             r.get_mut(),
             "POST",
             "/api/v1/scheduler",
-            &[("Content-Type", "application/json")],
+            &[("Content-Type", "application/json"), ("Mesos-Stream-Id", stream_id)],
             body.as_bytes(),
         );
         let answer = sent.and_then(|()| read_head(r)).and_then(|(status, h)| {
@@ -595,7 +610,7 @@ fn slow_reader(addr: &str, i: usize, ids: &Mutex<Vec<String>>, stop: &AtomicBool
                 return;
             }
             if Instant::now() >= next_call {
-                next_call += Duration::from_secs(1);
+                next_call += RECONCILE_EVERY;
                 let path = "/api/v1/scheduler";
                 match request_with_stream(addr, path, &sub.stream_id, body.as_bytes()) {
                     Ok(202) => {
@@ -607,7 +622,7 @@ fn slow_reader(addr: &str, i: usize, ids: &Mutex<Vec<String>>, stop: &AtomicBool
                     Err(e) => stats.error(format!("slow reader RECONCILE: {e}")),
                 }
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
             // About SLOW_READ bytes of records, then another pause.
             let mut read = 0;
             let mut ended = false;

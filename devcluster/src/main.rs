@@ -146,7 +146,38 @@ enum Cmd {
     },
 }
 
+/// glibc's malloc raises its mmap threshold each time a large block is freed, after which
+/// large request bodies (up to 16 MiB) come from per-thread arenas and stay there: with a
+/// thread per connection, RSS grew to hundreds of MiB under large calls (`bench soak`).
+/// A fixed threshold keeps every block over 128 KiB in its own mapping, given back when
+/// freed. glibc reads it only at start, so devcluster starts itself again with it set.
+const MALLOC_TUNABLE: &str = "glibc.malloc.mmap_threshold=131072";
+
+/// Starts this program again with [`MALLOC_TUNABLE`] in `GLIBC_TUNABLES` unless it is
+/// there already (or the variable says otherwise); returns only if that is not possible.
+fn reexec_with_malloc_tunable() {
+    use std::os::unix::process::CommandExt;
+    let current = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+    if current.contains("glibc.malloc.mmap_threshold") {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let tunables = if current.is_empty() {
+        MALLOC_TUNABLE.to_string()
+    } else {
+        format!("{current}:{MALLOC_TUNABLE}")
+    };
+    let err = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env("GLIBC_TUNABLES", tunables)
+        .exec();
+    eprintln!("devcluster: could not restart with {MALLOC_TUNABLE} ({err}); continuing");
+}
+
 fn main() {
+    reexec_with_malloc_tunable();
     // Errors in options exit 1 with clap's message; --help and --version exit 0.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
