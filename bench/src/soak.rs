@@ -71,7 +71,9 @@ pub fn run(o: &Options) -> std::result::Result<(), Box<dyn std::error::Error>> {
 
 fn run_inner(o: &Options) -> Result {
     let bin = devcluster_binary()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let work = std::env::temp_dir().join(format!("bench-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let mut cluster = Cluster::start(&bin, port, &work)?;
@@ -111,6 +113,7 @@ fn run_inner(o: &Options) -> Result {
         move || health(&addr, &stop, &stats)
     }));
 
+    let load_before = loadavg();
     let start = Instant::now();
     let mut rss_now = 0;
     while start.elapsed() < Duration::from_secs(o.seconds) {
@@ -129,8 +132,21 @@ fn run_inner(o: &Options) -> Result {
         let _ = t.join();
     }
     let _ = std::fs::remove_dir_all(&work);
-    report(o, &stats, peak, rss_now, start.elapsed());
+    let machine = format!(
+        "{} cores, load average {load_before} at the start and {} at the end",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        loadavg()
+    );
+    report(o, &stats, peak, rss_now, start.elapsed(), &machine);
     Ok(())
+}
+
+/// The one-minute load average (other work on the machine skews latencies).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".to_string())
 }
 
 fn spawn(f: impl FnOnce() + Send + 'static) -> std::thread::JoinHandle<()> {
@@ -185,7 +201,7 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration) {
+fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration, machine: &str) {
     let mut calls = s.calls.lock().unwrap_or_else(|e| e.into_inner()).clone();
     calls.sort_unstable();
     let pct = |p: f64| {
@@ -206,6 +222,7 @@ fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration) {
         o.idle,
         o.message_bytes >> 20
     );
+    println!("Machine: {machine}.\n");
     println!("| measure | value | target |");
     println!("|---|---:|---:|");
     println!(
@@ -221,7 +238,11 @@ fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration) {
         calls.len(),
         pct(1.0)
     );
-    println!("| call latency, p99 / p50 | {:.1} / {:.1} ms | |", pct(0.99), pct(0.5));
+    println!(
+        "| call latency, p99 / p50 | {:.1} / {:.1} ms | |",
+        pct(0.99),
+        pct(0.5)
+    );
     println!(
         "| worst heartbeat gap ({} heartbeats, interval {} s) | {:.0} ms | <= {} ms |",
         n(&s.heartbeats),
@@ -257,8 +278,15 @@ fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration) {
         n(&s.poll_failed)
     );
     if n(&s.errors) > 0 {
-        let last = s.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        println!("| unexpected answers to load calls (last) | {} ({last}) | |", n(&s.errors));
+        let last = s
+            .last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        println!(
+            "| unexpected answers to load calls (last) | {} ({last}) | |",
+            n(&s.errors)
+        );
     }
 }
 
@@ -412,7 +440,11 @@ fn request(addr: &str, method: &str, path: &str, body: &[u8]) -> Result<(u16, u6
     write_request(&mut s, method, path, &ct, body)?;
     let mut r = BufReader::new(s);
     let (status, headers) = read_head(&mut r)?;
-    let n = if method == "HEAD" { 0 } else { drain_body(&mut r, &headers)? };
+    let n = if method == "HEAD" {
+        0
+    } else {
+        drain_body(&mut r, &headers)?
+    };
     Ok((status, n))
 }
 
@@ -492,7 +524,9 @@ fn subscribe(addr: &str, name: &str, id: Option<&str>) -> Result<(String, Subscr
     if status != 200 {
         return Err(format!("SUBSCRIBE answered {status}").into());
     }
-    let stream_id = header(&headers, "mesos-stream-id").unwrap_or("").to_string();
+    let stream_id = header(&headers, "mesos-stream-id")
+        .unwrap_or("")
+        .to_string();
     let mut dec = mesos_proto::recordio::Decoder::new(Chunked::new(r));
     let first = dec.next_record()?.ok_or("stream ended before SUBSCRIBED")?;
     let e: Event = ContentType::Json.decode(&first)?;
@@ -554,7 +588,10 @@ fn probe(addr: &str, id: &str, stream_id: &str, stop: &AtomicBool, stats: &Stats
             r.get_mut(),
             "POST",
             "/api/v1/scheduler",
-            &[("Content-Type", "application/json"), ("Mesos-Stream-Id", stream_id)],
+            &[
+                ("Content-Type", "application/json"),
+                ("Mesos-Stream-Id", stream_id),
+            ],
             body.as_bytes(),
         );
         let answer = sent.and_then(|()| read_head(r)).and_then(|(status, h)| {
@@ -600,7 +637,9 @@ fn slow_reader(addr: &str, i: usize, ids: &Mutex<Vec<String>>, stop: &AtomicBool
         };
         stats.slow_subscriptions.fetch_add(1, Ordering::Relaxed);
         if id.is_none() {
-            ids.lock().unwrap_or_else(|e| e.into_inner()).push(fw.clone());
+            ids.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(fw.clone());
         }
         id = Some(fw.clone());
         let body = call_body(&fw, "RECONCILE", &payload);
@@ -649,7 +688,10 @@ fn request_with_stream(addr: &str, path: &str, stream_id: &str, body: &[u8]) -> 
         &mut s,
         "POST",
         path,
-        &[("Content-Type", "application/json"), ("Mesos-Stream-Id", stream_id)],
+        &[
+            ("Content-Type", "application/json"),
+            ("Mesos-Stream-Id", stream_id),
+        ],
         body,
     )?;
     let mut r = BufReader::new(s);
@@ -680,7 +722,9 @@ fn large_caller(addr: &str, bytes: usize, stop: &AtomicBool, stats: &Stats) {
         match request_with_stream(addr, "/api/v1/scheduler", &stream_id, body.as_bytes()) {
             Ok(202) => {
                 stats.large_calls.fetch_add(1, Ordering::Relaxed);
-                stats.large_bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+                stats
+                    .large_bytes
+                    .fetch_add(body.len() as u64, Ordering::Relaxed);
             }
             Ok(other) => stats.error(format!("MESSAGE answered {other}")),
             Err(e) => stats.error(format!("MESSAGE: {e}")),
@@ -702,7 +746,9 @@ fn poll(addr: &str, ids: &Mutex<Vec<String>>, stop: &AtomicBool, stats: &Stats) 
         ];
         for f in &frameworks {
             paths.push(format!("/devcluster/timeline?framework_id={f}"));
-            paths.push(format!("/devcluster/timeline?framework_id={f}&brief=1&since=0"));
+            paths.push(format!(
+                "/devcluster/timeline?framework_id={f}&brief=1&since=0"
+            ));
             paths.push(format!("/devcluster/timeline.ndjson?framework_id={f}"));
         }
         for p in paths {

@@ -114,7 +114,9 @@ const MAX_SECS: f64 = 1e9;
 fn parse_secs(s: &str) -> Result<Duration, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_SECS => Ok(Duration::from_secs_f64(v)),
-        Ok(_) => Err(format!("expecting seconds above 0 and at most {MAX_SECS}, got {s}")),
+        Ok(_) => Err(format!(
+            "expecting seconds above 0 and at most {MAX_SECS}, got {s}"
+        )),
         Err(_) => Err(format!("expecting a number of seconds, got '{s}'")),
     }
 }

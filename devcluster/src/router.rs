@@ -168,7 +168,8 @@ impl Handler for AgentRouter {
         // The sandbox browser shows what tasks wrote: readonly credentials, as a Mesos
         // agent with `--authenticate_http_readonly` asks.
         if under(&below, "/files")
-            && let Some(refused) = require(agent.cfg.credentials.as_ref(), &req, "mesos-agent-readonly")
+            && let Some(refused) =
+                require(agent.cfg.credentials.as_ref(), &req, "mesos-agent-readonly")
         {
             return refused;
         }

@@ -203,7 +203,11 @@ fn sandbox(master: &Master, req: &Request) -> Response {
     };
     let dir = {
         let st = agent.lock();
-        let completed = st.completed_frameworks.iter().rev().find(|(id, _)| *id == fw);
+        let completed = st
+            .completed_frameworks
+            .iter()
+            .rev()
+            .find(|(id, _)| *id == fw);
         let Some(f) = st.frameworks.get(&fw).or(completed.map(|(_, f)| f)) else {
             return Response::text(404, "No such framework on this agent");
         };

@@ -81,7 +81,10 @@ fn running(pid: u32) -> bool {
 fn launch_sleeper(s: &mut Stream, id: &str, pid_file: &std::path::Path) {
     let offer = s.offers(10).remove(0);
     let cmd = format!("echo $$ > {}; exec sleep 300", pid_file.display());
-    assert_eq!(launch(s, &offer, vec![command_task(id, &offer, &cmd)]).status, 202);
+    assert_eq!(
+        launch(s, &offer, vec![command_task(id, &offer, &cmd)]).status,
+        202
+    );
     wait_state(s, 10, id, TaskState::TaskRunning);
 }
 
@@ -111,11 +114,17 @@ fn a_restarted_devcluster_kills_what_the_crashed_one_left_and_reports_it() {
     drop((a, b));
     // The crash leaves the tasks running (nothing could stop them).
     std::thread::sleep(Duration::from_millis(200));
-    assert!(running(pa) && running(pb), "tasks survive a kill -9 of devcluster");
+    assert!(
+        running(pa) && running(pb),
+        "tasks survive a kill -9 of devcluster"
+    );
 
     let _second = Devcluster::start(port, &work);
     // Before the restarted master answered anything, the old copies were gone.
-    assert!(!running(pa), "the checkpointing framework's task was killed");
+    assert!(
+        !running(pa),
+        "the checkpointing framework's task was killed"
+    );
     assert!(!running(pb), "the other framework's task was killed");
 
     // The checkpointing framework hears of its task as from a Mesos agent whose
@@ -124,7 +133,9 @@ fn a_restarted_devcluster_kills_what_the_crashed_one_left_and_reports_it() {
     let mut a = subscribe(&url, keep);
     let e = a.wait_for(15, |e| {
         e.r#type() == event::Type::Update
-            && e.update.as_ref().is_some_and(|u| u.status.task_id.value == "ta")
+            && e.update
+                .as_ref()
+                .is_some_and(|u| u.status.task_id.value == "ta")
     });
     let status = e.update.expect("update").status;
     assert_eq!(status.state(), TaskState::TaskLost, "{status:?}");
@@ -137,7 +148,10 @@ fn a_restarted_devcluster_kills_what_the_crashed_one_left_and_reports_it() {
     let r = call(
         &b,
         "RECONCILE",
-        Some(("reconcile", json!({"tasks": [{"task_id": {"value": "tb"}}]}))),
+        Some((
+            "reconcile",
+            json!({"tasks": [{"task_id": {"value": "tb"}}]}),
+        )),
     );
     assert_eq!(r.status, 202);
     let s = b.update_for(10, "tb");

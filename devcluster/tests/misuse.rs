@@ -43,7 +43,11 @@ fn a_subscriber_that_falls_behind_is_disconnected() {
     let tasks: Vec<Value> = (0..20_000)
         .map(|i| json!({"task_id": {"value": format!("task-{i}")}}))
         .collect();
-    let r = call(&slow, "RECONCILE", Some(("reconcile", json!({"tasks": tasks}))));
+    let r = call(
+        &slow,
+        "RECONCILE",
+        Some(("reconcile", json!({"tasks": tasks}))),
+    );
     assert_eq!(r.status, 202, "{}", r.text());
     eventually(10, || !connected(&url, &fw));
     // It comes back as after a cut stream.
@@ -79,13 +83,29 @@ fn credentials_protect_faults_page_timeline_sandbox_and_files() {
     let good = format!("Basic {}", b64("alice:secret"));
     let bad = format!("Basic {}", b64("alice:nope"));
     let protected: [(&str, &str, &str); 7] = [
-        ("POST", "/devcluster/faults/unavailable?arg=600", "mesos-master-readwrite"),
-        ("POST", "/master/devcluster/faults/lose-agent?arg=0", "mesos-master-readwrite"),
+        (
+            "POST",
+            "/devcluster/faults/unavailable?arg=600",
+            "mesos-master-readwrite",
+        ),
+        (
+            "POST",
+            "/master/devcluster/faults/lose-agent?arg=0",
+            "mesos-master-readwrite",
+        ),
         ("GET", "/", "mesos-master-readonly"),
         ("GET", "/devcluster/state", "mesos-master-readonly"),
         ("GET", "/devcluster/timeline", "mesos-master-readonly"),
-        ("GET", "/devcluster/timeline.ndjson?framework_id=x", "mesos-master-readonly"),
-        ("GET", "/devcluster/sandbox?agent_id=a&framework_id=f&task_id=t", "mesos-master-readonly"),
+        (
+            "GET",
+            "/devcluster/timeline.ndjson?framework_id=x",
+            "mesos-master-readonly",
+        ),
+        (
+            "GET",
+            "/devcluster/sandbox?agent_id=a&framework_id=f&task_id=t",
+            "mesos-master-readonly",
+        ),
     ];
     for (method, path, realm) in protected {
         for headers in [vec![], vec![("Authorization", bad.as_str())]] {
@@ -111,8 +131,17 @@ fn credentials_protect_faults_page_timeline_sandbox_and_files() {
     // With credentials: served.
     let auth = [("Authorization", good.as_str())];
     assert_eq!(request(&url, "GET", "/", &auth, b"").status, 200);
-    assert_eq!(request(&url, "GET", "/devcluster/timeline", &auth, b"").status, 200);
-    let r = request(&url, "POST", "/devcluster/faults/stall-heartbeats?arg=0", &auth, b"");
+    assert_eq!(
+        request(&url, "GET", "/devcluster/timeline", &auth, b"").status,
+        200
+    );
+    let r = request(
+        &url,
+        "POST",
+        "/devcluster/faults/stall-heartbeats?arg=0",
+        &auth,
+        b"",
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let r = request(&agent, "GET", "/files/browse?path=/", &auth, b"");
     assert_ne!(r.status, 401);
@@ -131,13 +160,26 @@ fn a_refused_subscribe_reaches_no_other_framework_records() {
     let body = subscribe_body(info.clone()).to_string();
     let mut victim = subscribe_raw(
         &url,
-        &[("Content-Type", "application/json"), ("Authorization", &alice)],
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &alice),
+        ],
         body.as_bytes(),
     );
-    let fw = victim.next().expect("SUBSCRIBED").subscribed.expect("subscribed");
+    let fw = victim
+        .next()
+        .expect("SUBSCRIBED")
+        .subscribed
+        .expect("subscribed");
     let fw = fw.framework_id.value;
     let auth = [("Authorization", alice.as_str())];
-    let before = request(&url, "GET", &format!("/devcluster/timeline?framework_id={fw}"), &auth, b"");
+    let before = request(
+        &url,
+        "GET",
+        &format!("/devcluster/timeline?framework_id={fw}"),
+        &auth,
+        b"",
+    );
     let before = before.json()["entries"].as_array().expect("entries").len();
     let mut evil = info;
     evil["name"] = json!("evil");
@@ -145,7 +187,10 @@ fn a_refused_subscribe_reaches_no_other_framework_records() {
     let body = subscribe_body(evil).to_string();
     let mut attack = subscribe_raw(
         &url,
-        &[("Content-Type", "application/json"), ("Authorization", &mallory)],
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &mallory),
+        ],
         body.as_bytes(),
     );
     let e = attack.next().expect("an ERROR event");
@@ -159,12 +204,17 @@ fn a_refused_subscribe_reaches_no_other_framework_records() {
         .cloned()
         .expect("the victim's timeline");
     assert_eq!(entry["name"], "victim");
-    let after = request(&url, "GET", &format!("/devcluster/timeline?framework_id={fw}"), &auth, b"");
+    let after = request(
+        &url,
+        "GET",
+        &format!("/devcluster/timeline?framework_id={fw}"),
+        &auth,
+        b"",
+    );
     let after = after.json();
     let entries = after["entries"].as_array().expect("entries");
     assert!(
-        entries.len() == before
-            || entries[before..].iter().all(|e| e["type"] == "HEARTBEAT"),
+        entries.len() == before || entries[before..].iter().all(|e| e["type"] == "HEARTBEAT"),
         "{entries:?}"
     );
     assert!(!after.to_string().contains("evil"));
@@ -198,10 +248,22 @@ fn bad_fault_arguments_are_refused() {
         assert!(r.text().contains("Expecting"), "{}", r.text());
     }
     // The scheduler API was not made unavailable: it answers a bad call with 400.
-    let r = request(&url, "POST", "/api/v1/scheduler", &[("Content-Type", "application/json")], b"{}");
+    let r = request(
+        &url,
+        "POST",
+        "/api/v1/scheduler",
+        &[("Content-Type", "application/json")],
+        b"{}",
+    );
     assert_eq!(r.status, 400, "{}", r.text());
     // In range, it still works.
-    let r = request(&url, "POST", "/devcluster/faults/unavailable?arg=0.01", &[], b"");
+    let r = request(
+        &url,
+        "POST",
+        "/devcluster/faults/unavailable?arg=0.01",
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
@@ -239,7 +301,9 @@ fn files_read_honours_offset_and_length() {
     let c = cluster(1);
     let agent = c.agent_urls().remove(0);
     let path = c.work_dir().join("big.txt");
-    let text: String = (0..200_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let text: String = (0..200_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
     std::fs::write(&path, &text).expect("write");
     let read = |q: &str| {
         request(
@@ -287,7 +351,13 @@ fn a_fifo_in_the_sandbox_is_refused_without_blocking() {
         );
         assert_eq!(r.status, 400, "{}", r.text());
     }
-    let r = request(&agent, "GET", &format!("/files/browse?path={}", c.work_dir().display()), &[], b"");
+    let r = request(
+        &agent,
+        "GET",
+        &format!("/files/browse?path={}", c.work_dir().display()),
+        &[],
+        b"",
+    );
     assert_eq!(r.status, 200);
     assert!(r.text().contains("pipe"));
 }
@@ -302,7 +372,8 @@ fn idle_connections(url: &str, n: usize) -> Vec<std::net::TcpStream> {
 fn health_line(url: &str) -> String {
     use std::io::{BufRead, BufReader, Write};
     let mut s = std::net::TcpStream::connect(addr(url)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
     let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
     let mut line = String::new();
     match BufReader::new(s).read_line(&mut line) {
@@ -325,7 +396,8 @@ fn beyond_the_connection_cap_a_clear_503() {
     let refused = {
         use std::io::Read;
         let mut s = std::net::TcpStream::connect(addr(&url)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
         let mut all = String::new();
         let _ = s.read_to_string(&mut all);
         all
@@ -347,8 +419,10 @@ fn a_request_head_must_complete_in_time() {
     cfg.bounds.request_head_timeout = Duration::from_millis(300);
     let c = Cluster::start(cfg).expect("cluster starts");
     let mut s = std::net::TcpStream::connect(addr(&c.master_url())).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").expect("write");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .expect("write");
     std::thread::sleep(Duration::from_millis(100));
     s.write_all(b"X-Slow: 1\r\n").expect("write");
     let mut all = String::new();

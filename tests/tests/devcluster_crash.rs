@@ -66,7 +66,8 @@ fn lines(file: &Path, word: &str) -> Vec<String> {
 
 #[test]
 fn etl_runner_runs_no_job_twice_at_once_across_a_devcluster_kill_9() {
-    let dir = e2e_tests::binaries::build(&["devcluster".to_string()]).unwrap_or_else(|e| panic!("{e}"));
+    let dir =
+        e2e_tests::binaries::build(&["devcluster".to_string()]).unwrap_or_else(|e| panic!("{e}"));
     let bin = dir.join("devcluster");
     let scratch = tempfile::tempdir().expect("scratch");
     let work = scratch.path().join("work");
@@ -124,7 +125,12 @@ fn etl_runner_runs_no_job_twice_at_once_across_a_devcluster_kill_9() {
     }
     // The crash cost the running jobs their first attempt.
     assert!(
-        outcome.jobs.iter().filter(|j| j.attempts.len() >= 2).count() >= 2,
+        outcome
+            .jobs
+            .iter()
+            .filter(|j| j.attempts.len() >= 2)
+            .count()
+            >= 2,
         "{outcome:#?}"
     );
     assert_eq!(lines(&marks, "end").len(), JOBS);

@@ -94,8 +94,9 @@ pub(crate) fn record_process(dir: &Path, pgid: u32) {
         return;
     };
     let procs = dir.join("processes");
-    let written = std::fs::create_dir_all(&procs)
-        .and_then(|()| write_atomically(&procs.join(pgid.to_string()), start.to_string().as_bytes()));
+    let written = std::fs::create_dir_all(&procs).and_then(|()| {
+        write_atomically(&procs.join(pgid.to_string()), start.to_string().as_bytes())
+    });
     if let Err(e) = written {
         log::warn!("cannot checkpoint process {pgid}: {e}");
     }

@@ -320,7 +320,12 @@ impl Agent {
         }
         let mut st = self.lock();
         for r in recorded {
-            let fw_id = r.framework.id.as_ref().map(|i| i.value.clone()).unwrap_or_default();
+            let fw_id = r
+                .framework
+                .id
+                .as_ref()
+                .map(|i| i.value.clone())
+                .unwrap_or_default();
             let partition_aware = crate::master::has_capability(&r.framework, Cap::PartitionAware);
             let state = if partition_aware {
                 TaskState::TaskGone
@@ -339,34 +344,40 @@ impl Agent {
                 value: self.id.clone(),
             });
             status.timestamp = Some(crate::master::now_secs());
-            let fw = st.frameworks.entry(fw_id.clone()).or_insert_with(|| AgentFramework {
-                info: r.framework.clone(),
-                executors: BTreeMap::new(),
-                completed_executors: VecDeque::new(),
-            });
-            let ex = fw.executors.entry(r.executor_id.clone()).or_insert_with(|| Executor {
-                info: r.task.executor.clone().unwrap_or_else(|| ExecutorInfo {
-                    executor_id: mesos_proto::v1::ExecutorId {
-                        value: r.executor_id.clone(),
-                    },
-                    ..Default::default()
-                }),
-                kind: r.kind,
-                container_id: String::new(),
-                directory: PathBuf::new(),
-                tasks: BTreeMap::new(),
-                completed_tasks: Vec::new(),
-                queued: Vec::new(),
-                queued_groups: Vec::new(),
-                sub: None,
-                pid: None,
-                launched: Instant::now(),
-                subscribed_ever: false,
-                terminated: true,
-                registration_timed_out: false,
-                shutting_down: false,
-                next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
-            });
+            let fw = st
+                .frameworks
+                .entry(fw_id.clone())
+                .or_insert_with(|| AgentFramework {
+                    info: r.framework.clone(),
+                    executors: BTreeMap::new(),
+                    completed_executors: VecDeque::new(),
+                });
+            let ex = fw
+                .executors
+                .entry(r.executor_id.clone())
+                .or_insert_with(|| Executor {
+                    info: r.task.executor.clone().unwrap_or_else(|| ExecutorInfo {
+                        executor_id: mesos_proto::v1::ExecutorId {
+                            value: r.executor_id.clone(),
+                        },
+                        ..Default::default()
+                    }),
+                    kind: r.kind,
+                    container_id: String::new(),
+                    directory: PathBuf::new(),
+                    tasks: BTreeMap::new(),
+                    completed_tasks: Vec::new(),
+                    queued: Vec::new(),
+                    queued_groups: Vec::new(),
+                    sub: None,
+                    pid: None,
+                    launched: Instant::now(),
+                    subscribed_ever: false,
+                    terminated: true,
+                    registration_timed_out: false,
+                    shutting_down: false,
+                    next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
+                });
             log::warn!(
                 "agent {}: task {} of framework {fw_id} did not survive the restart: {}",
                 self.id,
@@ -429,9 +440,7 @@ impl Agent {
                 framework_id,
                 executor_id,
             } => self.shutdown_executor(&framework_id, &executor_id),
-            ToAgent::ShutdownFramework { framework_id } => {
-                self.shutdown_framework(&framework_id)
-            }
+            ToAgent::ShutdownFramework { framework_id } => self.shutdown_framework(&framework_id),
             ToAgent::FrameworkMessage {
                 framework_id,
                 executor_id,
@@ -482,7 +491,10 @@ impl Agent {
                 }
                 // Built-in executors whose tasks all ended have nothing left to run.
                 if ex.kind != ExecKind::Custom
-                    && ex.tasks.values().all(|t| crate::master::is_terminal(t.state))
+                    && ex
+                        .tasks
+                        .values()
+                        .all(|t| crate::master::is_terminal(t.state))
                 {
                     ex.terminated = true;
                     done.push(id.clone());

@@ -48,17 +48,17 @@ impl Agent {
         let st = self.lock();
         let total = Resources::from_protos(&self.info.resources);
         let framework_json = |(id, f): (&String, &super::AgentFramework)| {
-                json!({
-                    "id": id,
-                    "name": f.info.name,
-                    "user": f.info.user,
-                    "failover_timeout": f.info.failover_timeout(),
-                    "checkpoint": f.info.checkpoint(),
-                    "hostname": f.info.hostname.clone().unwrap_or_default(),
-                    "role": f.info.role.clone().unwrap_or_else(|| "*".into()),
-                    "executors": f.executors.values().map(executor_json).collect::<Vec<_>>(),
-                    "completed_executors": f.completed_executors.iter().map(executor_json).collect::<Vec<_>>(),
-                })
+            json!({
+                "id": id,
+                "name": f.info.name,
+                "user": f.info.user,
+                "failover_timeout": f.info.failover_timeout(),
+                "checkpoint": f.info.checkpoint(),
+                "hostname": f.info.hostname.clone().unwrap_or_default(),
+                "role": f.info.role.clone().unwrap_or_else(|| "*".into()),
+                "executors": f.executors.values().map(executor_json).collect::<Vec<_>>(),
+                "completed_executors": f.completed_executors.iter().map(executor_json).collect::<Vec<_>>(),
+            })
         };
         let frameworks: Vec<Value> = st.frameworks.iter().map(framework_json).collect();
         let completed: Vec<Value> = st
@@ -204,7 +204,10 @@ pub(crate) fn open_regular(path: &std::path::Path) -> Result<std::fs::File, Resp
         return Err(Response::text(400, "Cannot read a directory"));
     }
     if !meta.is_file() {
-        return Err(Response::text(400, "Cannot read a file that is not a regular file"));
+        return Err(Response::text(
+            400,
+            "Cannot read a file that is not a regular file",
+        ));
     }
     Ok(file)
 }

@@ -211,7 +211,10 @@ impl Agent {
                 .collect();
             ex.completed_tasks.extend(infos);
             let bounds = &self.cfg.bounds;
-            cap_front(&mut ex.completed_tasks, bounds.max_completed_tasks_per_executor);
+            cap_front(
+                &mut ex.completed_tasks,
+                bounds.max_completed_tasks_per_executor,
+            );
             // A finished executor keeps no stream and no queue.
             ex.sub = None;
             ex.queued = Vec::new();
@@ -225,7 +228,10 @@ impl Agent {
         // A removed framework leaves the agent with its last executor, for the completed
         // list (Mesos keeps 50 completed frameworks).
         if st.removed.contains(fw_id)
-            && st.frameworks.get(fw_id).is_some_and(|f| f.executors.is_empty())
+            && st
+                .frameworks
+                .get(fw_id)
+                .is_some_and(|f| f.executors.is_empty())
             && let Some(fw) = st.frameworks.remove(fw_id)
         {
             st.completed_frameworks.push_back((fw_id.to_string(), fw));

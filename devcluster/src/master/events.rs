@@ -4,7 +4,6 @@ use mesos_proto::v1::scheduler::{Event, event};
 use mesos_proto::v1::{TaskState, TaskStatus, task_status};
 use mesos_proto::{ContentType, recordio};
 
-
 /// Seconds since the epoch, as Mesos' float timestamps.
 pub(crate) fn now_secs() -> f64 {
     std::time::SystemTime::now()

@@ -45,7 +45,6 @@ pub(crate) use events::{
 };
 pub(crate) use validate::has_capability;
 
-
 /// One open subscription stream.
 pub(crate) struct Subscription {
     /// The stream's queue, bounded by `subscriber_queue_events`/`_bytes`.

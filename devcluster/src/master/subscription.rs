@@ -28,8 +28,10 @@ impl Master {
         principal: Option<String>,
     ) -> Response {
         let bounds = &self.cfg.bounds;
-        let (tx, rx) =
-            BoundedSender::new(bounds.subscriber_queue_events, bounds.subscriber_queue_bytes);
+        let (tx, rx) = BoundedSender::new(
+            bounds.subscriber_queue_events,
+            bounds.subscriber_queue_bytes,
+        );
         let stream_id = uuid::Uuid::new_v4().to_string();
         let response =
             Response::stream(200, ct.mime(), rx).with_header("Mesos-Stream-Id", &stream_id);
@@ -220,7 +222,11 @@ impl Master {
                 );
                 t.statuses.push(s);
             }
-            completed_push(&mut fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
+            completed_push(
+                &mut fw,
+                t,
+                self.cfg.bounds.max_completed_tasks_per_framework,
+            );
         }
         for ((agent_id, _), (_, res)) in std::mem::take(&mut fw.executors) {
             if let Some(agent) = st.agents.get_mut(&agent_id) {

@@ -343,11 +343,7 @@ impl Timeline {
         brief: bool,
     ) -> Option<Value> {
         let snap = self.snapshot(framework_id, since, limit)?;
-        let entries: Vec<Value> = snap
-            .entries
-            .iter()
-            .map(|e| entry_json(e, !brief))
-            .collect();
+        let entries: Vec<Value> = snap.entries.iter().map(|e| entry_json(e, !brief)).collect();
         Some(json!({
             "framework_id": snap.framework_id,
             "name": snap.name,
