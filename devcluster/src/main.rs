@@ -142,9 +142,13 @@ enum Cmd {
         /// The master to talk to.
         #[arg(long, default_value = "http://127.0.0.1:5050")]
         master: String,
-        /// With a cluster started with --credentials: `principal:secret` to send.
-        #[arg(long, env = "DEVCLUSTER_AUTH", hide_env_values = true)]
-        auth: Option<String>,
+        /// With a cluster started with --credentials: the principal to authenticate as.
+        #[arg(long, requires = "secret_file")]
+        principal: Option<String>,
+        /// The file holding the principal's secret (never the secret itself on the
+        /// command line).
+        #[arg(long, requires = "principal")]
+        secret_file: Option<PathBuf>,
     },
 }
 
@@ -194,7 +198,8 @@ fn main() {
         name,
         arg,
         master,
-        auth,
+        principal,
+        secret_file,
     }) = &cli.command
     {
         let mut url = format!("{}/devcluster/faults/{name}", master.trim_end_matches('/'));
@@ -202,9 +207,16 @@ fn main() {
             url.push_str(&format!("?arg={a}"));
         }
         let mut post = ureq::post(&url);
-        if let Some(a) = auth {
+        if let (Some(p), Some(file)) = (principal, secret_file) {
             use base64::Engine as _;
-            let token = base64::engine::general_purpose::STANDARD.encode(a);
+            let secret = match std::fs::read_to_string(file) {
+                Ok(s) => s.trim_end_matches(['\r', '\n']).to_string(),
+                Err(e) => {
+                    eprintln!("devcluster: cannot read {}: {e}", file.display());
+                    std::process::exit(1);
+                }
+            };
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{p}:{secret}"));
             post = post.header("Authorization", &format!("Basic {token}"));
         }
         match post.send_empty() {
