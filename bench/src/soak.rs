@@ -8,7 +8,7 @@
 //! - a *prober* makes a small call (an empty RECONCILE) every 50 ms on a keep-alive
 //!   connection; the time to its `202` is the call latency;
 //! - *slow readers* subscribe and read 64 KiB a second while each asks, four times a
-//!   second, to reconcile 1,000 unknown tasks (about 1 MB of UPDATE events a second); when
+//!   second, to reconcile 2,000 unknown tasks (about 2 MB of UPDATE events a second); when
 //!   devcluster disconnects one for falling behind, it subscribes again;
 //! - a *large caller* sends MESSAGE calls of 8 MiB of data (11 MiB of JSON) every second;
 //! - *pollers* fetch the live page, `/devcluster/state`, the timeline index, each
@@ -35,8 +35,8 @@ use mesos_proto::v1::scheduler::{Event, event};
 /// Options of `bench soak`.
 #[derive(clap::Args)]
 pub struct Options {
-    /// How long the load runs, in seconds.
-    #[arg(long, default_value_t = 60)]
+    /// How long the load runs, in seconds (the whole load for the last two thirds).
+    #[arg(long, default_value_t = 90)]
     seconds: u64,
     /// Slow-reading subscribers.
     #[arg(long, default_value_t = 4)]
@@ -57,10 +57,10 @@ type Result<T = ()> = std::result::Result<T, Error>;
 
 /// The heartbeat interval devcluster is started with.
 const HEARTBEAT: Duration = Duration::from_secs(1);
-/// Unknown tasks each slow reader asks to reconcile, every [`RECONCILE_EVERY`]: 4,000
-/// UPDATE events (about 1 MB) a second per reader, several times what it reads, while
-/// the master spends a third of its time on them.
-const RECONCILE_TASKS: usize = 1000;
+/// Unknown tasks each slow reader asks to reconcile, every [`RECONCILE_EVERY`]: 8,000
+/// UPDATE events (about 2 MB) a second per reader, thirty times what it reads (a 2,000
+/// task RECONCILE takes the master about 8 ms on an idle machine).
+const RECONCILE_TASKS: usize = 2000;
 /// How often each slow reader asks.
 const RECONCILE_EVERY: Duration = Duration::from_millis(250);
 /// How fast a slow reader reads: this many bytes every 50 ms (64 KiB/s).
