@@ -12,7 +12,8 @@
 //!   devcluster disconnects one for falling behind, it subscribes again;
 //! - a *large caller* sends MESSAGE calls of 8 MiB of data (11 MiB of JSON) every second;
 //! - *pollers* fetch the live page, `/devcluster/state`, the timeline index, each
-//!   framework's full timeline and its ndjson log, without pause;
+//!   framework's full timeline (up to 1,000 entries with their messages), its brief
+//!   timeline and its ndjson log (up to 5,000 entries), ten requests a second each;
 //! - 1,000 *idle connections* stay open to the master the whole time, and `/health` is
 //!   asked every 500 ms on a fresh connection.
 //!
@@ -63,6 +64,10 @@ const HEARTBEAT: Duration = Duration::from_secs(1);
 const RECONCILE_TASKS: usize = 2000;
 /// How often each slow reader asks.
 const RECONCILE_EVERY: Duration = Duration::from_millis(250);
+/// The pause of a poller between two requests: ten a second each, ten times what the
+/// live page asks (without a pause, two pollers kept a core busy rendering JSON, and
+/// the measurement became one of CPU starvation on 2 cores).
+const POLL_PAUSE: Duration = Duration::from_millis(100);
 /// How fast a slow reader reads: this many bytes every 50 ms (64 KiB/s).
 const SLOW_READ: usize = 3 << 10;
 
@@ -799,6 +804,7 @@ fn poll(addr: &str, ids: &Mutex<Vec<String>>, stop: &AtomicBool, stats: &Stats) 
                     stats.poll_failed.fetch_add(1, Ordering::Relaxed);
                 }
             }
+            std::thread::sleep(POLL_PAUSE);
         }
     }
 }
