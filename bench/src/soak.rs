@@ -182,6 +182,9 @@ struct Stats {
     slow_subscriptions: AtomicU64,
     slow_cut: AtomicU64,
     reconciles: AtomicU64,
+    /// The slowest of those RECONCILE calls, and their total time, in microseconds.
+    worst_reconcile: AtomicU64,
+    reconcile_time: AtomicU64,
     large_calls: AtomicU64,
     large_bytes: AtomicU64,
     polls: AtomicU64,
@@ -291,8 +294,10 @@ fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration, m
         n(&s.slow_cut)
     );
     println!(
-        "| RECONCILE calls of {RECONCILE_TASKS} tasks | {} | |",
-        n(&s.reconciles)
+        "| RECONCILE calls of {RECONCILE_TASKS} tasks: count, mean / worst time to 202 | {}, {:.1} / {:.1} ms | |",
+        n(&s.reconciles),
+        ms(&s.reconcile_time) / n(&s.reconciles).max(1) as f64,
+        ms(&s.worst_reconcile)
     );
     println!(
         "| large MESSAGE calls (JSON bytes) | {} ({:.0} MiB) | |",
@@ -690,12 +695,20 @@ fn slow_reader(addr: &str, i: usize, ids: &Mutex<Vec<String>>, stop: &AtomicBool
             if Instant::now() >= next_call {
                 next_call += RECONCILE_EVERY;
                 let path = "/api/v1/scheduler";
+                let asked = Instant::now();
                 match request_with_stream(addr, path, &sub.stream_id, body.as_bytes()) {
                     Ok(202) => {
+                        let took = micros(asked.elapsed());
                         stats.reconciles.fetch_add(1, Ordering::Relaxed);
+                        stats.reconcile_time.fetch_add(took, Ordering::Relaxed);
+                        max_into(&stats.worst_reconcile, took);
                     }
-                    // 403: no longer subscribed (cut for falling behind; noticed below).
-                    Ok(403) => {}
+                    // 403: no longer subscribed: devcluster cut this reader for falling
+                    // behind (the stream's end may still be megabytes of reading away).
+                    Ok(403) => {
+                        stats.slow_cut.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
                     Ok(other) => stats.error(format!("slow reader RECONCILE answered {other}")),
                     Err(e) => stats.error(format!("slow reader RECONCILE: {e}")),
                 }
