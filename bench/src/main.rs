@@ -8,7 +8,7 @@
 //! cargo run --release -p bench -- ceiling           # fastest scheduler; real `true` processes
 //! cargo run --release -p bench -- footprint [--clean-build]
 //! cargo run --release -p bench -- all               # everything above but the clean build
-//! cargo run --release -p bench -- soak [--seconds 60]  # devcluster under misuse
+//! cargo run --release -p bench -- soak [--seconds 90]  # devcluster under misuse
 //! ```
 //!
 //! Each run prints a Markdown table, ready to paste into `bench/README.md`. Layout:

@@ -7,16 +7,19 @@
 //!   (interval 1 s) give the worst heartbeat gap;
 //! - a *prober* makes a small call (an empty RECONCILE) every 50 ms on a keep-alive
 //!   connection; the time to its `202` is the call latency;
-//! - *slow readers* subscribe and read 64 KiB a second while each asks, every second, to
-//!   reconcile 10,000 unknown tasks (megabytes of UPDATE events); when devcluster
-//!   disconnects one for falling behind, it subscribes again;
+//! - *slow readers* subscribe and read 64 KiB a second while each asks, four times a
+//!   second, to reconcile 2,000 unknown tasks (about 2 MB of UPDATE events a second); when
+//!   devcluster disconnects one for falling behind, it subscribes again;
 //! - a *large caller* sends MESSAGE calls of 8 MiB of data (11 MiB of JSON) every second;
 //! - *pollers* fetch the live page, `/devcluster/state`, the timeline index, each
-//!   framework's full timeline and its ndjson log, without pause;
+//!   framework's full timeline (up to 1,000 entries with their messages), its brief
+//!   timeline and its ndjson log (up to 5,000 entries), ten requests a second each;
 //! - 1,000 *idle connections* stay open to the master the whole time, and `/health` is
 //!   asked every 500 ms on a fresh connection.
 //!
-//! The table gives peak RSS, the worst and 99th-percentile call latency, the worst
+//! For the first third of the time only the watcher, the prober, the pollers, the idle
+//! connections and `/health` run; then the slow readers and the large caller join. The
+//! table gives peak RSS, the call latency of each phase (worst, p99, p50), the worst
 //! heartbeat gap, `/health` answers, and how much load was applied.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -33,8 +36,8 @@ use mesos_proto::v1::scheduler::{Event, event};
 /// Options of `bench soak`.
 #[derive(clap::Args)]
 pub struct Options {
-    /// How long the load runs, in seconds.
-    #[arg(long, default_value_t = 60)]
+    /// How long the load runs, in seconds (the whole load for the last two thirds).
+    #[arg(long, default_value_t = 90)]
     seconds: u64,
     /// Slow-reading subscribers.
     #[arg(long, default_value_t = 4)]
@@ -55,10 +58,18 @@ type Result<T = ()> = std::result::Result<T, Error>;
 
 /// The heartbeat interval devcluster is started with.
 const HEARTBEAT: Duration = Duration::from_secs(1);
-/// Unknown tasks each slow reader asks to reconcile per second.
-const RECONCILE_TASKS: usize = 10_000;
-/// How fast a slow reader reads: this many bytes every 100 ms.
-const SLOW_READ: usize = 6 << 10;
+/// Unknown tasks each slow reader asks to reconcile, every [`RECONCILE_EVERY`]: 8,000
+/// UPDATE events (about 2 MB) a second per reader, thirty times what it reads (a 2,000
+/// task RECONCILE takes the master about 8 ms on an idle machine).
+const RECONCILE_TASKS: usize = 2000;
+/// How often each slow reader asks.
+const RECONCILE_EVERY: Duration = Duration::from_millis(250);
+/// The pause of a poller between two requests: ten a second each, ten times what the
+/// live page asks (without a pause, two pollers kept a core busy rendering JSON, and
+/// the measurement became one of CPU starvation on 2 cores).
+const POLL_PAUSE: Duration = Duration::from_millis(100);
+/// How fast a slow reader reads: this many bytes every 50 ms (64 KiB/s).
+const SLOW_READ: usize = 3 << 10;
 
 /// Runs the soak and prints its table.
 pub fn run(o: &Options) -> std::result::Result<(), Box<dyn std::error::Error>> {
@@ -81,24 +92,25 @@ fn run_inner(o: &Options) -> Result {
     // The watcher first: its heartbeats are what the load must not delay.
     let (watcher_id, watcher) = subscribe(&addr, "soak-watcher", None)?;
     let ids = Arc::new(Mutex::new(vec![watcher_id.clone()]));
+    let stream_id = watcher.stream_id.clone();
     threads.push(spawn({
         let (stop, stats) = (stop.clone(), stats.clone());
         move || watch(watcher, &stop, &stats)
     }));
     threads.push(spawn({
         let (stop, stats, addr, id) = (stop.clone(), stats.clone(), addr.clone(), watcher_id);
-        move || probe(&addr, &id, &stop, &stats)
+        move || probe(&addr, &id, &stream_id, &stop, &stats)
     }));
     let idle = idle_connections(&addr, o.idle);
     for i in 0..o.slow_readers {
         let (stop, stats, addr, ids) = (stop.clone(), stats.clone(), addr.clone(), ids.clone());
         threads.push(spawn(move || slow_reader(&addr, i, &ids, &stop, &stats)));
     }
-    threads.push(spawn({
+    if o.message_bytes > 0 {
         let (stop, stats, addr) = (stop.clone(), stats.clone(), addr.clone());
         let bytes = o.message_bytes;
-        move || large_caller(&addr, bytes, &stop, &stats)
-    }));
+        threads.push(spawn(move || large_caller(&addr, bytes, &stop, &stats)));
+    }
     for _ in 0..o.pollers {
         let (stop, stats, addr, ids) = (stop.clone(), stats.clone(), addr.clone(), ids.clone());
         threads.push(spawn(move || poll(&addr, &ids, &stop, &stats)));
@@ -108,10 +120,14 @@ fn run_inner(o: &Options) -> Result {
         move || health(&addr, &stop, &stats)
     }));
 
+    let load_before = loadavg();
     let start = Instant::now();
     let mut rss_now = 0;
     while start.elapsed() < Duration::from_secs(o.seconds) {
         std::thread::sleep(Duration::from_millis(200));
+        if start.elapsed() >= Duration::from_secs(o.seconds) / 3 {
+            stats.full_load.store(true, Ordering::SeqCst);
+        }
         rss_now = status_kib(cluster.pid(), "VmRSS:").unwrap_or(rss_now);
         if let Some(status) = cluster.exited() {
             return Err(format!("devcluster exited during the soak: {status}").into());
@@ -119,14 +135,28 @@ fn run_inner(o: &Options) -> Result {
     }
     let peak = status_kib(cluster.pid(), "VmHWM:").unwrap_or(0);
     stop.store(true, Ordering::SeqCst);
+    stats.stopping.store(true, Ordering::SeqCst);
     drop(idle);
     cluster.stop();
     for t in threads {
         let _ = t.join();
     }
     let _ = std::fs::remove_dir_all(&work);
-    report(o, &stats, peak, rss_now, start.elapsed());
+    let machine = format!(
+        "{} cores, load average {load_before} at the start and {} at the end",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        loadavg()
+    );
+    report(o, &stats, peak, rss_now, start.elapsed(), &machine);
     Ok(())
+}
+
+/// The one-minute load average (other work on the machine skews latencies).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".to_string())
 }
 
 fn spawn(f: impl FnOnce() + Send + 'static) -> std::thread::JoinHandle<()> {
@@ -136,8 +166,12 @@ fn spawn(f: impl FnOnce() + Send + 'static) -> std::thread::JoinHandle<()> {
 /// What the load threads measured and counted.
 #[derive(Default)]
 struct Stats {
-    /// Call latencies of the prober, in microseconds.
+    /// Call latencies of the prober, in microseconds: while only the page, the timeline
+    /// and `/health` are polled (first third), and under the whole load.
+    calls_polled: Mutex<Vec<u64>>,
     calls: Mutex<Vec<u64>>,
+    /// Set when the whole load starts (after the first third).
+    full_load: AtomicBool,
     /// The longest time between two heartbeats of the watcher, in microseconds.
     worst_heartbeat_gap: AtomicU64,
     heartbeats: AtomicU64,
@@ -148,6 +182,9 @@ struct Stats {
     slow_subscriptions: AtomicU64,
     slow_cut: AtomicU64,
     reconciles: AtomicU64,
+    /// The slowest of those RECONCILE calls, and their total time, in microseconds.
+    worst_reconcile: AtomicU64,
+    reconcile_time: AtomicU64,
     large_calls: AtomicU64,
     large_bytes: AtomicU64,
     polls: AtomicU64,
@@ -156,11 +193,19 @@ struct Stats {
     /// Unexpected statuses of load calls (kept, with a sample, for the report).
     errors: AtomicU64,
     last_error: Mutex<String>,
+    /// Set when the soak ends.
+    stopping: AtomicBool,
 }
 
 impl Stats {
     fn error(&self, what: String) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
+        // What fails while everything is being stopped is no finding.
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        if self.errors.fetch_add(1, Ordering::Relaxed) < 5 {
+            eprintln!("soak: {what}");
+        }
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = what;
     }
 }
@@ -173,10 +218,14 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration) {
-    let mut calls = s.calls.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    calls.sort_unstable();
-    let pct = |p: f64| {
+fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration, machine: &str) {
+    let sorted = |m: &Mutex<Vec<u64>>| {
+        let mut v = m.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        v.sort_unstable();
+        v
+    };
+    let (polled, calls) = (sorted(&s.calls_polled), sorted(&s.calls));
+    let pct = |calls: &[u64], p: f64| {
         if calls.is_empty() {
             0.0
         } else {
@@ -194,6 +243,7 @@ fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration) {
         o.idle,
         o.message_bytes >> 20
     );
+    println!("Machine: {machine}.\n");
     println!("| measure | value | target |");
     println!("|---|---:|---:|");
     println!(
@@ -205,14 +255,24 @@ fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration) {
         rss_kib as f64 / 1024.0
     );
     println!(
-        "| call latency, worst ({} calls) | {:.1} ms | <= 50 ms |",
-        calls.len(),
-        pct(1.0)
+        "| call latency while page, timeline and `/health` are polled: worst ({} calls) | {:.1} ms | <= 50 ms |",
+        polled.len(),
+        pct(&polled, 1.0)
     );
     println!(
-        "| call latency, p99 / p50 | {:.1} / {:.1} ms | |",
-        pct(0.99),
-        pct(0.5)
+        "| the same: p99 / p50 | {:.1} / {:.1} ms | |",
+        pct(&polled, 0.99),
+        pct(&polled, 0.5)
+    );
+    println!(
+        "| call latency under the whole load: worst ({} calls) | {:.1} ms | |",
+        calls.len(),
+        pct(&calls, 1.0)
+    );
+    println!(
+        "| the same: p99 / p50 | {:.1} / {:.1} ms | |",
+        pct(&calls, 0.99),
+        pct(&calls, 0.5)
     );
     println!(
         "| worst heartbeat gap ({} heartbeats, interval {} s) | {:.0} ms | <= {} ms |",
@@ -234,8 +294,10 @@ fn report(o: &Options, s: &Stats, peak_kib: u64, rss_kib: u64, wall: Duration) {
         n(&s.slow_cut)
     );
     println!(
-        "| RECONCILE calls of {RECONCILE_TASKS} tasks | {} | |",
-        n(&s.reconciles)
+        "| RECONCILE calls of {RECONCILE_TASKS} tasks: count, mean / worst time to 202 | {}, {:.1} / {:.1} ms | |",
+        n(&s.reconciles),
+        ms(&s.reconcile_time) / n(&s.reconciles).max(1) as f64,
+        ms(&s.worst_reconcile)
     );
     println!(
         "| large MESSAGE calls (JSON bytes) | {} ({:.0} MiB) | |",
@@ -501,9 +563,10 @@ fn subscribe(addr: &str, name: &str, id: Option<&str>) -> Result<(String, Subscr
     let mut dec = mesos_proto::recordio::Decoder::new(Chunked::new(r));
     let first = dec.next_record()?.ok_or("stream ended before SUBSCRIBED")?;
     let e: Event = ContentType::Json.decode(&first)?;
+    let kind = e.r#type();
     let fw = e
         .subscribed
-        .ok_or_else(|| format!("expected SUBSCRIBED, got {:?}", e.r#type()))?
+        .ok_or_else(|| format!("expected SUBSCRIBED, got {kind:?}"))?
         .framework_id
         .value;
     Ok((
@@ -538,13 +601,20 @@ fn watch(sub: Subscription, stop: &AtomicBool, stats: &Stats) {
     }
 }
 
+/// Waits until the whole load starts (or the soak ends).
+fn wait_for_full_load(stop: &AtomicBool, stats: &Stats) {
+    while !stats.full_load.load(Ordering::SeqCst) && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A call body for framework `id`.
 fn call_body(id: &str, kind: &str, payload: &str) -> String {
     format!("{{\"framework_id\":{{\"value\":\"{id}\"}},\"type\":\"{kind}\"{payload}}}")
 }
 
 /// An empty RECONCILE every 50 ms on one keep-alive connection, timed to its 202.
-fn probe(addr: &str, id: &str, stop: &AtomicBool, stats: &Stats) {
+fn probe(addr: &str, id: &str, stream_id: &str, stop: &AtomicBool, stats: &Stats) {
     let body = call_body(id, "RECONCILE", ",\"reconcile\":{\"tasks\":[]}");
     let mut conn: Option<BufReader<TcpStream>> = None;
     while !stop.load(Ordering::SeqCst) {
@@ -558,7 +628,10 @@ fn probe(addr: &str, id: &str, stop: &AtomicBool, stats: &Stats) {
             r.get_mut(),
             "POST",
             "/api/v1/scheduler",
-            &[("Content-Type", "application/json")],
+            &[
+                ("Content-Type", "application/json"),
+                ("Mesos-Stream-Id", stream_id),
+            ],
             body.as_bytes(),
         );
         let answer = sent.and_then(|()| read_head(r)).and_then(|(status, h)| {
@@ -567,11 +640,14 @@ fn probe(addr: &str, id: &str, stop: &AtomicBool, stats: &Stats) {
         });
         let took = micros(start.elapsed());
         match answer {
-            Ok(202) => stats
-                .calls
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(took),
+            Ok(202) => {
+                let list = if stats.full_load.load(Ordering::SeqCst) {
+                    &stats.calls
+                } else {
+                    &stats.calls_polled
+                };
+                list.lock().unwrap_or_else(|e| e.into_inner()).push(took);
+            }
             Ok(other) => {
                 stats.error(format!("probe RECONCILE answered {other}"));
                 conn = None;
@@ -592,6 +668,7 @@ fn slow_reader(addr: &str, i: usize, ids: &Mutex<Vec<String>>, stop: &AtomicBool
         .map(|t| format!("{{\"task_id\":{{\"value\":\"soak-{i}-{t}\"}}}}"))
         .collect();
     let payload = format!(",\"reconcile\":{{\"tasks\":[{}]}}", tasks.join(","));
+    wait_for_full_load(stop, stats);
     let mut id: Option<String> = None;
     while !stop.load(Ordering::SeqCst) {
         let (fw, mut sub) = match subscribe(addr, &name, id.as_deref()) {
@@ -616,19 +693,27 @@ fn slow_reader(addr: &str, i: usize, ids: &Mutex<Vec<String>>, stop: &AtomicBool
                 return;
             }
             if Instant::now() >= next_call {
-                next_call += Duration::from_secs(1);
+                next_call += RECONCILE_EVERY;
                 let path = "/api/v1/scheduler";
+                let asked = Instant::now();
                 match request_with_stream(addr, path, &sub.stream_id, body.as_bytes()) {
                     Ok(202) => {
+                        let took = micros(asked.elapsed());
                         stats.reconciles.fetch_add(1, Ordering::Relaxed);
+                        stats.reconcile_time.fetch_add(took, Ordering::Relaxed);
+                        max_into(&stats.worst_reconcile, took);
                     }
-                    // 403: no longer subscribed (cut for falling behind; noticed below).
-                    Ok(403) => {}
+                    // 403: no longer subscribed: devcluster cut this reader for falling
+                    // behind (the stream's end may still be megabytes of reading away).
+                    Ok(403) => {
+                        stats.slow_cut.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
                     Ok(other) => stats.error(format!("slow reader RECONCILE answered {other}")),
                     Err(e) => stats.error(format!("slow reader RECONCILE: {e}")),
                 }
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
             // About SLOW_READ bytes of records, then another pause.
             let mut read = 0;
             let mut ended = false;
@@ -669,6 +754,7 @@ fn request_with_stream(addr: &str, path: &str, stream_id: &str, body: &[u8]) -> 
 
 /// MESSAGE calls of `bytes` data bytes, one a second, from a framework of its own.
 fn large_caller(addr: &str, bytes: usize, stop: &AtomicBool, stats: &Stats) {
+    wait_for_full_load(stop, stats);
     let (fw, sub) = match subscribe(addr, "soak-large", None) {
         Ok(x) => x,
         Err(e) => return stats.error(format!("large caller: {e}")),
@@ -731,6 +817,7 @@ fn poll(addr: &str, ids: &Mutex<Vec<String>>, stop: &AtomicBool, stats: &Stats) 
                     stats.poll_failed.fetch_add(1, Ordering::Relaxed);
                 }
             }
+            std::thread::sleep(POLL_PAUSE);
         }
     }
 }

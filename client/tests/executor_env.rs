@@ -223,3 +223,57 @@ fn durations_print_like_mesos_and_round_trip() {
         assert_eq!(parse_duration(&format_duration(d)), Some(d));
     }
 }
+
+/// Issue 17, row 12: `MESOS_AGENT_ENDPOINT=::1:5051` (IPv6 without brackets) passed
+/// validation and the executor then retried forever; with brackets it is fine.
+#[test]
+fn ipv6_endpoint_needs_brackets() {
+    let vars = |endpoint: &str| {
+        vec![
+            ("MESOS_FRAMEWORK_ID", "f"),
+            ("MESOS_EXECUTOR_ID", "e"),
+            ("MESOS_AGENT_ENDPOINT", endpoint),
+            ("MESOS_DIRECTORY", "/tmp"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<Vec<_>>()
+    };
+    for bad in ["::1:5051", "[::1:5051", "[zz::1]:5051", "[::1]"] {
+        match ExecutorEnv::from_vars(vars(bad)) {
+            Err(Error::Config(m)) => assert!(m.contains("MESOS_AGENT_ENDPOINT"), "{m}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    let env = ExecutorEnv::from_vars(vars("[::1]:5051")).expect("bracketed IPv6");
+    assert_eq!(env.agent_endpoint, "[::1]:5051");
+    assert!(ExecutorEnv::from_vars(vars("127.0.0.1:5051")).is_ok());
+}
+
+/// Issue 17, row 12: a non-UTF-8 `MESOS_EXECUTOR_ID` made `from_env` panic (exit 101).
+#[test]
+fn non_utf8_values_are_a_clear_error() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let vars = vec![
+        (OsString::from("MESOS_FRAMEWORK_ID"), OsString::from("f")),
+        (
+            OsString::from("MESOS_EXECUTOR_ID"),
+            OsString::from_vec(vec![0xff, 0xfe]),
+        ),
+        (
+            OsString::from("MESOS_AGENT_ENDPOINT"),
+            OsString::from("127.0.0.1:5051"),
+        ),
+        (OsString::from("MESOS_DIRECTORY"), OsString::from("/tmp")),
+        // Not ours: ignored whatever it holds.
+        (OsString::from("OTHER"), OsString::from_vec(vec![0xff])),
+    ];
+    match ExecutorEnv::from_vars_os(vars) {
+        Err(Error::Config(m)) => {
+            assert!(m.contains("MESOS_EXECUTOR_ID"), "{m}");
+            assert!(m.contains("UTF-8"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -143,9 +143,13 @@ enum Cmd {
         /// The master to talk to.
         #[arg(long, default_value = "http://127.0.0.1:5050")]
         master: String,
-        /// With a cluster started with --credentials: `principal:secret` to send.
-        #[arg(long, env = "DEVCLUSTER_AUTH", hide_env_values = true)]
-        auth: Option<String>,
+        /// With a cluster started with --credentials: the principal to authenticate as.
+        #[arg(long, requires = "secret_file")]
+        principal: Option<String>,
+        /// The file holding the principal's secret (never the secret itself on the
+        /// command line).
+        #[arg(long, requires = "principal")]
+        secret_file: Option<PathBuf>,
     },
     /// Draw a recorded timeline as a sequence diagram (SVG), or print its stable form.
     Diagram {
@@ -206,7 +210,38 @@ fn diagram(from: &str, out: &str, text: bool, stable: bool) -> Result<(), String
     }
 }
 
+/// glibc's malloc raises its mmap threshold each time a large block is freed, after which
+/// large request bodies (up to 16 MiB) come from per-thread arenas and stay there: with a
+/// thread per connection, RSS grew to hundreds of MiB under large calls (`bench soak`).
+/// A fixed threshold keeps every block over 128 KiB in its own mapping, given back when
+/// freed. glibc reads it only at start, so devcluster starts itself again with it set.
+const MALLOC_TUNABLE: &str = "glibc.malloc.mmap_threshold=131072";
+
+/// Starts this program again with [`MALLOC_TUNABLE`] in `GLIBC_TUNABLES` unless it is
+/// there already (or the variable says otherwise); returns only if that is not possible.
+fn reexec_with_malloc_tunable() {
+    use std::os::unix::process::CommandExt;
+    let current = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+    if current.contains("glibc.malloc.mmap_threshold") {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let tunables = if current.is_empty() {
+        MALLOC_TUNABLE.to_string()
+    } else {
+        format!("{current}:{MALLOC_TUNABLE}")
+    };
+    let err = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env("GLIBC_TUNABLES", tunables)
+        .exec();
+    eprintln!("devcluster: could not restart with {MALLOC_TUNABLE} ({err}); continuing");
+}
+
 fn main() {
+    reexec_with_malloc_tunable();
     // Errors in options exit 1 with clap's message; --help and --version exit 0.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -221,7 +256,8 @@ fn main() {
         name,
         arg,
         master,
-        auth,
+        principal,
+        secret_file,
     }) = &cli.command
     {
         let mut url = format!("{}/devcluster/faults/{name}", master.trim_end_matches('/'));
@@ -229,9 +265,16 @@ fn main() {
             url.push_str(&format!("?arg={a}"));
         }
         let mut post = ureq::post(&url);
-        if let Some(a) = auth {
+        if let (Some(p), Some(file)) = (principal, secret_file) {
             use base64::Engine as _;
-            let token = base64::engine::general_purpose::STANDARD.encode(a);
+            let secret = match std::fs::read_to_string(file) {
+                Ok(s) => s.trim_end_matches(['\r', '\n']).to_string(),
+                Err(e) => {
+                    eprintln!("devcluster: cannot read {}: {e}", file.display());
+                    std::process::exit(1);
+                }
+            };
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{p}:{secret}"));
             post = post.header("Authorization", &format!("Basic {token}"));
         }
         match post.send_empty() {

@@ -106,7 +106,43 @@ impl ExecutorEnv {
     /// [`Error::Config`] naming every required variable that is missing and
     /// every variable whose value cannot be parsed.
     pub fn from_env() -> Result<ExecutorEnv> {
-        ExecutorEnv::from_vars(std::env::vars())
+        ExecutorEnv::from_vars_os(std::env::vars_os())
+    }
+
+    /// As [`ExecutorEnv::from_vars`], from the raw (possibly non-UTF-8) environment:
+    /// a `MESOS_*` or `LIBPROCESS_SSL_*` value that is not UTF-8 is an error naming it
+    /// (`std::env::vars` would panic on it).
+    ///
+    /// # Errors
+    ///
+    /// As [`ExecutorEnv::from_env`].
+    pub fn from_vars_os<I>(vars: I) -> Result<ExecutorEnv>
+    where
+        I: IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    {
+        let mut good = Vec::new();
+        let mut bad = Vec::new();
+        for (name, value) in vars {
+            // A name that is not UTF-8 is none of ours.
+            let Ok(name) = name.into_string() else {
+                continue;
+            };
+            if !(name.starts_with("MESOS_") || name.starts_with("LIBPROCESS_SSL_")) {
+                continue;
+            }
+            match value.into_string() {
+                Ok(value) => good.push((name, value)),
+                Err(_) => bad.push(name),
+            }
+        }
+        if !bad.is_empty() {
+            bad.sort();
+            return Err(Error::Config(format!(
+                "executor environment: invalid {} (not valid UTF-8) (an agent sets these when it launches an executor)",
+                bad.join(", ")
+            )));
+        }
+        ExecutorEnv::from_vars(good)
     }
 
     /// Reads the variables from `vars` instead of the process environment
@@ -231,10 +267,19 @@ impl ExecutorEnv {
 }
 
 /// `host:port` with a numeric port (an IPv6 host comes in brackets).
+/// Whether `endpoint` is `host:port`. An IPv6 address must be in brackets
+/// (`[::1]:5051`): without them (`::1:5051`) no client can tell the port from the
+/// address, and the executor would retry an address that never answers.
 fn has_port(endpoint: &str) -> bool {
-    match endpoint.rsplit_once(':') {
-        Some((host, port)) => !host.is_empty() && port.parse::<u16>().is_ok(),
-        None => false,
+    let Some((host, port)) = endpoint.rsplit_once(':') else {
+        return false;
+    };
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return false;
+    }
+    match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => !host.contains(':'),
     }
 }
 

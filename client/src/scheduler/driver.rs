@@ -233,11 +233,13 @@ impl SchedulerDriver {
     ) -> Duration {
         let framework_id = subscribed.framework_id.clone();
         log::info!(
-            "subscribed at {} as framework {} (stream {})",
+            "subscribed at {} as framework {}",
             subscription.endpoint,
-            framework_id.value,
-            subscription.stream_id
+            framework_id.value
         );
+        // The stream id lets whoever holds it make calls as this framework: not for
+        // everyday logs.
+        log::debug!("stream id {}", subscription.stream_id);
         if let Some(path) = &self.config.framework_id_file
             && let Err(err) = write_framework_id(path, &framework_id)
         {

@@ -106,7 +106,11 @@ impl Agent {
             ("MESOS_EXECUTOR_ID", exec.executor_id.value.clone()),
             ("MESOS_DIRECTORY", dir.clone()),
             ("MESOS_SANDBOX", dir),
-            ("MESOS_AGENT_ENDPOINT", format!("{ip}:{port}")),
+            // `SocketAddr` puts an IPv6 address in brackets, as executors must read it.
+            (
+                "MESOS_AGENT_ENDPOINT",
+                std::net::SocketAddr::new(self.cfg.ip, port).to_string(),
+            ),
             ("MESOS_SLAVE_PID", format!("slave(1)@{ip}:{port}")),
             ("MESOS_SLAVE_ID", self.id.clone()),
             (

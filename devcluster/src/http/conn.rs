@@ -238,6 +238,8 @@ fn write_all_flush(conn: &mut Conn, bytes: &[u8]) -> io::Result<()> {
 fn stream(conn: &mut Conn, rx: Receiver<StreamItem>, chunked: bool, ctx: &Context) -> After {
     let poll = ctx.limits.stream_poll_interval;
     let mut last_probe = Instant::now();
+    // Whether the socket was attached to the stream's budget (see `queue.rs`).
+    let mut attached = false;
     loop {
         let written = match rx.recv_timeout(poll) {
             Ok(StreamItem::Chunk(data)) if data.is_empty() => Ok(()),
@@ -245,6 +247,17 @@ fn stream(conn: &mut Conn, rx: Receiver<StreamItem>, chunked: bool, ctx: &Contex
             Ok(StreamItem::Chunk(data)) => write_all_flush(conn, &data),
             // The sender gave up on this stream (a reader too far behind): end it now.
             Ok(StreamItem::Counted(c)) if c.cancelled() => return After::Abort,
+            Ok(StreamItem::Counted(c)) if !attached => {
+                attached = true;
+                c.attach(conn.tcp());
+                if chunked && !c.data().is_empty() {
+                    write::write_chunk(conn, c.data())
+                } else if c.data().is_empty() {
+                    Ok(())
+                } else {
+                    write_all_flush(conn, c.data())
+                }
+            }
             Ok(StreamItem::Counted(c)) if c.data().is_empty() => Ok(()),
             Ok(StreamItem::Counted(c)) if chunked => write::write_chunk(conn, c.data()),
             Ok(StreamItem::Counted(c)) => write_all_flush(conn, c.data()),

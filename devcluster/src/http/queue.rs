@@ -8,10 +8,14 @@
 //! when the connection thread has written it (or drops it with the stream), its bytes
 //! are given back. [`BoundedSender::cancel`] makes the connection thread end the stream at
 //! the next item it takes, abruptly, so the memory of everything still queued is freed
-//! then, without writing it to the slow reader first.
+//! then, without writing it to the slow reader first. The connection thread may be
+//! blocked writing to that slow reader: it attaches its socket to the budget when it
+//! takes the first item, and `cancel` shuts that socket down, which ends the blocked
+//! write at once (instead of after the write timeout).
 
-use std::sync::Arc;
+use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -23,6 +27,8 @@ pub struct Budget {
     items: AtomicUsize,
     bytes: AtomicUsize,
     cancelled: AtomicBool,
+    /// The connection's socket (a clone), shut down by `cancel`.
+    socket: Mutex<Option<TcpStream>>,
 }
 
 impl Budget {
@@ -48,6 +54,20 @@ impl Counted {
     /// Whether the stream was cancelled: the connection ends instead of writing.
     pub fn cancelled(&self) -> bool {
         self.budget.cancelled()
+    }
+
+    /// Attaches the connection's socket to the stream (once; later calls do nothing), so
+    /// that cancelling the stream ends a write blocked on a reader that does not read.
+    pub fn attach(&self, socket: &TcpStream) {
+        let mut slot = self.budget.socket.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none()
+            && let Ok(clone) = socket.try_clone()
+        {
+            if self.budget.cancelled() {
+                let _ = clone.shutdown(Shutdown::Both);
+            }
+            *slot = Some(clone);
+        }
     }
 }
 
@@ -143,6 +163,15 @@ impl BoundedSender {
     pub fn cancel(&self) {
         self.budget.cancelled.store(true, Ordering::SeqCst);
         let _ = self.tx.send(StreamItem::Abort);
+        let socket = self
+            .budget
+            .socket
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(s) = socket {
+            let _ = s.shutdown(Shutdown::Both);
+        }
     }
 
     /// Items and bytes waiting to be written now.
