@@ -39,6 +39,7 @@ pub mod config;
 mod dispatch;
 mod driver;
 mod handle;
+mod pipeline;
 mod subscription;
 
 pub use config::SchedulerConfig;
