@@ -194,19 +194,32 @@ impl SchedulerHandle {
             kind,
             call::Type::Acknowledge | call::Type::AcknowledgeOperationStatus
         );
+        // Encoded here, on the caller's thread: a queued acknowledgement is
+        // then a few hundred bytes, not a whole `Call`.
+        let body = self.shared.content_type.encode(&call);
         if fire_and_forget {
             return self.enqueue(Msg::Call {
-                call: Box::new(call),
+                kind,
+                body,
                 target,
                 reply: Reply::Report,
             });
         }
         let (tx, rx) = bounded(1);
-        self.enqueue(Msg::Call {
-            call: Box::new(call),
+        let msg = Msg::Call {
+            kind,
+            body,
             target,
             reply: Reply::Wait(tx),
-        })?;
+        };
+        // TEARDOWN in order, behind every queued acknowledgement; other calls
+        // overtake them (see `pipeline`).
+        let queue = if kind == call::Type::Teardown {
+            &self.shared.pipeline.queue
+        } else {
+            &self.shared.pipeline.urgent
+        };
+        queue.send(msg).map_err(|_| Error::Stopped)?;
         // The thread always answers; it is gone only if it panicked.
         rx.recv().unwrap_or(Err(Error::Stopped))
     }

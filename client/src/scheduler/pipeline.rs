@@ -15,9 +15,12 @@
 //!   returns as soon as the call is queued; a failure is sent to the driver
 //!   on the `failures` channel, tagged with the subscription it belonged to.
 //! * **wait** ([`Reply::Wait`]): every other call. The caller blocks until its
-//!   own answer is read, so it gets the master's status as before; because
-//!   the queue is in order, everything queued before it has been sent (and
-//!   answered) by then. A [`Msg::Flush`] is a wait without a request.
+//!   own answer is read, so it gets the master's status as before. These go
+//!   on a second, "urgent" queue that the thread empties first: an ACCEPT
+//!   must not wait behind a thousand acknowledgements (offers go stale, and
+//!   offer→ACCEPT latency is what a cluster measures). TEARDOWN is the
+//!   exception: it waits in the ordered queue, behind every acknowledgement.
+//!   A [`Msg::Flush`] is a wait without a request, in the ordered queue.
 //!
 //! Calls of a subscription that is no longer live are not sent (the master
 //! would refuse the old `Mesos-Stream-Id`); after a TEARDOWN the master
@@ -29,7 +32,7 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use mesos_proto::ContentType;
-use mesos_proto::v1::scheduler::{Call, call};
+use mesos_proto::v1::scheduler::call;
 
 use crate::error::{Error, Result};
 use crate::masters::Endpoint;
@@ -68,8 +71,10 @@ pub(crate) enum Reply {
 pub(crate) enum Msg {
     /// A call to send.
     Call {
-        /// The call, encoded by the `mesos-calls` thread.
-        call: Box<Call>,
+        /// Its type.
+        kind: call::Type,
+        /// The encoded call (a few hundred bytes for an acknowledgement).
+        body: Vec<u8>,
         /// Where it goes.
         target: Arc<Target>,
         /// Who hears the answer.
@@ -97,9 +102,15 @@ pub(crate) struct State {
     pub torn_down: AtomicBool,
 }
 
-/// The queue into the `mesos-calls` thread and what comes back from it.
+/// The queues into the `mesos-calls` thread and what comes back from it.
 pub(crate) struct Pipeline {
+    /// Acknowledgements, TEARDOWN and flushes, in order (bounded by
+    /// `max_queued_calls`).
     pub queue: Sender<Msg>,
+    /// Calls whose caller waits for the answer: sent before the
+    /// acknowledgements still queued (bounded by [`MAX_BATCH`]; each caller
+    /// waits for its own answer anyway).
+    pub urgent: Sender<Msg>,
     pub failures: Receiver<Failure>,
     pub state: Arc<State>,
 }
@@ -114,6 +125,7 @@ impl Pipeline {
         capacity: usize,
     ) -> Result<Pipeline> {
         let (queue, items) = bounded(capacity.max(1));
+        let (urgent, urgent_items) = bounded(MAX_BATCH);
         let (report, failures) = bounded(FAILURE_QUEUE);
         let state = Arc::new(State::default());
         let mut worker = Worker {
@@ -125,10 +137,11 @@ impl Pipeline {
         };
         thread::Builder::new()
             .name("mesos-calls".into())
-            .spawn(move || worker.run(&items))
+            .spawn(move || worker.run(&urgent_items, &items))
             .map_err(Error::Io)?;
         Ok(Pipeline {
             queue,
+            urgent,
             failures,
             state,
         })
@@ -169,45 +182,60 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(&mut self, items: &Receiver<Msg>) {
+    /// Takes what is queued, urgent calls first, into batches; ends when the
+    /// queues are closed (the handle is gone).
+    fn run(&mut self, urgent: &Receiver<Msg>, items: &Receiver<Msg>) {
         let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-        while let Ok(first) = items.recv() {
+        // Both senders live in one `Pipeline`, so they close together.
+        loop {
+            // Block until either queue has something.
+            let first = crossbeam_channel::select_biased! {
+                recv(urgent) -> msg => msg,
+                recv(items) -> msg => msg,
+            };
+            let Ok(first) = first else { return };
             let mut next = Some(first);
             while let Some(msg) = next.take() {
-                match msg {
-                    Msg::Flush(done) => {
-                        self.send_batch(&mut batch);
-                        let _ = done.send(());
-                    }
-                    Msg::Call {
-                        call,
-                        target,
-                        reply,
-                    } => {
-                        let kind = call.r#type();
-                        // A batch goes to one master; a TEARDOWN ends it, so
-                        // nothing queued after it is written before its answer.
-                        if batch
-                            .last()
-                            .is_some_and(|p| !same_master(&p.target.endpoint, &target.endpoint))
-                        {
-                            self.send_batch(&mut batch);
-                        }
-                        let body = self.content_type.encode(&*call);
-                        batch.push(Pending {
-                            kind,
-                            target,
-                            body,
-                            reply,
-                        });
-                        if kind == call::Type::Teardown || batch.len() >= MAX_BATCH {
-                            self.send_batch(&mut batch);
-                        }
-                    }
-                }
-                next = items.try_recv().ok();
+                self.take(msg, &mut batch);
+                // Urgent calls overtake queued acknowledgements; those keep
+                // their order among themselves and with TEARDOWN and flushes.
+                next = urgent.try_recv().or_else(|_| items.try_recv()).ok();
             }
             self.send_batch(&mut batch);
+        }
+    }
+
+    /// Adds one item to the batch, sending the batch first or after as needed.
+    fn take(&mut self, msg: Msg, batch: &mut Vec<Pending>) {
+        match msg {
+            Msg::Flush(done) => {
+                self.send_batch(batch);
+                let _ = done.send(());
+            }
+            Msg::Call {
+                kind,
+                body,
+                target,
+                reply,
+            } => {
+                // A batch goes to one master; a TEARDOWN ends it, so nothing
+                // queued after it is written before its answer.
+                if batch
+                    .last()
+                    .is_some_and(|p| !same_master(&p.target.endpoint, &target.endpoint))
+                {
+                    self.send_batch(batch);
+                }
+                batch.push(Pending {
+                    kind,
+                    target,
+                    body,
+                    reply,
+                });
+                if kind == call::Type::Teardown || batch.len() >= MAX_BATCH {
+                    self.send_batch(batch);
+                }
+            }
         }
     }
 
