@@ -187,7 +187,9 @@ pub fn peers(
     dir: &std::path::Path,
     timeout_secs: u64,
 ) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
-    let dir = dir.canonicalize().map_err(|e| format!("--peers {}: {e}", dir.display()))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("--peers {}: {e}", dir.display()))?;
     let d = dir.display();
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs)?;

@@ -202,7 +202,12 @@ impl Transport {
     /// Opens a connection for pipelined calls to `host:port`, or `None` when
     /// only ureq can reach it (https without a CA file): then send each call
     /// with [`Transport::post`].
-    pub fn connect_calls(&self, https: bool, host: &str, port: u16) -> Result<Option<CallConnection>> {
+    pub fn connect_calls(
+        &self,
+        https: bool,
+        host: &str,
+        port: u16,
+    ) -> Result<Option<CallConnection>> {
         if https && self.call_tls.is_none() {
             return Ok(None);
         }
@@ -442,17 +447,26 @@ impl CallConnection {
             out.extend_from_slice(self.authority.as_bytes());
             out.extend_from_slice(b"\r\nUser-Agent: mesos-client/");
             out.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
-            for (name, value) in [("Content-Type", request.content_type), ("Accept", request.content_type)]
-                .into_iter()
-                .chain(self.authorization.as_deref().map(|auth| ("Authorization", auth)))
-                .chain(request.headers.iter().copied())
+            for (name, value) in [
+                ("Content-Type", request.content_type),
+                ("Accept", request.content_type),
+            ]
+            .into_iter()
+            .chain(
+                self.authorization
+                    .as_deref()
+                    .map(|auth| ("Authorization", auth)),
+            )
+            .chain(request.headers.iter().copied())
             {
                 out.extend_from_slice(b"\r\n");
                 out.extend_from_slice(name.as_bytes());
                 out.extend_from_slice(b": ");
                 out.extend_from_slice(value.as_bytes());
             }
-            out.extend_from_slice(format!("\r\nContent-Length: {}\r\n\r\n", request.body.len()).as_bytes());
+            out.extend_from_slice(
+                format!("\r\nContent-Length: {}\r\n\r\n", request.body.len()).as_bytes(),
+            );
             out.extend_from_slice(request.body);
         }
         self.stream
@@ -487,7 +501,10 @@ impl CallConnection {
             .and_then(|code| code.parse::<u16>().ok())
             .filter(|_| status_line.starts_with("HTTP/1."))
             .ok_or_else(|| {
-                Error::Transport(format!("{}: bad status line {status_line:?}", self.authority))
+                Error::Transport(format!(
+                    "{}: bad status line {status_line:?}",
+                    self.authority
+                ))
             })?;
         let headers: Vec<(String, String)> = lines
             .filter_map(|line| line.split_once(':'))
@@ -541,16 +558,24 @@ impl CallConnection {
                     break self.start + pos;
                 }
                 if self.buffer.len() - self.start > 1024 {
-                    return Err(Error::Transport(format!("{}: bad chunk size", self.authority)));
+                    return Err(Error::Transport(format!(
+                        "{}: bad chunk size",
+                        self.authority
+                    )));
                 }
                 self.fill()?;
             };
             let line = String::from_utf8_lossy(&self.buffer[self.start..line_end]).into_owned();
             self.start = line_end + 2;
             let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
-                .map_err(|_| Error::Transport(format!("{}: bad chunk size {line:?}", self.authority)))?;
+                .map_err(|_| {
+                    Error::Transport(format!("{}: bad chunk size {line:?}", self.authority))
+                })?;
             if body.len() as u64 + size as u64 > MAX_BODY {
-                return Err(Error::Transport(format!("{}: response body too large", self.authority)));
+                return Err(Error::Transport(format!(
+                    "{}: response body too large",
+                    self.authority
+                )));
             }
             let chunk = self.read_exact_body(size + 2)?;
             body.extend_from_slice(&chunk[..size]);

@@ -152,7 +152,10 @@ fn stop_with_teardown_sends_every_queued_acknowledgement_first() {
     // SUBSCRIBE, then the n acknowledgements, then TEARDOWN, last.
     assert_eq!(kinds.len(), n + 2, "{kinds:?}");
     assert_eq!(kinds[0], "SUBSCRIBE");
-    assert!(kinds[1..=n].iter().all(|k| *k == "ACKNOWLEDGE"), "{kinds:?}");
+    assert!(
+        kinds[1..=n].iter().all(|k| *k == "ACKNOWLEDGE"),
+        "{kinds:?}"
+    );
     assert_eq!(kinds[n + 1], "TEARDOWN");
     assert_eq!(acks(&requests), tasks(n));
     assert_eq!(early.load(Ordering::SeqCst), 0, "acknowledged too early");

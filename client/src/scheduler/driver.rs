@@ -289,8 +289,10 @@ impl SchedulerDriver {
             log::error!("cannot write framework id file {}: {err}", path.display());
         }
         self.handle.session().framework_id = Some(framework_id);
-        self.handle
-            .set_live(subscription.endpoint.clone(), subscription.stream_id.clone());
+        self.handle.set_live(
+            subscription.endpoint.clone(),
+            subscription.stream_id.clone(),
+        );
         let interval = subscribed
             .heartbeat_interval_seconds
             .filter(|s| s.is_finite() && *s > 0.0)
