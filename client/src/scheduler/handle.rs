@@ -2,14 +2,16 @@
 //!
 //! Every call except SUBSCRIBE is an HTTP POST to the master that holds the
 //! subscription, carrying the framework id in the body and the
-//! `Mesos-Stream-Id` header of that subscription (fact sheet §1.6). They all
-//! go through one queue to the `mesos-calls` thread (see `pipeline`), which
-//! sends them in order on one keep-alive connection, separate from the event
-//! stream (§1.2), several requests per write (HTTP/1.1 pipelining).
+//! `Mesos-Stream-Id` header of that subscription (fact sheet §1.6), on
+//! keep-alive connections separate from the event stream (§1.2).
 //!
-//! ACKNOWLEDGE and ACKNOWLEDGE_OPERATION_STATUS return once queued; every
-//! other call waits for its own answer, so it returns the master's status as
-//! a plain synchronous call would.
+//! ACKNOWLEDGE and ACKNOWLEDGE_OPERATION_STATUS go through a bounded queue
+//! to the `mesos-calls` thread (see `pipeline`), which sends them in order,
+//! several requests per write (HTTP/1.1 pipelining); they return once
+//! queued. Every other call is sent by the caller on a second connection and
+//! waits for its own answer, so it returns the master's status as a plain
+//! synchronous call would; TEARDOWN waits in the queue, behind the
+//! acknowledgements.
 //!
 //! The handle is `Clone + Send + Sync`: callbacks get a reference, and a copy
 //! can be given to another thread (a web UI, a test) that wants to launch,
@@ -205,21 +207,18 @@ impl SchedulerHandle {
                 reply: Reply::Report,
             });
         }
+        if kind != call::Type::Teardown {
+            // Overtakes queued acknowledgements (see `pipeline`).
+            return self.shared.pipeline.call_now(kind, body, target);
+        }
+        // TEARDOWN in order, behind every queued acknowledgement.
         let (tx, rx) = bounded(1);
-        let msg = Msg::Call {
+        self.enqueue(Msg::Call {
             kind,
             body,
             target,
             reply: Reply::Wait(tx),
-        };
-        // TEARDOWN in order, behind every queued acknowledgement; other calls
-        // overtake them (see `pipeline`).
-        let queue = if kind == call::Type::Teardown {
-            &self.shared.pipeline.queue
-        } else {
-            &self.shared.pipeline.urgent
-        };
-        queue.send(msg).map_err(|_| Error::Stopped)?;
+        })?;
         // The thread always answers; it is gone only if it panicked.
         rx.recv().unwrap_or(Err(Error::Stopped))
     }

@@ -37,21 +37,25 @@
 //!
 //! # How calls are sent
 //!
-//! Every call goes through one queue to a thread of the driver
-//! (`mesos-calls`), which writes whatever is queued (up to 64 requests) to
-//! the master in one go on one keep-alive connection, then reads the answers
-//! in order (HTTP/1.1 pipelining), and repeats. The thread that runs your
-//! callbacks never waits a round trip for an acknowledgement, and an ACCEPT
-//! does not wait behind thousands of them. Nothing changes in your code:
+//! The thread that runs your callbacks never waits a round trip for an
+//! acknowledgement, and an ACCEPT does not wait behind thousands of them.
+//! Nothing changes in your code:
 //!
 //! * **ACKNOWLEDGE** and **ACKNOWLEDGE_OPERATION_STATUS** (the automatic ones
-//!   and [`SchedulerHandle::acknowledge`]) return once queued.
+//!   and [`SchedulerHandle::acknowledge`]) are put on a bounded queue and
+//!   return. A thread of the driver (`mesos-calls`) writes whatever is queued
+//!   (up to 64 requests) to the master in one go on its own keep-alive
+//!   connection, then reads the answers in order (HTTP/1.1 pipelining), and
+//!   repeats.
 //! * **Every other call** ([`SchedulerHandle::launch`], `decline`, `kill`,
-//!   `reconcile`, ...) still returns the master's answer: `Ok` on `202`, the
-//!   status and Mesos' reason as [`Error::Http`](crate::Error::Http)
-//!   otherwise. These overtake acknowledgements still in the queue (the order
-//!   between an acknowledgement and another call means nothing to Mesos), so
-//!   an ACCEPT goes out at once.
+//!   `reconcile`, ...) is sent by the calling thread on a second keep-alive
+//!   connection and returns the master's answer: `Ok` on `202`, the status
+//!   and Mesos' reason as [`Error::Http`](crate::Error::Http) otherwise, as
+//!   before. So these overtake acknowledgements still in the queue (the order
+//!   between an acknowledgement and another call means nothing to Mesos),
+//!   and an ACCEPT goes out at once. Calls from several threads take turns.
+//! * **TEARDOWN** waits for its answer too, but in the queue, behind every
+//!   acknowledgement queued before it.
 //!
 //! The protocol's contract is kept this way (`tests/scheduler_pipeline.rs`
 //! checks each point):

@@ -1,12 +1,13 @@
-//! The call pipeline: one thread that sends every scheduler call, in the
-//! order it was made, on one keep-alive connection, many at a time.
+//! The call pipeline: acknowledgements queued to one thread that sends them
+//! in order, many at a time; other calls sent at once by their caller.
 //!
 //! Why: the driver used to send each call as its own request and wait for the
 //! `202` on the thread that runs the callbacks. A task costs three
 //! ACKNOWLEDGEs, so 10,000 tasks meant 30,000 round trips in a row, and every
-//! OFFERS event waited behind them. Now a call is put on a bounded queue; the
-//! `mesos-calls` thread takes everything queued (up to [`MAX_BATCH`]
-//! requests), writes it in one go, reads the answers in order, and repeats.
+//! OFFERS event waited behind them. Now a call is put on a bounded queue; a
+//! thread takes everything queued (up to [`MAX_BATCH`] requests), writes it in
+//! one go on its keep-alive connection, reads the answers in order, and
+//! repeats.
 //!
 //! Two kinds of items (see the module docs of [`crate::scheduler`] for the
 //! contract this keeps):
@@ -14,20 +15,22 @@
 //! * **fire and forget** ([`Reply::Report`]): acknowledgements. The caller
 //!   returns as soon as the call is queued; a failure is sent to the driver
 //!   on the `failures` channel, tagged with the subscription it belonged to.
-//! * **wait** ([`Reply::Wait`]): every other call. The caller blocks until its
-//!   own answer is read, so it gets the master's status as before. These go
-//!   on a second, "urgent" queue that the thread empties first: an ACCEPT
-//!   must not wait behind a thousand acknowledgements (offers go stale, and
-//!   offer→ACCEPT latency is what a cluster measures). TEARDOWN is the
-//!   exception: it waits in the ordered queue, behind every acknowledgement.
-//!   A [`Msg::Flush`] is a wait without a request, in the ordered queue.
+//! * **wait**: every other call. The caller sends it on a second keep-alive
+//!   connection and reads the answer itself ([`Pipeline::call_now`]), so it
+//!   gets the master's status as before. An ACCEPT must not wait behind a
+//!   thousand acknowledgements, nor for the answers of a batch of them, nor
+//!   for a hand-off to another thread (offers go stale, and offer→ACCEPT
+//!   latency is what a cluster measures). TEARDOWN is the exception: it
+//!   waits in the ordered queue ([`Reply::Wait`]), behind every
+//!   acknowledgement. A [`Msg::Flush`] is a wait without a request, in the
+//!   ordered queue.
 //!
 //! Calls of a subscription that is no longer live are not sent (the master
 //! would refuse the old `Mesos-Stream-Id`); after a TEARDOWN the master
 //! accepted, nothing more is sent at all.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
@@ -107,17 +110,17 @@ pub(crate) struct Pipeline {
     /// Acknowledgements, TEARDOWN and flushes, in order (bounded by
     /// `max_queued_calls`).
     pub queue: Sender<Msg>,
-    /// Calls whose caller waits for the answer: sent before the
-    /// acknowledgements still queued (bounded by [`MAX_BATCH`]; each caller
-    /// waits for its own answer anyway).
-    pub urgent: Sender<Msg>,
+    /// The connection for calls whose caller waits for the answer: the
+    /// caller sends on it and reads the answer itself, so these calls
+    /// overtake queued acknowledgements and cost no hand-off to a thread.
+    direct: Mutex<Worker>,
     pub failures: Receiver<Failure>,
     pub state: Arc<State>,
 }
 
 impl Pipeline {
-    /// Starts the `mesos-calls` thread; it ends when every [`Pipeline::queue`]
-    /// sender is gone. `capacity` bounds the queue: a caller blocks while it
+    /// Starts the `mesos-calls` thread; it ends when the `Pipeline` is
+    /// dropped. `capacity` bounds the queue: a caller blocks while it
     /// is full (backpressure).
     pub fn start(
         transport: Arc<Transport>,
@@ -125,26 +128,46 @@ impl Pipeline {
         capacity: usize,
     ) -> Result<Pipeline> {
         let (queue, items) = bounded(capacity.max(1));
-        let (urgent, urgent_items) = bounded(MAX_BATCH);
         let (report, failures) = bounded(FAILURE_QUEUE);
         let state = Arc::new(State::default());
-        let mut worker = Worker {
-            transport,
+        let worker = |report: &Sender<Failure>| Worker {
+            transport: transport.clone(),
             content_type,
             state: state.clone(),
-            report,
+            report: report.clone(),
             connection: None,
         };
+        let mut ordered = worker(&report);
         thread::Builder::new()
             .name("mesos-calls".into())
-            .spawn(move || worker.run(&urgent_items, &items))
+            .spawn(move || ordered.run(&items))
             .map_err(Error::Io)?;
+        let direct = Mutex::new(worker(&report));
         Ok(Pipeline {
             queue,
-            urgent,
+            direct,
             failures,
             state,
         })
+    }
+}
+
+impl Pipeline {
+    /// Sends one call on the direct connection and returns the master's
+    /// answer (callers from several threads take turns).
+    pub fn call_now(&self, kind: call::Type, body: Vec<u8>, target: Arc<Target>) -> Result<()> {
+        let (tx, rx) = bounded(1);
+        let mut batch = vec![Pending {
+            kind,
+            target,
+            body,
+            reply: Reply::Wait(tx),
+        }];
+        self.direct
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .send_batch(&mut batch);
+        rx.try_recv().unwrap_or(Err(Error::Stopped))
     }
 }
 
@@ -182,24 +205,15 @@ struct Worker {
 }
 
 impl Worker {
-    /// Takes what is queued, urgent calls first, into batches; ends when the
-    /// queues are closed (the handle is gone).
-    fn run(&mut self, urgent: &Receiver<Msg>, items: &Receiver<Msg>) {
+    /// Takes whatever is queued into batches; ends when the queue is closed
+    /// (the handle is gone).
+    fn run(&mut self, items: &Receiver<Msg>) {
         let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-        // Both senders live in one `Pipeline`, so they close together.
-        loop {
-            // Block until either queue has something.
-            let first = crossbeam_channel::select_biased! {
-                recv(urgent) -> msg => msg,
-                recv(items) -> msg => msg,
-            };
-            let Ok(first) = first else { return };
+        while let Ok(first) = items.recv() {
             let mut next = Some(first);
             while let Some(msg) = next.take() {
                 self.take(msg, &mut batch);
-                // Urgent calls overtake queued acknowledgements; those keep
-                // their order among themselves and with TEARDOWN and flushes.
-                next = urgent.try_recv().or_else(|_| items.try_recv()).ok();
+                next = items.try_recv().ok();
             }
             self.send_batch(&mut batch);
         }
