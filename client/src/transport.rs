@@ -729,4 +729,105 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, Error::Transport(_)), "{err:?}");
     }
+
+    /// A server that reads `requests` requests, then writes `answer` and,
+    /// unless `close`, keeps the connection open until the client closes it.
+    fn canned(requests: usize, answer: &'static [u8], close: bool) -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while seen.windows(4).filter(|w| *w == b"\r\n\r\n").count() < requests {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => seen.extend_from_slice(&buf[..n]),
+                }
+            }
+            stream.write_all(answer).unwrap();
+            if !close {
+                let _ = stream.read(&mut buf); // until the client hangs up
+            }
+        });
+        port
+    }
+
+    fn request(body: &[u8]) -> CallRequest<'_> {
+        CallRequest {
+            path: "/api/v1/scheduler",
+            content_type: "application/json",
+            headers: &[("Mesos-Stream-Id", "s")],
+            body,
+        }
+    }
+
+    #[test]
+    fn pipelined_answers_are_read_in_order_whatever_their_framing() {
+        // Three requests in one write; answers with Content-Length, chunked
+        // (split mid-chunk by the kernel or not) and an empty 202.
+        let port = canned(
+            3,
+            b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n\
+              HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n\
+              HTTP/1.1 307 Temporary Redirect\r\nLocation: http://m2:5050/api/v1/scheduler\r\nContent-Length: 2\r\n\r\nok",
+            false,
+        );
+        let transport = Transport::new(&config(None)).unwrap();
+        let mut connection = transport
+            .connect_calls(false, "127.0.0.1", port)
+            .unwrap()
+            .expect("plain http is pipelined");
+        connection
+            .send(&[request(b"{}"), request(b"{}"), request(b"{}")])
+            .unwrap();
+        let (first, keep) = connection.receive().unwrap();
+        assert_eq!((first.status, first.body.len(), keep), (202, 0, true));
+        let (second, _) = connection.receive().unwrap();
+        assert_eq!(
+            (second.status, second.text().as_str()),
+            (400, "hello world")
+        );
+        let (third, _) = connection.receive().unwrap();
+        assert_eq!(third.status, 307);
+        assert_eq!(
+            third.header("location"),
+            Some("http://m2:5050/api/v1/scheduler")
+        );
+        assert_eq!(third.body, b"ok");
+        assert!(!connection.is_closed());
+    }
+
+    #[test]
+    fn a_closed_connection_is_noticed_and_a_missing_answer_is_an_error() {
+        let port = canned(
+            2,
+            b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            true,
+        );
+        let transport = Transport::new(&config(None)).unwrap();
+        let mut connection = transport
+            .connect_calls(false, "127.0.0.1", port)
+            .unwrap()
+            .unwrap();
+        connection.send(&[request(b"{}"), request(b"{}")]).unwrap();
+        let (answer, keep_alive) = connection.receive().unwrap();
+        assert_eq!(answer.status, 202);
+        assert!(!keep_alive, "Connection: close is reported");
+        // The server has hung up: the second answer never comes, which is an
+        // error, not a hang.
+        let err = connection.receive().unwrap_err();
+        assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    }
+
+    #[test]
+    fn https_without_a_ca_file_is_left_to_ureq() {
+        let transport = Transport::new(&config(None)).unwrap();
+        assert!(
+            transport
+                .connect_calls(true, "127.0.0.1", 1)
+                .unwrap()
+                .is_none()
+        );
+    }
 }
