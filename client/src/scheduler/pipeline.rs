@@ -136,6 +136,7 @@ impl Pipeline {
             state: state.clone(),
             report: report.clone(),
             connection: None,
+            failed: 0,
         };
         let mut ordered = worker(&report);
         thread::Builder::new()
@@ -202,6 +203,9 @@ struct Worker {
     state: Arc<State>,
     report: Sender<Failure>,
     connection: Option<Open>,
+    /// The subscription whose acknowledgement failed last (0: none): its
+    /// other queued acknowledgements are dropped, not sent.
+    failed: u64,
 }
 
 impl Worker {
@@ -271,7 +275,13 @@ impl Worker {
                     pending.kind.as_str_name()
                 );
                 answer(&self.report, pending, Err(Error::Stopped), false);
-            } else if pending.target.generation != live {
+            } else if pending.target.generation != live
+                || (pending.target.generation == self.failed
+                    && matches!(pending.reply, Reply::Report))
+            {
+                // A failed acknowledgement ends its subscription (the driver
+                // re-subscribes); the rest of that subscription's need not
+                // wait on a master that just failed.
                 log::debug!(
                     "{} not sent: its subscription is gone",
                     pending.kind.as_str_name()
@@ -300,6 +310,9 @@ impl Worker {
             });
             if pending.kind == call::Type::Teardown && result.is_ok() {
                 self.state.torn_down.store(true, Ordering::SeqCst);
+            }
+            if result.is_err() && matches!(pending.reply, Reply::Report) {
+                self.failed = pending.target.generation;
             }
             answer(&self.report, pending, result, true);
         }
