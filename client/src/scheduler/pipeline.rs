@@ -151,9 +151,7 @@ impl Pipeline {
             state,
         })
     }
-}
 
-impl Pipeline {
     /// Sends one call on the direct connection and returns the master's
     /// answer (callers from several threads take turns).
     pub fn call_now(&self, kind: call::Type, body: Vec<u8>, target: Arc<Target>) -> Result<()> {
