@@ -359,3 +359,36 @@ fn after_a_failed_acknowledgement_the_resent_update_is_acknowledged_again_once()
         ]
     );
 }
+
+#[test]
+fn over_https_acknowledgements_are_pipelined_on_a_kept_alive_connection() {
+    let n = 30;
+    let (ca_pem, server) = ca_and_server();
+    let mut events = vec![subscribed(15.0)];
+    events.extend((0..n).map(|i| update_numbered(&format!("t{i}"), i as u8)));
+    let master = Peer::start_tls(
+        move |request: &Request| match request.call_type() {
+            "SUBSCRIBE" => Reply::json_stream("tls", &events, After::Hold),
+            _ => Reply::accepted(),
+        },
+        server,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let mut config = fast_config(&format!("https://{}", master.addr()));
+    config.ca_file = Some(ca_file);
+    let driver = SchedulerDriver::new(config).unwrap();
+    let recorder = Recorder::stopping_on(
+        &format!("update t{} TASK_RUNNING", n - 1),
+        StopMode::Teardown,
+    );
+    let (result, _) = run_with_deadline(driver, recorder);
+    result.unwrap();
+    let requests = master.requests();
+    assert_eq!(acks(&requests), tasks(n));
+    assert_eq!(requests.last().map(Request::call_type), Some("TEARDOWN"));
+    // The acknowledgements and TEARDOWN share one kept-alive TLS connection.
+    let connections: HashSet<usize> = requests[1..].iter().map(|r| r.connection).collect();
+    assert_eq!(connections.len(), 1, "{connections:?}");
+}

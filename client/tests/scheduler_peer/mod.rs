@@ -15,9 +15,11 @@
 
 mod driver;
 mod events;
+mod tls;
 
 pub use driver::*;
 pub use events::*;
+pub use tls::*;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
