@@ -19,6 +19,8 @@ mod tls;
 
 pub use driver::*;
 pub use events::*;
+// Only the https tests use it.
+#[allow(unused_imports)]
 pub use tls::*;
 
 use std::io::{ErrorKind, Read, Write};
