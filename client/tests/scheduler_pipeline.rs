@@ -392,3 +392,53 @@ fn over_https_acknowledgements_are_pipelined_on_a_kept_alive_connection() {
     let connections: HashSet<usize> = requests[1..].iter().map(|r| r.connection).collect();
     assert_eq!(connections.len(), 1, "{connections:?}");
 }
+
+#[test]
+fn an_acknowledgement_answered_307_sends_the_driver_to_the_new_leader() {
+    // B is the new leader; it re-sends t0, whose acknowledgement A refused.
+    let b = Peer::start(|request: &Request| match request.call_type() {
+        "SUBSCRIBE" => Reply::json_stream(
+            "b",
+            &[subscribed(15.0), update_numbered("t0", 0), heartbeat()],
+            After::Hold,
+        ),
+        _ => Reply::accepted(),
+    });
+    let leader = format!("http://{}/api/v1/scheduler", b.addr());
+    let subscribes = Arc::new(AtomicUsize::new(0));
+    let a = Peer::start(move |request: &Request| match request.call_type() {
+        "SUBSCRIBE" if subscribes.fetch_add(1, Ordering::SeqCst) == 0 => Reply::json_stream(
+            "a",
+            &[subscribed(15.0), update_numbered("t0", 0)],
+            After::Hold,
+        ),
+        // No longer the leader: everything goes to B now.
+        _ => Reply::redirect(&leader),
+    });
+    let driver = SchedulerDriver::new(fast_config(&a.addr())).unwrap();
+    let recorder = Recorder::stopping_on("heartbeat", StopMode::Failover);
+    let (result, recorder) = run_with_deadline(driver, recorder);
+    result.unwrap();
+    assert_eq!(
+        recorder.seen,
+        [
+            format!("subscribed {FRAMEWORK_ID}"),
+            "update t0 TASK_RUNNING".into(),
+            "disconnected".into(),
+            format!("subscribed {FRAMEWORK_ID}"),
+            "update t0 TASK_RUNNING".into(),
+            "heartbeat".into(),
+        ]
+    );
+    let at_a = a.requests();
+    let at_b = b.requests();
+    assert_eq!(acks(&at_a), ["t0"], "the refused one");
+    assert_eq!(
+        acks(&at_b),
+        ["t0"],
+        "acknowledged again, once, at the leader"
+    );
+    for ack in of_type(&at_b, "ACKNOWLEDGE") {
+        assert_eq!(ack.header("mesos-stream-id"), Some("b"));
+    }
+}
