@@ -2,9 +2,10 @@
 //! `mesos_client::scheduler`): an update is acknowledged only after `update`
 //! returned for it, exactly once per delivery; queued acknowledgements are
 //! sent before TEARDOWN and before `run` returns, never after TEARDOWN; the
-//! queue is bounded (backpressure); a failed acknowledgement is reported; and
-//! after a reconnection the updates the master re-sends are acknowledged again,
-//! once each.
+//! queue is bounded (backpressure); a failed acknowledgement is reported (a
+//! 4xx ends `run`, a 503 or 307 makes the driver re-subscribe); after a
+//! reconnection the updates the master re-sends are acknowledged again, once
+//! each; over https the acknowledgements share one kept-alive connection.
 //!
 //! No timing is asserted. Waits have deadlines only so that a bug fails the
 //! test instead of hanging it.
