@@ -2,8 +2,10 @@
 //!
 //! It does what a reader of `minimal/` would write: the [`Scheduler`] trait, one ACCEPT
 //! per offer holding as many tasks as fit (0.1 cpu, 32 MB each), command tasks, the
-//! driver's automatic acknowledgements, TEARDOWN once every task has ended. Calls are
-//! synchronous (each waits for its `202`), as in every example of the toolkit.
+//! driver's automatic acknowledgements, TEARDOWN once every task has ended. The code is
+//! what every example of the toolkit writes: ACCEPT and DECLINE wait for their `202`; the
+//! driver queues the acknowledgements and pipelines them on its call connection (see the
+//! module docs of `mesos_client::scheduler`), which is where its speed comes from.
 
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::tasks::{TaskBuilder, default_user};

@@ -5,6 +5,7 @@
 //! cargo run --release -p bench -- decode --seconds 5
 //! cargo run --release -p bench -- e2e               # 10,000 simulated tasks on 100 agents
 //! cargo run --release -p bench -- e2e --external 'python3 my_scheduler.py --master {master}'
+//! cargo run --release -p bench -- e2e --peers ~/.cache/mesos-peers   # + mesos-go, pymesos
 //! cargo run --release -p bench -- ceiling           # fastest scheduler; real `true` processes
 //! cargo run --release -p bench -- footprint [--clean-build]
 //! cargo run --release -p bench -- all               # everything above but the clean build
@@ -74,6 +75,11 @@ struct E2eOptions {
     /// tasks and exit. Repeatable.
     #[arg(long)]
     external: Vec<String>,
+    /// A folder where `PEERS=DIR bash bench/peers/setup.sh` installed the peers (mesos-go's
+    /// example-scheduler, a pymesos scheduler): each one found there runs too, and a
+    /// second table gives our tasks/s over each peer's. Implies --protobuf.
+    #[arg(long)]
+    peers: Option<std::path::PathBuf>,
     /// Skip our own scheduler (only the --external ones).
     #[arg(long)]
     no_own: bool,
@@ -155,6 +161,10 @@ fn e2e(o: &E2eOptions) -> Result {
     let cfg = || run::cluster_config(o.agents, Some(Duration::from_millis(o.task_ms)));
     let timeout = Duration::from_secs(o.timeout_secs);
     let mut rows = Vec::new();
+    let peers = match &o.peers {
+        Some(dir) => run::peers(dir, o.timeout_secs)?,
+        None => Vec::new(),
+    };
     if !o.no_own {
         let cmd = run::own_scheduler("driver", "")?;
         rows.push(run::measure(
@@ -164,7 +174,7 @@ fn e2e(o: &E2eOptions) -> Result {
             o.tasks,
             timeout,
         )?);
-        if o.protobuf {
+        if o.protobuf || o.peers.is_some() {
             let cmd = run::own_scheduler("driver", "--protobuf")?;
             rows.push(run::measure(
                 "ours: driver, protobuf",
@@ -174,6 +184,9 @@ fn e2e(o: &E2eOptions) -> Result {
                 timeout,
             )?);
         }
+    }
+    for (name, cmd) in &peers {
+        rows.push(run::measure(name, cmd, cfg(), o.tasks, timeout)?);
     }
     for ext in &o.external {
         rows.push(run::measure(
@@ -189,6 +202,9 @@ fn e2e(o: &E2eOptions) -> Result {
         o.tasks, o.task_ms, o.agents
     );
     run::print_table(&rows);
+    if !peers.is_empty() {
+        run::print_ratios(&rows, rows.len() - peers.len() - o.external.len());
+    }
     Ok(())
 }
 

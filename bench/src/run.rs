@@ -179,3 +179,83 @@ pub fn own_scheduler(kind: &str, extra: &str) -> Result<String, Box<dyn std::err
         exe.display()
     ))
 }
+
+/// The peers installed in `dir` by `bench/peers/setup.sh`, as (row name, command) for
+/// [`measure`]. A peer that is not installed there is skipped with a note; none at all is
+/// an error (the folder is probably wrong). Their output goes to `dir/logs/`.
+pub fn peers(
+    dir: &std::path::Path,
+    timeout_secs: u64,
+) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("--peers {}: {e}", dir.display()))?;
+    let d = dir.display();
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let stamp = std::process::id();
+    let mut out = Vec::new();
+    if dir.join("bin/example-scheduler").is_file() && dir.join("run-mesos-go.sh").is_file() {
+        out.push((
+            "mesos-go example-scheduler (Go, protobuf)".to_string(),
+            format!(
+                "VERBOSE=0 TIMEOUT={timeout_secs} LOG='{d}/logs/mesos-go-{stamp}-{{tasks}}.log' \
+                 '{d}/run-mesos-go.sh' {{master}} {{tasks}} >/dev/null"
+            ),
+        ));
+    } else {
+        eprintln!("note: no mesos-go in {d} (bin/example-scheduler, run-mesos-go.sh); skipped");
+    }
+    if dir.join("venv/bin/python").is_file() && dir.join("pymesos_sched.py").is_file() {
+        out.push((
+            "pymesos 0.3.15 (Python, JSON)".to_string(),
+            format!(
+                "exec '{d}/venv/bin/python' '{d}/pymesos_sched.py' {{master}} {{tasks}} true \
+                 --timeout {timeout_secs} > '{d}/logs/pymesos-{stamp}-{{tasks}}.log' 2>&1"
+            ),
+        ));
+    } else {
+        eprintln!("note: no pymesos in {d} (venv/bin/python, pymesos_sched.py); skipped");
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "--peers {d}: no peer installed there (run PEERS={d} bash bench/peers/setup.sh)"
+        )
+        .into());
+    }
+    Ok(out)
+}
+
+/// Prints, for each of our first `own` rows, its tasks/s over each later row's (the
+/// peers), and the issue's targets for ours (offer→ACCEPT p99 ≤ 50 ms, RSS ≤ 16 MiB).
+pub fn print_ratios(rows: &[Row], own: usize) {
+    let rate = |r: &Row| r.ok.then(|| r.tasks as f64 / r.wall.as_secs_f64());
+    let (ours, others) = rows.split_at(own.min(rows.len()));
+    print!("\n| ours | p99 ≤ 50 ms | RSS ≤ 16 MiB |");
+    for o in others {
+        print!(" tasks/s ÷ {} |", o.name);
+    }
+    print!("\n|---|---|---|");
+    for _ in others {
+        print!("---:|");
+    }
+    println!();
+    for r in ours {
+        let p99 = r.stats.p99.as_secs_f64() * 1e3;
+        let mib = r.rss_kib as f64 / 1024.0;
+        let yes = |ok: bool| if ok { "yes" } else { "no" };
+        print!(
+            "| {} | {} ({p99:.1}) | {} ({mib:.1}) |",
+            r.name,
+            yes(p99 <= 50.0),
+            yes(mib <= 16.0)
+        );
+        for o in others {
+            match (rate(r), rate(o)) {
+                (Some(a), Some(b)) => print!(" {:.2}x |", a / b),
+                _ => print!(" n/a (a run failed) |"),
+            }
+        }
+        println!();
+    }
+}

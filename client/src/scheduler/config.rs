@@ -90,6 +90,16 @@ pub struct SchedulerConfig {
     /// The largest RecordIO record accepted on the event stream.
     /// Default: 4 MiB ([`mesos_proto::recordio::DEFAULT_MAX_RECORD_SIZE`]).
     pub max_record_size: usize,
+    /// How many calls may wait in the queue to the `mesos-calls` thread (see
+    /// the [module docs](crate::scheduler)); at most 64 more are on the wire
+    /// at once. A caller (e.g. the automatic acknowledgement after
+    /// [`Scheduler::update`](super::Scheduler::update)) blocks while the
+    /// queue is full, so a scheduler that makes calls faster than the master
+    /// answers is slowed down instead of buffering without end. Default:
+    /// 4096 (about 1 MiB of encoded acknowledgements at most; an agent holds
+    /// a task's next update until the last one is acknowledged, so there are
+    /// rarely more queued than tasks in flight).
+    pub max_queued_calls: usize,
     /// For `zk://` masters: the ZooKeeper session timeout, and how long
     /// [`SchedulerDriver::new`](super::SchedulerDriver::new) waits for
     /// ZooKeeper to name a leading master. Default: 10 s (Mesos'
@@ -116,6 +126,7 @@ impl SchedulerConfig {
             suppressed_roles: Vec::new(),
             max_record_size: mesos_proto::recordio::DEFAULT_MAX_RECORD_SIZE,
             zk_timeout: Duration::from_secs(10),
+            max_queued_calls: 4096,
         }
     }
 }

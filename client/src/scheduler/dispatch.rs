@@ -48,17 +48,20 @@ pub(crate) fn dispatch<S: Scheduler + ?Sized>(
             Some(update) => {
                 scheduler.update(handle, &update.status);
                 // Only after the scheduler has seen it: an update must not be
-                // acknowledged before it is handled. `acknowledge` skips
-                // updates without a uuid (the master's own, never acked).
-                // After a TEARDOWN from the callback there is nothing left
-                // to acknowledge: the master has removed the framework.
+                // acknowledged before it is handled. `acknowledge` only queues
+                // the call (the `mesos-calls` thread sends it, in order; this
+                // blocks only while the queue is full) and skips updates
+                // without a uuid (the master's own, never acked). After a
+                // TEARDOWN from the callback there is nothing left to
+                // acknowledge: the master has removed the framework.
                 if config.auto_acknowledge
                     && update.status.uuid.is_some()
                     && !handle.is_torn_down()
                     && let Err(err) = handle.acknowledge(&update.status)
                 {
-                    // The agent resends unacknowledged updates, so a lost
-                    // ack costs a duplicate, not the update.
+                    // Only queueing can fail here (no subscription any more,
+                    // or torn down meanwhile): the master re-sends the update
+                    // after the next SUBSCRIBED, and it is acknowledged then.
                     log::warn!("could not acknowledge an update: {err}");
                 }
             }

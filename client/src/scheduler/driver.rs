@@ -69,8 +69,17 @@ impl SchedulerDriver {
             None => None,
         }
         .or_else(|| config.framework_info.id.clone());
+        if config.max_queued_calls == 0 {
+            return Err(Error::Config("max_queued_calls must be at least 1".into()));
+        }
         let (stop_tx, stop) = unbounded();
-        let handle = SchedulerHandle::new(transport, config.content_type, framework_id, stop_tx);
+        let handle = SchedulerHandle::new(
+            transport,
+            config.content_type,
+            framework_id,
+            stop_tx,
+            config.max_queued_calls,
+        )?;
         Ok(SchedulerDriver {
             config,
             masters,
@@ -91,9 +100,24 @@ impl SchedulerDriver {
     /// pointless: an ERROR event ([`Error::Subscription`]: refused, removed,
     /// or another scheduler took over), a 4xx answer to SUBSCRIBE
     /// ([`Error::Http`]: bad credentials or framework info), or more failed
-    /// attempts in a row than `max_reconnect_attempts` allows (the last error).
+    /// attempts in a row than `max_reconnect_attempts` allows (the last error),
+    /// or an acknowledgement the master refused with a 4xx ([`Error::Http`],
+    /// see the [module docs](crate::scheduler)).
+    ///
+    /// Calls still queued when `run` returns have been sent (or, if their
+    /// subscription is gone, dropped) by then.
     pub fn run<S: Scheduler + ?Sized>(&mut self, scheduler: &mut S) -> Result<()> {
+        let result = self.run_loop(scheduler);
+        // Normally a no-op (finish() flushed); after an error it waits for the
+        // calls thread to drop what can no longer be sent.
+        self.handle.clear_live();
+        self.handle.flush();
+        result
+    }
+
+    fn run_loop<S: Scheduler + ?Sized>(&mut self, scheduler: &mut S) -> Result<()> {
         let handle = self.handle.clone();
+        let call_failures = handle.failures().clone();
         let mut backoff = Backoff::new(self.config.backoff_min, self.config.backoff_max);
         // Failures since the last SUBSCRIBED; compared with max_reconnect_attempts.
         let mut failures: u32 = 0;
@@ -146,7 +170,7 @@ impl SchedulerDriver {
                                 // To the scheduler (and acknowledge updates).
                                 // Only an ERROR event fails: that ends `run`.
                                 if let Err(err) = dispatch(scheduler, &handle, &self.config, event) {
-                                    handle.session().stream_id = None;
+                                    handle.clear_live();
                                     return Err(err);
                                 }
                             }
@@ -155,6 +179,26 @@ impl SchedulerDriver {
                             // The reader ended: the master closed the stream.
                             Err(_) => break Error::Transport("the master closed the event stream".into()),
                         },
+                        recv(call_failures) -> failure => {
+                            // An acknowledgement failed (the calls thread
+                            // already logged it). Failures of an older
+                            // subscription are old news.
+                            if let Ok(failure) = failure
+                                && failure.generation == handle.live_generation()
+                            {
+                                if matches!(failure.error, Error::Http { status: 400..=499, .. }) {
+                                    // Refused: the master and we disagree about
+                                    // the protocol; a retry would be refused too.
+                                    handle.clear_live();
+                                    return Err(failure.error);
+                                }
+                                // 307 (no longer the leader), 5xx, a broken
+                                // connection: its fate is unknown, as after a
+                                // lost connection. Re-subscribe; the master
+                                // re-sends what was not acknowledged.
+                                break failure.error;
+                            }
+                        }
                         recv(at(deadline)) -> _ => {
                             break Error::Transport(format!(
                                 "no event for {silence_limit:?} ({} heartbeat intervals)",
@@ -181,7 +225,7 @@ impl SchedulerDriver {
                 // 3. The subscription is gone. Calls fail until we are back,
                 //    outstanding offers are void, the scheduler is told.
                 //    Dropping `subscription` lets its reader thread end.
-                handle.session().stream_id = None;
+                handle.clear_live();
                 self.masters.failed();
                 scheduler.disconnected(&handle);
                 lost
@@ -246,10 +290,11 @@ impl SchedulerDriver {
             // Not fatal: this run goes on, only a restart cannot fail over.
             log::error!("cannot write framework id file {}: {err}", path.display());
         }
-        let mut session = self.handle.session();
-        session.framework_id = Some(framework_id);
-        session.stream_id = Some(subscription.stream_id.clone());
-        session.endpoint = Some(subscription.endpoint.clone());
+        self.handle.session().framework_id = Some(framework_id);
+        self.handle.set_live(
+            subscription.endpoint.clone(),
+            subscription.stream_id.clone(),
+        );
         let interval = subscribed
             .heartbeat_interval_seconds
             .filter(|s| s.is_finite() && *s > 0.0)
@@ -257,19 +302,23 @@ impl SchedulerDriver {
         interval * self.config.missed_heartbeats
     }
 
-    /// Stops as asked: TEARDOWN first if wanted and possible.
+    /// Stops as asked: TEARDOWN first if wanted and possible. Either way the
+    /// queued calls are sent first, while the subscription is still live.
     fn finish(&self, mode: StopMode) -> Result<()> {
         let result = match mode {
             StopMode::Failover => {
                 log::info!("stopping; the framework stays registered for failover");
+                self.handle.flush();
                 Ok(())
             }
+            // Queued behind every call made before it, so they go first.
+            StopMode::Teardown if self.handle.is_torn_down() => Ok(()),
             StopMode::Teardown => {
                 log::info!("stopping with TEARDOWN");
                 self.handle.call(simple_call(call::Type::Teardown))
             }
         };
-        self.handle.session().stream_id = None;
+        self.handle.clear_live();
         result
     }
 }

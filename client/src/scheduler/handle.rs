@@ -1,23 +1,31 @@
 //! The handle through which a scheduler talks back to the master.
 //!
-//! Every call except SUBSCRIBE is its own HTTP POST to the master that holds
-//! the subscription, carrying the framework id in the body and the
-//! `Mesos-Stream-Id` header of that subscription (fact sheet §1.6). The
-//! transport keeps one keep-alive connection for them, separate from the
-//! event stream (§1.2).
+//! Every call except SUBSCRIBE is an HTTP POST to the master that holds the
+//! subscription, carrying the framework id in the body and the
+//! `Mesos-Stream-Id` header of that subscription (fact sheet §1.6), on
+//! keep-alive connections separate from the event stream (§1.2).
+//!
+//! ACKNOWLEDGE and ACKNOWLEDGE_OPERATION_STATUS go through a bounded queue
+//! to the `mesos-calls` thread (see `pipeline`), which sends them in order,
+//! several requests per write (HTTP/1.1 pipelining); they return once
+//! queued. Every other call is sent by the caller on a second connection and
+//! waits for its own answer, so it returns the master's status as a plain
+//! synchronous call would; TEARDOWN waits in the queue, behind the
+//! acknowledgements.
 //!
 //! The handle is `Clone + Send + Sync`: callbacks get a reference, and a copy
 //! can be given to another thread (a web UI, a test) that wants to launch,
 //! kill or stop.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender, bounded};
 use mesos_proto::ContentType;
 use mesos_proto::v1::FrameworkId;
 use mesos_proto::v1::scheduler::{Call, call};
 
+use super::pipeline::{Failure, Msg, Pipeline, Reply, Target};
 use crate::error::{Error, Result};
 use crate::masters::Endpoint;
 use crate::transport::Transport;
@@ -42,13 +50,13 @@ pub struct SchedulerHandle {
 }
 
 struct Shared {
-    transport: Transport,
+    transport: Arc<Transport>,
     content_type: ContentType,
     session: Mutex<Session>,
     stop: Sender<StopMode>,
-    /// Set once TEARDOWN was accepted: the framework is gone, so there is
-    /// nothing left to acknowledge (the master would answer 400).
-    torn_down: AtomicBool,
+    /// The queue to the `mesos-calls` thread; its failures; the state both
+    /// sides see (live subscription, torn down).
+    pipeline: Pipeline,
 }
 
 /// What the current subscription looks like; the driver updates it.
@@ -56,10 +64,11 @@ struct Shared {
 pub(crate) struct Session {
     /// Known once SUBSCRIBED arrived (or read from the framework-id file).
     pub framework_id: Option<FrameworkId>,
-    /// Set while a subscription is live, `None` while (re)connecting.
-    pub stream_id: Option<String>,
-    /// The master holding the subscription: calls go there.
-    pub endpoint: Option<Endpoint>,
+    /// Where calls go while a subscription is live, `None` while
+    /// (re)connecting.
+    pub target: Option<Arc<Target>>,
+    /// The generation of the last subscription (0: none yet).
+    pub generation: u64,
 }
 
 impl std::fmt::Debug for SchedulerHandle {
@@ -76,20 +85,23 @@ impl SchedulerHandle {
         content_type: ContentType,
         framework_id: Option<FrameworkId>,
         stop: Sender<StopMode>,
-    ) -> Self {
+        queue_capacity: usize,
+    ) -> Result<Self> {
+        let transport = Arc::new(transport);
+        let pipeline = Pipeline::start(transport.clone(), content_type, queue_capacity)?;
         let session = Session {
             framework_id,
             ..Session::default()
         };
-        SchedulerHandle {
+        Ok(SchedulerHandle {
             shared: Arc::new(Shared {
                 transport,
                 content_type,
                 session: Mutex::new(session),
                 stop,
-                torn_down: AtomicBool::new(false),
+                pipeline,
             }),
-        }
+        })
     }
 
     /// The framework id, once the master has assigned one (or the one read
@@ -100,7 +112,7 @@ impl SchedulerHandle {
 
     /// `true` while a subscription is live (calls can be made).
     pub fn is_subscribed(&self) -> bool {
-        self.session().stream_id.is_some()
+        self.session().target.is_some()
     }
 
     /// The encoding used for calls and events.
@@ -110,7 +122,7 @@ impl SchedulerHandle {
 
     /// Whether this handle sent a TEARDOWN that the master accepted.
     pub fn is_torn_down(&self) -> bool {
-        self.shared.torn_down.load(Ordering::SeqCst)
+        self.shared.pipeline.state.torn_down.load(Ordering::SeqCst)
     }
 
     /// Asks the driver to stop; [`SchedulerDriver::run`](super::SchedulerDriver::run)
@@ -120,6 +132,9 @@ impl SchedulerHandle {
     /// subscription is live at that moment it cannot, and `run` returns
     /// [`Error::NotSubscribed`] (the master removes the framework by itself
     /// once `failover_timeout` expires).
+    ///
+    /// Either way, calls queued before `run` returns (acknowledgements) are
+    /// sent first, and TEARDOWN after them.
     ///
     /// A stop requested while a SUBSCRIBE request is under way takes effect
     /// when that request returns (at most `request_timeout`). After `run`
@@ -132,24 +147,30 @@ impl SchedulerHandle {
     }
 
     /// Sends TEARDOWN now (the master kills all tasks and removes the
-    /// framework), then stops the driver. Returns the TEARDOWN's error, in
-    /// which case the driver is *not* stopped.
+    /// framework), then stops the driver. Acknowledgements queued before it
+    /// are sent first; none is sent after it. Returns the TEARDOWN's error,
+    /// in which case the driver is *not* stopped.
     pub fn teardown(&self) -> Result<()> {
         self.call(simple_call(call::Type::Teardown))?;
-        self.shared.torn_down.store(true, Ordering::SeqCst);
         // Torn down already: the driver only needs to leave, which is what
         // a Failover stop does.
         self.stop(StopMode::Failover);
         Ok(())
     }
 
-    /// Sends any call but SUBSCRIBE (the driver makes those) and waits for
-    /// the master's answer.
+    /// Sends any call but SUBSCRIBE (the driver makes those).
     ///
-    /// `framework_id` is filled in if unset. Succeeds on `202 Accepted`
-    /// (`200 OK` for UPDATE_FRAMEWORK); any other status gives
-    /// [`Error::Http`] with Mesos' reason. Fails with
-    /// [`Error::NotSubscribed`] while no subscription is live.
+    /// `framework_id` is filled in if unset. Calls go out in the order they
+    /// are made, on one connection. ACKNOWLEDGE and
+    /// ACKNOWLEDGE_OPERATION_STATUS return `Ok(())` once queued (a failure is
+    /// handled by the driver, see the [module docs](crate::scheduler)); every
+    /// other call waits for the master's answer: it succeeds on
+    /// `202 Accepted` (`200 OK` for UPDATE_FRAMEWORK), and any other status
+    /// gives [`Error::Http`] with Mesos' reason.
+    ///
+    /// Fails with [`Error::NotSubscribed`] while no subscription is live, and
+    /// with [`Error::Stopped`] after an accepted TEARDOWN. Blocks while the
+    /// queue is full (`SchedulerConfig::max_queued_calls`).
     pub fn call(&self, mut call: Call) -> Result<()> {
         let kind = call.r#type();
         if matches!(kind, call::Type::Subscribe | call::Type::Unknown) {
@@ -158,38 +179,100 @@ impl SchedulerHandle {
                 kind.as_str_name()
             )));
         }
-        let Session {
-            framework_id,
-            stream_id,
-            endpoint,
-        } = self.session().clone();
-        let (Some(stream_id), Some(endpoint)) = (stream_id, endpoint) else {
+        let (framework_id, target) = {
+            let session = self.session();
+            (session.framework_id.clone(), session.target.clone())
+        };
+        let Some(target) = target else {
             return Err(Error::NotSubscribed);
         };
+        if self.is_torn_down() {
+            return Err(Error::Stopped);
+        }
         if call.framework_id.is_none() {
             call.framework_id = framework_id;
         }
-        let content_type = self.shared.content_type;
-        let body = content_type.encode(&call);
-        let response = self.shared.transport.post(
-            &endpoint.url(),
-            content_type.mime(),
-            &[("Mesos-Stream-Id", &stream_id)],
-            &body,
-        )?;
-        log::debug!("{} -> {}", kind.as_str_name(), response.status);
-        let expected = match kind {
-            call::Type::UpdateFramework => 200,
-            _ => 202,
-        };
-        if response.status == expected {
-            Ok(())
-        } else {
-            Err(Error::Http {
-                status: response.status,
-                body: response.text(),
-            })
+        let fire_and_forget = matches!(
+            kind,
+            call::Type::Acknowledge | call::Type::AcknowledgeOperationStatus
+        );
+        // Encoded here, on the caller's thread: a queued acknowledgement is
+        // then a few hundred bytes, not a whole `Call`.
+        let body = self.shared.content_type.encode(&call);
+        if fire_and_forget {
+            return self.enqueue(Msg::Call {
+                kind,
+                body,
+                target,
+                reply: Reply::Report,
+            });
         }
+        if kind != call::Type::Teardown {
+            // Overtakes queued acknowledgements (see `pipeline`).
+            return self.shared.pipeline.call_now(kind, body, target);
+        }
+        // TEARDOWN in order, behind every queued acknowledgement.
+        let (tx, rx) = bounded(1);
+        self.enqueue(Msg::Call {
+            kind,
+            body,
+            target,
+            reply: Reply::Wait(tx),
+        })?;
+        // The thread always answers; it is gone only if it panicked.
+        rx.recv().unwrap_or(Err(Error::Stopped))
+    }
+
+    /// Waits until every call queued so far has been sent and answered (or
+    /// dropped, if its subscription is gone).
+    pub(crate) fn flush(&self) {
+        let (tx, rx) = bounded(1);
+        if self.enqueue(Msg::Flush(tx)).is_ok() {
+            let _ = rx.recv();
+        }
+    }
+
+    /// Puts `msg` on the queue, blocking while it is full (backpressure).
+    fn enqueue(&self, msg: Msg) -> Result<()> {
+        self.shared
+            .pipeline
+            .queue
+            .send(msg)
+            .map_err(|_| Error::Stopped)
+    }
+
+    /// Makes `target` the live subscription: calls go there from now on.
+    pub(crate) fn set_live(&self, endpoint: Endpoint, stream_id: String) {
+        let mut session = self.session();
+        session.generation += 1;
+        let generation = session.generation;
+        session.target = Some(Arc::new(Target {
+            endpoint,
+            stream_id,
+            generation,
+        }));
+        self.shared
+            .pipeline
+            .state
+            .live
+            .store(generation, Ordering::SeqCst);
+    }
+
+    /// The subscription is gone: calls fail with [`Error::NotSubscribed`]
+    /// and queued ones are dropped, not sent.
+    pub(crate) fn clear_live(&self) {
+        self.session().target = None;
+        self.shared.pipeline.state.live.store(0, Ordering::SeqCst);
+    }
+
+    /// The generation of the live subscription (0: none).
+    pub(crate) fn live_generation(&self) -> u64 {
+        self.shared.pipeline.state.live.load(Ordering::SeqCst)
+    }
+
+    /// Failures of fire-and-forget calls, for the driver.
+    pub(crate) fn failures(&self) -> &Receiver<Failure> {
+        &self.shared.pipeline.failures
     }
 
     pub(crate) fn transport(&self) -> &Transport {

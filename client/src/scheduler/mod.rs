@@ -32,13 +32,78 @@
 //!
 //! Layout: [`config`] (what you can tune), `driver` (the run loop),
 //! `subscription` (SUBSCRIBE and the reader thread), `handle` and `calls`
-//! (how callbacks talk back to the master).
+//! (how callbacks talk back to the master), `pipeline` (the thread that
+//! sends the calls).
+//!
+//! # How calls are sent
+//!
+//! The thread that runs your callbacks never waits a round trip for an
+//! acknowledgement, and an ACCEPT does not wait behind thousands of them.
+//! Nothing changes in your code:
+//!
+//! * **ACKNOWLEDGE** and **ACKNOWLEDGE_OPERATION_STATUS** (the automatic ones
+//!   and [`SchedulerHandle::acknowledge`]) are put on a bounded queue and
+//!   return. A thread of the driver (`mesos-calls`) writes whatever is queued
+//!   (up to 64 requests) to the master in one go on its own keep-alive
+//!   connection, then reads the answers in order (HTTP/1.1 pipelining), and
+//!   repeats.
+//! * **Every other call** ([`SchedulerHandle::launch`], `decline`, `kill`,
+//!   `reconcile`, ...) is sent by the calling thread on a second keep-alive
+//!   connection and returns the master's answer: `Ok` on `202`, the status
+//!   and Mesos' reason as [`Error::Http`](crate::Error::Http) otherwise, as
+//!   before. So these overtake acknowledgements still in the queue (the order
+//!   between an acknowledgement and another call means nothing to Mesos),
+//!   and an ACCEPT goes out at once. Calls from several threads take turns.
+//! * **TEARDOWN** waits for its answer too, but in the queue, behind every
+//!   acknowledgement queued before it.
+//!
+//! The protocol's contract is kept this way (`tests/scheduler_pipeline.rs`
+//! checks each point):
+//!
+//! * **After the callback.** The driver queues the acknowledgement of an
+//!   update only once [`Scheduler::update`] has returned for it.
+//! * **Exactly once, in order.** One acknowledgement per delivered update
+//!   with a uuid (none for the master's own updates without one), sent in the
+//!   order the updates came. If the master delivers an update again (after a
+//!   reconnection, because the first acknowledgement did not reach it), that
+//!   delivery is acknowledged again, once.
+//! * **Never after TEARDOWN.** TEARDOWN waits in the same queue, behind
+//!   every acknowledgement queued before it; once the master has accepted
+//!   it nothing more is sent, and an update whose callback called
+//!   [`SchedulerHandle::teardown`] is not acknowledged.
+//! * **Flushed.** What is queued is sent before TEARDOWN and before
+//!   [`SchedulerDriver::run`] returns (`run` waits for the answers). Calls
+//!   of a subscription that was lost are dropped instead of sent: the master
+//!   would refuse their `Mesos-Stream-Id`, and it re-sends the updates that
+//!   were not acknowledged once the driver has re-subscribed.
+//! * **Failures are reported.** A call that waits gets its error, as ever.
+//!   A failed acknowledgement is logged and handed to the driver: a `307`
+//!   (that master is no longer the leader), a `503` or other 5xx, or a broken
+//!   connection (its fate is unknown) ends the subscription as a lost
+//!   connection does ([`Scheduler::disconnected`], then a new SUBSCRIBE,
+//!   following redirects and trying the next master; the master re-sends
+//!   what was not acknowledged); a 4xx (the master refuses it, and would
+//!   refuse it again) ends [`SchedulerDriver::run`] with that
+//!   [`Error::Http`](crate::Error::Http).
+//! * **Bounded.** The queue holds at most
+//!   [`SchedulerConfig::max_queued_calls`] calls (4096 by default, about
+//!   1 MiB), and at most 64 more are on the wire. When it is full, the call
+//!   (the automatic acknowledgement after `update`, and so the next event)
+//!   waits: a scheduler that launches faster than the master answers is
+//!   slowed down, not given more memory.
+//!
+//! Every request carries the `Mesos-Stream-Id` of the subscription it was
+//! made in. Over https the connection uses the CA of
+//! [`SchedulerConfig::ca_file`]; without a CA file (the web PKI roots) calls
+//! go through ureq one at a time, in the same order and with the same
+//! contract, only slower.
 
 mod calls;
 pub mod config;
 mod dispatch;
 mod driver;
 mod handle;
+mod pipeline;
 mod subscription;
 
 pub use config::SchedulerConfig;
@@ -58,9 +123,10 @@ use mesos_proto::v1::{InverseOffer, Offer, OfferId, OperationStatus, TaskStatus}
 /// you implement only what your framework cares about.
 ///
 /// Each method receives a [`SchedulerHandle`] through which it makes calls
-/// (launch, decline, kill, acknowledge, stop ...). Calls are synchronous HTTP
-/// requests; they return once the master has answered `202 Accepted`, which
-/// means "queued", not "done": the result arrives later as another event.
+/// (launch, decline, kill, acknowledge, stop ...). Calls return once the
+/// master has answered `202 Accepted`, which means "queued", not "done": the
+/// result arrives later as another event. Acknowledgements return as soon as
+/// they are queued (see [the module docs](self#how-calls-are-sent)).
 ///
 /// Keep callbacks short. While one runs no other event is handled, and the
 /// heartbeat clock keeps running (a callback that blocks for longer than the
@@ -160,7 +226,8 @@ pub trait Scheduler {
     /// Acknowledgements: an update that carries `status.uuid` is *reliable*:
     /// the agent resends it, and holds back the task's next update, until it
     /// is acknowledged. With `auto_acknowledge` on (the default) the driver
-    /// sends the ACKNOWLEDGE for you right after this method returns. If you
+    /// queues the ACKNOWLEDGE for you right after this method returns (sent
+    /// in order, once; see [the module docs](self#how-calls-are-sent)). If you
     /// turned it off, call [`SchedulerHandle::acknowledge`] yourself once the
     /// update is safely handled. Updates without a uuid (made by the master:
     /// reconciliation answers, invalid launches) must not be acknowledged;

@@ -41,3 +41,37 @@ pub fn update_without_uuid() -> String {
 pub fn error(message: &str) -> String {
     format!(r#"{{"type":"ERROR","error":{{"message":"{message}"}}}}"#)
 }
+
+/// UPDATE TASK_RUNNING of task `task` with a uuid made from `n` (distinct per
+/// `n`): must be acknowledged, once per delivery.
+pub fn update_numbered(task: &str, n: u8) -> String {
+    // 16 bytes: n, then 15 fixed ones; base64 of that is what Mesos sends.
+    let mut bytes = [7u8; 16];
+    bytes[0] = n;
+    let uuid = base64_16(&bytes);
+    format!(
+        r#"{{"type":"UPDATE","update":{{"status":{{"task_id":{{"value":"{task}"}},"state":"TASK_RUNNING","source":"SOURCE_EXECUTOR","agent_id":{{"value":"{AGENT_ID}"}},"executor_id":{{"value":"{task}"}},"timestamp":1795473762.35,"uuid":"{uuid}"}}}}}}"#
+    )
+}
+
+/// Standard base64 (with padding) of 16 bytes, without a dependency.
+fn base64_16(bytes: &[u8; 16]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

@@ -15,9 +15,13 @@
 
 mod driver;
 mod events;
+mod tls;
 
 pub use driver::*;
 pub use events::*;
+// Only the https tests use it.
+#[allow(unused_imports)]
+pub use tls::*;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
