@@ -13,7 +13,7 @@ use mesos_proto::v1::scheduler::{Call, call, event};
 
 use super::Scheduler;
 use super::config::SchedulerConfig;
-use super::dispatch::dispatch;
+use super::dispatch::{self, dispatch};
 use super::handle::{SchedulerHandle, StopMode, simple_call};
 use super::subscription::{self, Subscription};
 use crate::backoff::Backoff;
@@ -183,7 +183,11 @@ impl SchedulerDriver {
                 //    Dropping `subscription` lets its reader thread end.
                 handle.session().stream_id = None;
                 self.masters.failed();
-                scheduler.disconnected(&handle);
+                if let Err(err) =
+                    dispatch::callback_outcome("disconnected", scheduler.disconnected(&handle))
+                {
+                    return Err(err);
+                }
                 lost
             };
 
@@ -258,6 +262,11 @@ impl SchedulerDriver {
     /// Stops as asked: TEARDOWN first if wanted and possible.
     fn finish(&self, mode: StopMode) -> Result<()> {
         let result = match mode {
+            // `SchedulerHandle::teardown` sent TEARDOWN already.
+            StopMode::Failover if self.handle.is_torn_down() => {
+                log::info!("stopping after TEARDOWN; the framework is removed");
+                Ok(())
+            }
             StopMode::Failover => {
                 log::info!("stopping; the framework stays registered for failover");
                 Ok(())

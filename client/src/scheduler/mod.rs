@@ -11,12 +11,10 @@
 //!         &mut self,
 //!         handle: &SchedulerHandle,
 //!         _subscribed: &mesos_proto::v1::scheduler::event::Subscribed,
-//!     ) {
+//!     ) -> mesos_client::Result<()> {
 //!         println!("subscribed as {:?}", handle.framework_id());
 //!         // Every other method keeps its default: offers are declined.
-//!         if let Err(err) = handle.teardown() {
-//!             eprintln!("teardown failed: {err}");
-//!         }
+//!         handle.teardown()
 //!     }
 //! }
 //!
@@ -43,10 +41,14 @@ mod subscription;
 
 pub use config::SchedulerConfig;
 pub use driver::SchedulerDriver;
+#[cfg(feature = "local")]
+pub(crate) use handle::stop_all_drivers;
 pub use handle::{SchedulerHandle, StopMode};
 
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{InverseOffer, Offer, OfferId, OperationStatus, TaskStatus};
+
+use crate::error::Result;
 
 /// What a framework does when the master tells it something: one method per
 /// v1 scheduler event, in the order of `scheduler.proto`, plus
@@ -67,6 +69,25 @@ use mesos_proto::v1::{InverseOffer, Offer, OfferId, OperationStatus, TaskStatus}
 /// heartbeat timeout does not cause a disconnection by itself, because events
 /// that queued up meanwhile count as signs of life, but offers go stale).
 ///
+/// # Errors in callbacks
+///
+/// Every method returns [`Result<()>`](crate::Result), so a callback makes
+/// its calls with `?` (`handle.launch(offer, vec![task])?`). What an `Err`
+/// does depends on what went wrong:
+///
+/// - **The connection is gone** ([`Error::is_connection_loss`](crate::Error::is_connection_loss):
+///   refused, reset, timed out, no subscription right now, a 5xx answer): the
+///   error is logged at warn level and the driver goes on. It notices the
+///   loss itself and re-subscribes; the offers in hand are void by then
+///   anyway, and an update whose callback failed is not acknowledged, so the
+///   agent sends it again.
+/// - **Anything else** (a 4xx answer: the call itself was wrong; an
+///   [`Error::Config`](crate::Error::Config); an error of your own, wrapped
+///   with [`Error::other`](crate::Error::other)): [`SchedulerDriver::run`]
+///   stops and returns that error, as `?` in `main` would. The framework is
+///   not torn down: like a crashed scheduler it stays registered until its
+///   `failover_timeout` runs out.
+///
 /// The "upstream" line of each method names the v0 driver callback it
 /// replaces (Python `mesos.interface.Scheduler`, as in *Mesos in Action*) and
 /// the section of `docs/mesos-v1-http-api.md` describing the event.
@@ -86,31 +107,35 @@ pub trait Scheduler {
     ///
     /// Upstream: v0 `registered` (first time) and `reregistered` (later);
     /// event `SUBSCRIBED`, fact sheet §1.5, §1.10, §2.4.
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        subscribed: &event::Subscribed,
+    ) -> Result<()> {
         let _ = handle;
         log::info!("subscribed as framework {}", subscribed.framework_id.value);
+        Ok(())
     }
 
     /// Called with resources the master offers to this framework.
     ///
     /// You must answer every offer, once: use it with
-    /// [`SchedulerHandle::launch`] (or [`SchedulerHandle::call`] with an
-    /// ACCEPT), or give it back with [`SchedulerHandle::decline`]. An offer left
+    /// [`SchedulerHandle::launch`] (or [`SchedulerHandle::launch_group`],
+    /// [`SchedulerHandle::accept`]), or give it back with
+    /// [`SchedulerHandle::decline`]. An offer left
     /// alone holds its resources until the master rescinds it.
     ///
     /// Default: declines them all with the default filter (the master offers
     /// the same resources again after 5 s).
     ///
     /// Upstream: v0 `resourceOffers`; event `OFFERS`, fact sheet §2.4, §7.
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
-        let ids: Vec<OfferId> = offers.iter().map(|offer| offer.id.clone()).collect();
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> Result<()> {
         log::debug!(
             "declining {} offer(s) (default Scheduler::offers)",
-            ids.len()
+            offers.len()
         );
-        if let Err(err) = handle.decline(ids, None) {
-            log::warn!("could not decline offers: {err}");
-        }
+        let ids: Vec<OfferId> = offers.iter().map(|offer| offer.id.clone()).collect();
+        handle.decline_offers(ids, None)
     }
 
     /// Called when the master asks for resources back before maintenance
@@ -124,12 +149,14 @@ pub trait Scheduler {
     ///
     /// Upstream: no v0 callback (pymesos `inverseOffers`); event
     /// `INVERSE_OFFERS`, fact sheet §2.4.
-    fn inverse_offers(&mut self, handle: &SchedulerHandle, inverse_offers: &[InverseOffer]) {
+    fn inverse_offers(
+        &mut self,
+        handle: &SchedulerHandle,
+        inverse_offers: &[InverseOffer],
+    ) -> Result<()> {
         let ids: Vec<OfferId> = inverse_offers.iter().map(|o| o.id.clone()).collect();
         log::debug!("declining {} inverse offer(s)", ids.len());
-        if let Err(err) = handle.decline_inverse_offers(ids, None) {
-            log::warn!("could not decline inverse offers: {err}");
-        }
+        handle.decline_inverse_offers(ids, None)
     }
 
     /// Called when an offer is withdrawn (its agent went away, it timed out,
@@ -139,9 +166,10 @@ pub trait Scheduler {
     /// Default: logs at debug level.
     ///
     /// Upstream: v0 `offerRescinded`; event `RESCIND`, fact sheet §2.4.
-    fn rescind(&mut self, handle: &SchedulerHandle, offer_id: &OfferId) {
+    fn rescind(&mut self, handle: &SchedulerHandle, offer_id: &OfferId) -> Result<()> {
         let _ = handle;
         log::debug!("offer {} rescinded", offer_id.value);
+        Ok(())
     }
 
     /// Called when an inverse offer is withdrawn. Forget it.
@@ -150,9 +178,14 @@ pub trait Scheduler {
     ///
     /// Upstream: no v0 callback (pymesos `inverseOfferRescinded`); event
     /// `RESCIND_INVERSE_OFFER`, fact sheet §2.4.
-    fn rescind_inverse_offer(&mut self, handle: &SchedulerHandle, inverse_offer_id: &OfferId) {
+    fn rescind_inverse_offer(
+        &mut self,
+        handle: &SchedulerHandle,
+        inverse_offer_id: &OfferId,
+    ) -> Result<()> {
         let _ = handle;
         log::debug!("inverse offer {} rescinded", inverse_offer_id.value);
+        Ok(())
     }
 
     /// Called when a task changes state, or to answer a reconciliation.
@@ -171,9 +204,10 @@ pub trait Scheduler {
     /// Default: logs at debug level.
     ///
     /// Upstream: v0 `statusUpdate`; event `UPDATE`, fact sheet §2.4, §3.4, §8.
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) -> Result<()> {
         let _ = handle;
         log::debug!("task {} is {:?}", status.task_id.value, status.state());
+        Ok(())
     }
 
     /// Called with feedback for an offer operation that set an operation id.
@@ -185,9 +219,14 @@ pub trait Scheduler {
     ///
     /// Upstream: no v0 callback; event `UPDATE_OPERATION_STATUS`, fact sheet
     /// §2.4.
-    fn update_operation_status(&mut self, handle: &SchedulerHandle, status: &OperationStatus) {
+    fn update_operation_status(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &OperationStatus,
+    ) -> Result<()> {
         let _ = handle;
         log::debug!("operation status {:?}", status.state());
+        Ok(())
     }
 
     /// Called with bytes an executor sent to this scheduler (unreliable:
@@ -196,7 +235,7 @@ pub trait Scheduler {
     /// Default: logs at debug level.
     ///
     /// Upstream: v0 `frameworkMessage`; event `MESSAGE`, fact sheet §2.4.
-    fn message(&mut self, handle: &SchedulerHandle, message: &event::Message) {
+    fn message(&mut self, handle: &SchedulerHandle, message: &event::Message) -> Result<()> {
         let _ = handle;
         log::debug!(
             "{} byte(s) from executor {} on agent {}",
@@ -204,6 +243,7 @@ pub trait Scheduler {
             message.executor_id.value,
             message.agent_id.value
         );
+        Ok(())
     }
 
     /// Called when an agent is lost (only `agent_id` set) or an executor
@@ -217,26 +257,30 @@ pub trait Scheduler {
     ///
     /// Upstream: v0 `slaveLost` / `executorLost`; event `FAILURE`, fact sheet
     /// §2.4.
-    fn failure(&mut self, handle: &SchedulerHandle, failure: &event::Failure) {
+    fn failure(&mut self, handle: &SchedulerHandle, failure: &event::Failure) -> Result<()> {
         let _ = handle;
         log::debug!("failure: {failure:?}");
+        Ok(())
     }
 
     /// Called when the master ends the subscription with an error: the
     /// subscription was refused (bad role, ...), another scheduler took over
-    /// this framework id ("Framework failed over"), or the framework was
-    /// removed ("Framework has been removed").
+    /// this framework id, or the framework was removed.
     ///
-    /// After this method returns, [`SchedulerDriver::run`] returns
-    /// [`Error::Subscription`](crate::Error::Subscription) with the same
-    /// message: re-subscribing could not help.
+    /// After this method returns, [`SchedulerDriver::run`] returns the typed
+    /// reason ([`Error::FrameworkRemoved`](crate::Error::FrameworkRemoved),
+    /// [`Error::FailedOver`](crate::Error::FailedOver), or
+    /// [`Error::Subscription`](crate::Error::Subscription) with the master's
+    /// words for a refusal): re-subscribing could not help. An `Err` returned
+    /// from here is logged; `run` returns the reason above either way.
     ///
     /// Default: logs at error level.
     ///
     /// Upstream: v0 `error`; event `ERROR`, fact sheet §1.10, §2.4.
-    fn error(&mut self, handle: &SchedulerHandle, message: &str) {
+    fn error(&mut self, handle: &SchedulerHandle, message: &str) -> Result<()> {
         let _ = handle;
         log::error!("the master ended the subscription: {message}");
+        Ok(())
     }
 
     /// Called for every heartbeat (every 15 s). The driver already uses them
@@ -246,9 +290,10 @@ pub trait Scheduler {
     ///
     /// Upstream: none in v0 (pymesos `processHeartBeat`); event `HEARTBEAT`,
     /// fact sheet §1.9.
-    fn heartbeat(&mut self, handle: &SchedulerHandle) {
+    fn heartbeat(&mut self, handle: &SchedulerHandle) -> Result<()> {
         let _ = handle;
         log::debug!("heartbeat");
+        Ok(())
     }
 
     /// Called when the subscription is lost: the stream ended or broke, or
@@ -264,8 +309,9 @@ pub trait Scheduler {
     /// Default: logs at warn level.
     ///
     /// Upstream: v0 `disconnected`; fact sheet §1.9, §2.4 (end).
-    fn disconnected(&mut self, handle: &SchedulerHandle) {
+    fn disconnected(&mut self, handle: &SchedulerHandle) -> Result<()> {
         let _ = handle;
         log::warn!("disconnected from the master; will re-subscribe");
+        Ok(())
     }
 }
