@@ -212,8 +212,13 @@ fn master_basic_auth_401_and_success() {
 struct StopAtSubscribed;
 
 impl Scheduler for StopAtSubscribed {
-    fn subscribed(&mut self, handle: &SchedulerHandle, _: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        _: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         handle.stop(StopMode::Failover);
+        Ok(())
     }
 }
 
@@ -694,7 +699,11 @@ struct EnvExecutor {
 }
 
 impl Scheduler for EnvExecutor {
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[mesos_proto::v1::Offer]) {
+    fn offers(
+        &mut self,
+        handle: &SchedulerHandle,
+        offers: &[mesos_proto::v1::Offer],
+    ) -> mesos_client::Result<()> {
         use mesos_client::offers::{RemainingResources, Resources};
         use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, shell_command};
         for offer in offers {
@@ -703,7 +712,7 @@ impl Scheduler for EnvExecutor {
             let (false, Some(exec_res), Some(task_res)) =
                 (self.launched, left.take(&need), left.take(&need))
             else {
-                let _ = handle.decline(vec![offer.id.clone()], Some(60.0));
+                let _ = handle.decline(offer, 60.0);
                 continue;
             };
             let executor = ExecutorBuilder::custom(
@@ -712,23 +721,25 @@ impl Scheduler for EnvExecutor {
             )
             .resources(exec_res)
             .build();
-            let task = TaskBuilder::executor(executor)
+            let task = TaskBuilder::executor(offer, executor)
                 .id("env-task")
                 .name("env-task")
-                .offer(offer)
                 .resources(task_res)
-                .build()
-                .expect("task");
-            self.launched = handle
-                .launch(vec![offer.id.clone()], vec![task], None)
-                .is_ok();
+                .build();
+            self.launched = handle.launch(offer, vec![task]).is_ok();
         }
+        Ok(())
     }
 
-    fn update(&mut self, handle: &SchedulerHandle, status: &mesos_proto::v1::TaskStatus) {
-        if e2e_tests::jobs::is_terminal(status.state()) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &mesos_proto::v1::TaskStatus,
+    ) -> mesos_client::Result<()> {
+        if status.state().is_terminal() {
             handle.stop(StopMode::Failover);
         }
+        Ok(())
     }
 }
 
