@@ -49,12 +49,11 @@ impl Scheduler for Framework {
         for offer in offers {
             let resources = describe(&offer.resources);
             log::info!("offer from {}: {resources}", offer.hostname);
-            // Cut what a task needs out of the offer; launch it with ACCEPT and a LAUNCH.
+            // Cut what a task, and its executor, need out of the offer; ACCEPT with a LAUNCH.
             let mut left = RemainingResources::from_offer(offer);
             if self.launched < MESSAGES.len()
                 && let Some(resources) = left.take(&Resources::new(0.1, 32.0))
                 && let Some(own) = left.take(&Resources::new(0.1, 32.0))
-            // the executor's
             {
                 let mut executor = self.executor.clone();
                 executor.resources = own;
