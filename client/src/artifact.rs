@@ -266,9 +266,48 @@ impl ShippedExecutor {
         crate::tasks::uri(&self.location, true, false)
     }
 
+    /// A custom executor `id` that the agent fetches from here and starts as
+    /// `./<program> <args>` in the sandbox (add its resources, then build).
+    pub fn executor(&self, id: &str, args: &str) -> crate::tasks::ExecutorBuilder {
+        let command = format!("./{} {args}", self.program());
+        crate::tasks::ExecutorBuilder::custom(id, crate::tasks::shell_command(command.trim_end()))
+            .name(id)
+            .uri(self.uri())
+    }
+
     /// Whether this process serves the file (agents not on this host).
     pub fn is_served(&self) -> bool {
         self.server.is_some()
+    }
+}
+
+/// The two options of a framework binary that say where its executor comes
+/// from: `--executor PATH_OR_URL` and `--advertise-ip IP`. With the `clap`
+/// feature it is a `clap::Args` group (`#[command(flatten)]`), like
+/// [`Connection`](crate::connect::Connection).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct ExecutorSource {
+    /// The executor as a path or URL the agents can fetch [default: the executor next to this
+    /// program, served over HTTP by this process when the master is not on this host].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub executor: Option<String>,
+    /// The address agents fetch the executor from when this process serves it [default: this
+    /// host's address on the way to the master].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub advertise_ip: Option<IpAddr>,
+}
+
+impl ExecutorSource {
+    /// Ships the executor program `name` to the agents of `master`, as
+    /// [`ShippedExecutor::find`] does with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`ShippedExecutor::find`].
+    #[cfg(feature = "local")]
+    pub fn ship(&self, name: &str, master: &str) -> Result<ShippedExecutor> {
+        ShippedExecutor::find(name, self.executor.as_deref(), master, self.advertise_ip)
     }
 }
 

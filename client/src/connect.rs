@@ -184,6 +184,36 @@ impl Connection {
     }
 }
 
+#[cfg(feature = "local")]
+impl Connection {
+    /// A scheduler's configuration for `framework_info` and these options, in
+    /// one call: `local` is resolved first (a cluster starts in this process;
+    /// keep the returned guard alive while the framework runs, it stops the
+    /// cluster when dropped), then the credentials and CA are applied.
+    ///
+    /// ```no_run
+    /// # use mesos_client::connect::Connection;
+    /// # use mesos_proto::v1::FrameworkInfo;
+    /// let info = FrameworkInfo { user: "me".into(), name: "demo".into(), ..Default::default() };
+    /// let (config, _cluster) = Connection::new("local").scheduler_config(info)?;
+    /// # Ok::<(), mesos_client::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve_master`](crate::local::resolve_master) and
+    /// [`Connection::apply`].
+    pub fn scheduler_config(
+        &self,
+        framework_info: mesos_proto::v1::FrameworkInfo,
+    ) -> Result<(SchedulerConfig, Option<crate::local::LocalCluster>)> {
+        let (master, cluster) = crate::local::resolve_master(&self.master)?;
+        let mut config = SchedulerConfig::new(master, framework_info);
+        self.apply(&mut config)?;
+        Ok((config, cluster))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -154,5 +154,20 @@ pub mod transport;
 pub mod zk;
 
 pub use error::{Error, Result};
+
+/// What a framework's `main.rs` usually needs, in one line:
+/// `use mesos_client::prelude::*;` (the traits, the driver, the handle, the
+/// builders, the command-line groups, and the protobuf types every callback
+/// sees). Everything here is also reachable by its own path.
+pub mod prelude {
+    pub use crate::artifact::{ExecutorSource, ShippedExecutor};
+    pub use crate::connect::Connection;
+    pub use crate::offers::{RemainingResources, Resources};
+    pub use crate::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
+    pub use crate::{Error, Result, StopMode};
+    pub use crate::{Executor, ExecutorDriver, ExecutorHandle};
+    pub use crate::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+    pub use mesos_proto::v1::{FrameworkInfo, Offer, TaskId, TaskInfo, TaskState, TaskStatus};
+}
 pub use executor::{Executor, ExecutorDriver, ExecutorHandle};
 pub use scheduler::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode};

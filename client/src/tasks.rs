@@ -150,7 +150,7 @@ impl TaskBuilder {
 }
 
 /// Builds an [`ExecutorInfo`] for a custom executor.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ExecutorBuilder {
     info: ExecutorInfo,
 }
