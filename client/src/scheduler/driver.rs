@@ -183,11 +183,7 @@ impl SchedulerDriver {
                 //    Dropping `subscription` lets its reader thread end.
                 handle.session().stream_id = None;
                 self.masters.failed();
-                if let Err(err) =
-                    dispatch::callback_outcome("disconnected", scheduler.disconnected(&handle))
-                {
-                    return Err(err);
-                }
+                dispatch::callback_outcome("disconnected", scheduler.disconnected(&handle))?;
                 lost
             };
 
