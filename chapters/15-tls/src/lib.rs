@@ -26,7 +26,7 @@ pub struct Args {
     /// error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     pub log_level: log::LevelFilter,
-    /// The executor program, a path or URL [default: ch13-executor next to this program].
+    /// The executor program, a path or URL [default: ch15-executor next to this program].
     #[arg(long)]
     pub executor: Option<String>,
     /// Failed connection attempts in a row before giving up [default: retry forever].
@@ -44,7 +44,7 @@ struct Framework {
 }
 
 /// The tasks' data, for the executor.
-const MESSAGES: [&str; 2] = ["Hello from ch13!", "Mesos in Action"];
+const MESSAGES: [&str; 2] = ["Hello from ch15!", "Mesos in Action"];
 
 impl Scheduler for Framework {
     fn subscribed(&mut self, _: &SchedulerHandle, info: &event::Subscribed) -> Result<()> {
