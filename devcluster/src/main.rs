@@ -68,6 +68,9 @@ struct Cli {
     /// Register the masters in ZooKeeper as Mesos masters do, e.g. zk://127.0.0.1:2181/mesos
     #[arg(long)]
     zk: Option<String>,
+    /// error, warn, info, debug or trace.
+    #[arg(long, default_value = "info", global = true)]
+    log_level: log::LevelFilter,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -82,8 +85,8 @@ enum Cmd {
         /// Seconds, agent index, offer id or framework_id/executor_id.
         #[arg(long)]
         arg: Option<String>,
-        /// The master to talk to.
-        #[arg(long, default_value = "http://127.0.0.1:5050")]
+        /// The master to talk to (`host:port` or `http://host:port`).
+        #[arg(long, default_value = "127.0.0.1:5050")]
         master: String,
     },
 }
@@ -94,9 +97,14 @@ fn secs(s: f64) -> Duration {
 
 fn main() {
     let cli = Cli::parse();
-    let _ = simple_logger::init_with_level(log::Level::Info);
+    let _ = simple_logger::SimpleLogger::new()
+        .with_level(cli.log_level)
+        .init();
     if let Some(Cmd::Fault { name, arg, master }) = &cli.command {
-        let mut url = format!("{}/devcluster/faults/{name}", master.trim_end_matches('/'));
+        // `--master 127.0.0.1:5050` as every other tool takes it: http:// is implied.
+        let master = master.trim_end_matches('/');
+        let scheme = if master.contains("://") { "" } else { "http://" };
+        let mut url = format!("{scheme}{master}/devcluster/faults/{name}");
         if let Some(a) = arg {
             url.push_str(&format!("?arg={a}"));
         }
@@ -144,7 +152,14 @@ fn run(cli: Cli) -> Result<(), String> {
         cfg.tls = Some(devcluster::http::tls_config_from_pem(&c, &k)?);
         cfg.tls_ca_file = Some(cli.tls_ca.unwrap_or(cert));
     }
-    let cluster = Cluster::start(cfg).map_err(|e| e.to_string())?;
+    let (ip, port) = (cfg.ip.clone(), cfg.port);
+    let cluster = Cluster::start(cfg).map_err(|e| match e {
+        devcluster::Error::Io(io) if io.kind() == std::io::ErrorKind::AddrInUse => format!(
+            "port {port} on {ip} is in use (another devcluster or Mesos master?): \
+             stop it, or choose another port with --port"
+        ),
+        other => other.to_string(),
+    })?;
     println!(
         "devcluster: master {} ({} agents)",
         cluster.master_url(),
