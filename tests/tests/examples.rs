@@ -376,3 +376,32 @@ fn a_local_scheduler_stopped_by_sigterm_leaves_no_process_behind() {
         "task {task} still runs after the scheduler died"
     );
 }
+
+#[test]
+fn devcluster_on_a_busy_port_names_the_port_and_the_option() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = busy.local_addr().expect("its address").port().to_string();
+    let mut devcluster = run("devcluster", &["--port", &port]);
+    let status = devcluster.wait_exit(STEP);
+    let out = devcluster.output();
+    assert!(!status.success(), "{out}");
+    assert!(
+        out.contains(&format!("port {port} on 127.0.0.1 is in use")),
+        "{out}"
+    );
+    assert!(out.contains("--port"), "{out}");
+}
+
+#[test]
+fn devcluster_fault_takes_the_master_as_host_port() {
+    let (_cluster, master) = cluster();
+    let host_port = master.trim_start_matches("http://").to_string();
+    let args = ["fault", "cut-streams", "--master", &host_port];
+    let mut fault = run("devcluster", &args);
+    fault.assert_success(STEP);
+    assert!(
+        fault.output().contains("Fault 'cut-streams' injected"),
+        "{}",
+        fault.output()
+    );
+}
