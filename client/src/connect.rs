@@ -13,7 +13,7 @@
 //! use mesos_proto::v1::FrameworkInfo;
 //!
 //! # fn main() -> mesos_client::Result<()> {
-//! // `prog --master 10.0.0.5:5050 --principal etl --secret-file ./secret`
+//! // `prog --master 10.141.141.10:5050 --principal etl --secret-file ./secret`
 //! let (connection, rest) = Connection::from_args()?;
 //! assert!(rest.is_empty(), "unknown arguments: {rest:?}");
 //! let info = FrameworkInfo { user: default_user(), name: "demo".into(), ..Default::default() };
@@ -234,7 +234,7 @@ mod tests {
     fn takes_both_spellings_and_keeps_foreign_arguments_in_order() {
         let (c, rest) = parse(&[
             "--no-faults",
-            "--master=10.0.0.5:5050",
+            "--master=10.141.141.10:5050",
             "--principal",
             "etl",
             "x",
@@ -243,7 +243,7 @@ mod tests {
             "ca.pem",
         ])
         .unwrap();
-        assert_eq!(c.master, "10.0.0.5:5050");
+        assert_eq!(c.master, "10.141.141.10:5050");
         assert_eq!(c.principal.as_deref(), Some("etl"));
         assert_eq!(c.secret_file, Some(PathBuf::from("/run/secret")));
         assert_eq!(c.ca_file, Some(PathBuf::from("ca.pem")));
