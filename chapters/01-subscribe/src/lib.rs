@@ -19,17 +19,12 @@ pub struct Args {
     pub log_level: log::LevelFilter,
 }
 
-/// Our scheduler. Events it does not handle keep the trait's defaults (offers are
-/// declined, updates acknowledged and logged).
+/// Our scheduler: events it does not handle keep the trait's defaults (see its docs).
 struct Framework;
 
 impl Scheduler for Framework {
-    fn subscribed(
-        &mut self,
-        handle: &SchedulerHandle,
-        subscribed: &event::Subscribed,
-    ) -> Result<()> {
-        log::info!("subscribed as framework {}", subscribed.framework_id.value);
+    fn subscribed(&mut self, handle: &SchedulerHandle, info: &event::Subscribed) -> Result<()> {
+        log::info!("subscribed as framework {}", info.framework_id.value);
         // That was all: TEARDOWN removes the framework from the master and stops the driver.
         handle.teardown()
     }

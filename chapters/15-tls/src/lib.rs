@@ -73,9 +73,9 @@ impl Scheduler for Framework {
                 self.launched += 1;
                 continue;
             }
-            // Every offer must be answered. DECLINE gives the resources back; its filter
-            // keeps the master from offering them to us again for a second.
-            handle.decline(offer, 1.0)?;
+            // Every offer must be answered. We need nothing more: refuse for two minutes
+            // (offers are events too, and every second they would hide a dead connection).
+            handle.decline(offer, 120.0)?;
         }
         Ok(())
     }
