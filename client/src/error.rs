@@ -121,15 +121,31 @@ impl Error {
     /// answer), as opposed to a call that was wrong in itself (a 4xx) or an
     /// error of the framework's own.
     ///
-    /// The driver reconnects by itself after such errors; that is why an
-    /// error of this kind returned from a callback is only logged (see
-    /// [`Scheduler`](crate::Scheduler)).
+    /// The driver reconnects by itself after such errors.
     pub fn is_connection_loss(&self) -> bool {
         match self {
             Error::Transport(_) | Error::Redirect(_) | Error::NotSubscribed => true,
             Error::Http { status, .. } => *status >= 500,
             _ => false,
         }
+    }
+}
+
+impl Error {
+    /// Whether this error is the answer to a call (the master or agent said
+    /// no: [`Error::Http`]) or the failure to make one (a lost connection, see
+    /// [`is_connection_loss`](Self::is_connection_loss)), rather than an
+    /// error of the framework's own.
+    ///
+    /// A callback that returns such an error is logged and the driver goes
+    /// on, as the book's driver did with a failed call: most refusals are
+    /// races with the subscription itself (a call on a stream that another
+    /// scheduler has just taken over gets a 400, one after a removal a 404
+    /// or 400), and the event stream then tells the driver what happened
+    /// (ERROR, a disconnection). See "Errors in callbacks" on
+    /// [`Scheduler`](crate::Scheduler).
+    pub fn is_call_failure(&self) -> bool {
+        matches!(self, Error::Http { .. }) || self.is_connection_loss()
     }
 }
 

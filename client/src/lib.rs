@@ -113,7 +113,7 @@
 //! | [`faults`] | breaking a devcluster on purpose, typed ([`faults::Fault`]) |
 //! | [`connect`] | the `--master`/`--principal`/`--secret-file`/`--ca-file` options every framework takes |
 //! | [`masters`], [`transport`], [`credentials`], [`backoff`] | HTTP plumbing |
-//! | [`error`] | the one [`Error`] type (typed: [`Error::FrameworkRemoved`], [`Error::is_connection_loss`], ...) |
+//! | [`error`] | the one [`Error`] type (typed: [`Error::FrameworkRemoved`], [`Error::is_call_failure`], ...) |
 //!
 //! ## Features
 //!

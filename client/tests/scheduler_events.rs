@@ -560,3 +560,24 @@ fn a_lost_connection_from_a_callback_is_logged_and_the_driver_goes_on() {
         .collect();
     assert_eq!(kinds, ["SUBSCRIBE"], "a failed update is not acknowledged");
 }
+
+#[test]
+fn a_refused_call_from_a_callback_is_logged_and_the_driver_goes_on() {
+    // A 400 as Mesos gives a call on a stream another scheduler has just taken over.
+    let failing = FailingUpdate {
+        error: || Error::Http {
+            status: 400,
+            body: "stream id mismatch".into(),
+        },
+        updates: 0,
+    };
+    let peer = Peer::start(script(vec![
+        subscribed(15.0),
+        update_with_uuid(),
+        update_without_uuid(),
+    ]));
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let (result, failing) = run_with_deadline(driver, failing);
+    result.unwrap();
+    assert_eq!(failing.updates, 2, "run went on after the refusal");
+}

@@ -67,8 +67,9 @@ fn minimal_runs_two_tasks_and_tears_down() {
     let out = sched.output();
     for step in [
         "subscribed as framework",
-        "received",
         "launching task minimal-1",
+        "launching task minimal-2",
+        "all 2 tasks ended: TEARDOWN",
     ] {
         assert!(out.contains(step), "no {step:?} in:\n{out}");
     }

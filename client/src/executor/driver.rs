@@ -337,12 +337,12 @@ fn dispatch<E: Executor + ?Sized>(
     Ok(false)
 }
 
-/// What a callback's `Err` does: a lost connection to the agent is logged
-/// (updates are kept and resent once the driver is back), anything else
-/// ends [`ExecutorDriver::run`] with that error.
+/// What a callback's `Err` does: a failed call to the agent is logged
+/// (updates are kept and resent once the driver is back), an error of the
+/// executor's own ends [`ExecutorDriver::run`] with that error.
 fn outcome(event: &str, handled: Result<()>) -> Result<()> {
     match handled {
-        Err(err) if err.is_connection_loss() => {
+        Err(err) if err.is_call_failure() => {
             log::warn!("the {event} callback failed ({err}); going on");
             Ok(())
         }

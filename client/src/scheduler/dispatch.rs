@@ -12,9 +12,9 @@ use crate::error::{Error, Result};
 ///
 /// Returns an error when `run` must stop: for an ERROR event, which ends
 /// the subscription for good (after [`Scheduler::error`] has seen it), and
-/// for an error the callback returned that is not a lost connection (see
-/// "Errors in callbacks" on [`Scheduler`]); a lost connection is logged and
-/// the driver goes on. An event of a type we do not know, or without its
+/// for an error of the framework's own returned by the callback (see
+/// "Errors in callbacks" on [`Scheduler`]); a failed call is logged and the
+/// driver goes on. An event of a type we do not know, or without its
 /// payload, is logged and skipped: the master may be newer than this crate,
 /// and skipping is what Mesos' own clients do.
 pub(crate) fn dispatch<S: Scheduler + ?Sized>(
@@ -122,12 +122,17 @@ pub(crate) fn dispatch<S: Scheduler + ?Sized>(
     callback_outcome(kind.as_str_name(), outcome)
 }
 
-/// What a callback's `Err` does: a lost connection is logged (the driver
-/// reconnects by itself), anything else stops `run` with that error.
+/// What a callback's `Err` does: a failed call (a refusal or a lost
+/// connection) is logged and the driver goes on; any other error (the
+/// framework's own) stops `run` with that error.
 pub(crate) fn callback_outcome(event: &str, outcome: Result<()>) -> Result<()> {
     match outcome {
         Err(err) if err.is_connection_loss() => {
             log::warn!("the {event} callback failed ({err}); going on, the driver reconnects");
+            Ok(())
+        }
+        Err(err) if err.is_call_failure() => {
+            log::error!("the {event} callback failed: a call was refused ({err}); going on");
             Ok(())
         }
         Err(err) => {

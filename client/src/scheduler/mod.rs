@@ -75,15 +75,18 @@ use crate::error::Result;
 /// its calls with `?` (`handle.launch(offer, vec![task])?`). What an `Err`
 /// does depends on what went wrong:
 ///
-/// - **The connection is gone** ([`Error::is_connection_loss`](crate::Error::is_connection_loss):
-///   refused, reset, timed out, no subscription right now, a 5xx answer): the
-///   error is logged at warn level and the driver goes on. It notices the
-///   loss itself and re-subscribes; the offers in hand are void by then
-///   anyway, and an update whose callback failed is not acknowledged, so the
-///   agent sends it again.
-/// - **Anything else** (a 4xx answer: the call itself was wrong; an
-///   [`Error::Config`](crate::Error::Config); an error of your own, wrapped
-///   with [`Error::other`](crate::Error::other)): [`SchedulerDriver::run`]
+/// - **A call failed** ([`Error::is_call_failure`](crate::Error::is_call_failure)):
+///   the master refused it (an HTTP 4xx/5xx) or could not be reached. The
+///   error is logged and the driver goes on, as the book's driver did when a
+///   call failed: the rest of that callback is skipped, nothing else. Most
+///   refusals are races with the subscription (a call on a stream another
+///   scheduler has just taken over gets a 400), and the event stream tells
+///   the driver what happened (ERROR, a disconnection, after which it
+///   re-subscribes). An update whose callback failed is not acknowledged,
+///   so the agent sends it again.
+/// - **An error of your own** ([`Error::other`](crate::Error::other), an
+///   [`Error::Io`](crate::Error::Io) from `?` on a file, an
+///   [`Error::Config`](crate::Error::Config)): [`SchedulerDriver::run`]
 ///   stops and returns that error, as `?` in `main` would. The framework is
 ///   not torn down: like a crashed scheduler it stays registered until its
 ///   `failover_timeout` runs out.

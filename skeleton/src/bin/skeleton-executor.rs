@@ -12,8 +12,8 @@
 //!
 //! Unlike the book's skeleton executor, it sets up logging (else nothing
 //! it does is visible), and the compiler checks the callbacks' signatures.
-//! Callbacks return `Result`: an update that cannot reach the agent is kept
-//! and resent by the driver; any other error ends `run` with it.
+//! Callbacks return `Result`: a failed call is logged (an update that cannot
+//! reach the agent is kept and resent); an error of your own ends `run`.
 //!
 //! Next: the trait's docs in `client/src/executor/mod.rs`.
 use std::collections::BTreeMap;

@@ -17,7 +17,7 @@
 //! The book's skeleton (*Mesos in Action* chapter 10) had callbacks with
 //! wrong signatures that never ran; here the compiler checks them against
 //! the `Scheduler` trait. Every callback returns `Result`, so calls take `?`:
-//! a lost connection is logged and the driver goes on, any other error ends
+//! a failed call is logged and the driver goes on, an error of your own ends
 //! `run` with it (see the trait's docs).
 //!
 //! A copy registers under its own package name: the framework is called
