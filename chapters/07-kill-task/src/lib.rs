@@ -95,7 +95,7 @@ impl Scheduler for Framework {
             handle.acknowledge(status)?;
         }
         self.ended += usize::from(status.state().is_terminal());
-        if self.ended == 1 {
+        if status.state().is_terminal() && self.ended == 1 {
             // TEARDOWN kills the other task, ends the executor, removes the framework.
             handle.teardown()?;
         }

@@ -102,7 +102,7 @@ impl Scheduler for Framework {
             handle.acknowledge(status)?;
         }
         self.ended += usize::from(status.state().is_terminal());
-        if self.ended == 1 {
+        if status.state().is_terminal() && self.ended == 1 {
             // SHUTDOWN the executor, a task still running: it ends that task and exits.
             let agent = status.agent_id.clone().unwrap_or_default();
             handle.shutdown(self.executor.executor_id.clone(), agent)?;

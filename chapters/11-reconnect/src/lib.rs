@@ -92,10 +92,8 @@ impl Scheduler for Framework {
         log::info!("{task} says: {shout}");
         // Once both run, ask the master about that task and one it never heard of.
         if !self.asked && self.launched == MESSAGES.len() {
-            let ghost = TaskId {
-                value: "ghost".into(),
-            };
-            handle.reconcile(&[TaskId { value: task.into() }, ghost])?;
+            let ids = [task, "ghost"].map(|t| TaskId { value: t.into() });
+            handle.reconcile(&ids)?;
             self.asked = true;
         }
         Ok(())
@@ -122,7 +120,10 @@ impl Scheduler for Framework {
             handle.acknowledge(status)?;
         }
         // The master's answers: reason RECONCILIATION, no uuid (nothing to acknowledge).
-        self.answers += usize::from(status.reason() == Reason::ReasonReconciliation);
+        if status.reason() != Reason::ReasonReconciliation {
+            return Ok(());
+        }
+        self.answers += 1;
         if self.answers == 2 {
             handle.reconcile_all()?; // implicit: one answer per task the master knows
         } else if self.answers == 4 {
