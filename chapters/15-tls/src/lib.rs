@@ -87,6 +87,7 @@ impl Scheduler for Framework {
         // Once both run, we want no more offers: SUPPRESS them. In a while new work comes
         // (here a thread that waits: a callback must not block) and REVIVEs them.
         if !self.suppressed && self.launched == MESSAGES.len() {
+            log::info!("both run: SUPPRESS offers, and REVIVE them in two seconds");
             handle.suppress(Vec::new())?;
             self.suppressed = true;
             let (handle, revived) = (handle.clone(), self.revived.clone());
