@@ -103,7 +103,11 @@ fn main() {
     if let Some(Cmd::Fault { name, arg, master }) = &cli.command {
         // `--master 127.0.0.1:5050` as every other tool takes it: http:// is implied.
         let master = master.trim_end_matches('/');
-        let scheme = if master.contains("://") { "" } else { "http://" };
+        let scheme = if master.contains("://") {
+            ""
+        } else {
+            "http://"
+        };
         let mut url = format!("{scheme}{master}/devcluster/faults/{name}");
         if let Some(a) = arg {
             url.push_str(&format!("?arg={a}"));
@@ -152,7 +156,7 @@ fn run(cli: Cli) -> Result<(), String> {
         cfg.tls = Some(devcluster::http::tls_config_from_pem(&c, &k)?);
         cfg.tls_ca_file = Some(cli.tls_ca.unwrap_or(cert));
     }
-    let (ip, port) = (cfg.ip.clone(), cfg.port);
+    let (ip, port) = (cfg.ip, cfg.port);
     let cluster = Cluster::start(cfg).map_err(|e| match e {
         devcluster::Error::Io(io) if io.kind() == std::io::ErrorKind::AddrInUse => format!(
             "port {port} on {ip} is in use (another devcluster or Mesos master?): \
