@@ -43,9 +43,11 @@ impl SchedulerHandle {
 
     /// Launches `tasks` together on `executor`, as one task group, on
     /// `offer`: one ACCEPT with one LAUNCH_GROUP. The tasks start and (with
-    /// Mesos' default executor) fail together. Build the tasks with
-    /// [`TaskBuilder::in_group`](crate::tasks::TaskBuilder::in_group): a task
-    /// of a group names no executor of its own.
+    /// Mesos' default executor) fail together. A task of a group names no
+    /// executor of its own: build it with
+    /// [`TaskBuilder::command`](crate::tasks::TaskBuilder::command), and the
+    /// executor with
+    /// [`ExecutorBuilder::default_executor`](crate::tasks::ExecutorBuilder::default_executor).
     pub fn launch_group(
         &self,
         offer: &Offer,
