@@ -131,6 +131,7 @@ pub fn run(mut args: Args) -> Result<()> {
     };
     let mut config = SchedulerConfig::new(master, info);
     config.auto_acknowledge = false; // `update` acknowledges, once it has handled the update
+    config.ca_file = args.connection.ca_file.clone(); // for an https master: step 15
     // The agents fetch the executor (src/executor.rs) into the sandbox, then start it.
     let (program, spec) = (args.executor.as_deref(), &args.connection.master);
     let shipped = ShippedExecutor::find("ch14-executor", program, spec, None)?;

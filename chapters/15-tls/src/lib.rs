@@ -136,7 +136,7 @@ pub fn run(mut args: Args) -> Result<()> {
     config.auto_acknowledge = false; // `update` acknowledges, once it has handled the update
     // Trust the CA that signed the master's certificate (instead of the public web roots).
     // The agents serve https too: our executor learns it, and the CA, from its environment.
-    config.ca_file = args.connection.ca_file.clone();
+    config.ca_file = args.connection.ca_file.clone(); // for an https master: step 15
     config.max_reconnect_attempts = args.max_attempts;
     // The agents fetch the executor (src/executor.rs) into the sandbox, then start it.
     let (program, spec) = (args.executor.as_deref(), &args.connection.master);
