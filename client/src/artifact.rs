@@ -292,8 +292,8 @@ pub struct ExecutorSource {
     /// program, served over HTTP by this process when the master is not on this host].
     #[cfg_attr(feature = "clap", arg(long))]
     pub executor: Option<String>,
-    /// The address agents fetch the executor from when this process serves it [default: this
-    /// host's address on the way to the master].
+    /// The address of this host that the agents fetch the executor from when this process
+    /// serves it [default: this host's address on the way to the master].
     #[cfg_attr(feature = "clap", arg(long))]
     pub advertise_ip: Option<IpAddr>,
 }
