@@ -17,7 +17,7 @@ fn subscribes_and_tears_down() {
         "{:?}",
         seen.kinds()
     );
-    assert_eq!(seen.subscribed_ids(), [seen.framework_id.clone()]);
+    assert_eq!(seen.subscribed_ids(), vec![seen.framework_id.clone()]);
     // TEARDOWN removed the framework from the master.
     assert!(!cluster.framework_ids().contains(&seen.framework_id));
 }
