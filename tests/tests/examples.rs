@@ -197,6 +197,23 @@ fn skeleton_runs_three_tasks() {
     );
     sched.assert_success(RUN);
     assert_eq!(sched.count("is TASK_FINISHED"), 3, "{}", sched.output());
+    // It registered under its package's name, with `<package>-executor` (a copy under
+    // its own names): what the master recorded, not what the skeleton says.
+    let state = ureq::get(&format!("{master}/master/state"))
+        .call()
+        .expect("master state")
+        .body_mut()
+        .read_to_string()
+        .expect("state body");
+    let state: serde_json::Value = serde_json::from_str(&state).expect("state JSON");
+    let done = &state["completed_frameworks"][0];
+    assert_eq!(done["name"], "skeleton", "{done}");
+    let executors = done["completed_executors"].to_string() + &done["executors"].to_string();
+    let tasks = done["completed_tasks"].to_string();
+    assert!(
+        executors.contains("skeleton-executor") || tasks.contains("skeleton-executor"),
+        "{done}"
+    );
     // The skeleton launches a failed task again under a new id (seen in CI: on a loaded
     // machine an executor missed its registration timeout), so count the greetings of
     // distinct tasks rather than naming the ids.
