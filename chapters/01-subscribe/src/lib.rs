@@ -5,7 +5,7 @@
 
 use mesos_client::connect::Connection;
 use mesos_client::tasks::default_user;
-use mesos_client::{Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
 use mesos_proto::v1::FrameworkInfo;
 use mesos_proto::v1::scheduler::event;
 
@@ -32,15 +32,14 @@ impl Scheduler for Framework {
 
 /// Subscribes, logs the framework id, tears the framework down. Ends by itself.
 pub fn run(args: Args) -> Result<()> {
-    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&args.connection.master)?;
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
         name: "ch01-subscribe".into(),
         ..Default::default()
     };
-    let mut config = SchedulerConfig::new(master, info);
-    args.connection.apply(&mut config)?; // --principal, --secret-file, --ca-file: steps 14, 15
+    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
+    // --principal, --secret-file and --ca-file apply here (steps 14 and 15 explain them).
+    let (config, _cluster) = args.connection.scheduler_config(info)?;
     SchedulerDriver::new(config)?.run(&mut Framework)
 }

@@ -5,12 +5,12 @@
 
 pub mod executor;
 
-use mesos_client::artifact::ShippedExecutor;
+use mesos_client::artifact::ExecutorSource;
 use mesos_client::connect::Connection;
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
-use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, default_user, shell_command};
-use mesos_client::{Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+use mesos_client::tasks::{TaskBuilder, default_user};
+use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskId, TaskStatus};
 
@@ -22,9 +22,8 @@ pub struct Args {
     /// error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     pub log_level: log::LevelFilter,
-    /// The executor program, a path or URL [default: ch08-executor next to this program].
-    #[arg(long)]
-    pub executor: Option<String>,
+    #[command(flatten)]
+    pub executor: ExecutorSource,
 }
 
 /// Our scheduler: events it does not handle keep the trait's defaults (see its docs).
@@ -113,22 +112,19 @@ impl Scheduler for Framework {
 
 /// Subscribes, runs the tasks, tears the framework down once they have ended.
 pub fn run(args: Args) -> Result<()> {
-    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&args.connection.master)?;
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
         name: "ch08-shutdown-executor".into(),
         ..Default::default()
     };
-    let mut config = SchedulerConfig::new(master, info);
-    args.connection.apply(&mut config)?; // --principal, --secret-file, --ca-file: steps 14, 15
+    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
+    // --principal, --secret-file and --ca-file apply here (steps 14 and 15 explain them).
+    let (mut config, _cluster) = args.connection.scheduler_config(info)?;
     config.auto_acknowledge = false; // `update` acknowledges, once it has handled the update
     // The agents fetch the executor (src/executor.rs) into the sandbox, then start it.
-    let (program, spec) = (args.executor.as_deref(), &args.connection.master);
-    let shipped = ShippedExecutor::find("ch08-executor", program, spec, None)?;
-    let executor = ExecutorBuilder::custom("ch08-executor", shell_command("./ch08-executor"));
-    let executor = executor.uri(shipped.uri()).build();
+    let shipped = args.executor.ship("ch08-executor", &config.masters)?;
+    let executor = shipped.executor("ch08-executor", "").build();
     SchedulerDriver::new(config)?.run(&mut Framework {
         executor,
         ..Default::default()

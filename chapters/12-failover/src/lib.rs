@@ -6,13 +6,13 @@
 pub mod executor;
 
 use mesos_client::StopMode;
-use mesos_client::artifact::ShippedExecutor;
+use mesos_client::artifact::ExecutorSource;
 use mesos_client::connect::Connection;
 use mesos_client::faults::{Fault, inject};
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
-use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, default_user, shell_command};
-use mesos_client::{Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+use mesos_client::tasks::{TaskBuilder, default_user};
+use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::task_status::Reason;
 use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskId, TaskStatus};
@@ -25,9 +25,8 @@ pub struct Args {
     /// error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     pub log_level: log::LevelFilter,
-    /// The executor program, a path or URL [default: ch12-executor next to this program].
-    #[arg(long)]
-    pub executor: Option<String>,
+    #[command(flatten)]
+    pub executor: ExecutorSource,
     /// Where the framework id is kept, for the scheduler that takes over.
     #[arg(long, default_value = "ch12-framework.id")]
     pub framework_id_file: std::path::PathBuf,
@@ -139,8 +138,6 @@ impl Scheduler for Framework {
 
 /// Subscribes, runs the tasks, tears the framework down once they have ended.
 pub fn run(args: Args) -> Result<()> {
-    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&args.connection.master)?;
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
@@ -148,8 +145,10 @@ pub fn run(args: Args) -> Result<()> {
         name: "ch12-failover".into(),
         ..Default::default()
     };
-    let mut config = SchedulerConfig::new(master.clone(), info);
-    args.connection.apply(&mut config)?; // --principal, --secret-file, --ca-file: steps 14, 15
+    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
+    // --principal, --secret-file and --ca-file apply here (steps 14 and 15 explain them).
+    let (mut config, _cluster) = args.connection.scheduler_config(info)?;
+    let master = config.masters.clone();
     config.auto_acknowledge = false; // `update` acknowledges, once it has handled the update
     config.missed_heartbeats = 2; // silent intervals before the connection counts as dead
     // SUBSCRIBED's id is kept in this file; a driver that finds it subscribes with it.
@@ -157,10 +156,8 @@ pub fn run(args: Args) -> Result<()> {
     let _ = std::fs::remove_file(&args.framework_id_file);
     config.framework_id_file = Some(args.framework_id_file.clone());
     // The agents fetch the executor (src/executor.rs) into the sandbox, then start it.
-    let (program, spec) = (args.executor.as_deref(), &args.connection.master);
-    let shipped = ShippedExecutor::find("ch12-executor", program, spec, None)?;
-    let executor = ExecutorBuilder::custom("ch12-executor", shell_command("./ch12-executor"));
-    let executor = executor.uri(shipped.uri()).build();
+    let shipped = args.executor.ship("ch12-executor", &config.masters)?;
+    let executor = shipped.executor("ch12-executor", "").build();
     let mut framework = Framework {
         executor,
         master,

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 pub mod executor;
 
-use mesos_client::artifact::ShippedExecutor;
+use mesos_client::artifact::ExecutorSource;
 use mesos_client::connect::Connection;
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
-use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, default_user, shell_command};
+use mesos_client::tasks::{TaskBuilder, default_user};
 use mesos_client::{Error, Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskStatus};
@@ -26,9 +26,8 @@ pub struct Args {
     /// error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     pub log_level: log::LevelFilter,
-    /// The executor program, a path or URL [default: ch14-executor next to this program].
-    #[arg(long)]
-    pub executor: Option<String>,
+    #[command(flatten)]
+    pub executor: ExecutorSource,
 }
 
 /// Our scheduler: events it does not handle keep the trait's defaults (see its docs).
@@ -133,10 +132,8 @@ pub fn run(mut args: Args) -> Result<()> {
     config.auto_acknowledge = false; // `update` acknowledges, once it has handled the update
     config.ca_file = args.connection.ca_file.clone(); // for an https master: step 15
     // The agents fetch the executor (src/executor.rs) into the sandbox, then start it.
-    let (program, spec) = (args.executor.as_deref(), &args.connection.master);
-    let shipped = ShippedExecutor::find("ch14-executor", program, spec, None)?;
-    let executor = ExecutorBuilder::custom("ch14-executor", shell_command("./ch14-executor"));
-    let executor = executor.uri(shipped.uri()).build();
+    let shipped = args.executor.ship("ch14-executor", &config.masters)?;
+    let executor = shipped.executor("ch14-executor", "").build();
     let framework = || Framework {
         executor: executor.clone(),
         ..Default::default()
