@@ -11,7 +11,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use e2e_tests::binaries::rust_sources;
+use std::time::Duration;
+
+use e2e_tests::binaries::{rust_sources, workspace_bin};
+use e2e_tests::example_runs::Proc;
 
 /// The most lines a step may change (added plus removed) compared with the step before.
 const LIMIT: usize = 40;
@@ -222,4 +225,45 @@ fn each_step_has_its_test_a_readme_and_a_row_in_the_map() {
             "{step}: no row in chapters/README.md"
         );
     }
+}
+
+/// Every step runs to completion by its README's command (`cargo run --bin chNN-scheduler`:
+/// no arguments, so `--master local`) and ends with its TEARDOWN. The steps run side by
+/// side: 10 to 12 wait out Mesos' 15 s heartbeats (the deadline is to fail, not a timing).
+#[test]
+fn each_step_runs_to_completion_by_its_readme_command() {
+    let steps = steps();
+    let results: Vec<(String, Result<String, String>)> = std::thread::scope(|scope| {
+        let runs: Vec<_> = steps
+            .iter()
+            .map(|step| {
+                scope.spawn(move || {
+                    let bin = workspace_bin(&format!("ch{}-scheduler", &step[..2]));
+                    let mut p = Proc::spawn(&bin, &[], &[]);
+                    let status = p.wait_exit(Duration::from_secs(240));
+                    let out = p.output();
+                    let torn_down = out.contains("stopping after TEARDOWN");
+                    match status.success() && torn_down {
+                        true => Ok(out),
+                        false => Err(format!("{status}:\n{out}")),
+                    }
+                })
+            })
+            .collect();
+        steps
+            .iter()
+            .zip(runs)
+            .map(|(step, run)| {
+                let result = run.join().unwrap_or_else(|_| Err("did not end".into()));
+                (step.clone(), result)
+            })
+            .collect()
+    });
+    // Step 12 keeps its framework id in the current folder, as a real scheduler would.
+    let _ = std::fs::remove_file("ch12-framework.id");
+    let failed: Vec<String> = results
+        .into_iter()
+        .filter_map(|(step, r)| r.err().map(|e| format!("{step}: {e}")))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
