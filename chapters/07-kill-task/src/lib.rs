@@ -102,7 +102,7 @@ impl Scheduler for Framework {
     }
 }
 
-/// Subscribes, runs the tasks, tears the framework down once they have ended.
+/// Subscribes, ships the executor and runs the framework above, which tears itself down.
 pub fn run(args: Args) -> Result<()> {
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
