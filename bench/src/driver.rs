@@ -25,7 +25,7 @@ struct Bench {
 }
 
 impl Scheduler for Bench {
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> mesos_client::Result<()> {
         for offer in offers {
             let need = Resources::new(TASK_CPUS, TASK_MEM);
             let mut left = RemainingResources::from_offer(offer);
@@ -35,33 +35,34 @@ impl Scheduler for Bench {
                     break;
                 };
                 let id = format!("e2e-{}", self.launched + tasks.len());
-                match TaskBuilder::command(&self.command)
+                let task = TaskBuilder::command(offer, &self.command)
                     .id(&id)
-                    .offer(offer)
                     .resources(resources)
-                    .build()
-                {
-                    Ok(task) => tasks.push(task),
-                    Err(err) => log::warn!("cannot build task {id}: {err}"),
-                }
+                    .build();
+                tasks.push(task);
             }
             let result = if tasks.is_empty() {
-                handle.decline(vec![offer.id.clone()], Some(3600.0))
+                handle.decline(offer, 3600.0)
             } else {
                 self.launched += tasks.len();
                 let filters = Filters {
                     refuse_seconds: Some(0.0),
                 };
-                handle.launch(vec![offer.id.clone()], tasks, Some(filters))
+                handle.launch_offers(vec![offer.id.clone()], tasks, Some(filters))
             };
             if let Err(err) = result {
                 log::warn!("call failed: {err}");
             }
         }
+        Ok(())
     }
 
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
-        if mesos_client::executor::is_terminal(status.state()) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
+        if status.state().is_terminal() {
             self.ended += 1;
             if status.state() != TaskState::TaskFinished {
                 log::warn!("task {} is {:?}", status.task_id.value, status.state());
@@ -70,6 +71,7 @@ impl Scheduler for Bench {
                 handle.stop(StopMode::Teardown);
             }
         }
+        Ok(())
     }
 }
 

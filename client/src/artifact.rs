@@ -25,7 +25,9 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{
+    IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -141,6 +143,222 @@ impl ArtifactServer {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+}
+
+/// The executor program, as agents will fetch it: a path for agents on
+/// this host, or else a URL served by this process.
+///
+/// A scheduler tells the agent where its executor is through a
+/// `CommandInfo.URI`. A local path only works for agents on the same host;
+/// for agents elsewhere (a VM such as playa-mesos, a real cluster) this
+/// process serves the file over HTTP with an [`ArtifactServer`], on an
+/// address those agents can reach, as long as the `ShippedExecutor` lives.
+///
+/// ```no_run
+/// use mesos_client::artifact::ShippedExecutor;
+/// use mesos_client::tasks::{ExecutorBuilder, shell_command};
+///
+/// // Master 10.141.141.10: served on this host's address towards it.
+/// let shipped = ShippedExecutor::new("target/debug/my-executor", "10.141.141.10:5050", None)?;
+/// let executor = ExecutorBuilder::custom("my-executor", shell_command("./my-executor"))
+///     .uri(shipped.uri())
+///     .build();
+/// // ... keep `shipped` alive while tasks may start.
+/// # Ok::<(), mesos_client::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ShippedExecutor {
+    location: String,
+    /// Serves the file while the executor may be fetched; `None` for a path
+    /// or a URL given by the user.
+    server: Option<ArtifactServer>,
+}
+
+impl ShippedExecutor {
+    /// Ships `path_or_url` to the agents of `master`:
+    ///
+    /// - a URL (`http://`, `https://`, ...) is used as it is;
+    /// - a path is used as it is when the master is on this host (`local`,
+    ///   `127.0.0.1`, `localhost`) and no `advertise_ip` is given: its agents
+    ///   read the file directly;
+    /// - otherwise this process serves the file over HTTP, on `advertise_ip`
+    ///   or, by default, on the address this host uses to reach the master
+    ///   (found from the routing table; no packet is sent), which is
+    ///   normally one the master's agents can reach too (for playa-mesos,
+    ///   the host's side of the VM's private network).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the path is not a file, or if no address towards
+    /// the master can be found (then pass `advertise_ip`); [`Error::Io`] if
+    /// the port cannot be bound.
+    pub fn new(
+        path_or_url: &str,
+        master: &str,
+        advertise_ip: Option<IpAddr>,
+    ) -> Result<ShippedExecutor> {
+        if path_or_url.contains("://") {
+            return Ok(ShippedExecutor {
+                location: path_or_url.to_string(),
+                server: None,
+            });
+        }
+        let ip = match advertise_ip {
+            Some(ip) => ip,
+            None => match address_towards(master)? {
+                None => {
+                    return Ok(ShippedExecutor {
+                        location: path_or_url.to_string(),
+                        server: None,
+                    });
+                }
+                Some(ip) => ip,
+            },
+        };
+        let server = ArtifactServer::serve_files_on((ip, 0), &[path_or_url])?;
+        let location = server.url();
+        log::info!("serving the executor to the agents at {location}");
+        Ok(ShippedExecutor {
+            location,
+            server: Some(server),
+        })
+    }
+
+    /// Finds the executor program `name` next to this program (building it
+    /// first under `cargo run`, see
+    /// [`find_executor`](crate::local::find_executor)), or takes
+    /// `path_or_url` when given (an `--executor` flag), and ships it as
+    /// [`new`](Self::new) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`find_executor`](crate::local::find_executor) and
+    /// [`new`](Self::new).
+    #[cfg(feature = "local")]
+    pub fn find(
+        name: &str,
+        path_or_url: Option<&str>,
+        master: &str,
+        advertise_ip: Option<IpAddr>,
+    ) -> Result<ShippedExecutor> {
+        let path = match path_or_url {
+            Some(given) => given.to_string(),
+            None => crate::local::find_executor(name)?.display().to_string(),
+        };
+        ShippedExecutor::new(&path, master, advertise_ip)
+    }
+
+    /// The path or URL agents fetch.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The file's name in the sandbox, where the fetcher puts it: start the
+    /// executor as `./<program>`.
+    pub fn program(&self) -> &str {
+        let path = self.location.split(['?', '#']).next().unwrap_or_default();
+        path.rsplit('/').next().unwrap_or(path)
+    }
+
+    /// A `CommandInfo.URI` for it: fetched into the sandbox, made executable,
+    /// not extracted.
+    pub fn uri(&self) -> mesos_proto::v1::command_info::Uri {
+        crate::tasks::uri(&self.location, true, false)
+    }
+
+    /// A custom executor `id` that the agent fetches from here and starts as
+    /// `./<program> <args>` in the sandbox (add its resources, then build).
+    pub fn executor(&self, id: &str, args: &str) -> crate::tasks::ExecutorBuilder {
+        let command = format!("./{} {args}", self.program());
+        crate::tasks::ExecutorBuilder::custom(id, crate::tasks::shell_command(command.trim_end()))
+            .name(id)
+            .uri(self.uri())
+    }
+
+    /// Whether this process serves the file (agents not on this host).
+    pub fn is_served(&self) -> bool {
+        self.server.is_some()
+    }
+}
+
+/// The two options of a framework binary that say where its executor comes
+/// from: `--executor PATH_OR_URL` and `--advertise-ip IP`. With the `clap`
+/// feature it is a `clap::Args` group (`#[command(flatten)]`), like
+/// [`Connection`](crate::connect::Connection).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct ExecutorSource {
+    /// The executor as a path or URL the agents can fetch [default: the executor next to this
+    /// program, served over HTTP by this process when the master is not on this host].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub executor: Option<String>,
+    /// The address of this host that the agents fetch the executor from when this process
+    /// serves it [default: this host's address on the way to the master].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub advertise_ip: Option<IpAddr>,
+}
+
+impl ExecutorSource {
+    /// Ships the executor program `name` to the agents of `master`, as
+    /// [`ShippedExecutor::find`] does with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`ShippedExecutor::find`].
+    #[cfg(feature = "local")]
+    pub fn ship(&self, name: &str, master: &str) -> Result<ShippedExecutor> {
+        ShippedExecutor::find(name, self.executor.as_deref(), master, self.advertise_ip)
+    }
+}
+
+/// The address of this host on the way to `master`, or `None` when the
+/// master is on this host (`local`, a loopback address). Only the first
+/// master of a list (or of a `zk://` URL) is looked at.
+fn address_towards(master: &str) -> Result<Option<IpAddr>> {
+    let spec = master.trim();
+    if spec == "local" {
+        return Ok(None);
+    }
+    let without_scheme = spec.split_once("://").map_or(spec, |(_, rest)| rest);
+    let first = without_scheme
+        .split([',', '/'])
+        .next()
+        .unwrap_or_default()
+        .trim();
+    let with_port = if first.contains(':') && !first.starts_with('[') || first.contains("]:") {
+        first.to_string()
+    } else {
+        format!("{first}:5050")
+    };
+    let target = with_port
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "cannot find the address of master {first}: pass the address the agents \
+                 should fetch the executor from (--advertise-ip)"
+            ))
+        })?;
+    if target.ip().is_loopback() {
+        return Ok(None);
+    }
+    // Connecting a UDP socket sends nothing; it only asks the routing table
+    // which local address would be used.
+    let unspecified: IpAddr = if target.is_ipv4() {
+        Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        Ipv6Addr::UNSPECIFIED.into()
+    };
+    let socket = UdpSocket::bind((unspecified, 0))?;
+    socket.connect(target).map_err(|err| {
+        Error::Config(format!(
+            "no route to master {target} ({err}): pass the address the agents should \
+             fetch the executor from (--advertise-ip)"
+        ))
+    })?;
+    let local = socket.local_addr()?.ip();
+    Ok((!local.is_loopback()).then_some(local))
 }
 
 impl Drop for ArtifactServer {
@@ -269,4 +487,57 @@ fn percent_encode(name: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod shipped_tests {
+    use super::*;
+
+    #[test]
+    fn a_local_master_gets_the_path() {
+        for master in [
+            "local",
+            "127.0.0.1:5050",
+            "http://localhost:5050",
+            "zk://127.0.0.1:2181/mesos",
+            "127.0.0.1:5050,127.0.0.2:5050",
+        ] {
+            assert_eq!(address_towards(master).unwrap(), None, "{master}");
+        }
+        let file = std::env::current_exe().unwrap();
+        let shipped = ShippedExecutor::new(file.to_str().unwrap(), "local", None).unwrap();
+        assert!(!shipped.is_served());
+        assert_eq!(shipped.location(), file.to_str().unwrap());
+    }
+
+    #[test]
+    fn a_url_is_kept() {
+        let shipped = ShippedExecutor::new("http://h/x/my-exec", "10.0.0.1:5050", None).unwrap();
+        assert!(!shipped.is_served());
+        assert_eq!(shipped.program(), "my-exec");
+    }
+
+    #[test]
+    fn an_advertised_address_serves_the_file_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("my-exec");
+        std::fs::write(&path, b"#!/bin/sh\n").unwrap();
+        let ip: IpAddr = Ipv4Addr::LOCALHOST.into();
+        let shipped =
+            ShippedExecutor::new(path.to_str().unwrap(), "10.141.141.10:5050", Some(ip)).unwrap();
+        assert!(shipped.is_served());
+        assert!(
+            shipped.location().starts_with("http://127.0.0.1:"),
+            "{}",
+            shipped.location()
+        );
+        assert_eq!(shipped.program(), "my-exec");
+        let body = ureq::get(shipped.location())
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        assert_eq!(body, "#!/bin/sh\n");
+    }
 }

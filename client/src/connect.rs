@@ -13,7 +13,7 @@
 //! use mesos_proto::v1::FrameworkInfo;
 //!
 //! # fn main() -> mesos_client::Result<()> {
-//! // `prog --master 10.0.0.5:5050 --principal etl --secret-file ./secret`
+//! // `prog --master 10.141.141.10:5050 --principal etl --secret-file ./secret`
 //! let (connection, rest) = Connection::from_args()?;
 //! assert!(rest.is_empty(), "unknown arguments: {rest:?}");
 //! let info = FrameworkInfo { user: default_user(), name: "demo".into(), ..Default::default() };
@@ -184,6 +184,36 @@ impl Connection {
     }
 }
 
+#[cfg(feature = "local")]
+impl Connection {
+    /// A scheduler's configuration for `framework_info` and these options, in
+    /// one call: `local` is resolved first (a cluster starts in this process;
+    /// keep the returned guard alive while the framework runs, it stops the
+    /// cluster when dropped), then the credentials and CA are applied.
+    ///
+    /// ```no_run
+    /// # use mesos_client::connect::Connection;
+    /// # use mesos_proto::v1::FrameworkInfo;
+    /// let info = FrameworkInfo { user: "me".into(), name: "demo".into(), ..Default::default() };
+    /// let (config, _cluster) = Connection::new("local").scheduler_config(info)?;
+    /// # Ok::<(), mesos_client::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve_master`](crate::local::resolve_master) and
+    /// [`Connection::apply`].
+    pub fn scheduler_config(
+        &self,
+        framework_info: mesos_proto::v1::FrameworkInfo,
+    ) -> Result<(SchedulerConfig, Option<crate::local::LocalCluster>)> {
+        let (master, cluster) = crate::local::resolve_master(&self.master)?;
+        let mut config = SchedulerConfig::new(master, framework_info);
+        self.apply(&mut config)?;
+        Ok((config, cluster))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +234,7 @@ mod tests {
     fn takes_both_spellings_and_keeps_foreign_arguments_in_order() {
         let (c, rest) = parse(&[
             "--no-faults",
-            "--master=10.0.0.5:5050",
+            "--master=10.141.141.10:5050",
             "--principal",
             "etl",
             "x",
@@ -213,7 +243,7 @@ mod tests {
             "ca.pem",
         ])
         .unwrap();
-        assert_eq!(c.master, "10.0.0.5:5050");
+        assert_eq!(c.master, "10.141.141.10:5050");
         assert_eq!(c.principal.as_deref(), Some("etl"));
         assert_eq!(c.secret_file, Some(PathBuf::from("/run/secret")));
         assert_eq!(c.ca_file, Some(PathBuf::from("ca.pem")));

@@ -38,6 +38,17 @@ pub enum Error {
     /// the first SUBSCRIBED, or while the driver is reconnecting). Retry after
     /// `Scheduler::subscribed` has been called again.
     NotSubscribed,
+    /// The master has removed this framework (TEARDOWN by an operator, or its
+    /// `failover_timeout` expired while no scheduler was connected): its id can
+    /// never be used again. Delete the framework-id file, if any, to register
+    /// anew.
+    FrameworkRemoved,
+    /// Another scheduler subscribed with this framework id and took the
+    /// framework over; this one must stop.
+    FailedOver,
+    /// An error of your own, returned from a callback with `?` (see
+    /// [`Error::other`]).
+    Other(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl fmt::Display for Error {
@@ -53,6 +64,12 @@ impl fmt::Display for Error {
             Error::Io(err) => write!(f, "I/O error: {err}"),
             Error::Stopped => write!(f, "the driver has stopped"),
             Error::NotSubscribed => write!(f, "not subscribed to a master (yet)"),
+            Error::FrameworkRemoved => write!(
+                f,
+                "the master has removed this framework; its id cannot be used again"
+            ),
+            Error::FailedOver => write!(f, "another scheduler took this framework over"),
+            Error::Other(err) => write!(f, "{err}"),
         }
     }
 }
@@ -62,8 +79,73 @@ impl std::error::Error for Error {
         match self {
             Error::Protocol(err) => Some(err),
             Error::Io(err) => Some(err),
+            Error::Other(err) => Some(&**err),
             _ => None,
         }
+    }
+}
+
+/// The text of Mesos' ERROR event for a framework id the master has removed
+/// (fact sheet §1.10; the same words in Mesos 1.0 to 1.12).
+pub const REMOVED_MESSAGE: &str = "Framework has been removed";
+
+/// The text of Mesos' ERROR event on a stream superseded by another scheduler
+/// subscribing with the same framework id (fact sheet §1.10).
+pub const FAILED_OVER_MESSAGE: &str = "Framework failed over";
+
+impl Error {
+    /// Wraps an error of your own, to return it from a callback:
+    /// `parse(&data).map_err(Error::other)?`.
+    pub fn other(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+        Error::Other(err.into())
+    }
+
+    /// The error for the ERROR event that ended a subscription.
+    ///
+    /// The v1 ERROR event carries nothing but a message, so this is the one
+    /// place that reads it: Mesos' two fixed texts become the typed
+    /// [`Error::FrameworkRemoved`] and [`Error::FailedOver`] (compared whole,
+    /// not searched), anything else (a refused subscription) stays
+    /// [`Error::Subscription`] with the master's words. Code that reacts to a
+    /// removal matches on the variant, never on text.
+    pub fn from_error_event(message: &str) -> Error {
+        match message.trim() {
+            REMOVED_MESSAGE => Error::FrameworkRemoved,
+            FAILED_OVER_MESSAGE => Error::FailedOver,
+            other => Error::Subscription(other.to_string()),
+        }
+    }
+
+    /// Whether this error means the connection to the master is gone or not
+    /// usable right now (refused, reset, timed out, no subscription, a 5xx
+    /// answer), as opposed to a call that was wrong in itself (a 4xx) or an
+    /// error of the framework's own.
+    ///
+    /// The driver reconnects by itself after such errors.
+    pub fn is_connection_loss(&self) -> bool {
+        match self {
+            Error::Transport(_) | Error::Redirect(_) | Error::NotSubscribed => true,
+            Error::Http { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+impl Error {
+    /// Whether this error is the answer to a call (the master or agent said
+    /// no: [`Error::Http`]) or the failure to make one (a lost connection, see
+    /// [`is_connection_loss`](Self::is_connection_loss)), rather than an
+    /// error of the framework's own.
+    ///
+    /// A callback that returns such an error is logged and the driver goes
+    /// on, as the book's driver did with a failed call: most refusals are
+    /// races with the subscription itself (a call on a stream that another
+    /// scheduler has just taken over gets a 400, one after a removal a 404
+    /// or 400), and the event stream then tells the driver what happened
+    /// (ERROR, a disconnection). See "Errors in callbacks" on
+    /// [`Scheduler`](crate::Scheduler).
+    pub fn is_call_failure(&self) -> bool {
+        matches!(self, Error::Http { .. }) || self.is_connection_loss()
     }
 }
 

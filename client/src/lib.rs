@@ -12,7 +12,7 @@
 //! ```no_run
 //! use mesos_client::offers::{RemainingResources, Resources};
 //! use mesos_client::tasks::{TaskBuilder, default_user};
-//! use mesos_client::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+//! use mesos_client::{Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
 //! use mesos_proto::v1::{FrameworkInfo, Offer, TaskState, TaskStatus};
 //!
 //! // 1. Your state: here, whether the one task was launched.
@@ -22,34 +22,35 @@
 //!
 //! // 2. Override the events you care about; the rest have safe defaults
 //! //    (offers you do not take are declined, updates are acknowledged).
+//! //    Callbacks return Result, so calls take `?`.
 //! impl Scheduler for Hello {
-//!     fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
-//!         let need = Resources::new(0.1, 32.0);
+//!     fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> Result<()> {
 //!         for offer in offers {
 //!             // Take what the task needs out of the offer (keeping the
 //!             // offer's roles, which the master checks).
-//!             let taken = RemainingResources::from_offer(offer).take(&need);
+//!             let taken = RemainingResources::from_offer(offer).take(&Resources::new(0.1, 32.0));
 //!             let (false, Some(resources)) = (self.launched, taken) else {
-//!                 let _ = handle.decline(vec![offer.id.clone()], Some(30.0));
+//!                 handle.decline(offer, 30.0)?;
 //!                 continue;
 //!             };
 //!             // 3. Describe the task: a shell command run by Mesos' command executor.
-//!             let task = TaskBuilder::command("echo hello from Mesos")
+//!             let task = TaskBuilder::command(offer, "echo hello from Mesos")
 //!                 .name("hello")
-//!                 .offer(offer)
 //!                 .resources(resources)
-//!                 .build()
-//!                 .expect("the task has an id, an agent and resources");
-//!             self.launched = handle.launch(vec![offer.id.clone()], vec![task], None).is_ok();
+//!                 .build();
+//!             handle.launch(offer, vec![task])?;
+//!             self.launched = true;
 //!         }
+//!         Ok(())
 //!     }
 //!
-//!     fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+//!     fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) -> Result<()> {
 //!         println!("{} is {:?}", status.task_id.value, status.state());
 //!         if status.state() == TaskState::TaskFinished {
 //!             // 4. Done: remove the framework, which ends `run`.
-//!             let _ = handle.teardown();
+//!             handle.teardown()?;
 //!         }
+//!         Ok(())
 //!     }
 //! }
 //!
@@ -64,6 +65,16 @@
 //!     driver.run(&mut Hello { launched: false })
 //! }
 //! ```
+//!
+//! | The book's Python (old driver) | Here |
+//! |---|---|
+//! | `driver.launchTasks(offer.id, [task])` | `handle.launch(offer, vec![task])?` |
+//! | `driver.declineOffer(offer.id, filters)` | `handle.decline(offer, refuse_seconds)?` |
+//! | `driver.killTask(task_id)` | `handle.kill(&task_id)?` |
+//! | `driver.reconcileTasks([status, ...])` | `handle.reconcile(&[task_id, ...])?` |
+//! | `driver.acknowledgeStatusUpdate(status)` | `handle.acknowledge(status)?` (automatic by default) |
+//! | `driver.stop()` / `driver.stop(failover=True)` | `handle.teardown()?` / `handle.stop(StopMode::Failover)` |
+//! | an exception in a callback | `Err` from a callback: see "Errors in callbacks" on [`Scheduler`] |
 //!
 //! An executor is the same shape: implement [`Executor`] and call
 //! `ExecutorDriver::from_env()?.run(&mut yours)` (see [`executor`]).
@@ -97,11 +108,12 @@
 //! | [`scheduler`] | the scheduler API: events in, calls out |
 //! | [`executor`] | the executor API and the `MESOS_*` environment |
 //! | [`resources`], [`offers`] | resources, "does this offer fit", carving offers |
-//! | [`tasks`] | `TaskInfo`, `CommandInfo`, `ExecutorInfo` builders, task ids, the user |
-//! | [`artifact`] | serving a local file (your executor) for agents to fetch |
+//! | [`tasks`] | `TaskInfo` (built from its offer: cannot fail), `CommandInfo`, `ExecutorInfo` builders, task ids, the user |
+//! | [`artifact`] | shipping your executor to the agents: a path, or served over HTTP ([`artifact::ShippedExecutor`]) |
+//! | [`faults`] | breaking a devcluster on purpose, typed ([`faults::Fault`]) |
 //! | [`connect`] | the `--master`/`--principal`/`--secret-file`/`--ca-file` options every framework takes |
 //! | [`masters`], [`transport`], [`credentials`], [`backoff`] | HTTP plumbing |
-//! | [`error`] | the one [`Error`] type |
+//! | [`error`] | the one [`Error`] type (typed: [`Error::FrameworkRemoved`], [`Error::is_call_failure`], ...) |
 //!
 //! ## Features
 //!
@@ -129,6 +141,7 @@ pub mod connect;
 pub mod credentials;
 pub mod error;
 pub mod executor;
+pub mod faults;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod masters;
@@ -141,5 +154,20 @@ pub mod transport;
 pub mod zk;
 
 pub use error::{Error, Result};
+
+/// What a framework's `main.rs` usually needs, in one line:
+/// `use mesos_client::prelude::*;` (the traits, the driver, the handle, the
+/// builders, the command-line groups, and the protobuf types every callback
+/// sees). Everything here is also reachable by its own path.
+pub mod prelude {
+    pub use crate::artifact::{ExecutorSource, ShippedExecutor};
+    pub use crate::connect::Connection;
+    pub use crate::offers::{RemainingResources, Resources};
+    pub use crate::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
+    pub use crate::{Error, Result, StopMode};
+    pub use crate::{Executor, ExecutorDriver, ExecutorHandle};
+    pub use crate::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+    pub use mesos_proto::v1::{FrameworkInfo, Offer, TaskId, TaskInfo, TaskState, TaskStatus};
+}
 pub use executor::{Executor, ExecutorDriver, ExecutorHandle};
 pub use scheduler::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode};

@@ -8,21 +8,23 @@
 //! `CommandInfo` ([`uri`]); [`ArtifactServer`](crate::artifact::ArtifactServer)
 //! can serve a local file for that.
 //!
+//! A task is built from the offer it will use, so it always has its agent
+//! and [`TaskBuilder::build`] cannot fail:
+//!
 //! ```
 //! use mesos_client::tasks::{TaskBuilder, TaskIdGenerator};
 //! use mesos_client::resources::scalar;
-//! use mesos_proto::v1::AgentId;
+//! use mesos_proto::v1::{AgentId, Offer};
 //!
+//! # let offer = Offer { agent_id: AgentId { value: "S0".into() }, ..Default::default() };
 //! let ids = TaskIdGenerator::new("hello");
-//! let agent = AgentId { value: "S0".into() };
-//! let task = TaskBuilder::command("echo hi")
+//! let task = TaskBuilder::command(&offer, "echo hi")
 //!     .task_id(ids.next_id())
-//!     .agent(&agent)
 //!     .resources(vec![scalar("cpus", 0.1), scalar("mem", 32.0)])
-//!     .build()?;
+//!     .build();
 //! assert!(task.task_id.value.starts_with("hello-"));
 //! assert_eq!(task.name, task.task_id.value);
-//! # Ok::<(), mesos_client::Error>(())
+//! assert_eq!(task.agent_id.value, "S0");
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,40 +36,42 @@ use mesos_proto::v1::{
     environment, executor_info,
 };
 
-use crate::error::{Error, Result};
-
 /// Builds a [`TaskInfo`]. Start with [`command`](Self::command) or
-/// [`executor`](Self::executor), set at least the agent, then
-/// [`build`](Self::build).
+/// [`executor`](Self::executor), which take the offer the task will use
+/// (and so its agent), add resources, then [`build`](Self::build).
 #[derive(Clone, Debug)]
 pub struct TaskBuilder {
     task: TaskInfo,
 }
 
 impl TaskBuilder {
-    /// A task that runs `shell_command` with `/bin/sh -c` under the built-in
-    /// command executor.
-    pub fn command(shell_command: &str) -> TaskBuilder {
-        TaskBuilder::command_info(self::shell_command(shell_command))
+    /// A task on `offer`'s agent that runs `shell_command` with `/bin/sh -c`
+    /// under the built-in command executor (or, in a task group, under the
+    /// group's executor).
+    pub fn command(offer: &Offer, shell_command: &str) -> TaskBuilder {
+        TaskBuilder::command_info(offer, self::shell_command(shell_command))
     }
 
-    /// A task for the command executor with a `CommandInfo` you built
-    /// (e.g. with [`exec_command`] and [`uri`]s).
-    pub fn command_info(command: CommandInfo) -> TaskBuilder {
+    /// A task on `offer`'s agent for the command executor with a
+    /// `CommandInfo` you built (e.g. with [`exec_command`] and [`uri`]s).
+    pub fn command_info(offer: &Offer, command: CommandInfo) -> TaskBuilder {
         TaskBuilder {
             task: TaskInfo {
                 command: Some(command),
+                agent_id: offer.agent_id.clone(),
                 ..Default::default()
             },
         }
     }
 
-    /// A task for a custom executor. Tasks that name the same executor id
-    /// (with the same `ExecutorInfo`) share one executor process.
-    pub fn executor(executor: ExecutorInfo) -> TaskBuilder {
+    /// A task on `offer`'s agent for a custom executor. Tasks that name the
+    /// same executor id (with the same `ExecutorInfo`) share one executor
+    /// process.
+    pub fn executor(offer: &Offer, executor: ExecutorInfo) -> TaskBuilder {
         TaskBuilder {
             task: TaskInfo {
                 executor: Some(executor),
+                agent_id: offer.agent_id.clone(),
                 ..Default::default()
             },
         }
@@ -91,15 +95,11 @@ impl TaskBuilder {
         self
     }
 
-    /// The agent to run on: the `agent_id` of the offer used.
+    /// Another agent than the offer's (rare: only for tests that make up
+    /// offers, or tasks sent back with a changed offer).
     pub fn agent(mut self, agent_id: &AgentId) -> Self {
         self.task.agent_id = agent_id.clone();
         self
-    }
-
-    /// Shorthand for `.agent(&offer.agent_id)`.
-    pub fn offer(self, offer: &Offer) -> Self {
-        self.agent(&offer.agent_id)
     }
 
     /// The resources, best cut out of the offer with
@@ -137,35 +137,39 @@ impl TaskBuilder {
     }
 
     /// The `TaskInfo`. A missing id is generated (`task-<n>`), a missing
-    /// name is the id.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Config`] if no agent was set: the master would refuse the
-    /// task (`TASK_ERROR`) anyway, and this says why more clearly.
-    pub fn build(mut self) -> Result<TaskInfo> {
-        if self.task.agent_id.value.is_empty() {
-            return Err(Error::Config(
-                "task has no agent id: call .agent(&offer.agent_id) or .offer(&offer)".into(),
-            ));
-        }
+    /// name is the id. The agent is the offer's, so nothing can be missing.
+    pub fn build(mut self) -> TaskInfo {
         if self.task.task_id.value.is_empty() {
             self.task.task_id = TaskIdGenerator::new("task").next_id();
         }
         if self.task.name.is_empty() {
             self.task.name = self.task.task_id.value.clone();
         }
-        Ok(self.task)
+        self.task
     }
 }
 
 /// Builds an [`ExecutorInfo`] for a custom executor.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ExecutorBuilder {
     info: ExecutorInfo,
 }
 
 impl ExecutorBuilder {
+    /// Mesos' built-in default executor (type `DEFAULT`), which runs the
+    /// command tasks of a task group
+    /// ([`SchedulerHandle::launch_group`](crate::SchedulerHandle::launch_group)).
+    /// It needs resources of its own, like any executor
+    /// ([`resources`](Self::resources)).
+    pub fn default_executor(id: impl Into<String>) -> ExecutorBuilder {
+        let mut info = ExecutorInfo {
+            executor_id: ExecutorId { value: id.into() },
+            ..Default::default()
+        };
+        info.set_type(executor_info::Type::Default);
+        ExecutorBuilder { info }
+    }
+
     /// A `CUSTOM` executor with id `id` that the agent starts with
     /// `command`. Add the program with [`uri`](Self::uri) if the agent does
     /// not have it already.

@@ -275,27 +275,41 @@ impl Recorder {
 }
 
 impl Executor for Recorder {
-    fn subscribed(&mut self, handle: &ExecutorHandle, subscribed: event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &ExecutorHandle,
+        subscribed: event::Subscribed,
+    ) -> mesos_client::Result<()> {
         *self.handle.lock().unwrap() = Some(handle.clone());
         self.push(format!(
             "subscribed {}",
             subscribed.executor_info.executor_id.value
         ));
+        Ok(())
     }
-    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) {
+    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) -> mesos_client::Result<()> {
         self.push(format!("launch {}", task.task_id.value));
         handle
             .update(&task.task_id, TaskState::TaskRunning, "running")
             .unwrap();
+        Ok(())
     }
-    fn acknowledged(&mut self, _: &ExecutorHandle, task_id: TaskId, _: Vec<u8>) {
+    fn acknowledged(
+        &mut self,
+        _: &ExecutorHandle,
+        task_id: TaskId,
+        _: Vec<u8>,
+    ) -> mesos_client::Result<()> {
         self.push(format!("acknowledged {}", task_id.value));
+        Ok(())
     }
-    fn message(&mut self, _: &ExecutorHandle, data: Vec<u8>) {
+    fn message(&mut self, _: &ExecutorHandle, data: Vec<u8>) -> mesos_client::Result<()> {
         self.push(format!("message {}", String::from_utf8_lossy(&data)));
+        Ok(())
     }
-    fn disconnected(&mut self, _: &ExecutorHandle) {
+    fn disconnected(&mut self, _: &ExecutorHandle) -> mesos_client::Result<()> {
         self.push("disconnected".into());
+        Ok(())
     }
     // kill and shutdown: the trait's defaults, which these tests check too.
 }
@@ -634,9 +648,14 @@ fn default_launch_and_launch_group_fail_the_tasks() {
 /// Stops itself as soon as it is subscribed.
 struct StopAtOnce;
 impl Executor for StopAtOnce {
-    fn subscribed(&mut self, handle: &ExecutorHandle, _: event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &ExecutorHandle,
+        _: event::Subscribed,
+    ) -> mesos_client::Result<()> {
         handle.send_message(b"bye".to_vec()).unwrap();
         handle.stop();
+        Ok(())
     }
 }
 

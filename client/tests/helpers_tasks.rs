@@ -7,25 +7,26 @@ use mesos_client::resources::scalar;
 use mesos_client::tasks::{
     ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user, exec_command, shell_command, uri,
 };
-use mesos_proto::v1::{AgentId, ContainerInfo, container_info, executor_info};
+use mesos_proto::v1::{AgentId, ContainerInfo, Offer, container_info, executor_info};
 use serde_json::json;
 
-fn agent() -> AgentId {
-    AgentId { value: "S0".into() }
+fn offer() -> Offer {
+    Offer {
+        agent_id: AgentId { value: "S0".into() },
+        ..Default::default()
+    }
 }
 
 #[test]
 fn command_task_in_mesos_json() {
-    let task = TaskBuilder::command("echo hi")
+    let task = TaskBuilder::command(&offer(), "echo hi")
         .id("cmd-1")
         .name("say hi")
-        .agent(&agent())
         .resources(vec![scalar("cpus", 0.1), scalar("mem", 32.0)])
         .label("kind", "demo")
         .kill_grace_period(Duration::from_secs(2))
         .data(b"x".to_vec())
-        .build()
-        .unwrap();
+        .build();
     let value = mesos_proto::json::to_value(&task);
     assert_eq!(value["name"], "say hi");
     assert_eq!(value["task_id"], json!({"value": "cmd-1"}));
@@ -50,15 +51,16 @@ fn command_task_in_mesos_json() {
 }
 
 #[test]
-fn task_defaults_and_the_missing_agent() {
-    let task = TaskBuilder::command("true")
-        .agent(&agent())
-        .build()
-        .unwrap();
+fn task_defaults_and_the_agent_of_the_offer() {
+    let task = TaskBuilder::command(&offer(), "true").build();
     assert!(task.task_id.value.starts_with("task-"));
     assert_eq!(task.name, task.task_id.value);
-    let err = TaskBuilder::command("true").id("t").build().unwrap_err();
-    assert!(err.to_string().contains("agent"), "{err}");
+    assert_eq!(task.agent_id.value, "S0", "the offer's agent");
+    let elsewhere = AgentId { value: "S1".into() };
+    let moved = TaskBuilder::command(&offer(), "true")
+        .agent(&elsewhere)
+        .build();
+    assert_eq!(moved.agent_id, elsewhere);
 }
 
 #[test]
@@ -101,12 +103,10 @@ fn custom_executor_task_like_the_fixture() {
 
     let mut container = ContainerInfo::default();
     container.set_type(container_info::Type::Mesos);
-    let task = TaskBuilder::executor(executor.clone())
+    let task = TaskBuilder::executor(&offer(), executor.clone())
         .id("exec-task-1")
-        .agent(&agent())
         .container(container.clone())
-        .build()
-        .unwrap();
+        .build();
     assert_eq!(task.executor, Some(executor));
     assert_eq!(task.container, Some(container));
     assert!(

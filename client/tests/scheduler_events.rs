@@ -103,12 +103,17 @@ struct ManualAck {
 }
 
 impl Scheduler for ManualAck {
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
         handle.acknowledge(status).expect("acknowledge");
         self.updates += 1;
         if self.updates == 2 {
             handle.stop(StopMode::Failover);
         }
+        Ok(())
     }
 }
 
@@ -222,7 +227,7 @@ fn calls_need_a_subscription_and_subscribe_is_not_a_call() {
     let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
     let handle = driver.handle();
     assert!(matches!(
-        handle.decline(vec![], None),
+        handle.decline_offers(vec![], None),
         Err(Error::NotSubscribed)
     ));
     assert!(matches!(handle.reconcile_all(), Err(Error::NotSubscribed)));
@@ -244,9 +249,10 @@ fn a_refused_call_is_an_http_error_with_the_masters_reason() {
             &mut self,
             handle: &SchedulerHandle,
             _: &mesos_proto::v1::scheduler::event::Subscribed,
-        ) {
+        ) -> mesos_client::Result<()> {
             self.0 = handle.revive(vec![]).err();
             handle.stop(StopMode::Failover);
+            Ok(())
         }
     }
     let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
@@ -272,7 +278,7 @@ impl Scheduler for EveryCall {
         &mut self,
         handle: &SchedulerHandle,
         _: &mesos_proto::v1::scheduler::event::Subscribed,
-    ) {
+    ) -> mesos_client::Result<()> {
         use mesos_proto::v1::*;
         let offer = OfferId { value: "O1".into() };
         let agent = AgentId {
@@ -308,17 +314,28 @@ impl Scheduler for EveryCall {
         };
         let mut info = framework_info();
         info.name = "renamed".into();
+        let whole_offer = Offer {
+            id: offer.clone(),
+            agent_id: agent.clone(),
+            ..Default::default()
+        };
+        let group_executor = mesos_client::tasks::ExecutorBuilder::default_executor("g1").build();
         self.0 = vec![
-            handle.launch(vec![offer.clone()], vec![launch], None),
-            handle.decline(vec![offer.clone()], Some(3600.0)),
+            handle.launch(&whole_offer, vec![launch.clone()]),
+            handle.launch_offers(vec![offer.clone()], vec![launch.clone()], None),
+            handle.launch_group(&whole_offer, group_executor, vec![launch]),
+            handle.decline(&whole_offer, 3600.0),
+            handle.decline_offers(vec![offer.clone()], Some(3600.0)),
             handle.accept_inverse_offers(vec![offer.clone()], None),
             handle.decline_inverse_offers(vec![offer], None),
             handle.revive(vec!["*".into()]),
-            handle.kill(task.clone(), Some(agent.clone())),
+            handle.kill(&task),
+            handle.kill_on(task.clone(), Some(agent.clone())),
             handle.shutdown(executor.clone(), agent.clone()),
             handle.acknowledge(&status),
             handle.acknowledge_operation_status(&operation),
-            handle.reconcile(vec![call::reconcile::Task {
+            handle.reconcile(std::slice::from_ref(&task)),
+            handle.reconcile_tasks(vec![call::reconcile::Task {
                 task_id: task,
                 agent_id: Some(agent.clone()),
             }]),
@@ -330,6 +347,7 @@ impl Scheduler for EveryCall {
             handle.update_framework(info, vec![]),
             handle.teardown(),
         ];
+        Ok(())
     }
 }
 
@@ -366,12 +384,17 @@ fn every_call_type_goes_out_with_its_payload() {
         kinds,
         [
             "ACCEPT",
+            "ACCEPT",
+            "ACCEPT",
+            "DECLINE",
             "DECLINE",
             "ACCEPT_INVERSE_OFFERS",
             "DECLINE_INVERSE_OFFERS",
             "REVIVE",
             "KILL",
+            "KILL",
             "SHUTDOWN",
+            "RECONCILE",
             "RECONCILE",
             "RECONCILE",
             "RECONCILE_OPERATIONS",
@@ -397,12 +420,25 @@ fn every_call_type_goes_out_with_its_payload() {
         launch["operations"][0]["launch"]["task_infos"][0]["task_id"]["value"],
         "t1"
     );
+    // launch(&offer, tasks) is launch_offers with the offer's id and no filters.
+    assert_eq!(bodies[0], bodies[1]);
+    let group = &bodies[2]["accept"]["operations"][0];
+    assert_eq!(group["type"], "LAUNCH_GROUP");
+    assert_eq!(group["launch_group"]["executor"]["type"], "DEFAULT");
     assert_eq!(
-        bodies[1]["decline"]["filters"],
-        json!({"refuse_seconds": 3600.0})
+        group["launch_group"]["task_group"]["tasks"][0]["task_id"]["value"],
+        "t1"
     );
-    assert_eq!(bodies[4]["revive"], json!({"roles": ["*"]}));
-    assert_eq!(bodies[5]["kill"]["agent_id"]["value"], AGENT_ID);
+    for decline in [&bodies[3], &bodies[4]] {
+        assert_eq!(decline["decline"]["offer_ids"], json!([{"value": "O1"}]));
+        assert_eq!(
+            decline["decline"]["filters"],
+            json!({"refuse_seconds": 3600.0})
+        );
+    }
+    assert_eq!(bodies[7]["revive"], json!({"roles": ["*"]}));
+    assert!(bodies[8]["kill"].get("agent_id").is_none(), "{}", bodies[8]);
+    assert_eq!(bodies[9]["kill"]["agent_id"]["value"], AGENT_ID);
     // The operation uuid goes out raw (base64), not wrapped (fact sheet §10).
     let ack_operation = acks[1].json();
     assert_eq!(ack_operation["framework_id"]["value"], FRAMEWORK_ID);
@@ -411,11 +447,20 @@ fn every_call_type_goes_out_with_its_payload() {
         ack_operation["acknowledge_operation_status"]["operation_id"],
         json!({"value": "op1"})
     );
+    // reconcile(&[ids]): tasks by id only; the master finds their agents.
+    assert_eq!(
+        bodies[11]["reconcile"],
+        json!({"tasks": [{"task_id": {"value": "t1"}}]})
+    );
+    assert_eq!(
+        bodies[12]["reconcile"]["tasks"][0]["agent_id"]["value"],
+        AGENT_ID
+    );
     // Implicit reconciliation still needs the (empty) object (fact sheet §2.1).
-    assert_eq!(bodies[8]["reconcile"], json!({}));
-    assert_eq!(bodies[10]["message"]["data"], "aGVsbG8=");
+    assert_eq!(bodies[13]["reconcile"], json!({}));
+    assert_eq!(bodies[15]["message"]["data"], "aGVsbG8=");
     // UPDATE_FRAMEWORK needs framework_info.id = framework_id (fact sheet §10).
-    let update = &bodies[13]["update_framework"]["framework_info"];
+    let update = &bodies[18]["update_framework"]["framework_info"];
     assert_eq!(update["id"]["value"], FRAMEWORK_ID);
     assert_eq!(update["name"], "renamed");
 }
@@ -424,8 +469,13 @@ fn every_call_type_goes_out_with_its_payload() {
 struct TearDownOnFirstUpdate;
 
 impl Scheduler for TearDownOnFirstUpdate {
-    fn update(&mut self, handle: &SchedulerHandle, _status: &TaskStatus) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        _status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
         handle.teardown().unwrap();
+        Ok(())
     }
 }
 
@@ -443,4 +493,97 @@ fn no_acknowledgement_follows_a_teardown_made_in_update() {
         .map(|r| r.call_type().to_string())
         .collect();
     assert_eq!(kinds, ["SUBSCRIBE", "TEARDOWN"]);
+}
+
+/// Fails its `update` callback with a given error, and counts the calls.
+struct FailingUpdate {
+    error: fn() -> Error,
+    updates: usize,
+}
+
+impl Scheduler for FailingUpdate {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        _status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
+        self.updates += 1;
+        if self.updates == 2 {
+            handle.stop(StopMode::Failover);
+        }
+        Err((self.error)())
+    }
+}
+
+#[test]
+fn an_error_of_the_framework_from_a_callback_ends_run_with_it_unacknowledged() {
+    let peer = Peer::start(script(vec![
+        subscribed(15.0),
+        update_with_uuid(),
+        heartbeat(),
+    ]));
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let failing = FailingUpdate {
+        error: || Error::other(std::io::Error::other("my bookkeeping broke")),
+        updates: 0,
+    };
+    let (result, failing) = run_with_deadline(driver, failing);
+    match result {
+        Err(Error::Other(err)) => assert_eq!(err.to_string(), "my bookkeeping broke"),
+        other => panic!("expected the callback's own error, got {other:?}"),
+    }
+    assert_eq!(failing.updates, 1);
+    // Not handled, so not acknowledged (the agent sends it again), and no
+    // TEARDOWN: the framework stays registered, as after a crash.
+    let kinds: Vec<_> = peer
+        .requests()
+        .iter()
+        .map(|r| r.call_type().to_string())
+        .collect();
+    assert_eq!(kinds, ["SUBSCRIBE"]);
+}
+
+#[test]
+fn a_lost_connection_from_a_callback_is_logged_and_the_driver_goes_on() {
+    let peer = Peer::start(script(vec![
+        subscribed(15.0),
+        update_with_uuid(),
+        update_without_uuid(),
+    ]));
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let failing = FailingUpdate {
+        error: || Error::NotSubscribed,
+        updates: 0,
+    };
+    let (result, failing) = run_with_deadline(driver, failing);
+    result.unwrap();
+    // The second update still came: `run` went on after the first error.
+    assert_eq!(failing.updates, 2);
+    let kinds: Vec<_> = peer
+        .requests()
+        .iter()
+        .map(|r| r.call_type().to_string())
+        .collect();
+    assert_eq!(kinds, ["SUBSCRIBE"], "a failed update is not acknowledged");
+}
+
+#[test]
+fn a_refused_call_from_a_callback_is_logged_and_the_driver_goes_on() {
+    // A 400 as Mesos gives a call on a stream another scheduler has just taken over.
+    let failing = FailingUpdate {
+        error: || Error::Http {
+            status: 400,
+            body: "stream id mismatch".into(),
+        },
+        updates: 0,
+    };
+    let peer = Peer::start(script(vec![
+        subscribed(15.0),
+        update_with_uuid(),
+        update_without_uuid(),
+    ]));
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let (result, failing) = run_with_deadline(driver, failing);
+    result.unwrap();
+    assert_eq!(failing.updates, 2, "run went on after the refusal");
 }

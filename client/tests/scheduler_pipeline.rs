@@ -65,7 +65,11 @@ struct CheckingScheduler {
 }
 
 impl Scheduler for CheckingScheduler {
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
         let task = status.task_id.value.clone();
         // A synchronous call in the middle of the callback: it goes out (and
         // is answered) while this callback runs, so an acknowledgement sent
@@ -81,6 +85,7 @@ impl Scheduler for CheckingScheduler {
             handle.stop(*mode);
         }
         self.returned.0.lock().unwrap().insert(task);
+        Ok(())
     }
 }
 
@@ -233,13 +238,20 @@ fn a_full_queue_slows_the_scheduler_down() {
         n: usize,
     }
     impl Scheduler for Noting {
-        fn subscribed(&mut self, _: &SchedulerHandle, _: &event::Subscribed) {}
-        fn update(&mut self, handle: &SchedulerHandle, _: &TaskStatus) {
+        fn subscribed(
+            &mut self,
+            _: &SchedulerHandle,
+            _: &event::Subscribed,
+        ) -> mesos_client::Result<()> {
+            Ok(())
+        }
+        fn update(&mut self, handle: &SchedulerHandle, _: &TaskStatus) -> mesos_client::Result<()> {
             let mut at = self.at_update.lock().unwrap();
             at.push(self.answered.load(Ordering::SeqCst));
             if at.len() == self.n {
                 handle.stop(StopMode::Failover);
             }
+            Ok(())
         }
     }
     let at_update = Arc::new(Mutex::new(Vec::new()));

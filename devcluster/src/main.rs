@@ -103,6 +103,9 @@ struct Cli {
     /// --max_completed_tasks_per_framework).
     #[arg(long, default_value_t = Bounds::default().max_completed_tasks_per_framework, value_parser = parse_count)]
     max_completed_tasks_per_framework: usize,
+    /// error, warn, info, debug or trace.
+    #[arg(long, default_value = "info", global = true)]
+    log_level: log::LevelFilter,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -140,8 +143,8 @@ enum Cmd {
         /// Seconds, agent index, offer id or framework_id/executor_id.
         #[arg(long)]
         arg: Option<String>,
-        /// The master to talk to.
-        #[arg(long, default_value = "http://127.0.0.1:5050")]
+        /// The master to talk to (`host:port` or `http://host:port`).
+        #[arg(long, default_value = "127.0.0.1:5050")]
         master: String,
         /// With a cluster started with --credentials: the principal to authenticate as.
         #[arg(long, requires = "secret_file")]
@@ -251,7 +254,9 @@ fn main() {
         }
         Err(e) => e.exit(),
     };
-    let _ = simple_logger::init_with_level(log::Level::Info);
+    let _ = simple_logger::SimpleLogger::new()
+        .with_level(cli.log_level)
+        .init();
     if let Some(Cmd::Fault {
         name,
         arg,
@@ -260,7 +265,14 @@ fn main() {
         secret_file,
     }) = &cli.command
     {
-        let mut url = format!("{}/devcluster/faults/{name}", master.trim_end_matches('/'));
+        // `--master 127.0.0.1:5050` as every other tool takes it: http:// is implied.
+        let master = master.trim_end_matches('/');
+        let scheme = if master.contains("://") {
+            ""
+        } else {
+            "http://"
+        };
+        let mut url = format!("{scheme}{master}/devcluster/faults/{name}");
         if let Some(a) = arg {
             url.push_str(&format!("?arg={a}"));
         }
@@ -347,7 +359,14 @@ fn run(cli: Cli) -> Result<(), String> {
         cfg.tls = Some(devcluster::http::tls_config_from_pem(&c, &k)?);
         cfg.tls_ca_file = Some(cli.tls_ca.unwrap_or(cert));
     }
-    let cluster = Cluster::start(cfg).map_err(|e| e.to_string())?;
+    let (ip, port) = (cfg.ip, cfg.port);
+    let cluster = Cluster::start(cfg).map_err(|e| match e {
+        devcluster::Error::Io(io) if io.kind() == std::io::ErrorKind::AddrInUse => format!(
+            "port {port} on {ip} is in use (another devcluster or Mesos master?): \
+             stop it, or choose another port with --port"
+        ),
+        other => other.to_string(),
+    })?;
     println!(
         "devcluster: master {} ({} agents)",
         cluster.master_url(),

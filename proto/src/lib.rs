@@ -70,3 +70,34 @@ pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/mesos.v1.executor.rs"));
     }
 }
+
+impl v1::TaskState {
+    /// Whether a task in this state is over for good: FINISHED, FAILED, KILLED,
+    /// ERROR, LOST, DROPPED, GONE and GONE_BY_OPERATOR. The one definition of that
+    /// set in this project, so that a scheduler, the cluster and the tests agree.
+    ///
+    /// TASK_LOST counts, as in Mesos (a framework that is not partition-aware
+    /// gets LOST for a task on a vanished agent and never hears of it again).
+    /// UNREACHABLE and UNKNOWN do not: a partition-aware framework may still see
+    /// the task come back.
+    ///
+    /// ```
+    /// use mesos_proto::v1::TaskState;
+    /// assert!(TaskState::TaskFinished.is_terminal());
+    /// assert!(!TaskState::TaskRunning.is_terminal());
+    /// assert!(!TaskState::TaskUnreachable.is_terminal());
+    /// ```
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            v1::TaskState::TaskFinished
+                | v1::TaskState::TaskFailed
+                | v1::TaskState::TaskKilled
+                | v1::TaskState::TaskError
+                | v1::TaskState::TaskLost
+                | v1::TaskState::TaskDropped
+                | v1::TaskState::TaskGone
+                | v1::TaskState::TaskGoneByOperator
+        )
+    }
+}

@@ -151,7 +151,12 @@ pub fn run_driver<S: Scheduler + Send + 'static>(config: SchedulerConfig, mut sc
 pub struct StopAtSubscribed;
 
 impl Scheduler for StopAtSubscribed {
-    fn subscribed(&mut self, handle: &SchedulerHandle, _: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        _: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         handle.stop(StopMode::Failover);
+        Ok(())
     }
 }

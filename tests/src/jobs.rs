@@ -223,7 +223,7 @@ impl Jobs {
         if tasks.is_empty() {
             return;
         }
-        if let Err(e) = handle.reconcile(tasks) {
+        if let Err(e) = handle.reconcile_tasks(tasks) {
             self.ledger().call_errors.push(format!("RECONCILE: {e}"));
         }
     }
@@ -258,7 +258,11 @@ impl Jobs {
 }
 
 impl Scheduler for Jobs {
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        subscribed: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         {
             let mut l = self.ledger();
             l.framework_id = Some(subscribed.framework_id.value.clone());
@@ -273,9 +277,10 @@ impl Scheduler for Jobs {
         {
             self.ledger().call_errors.push(format!("REVIVE: {e}"));
         }
+        Ok(())
     }
 
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> mesos_client::Result<()> {
         let need = Resources::new(TASK.0, TASK.1);
         let mut unused: Vec<OfferId> = Vec::new();
         for offer in offers {
@@ -293,13 +298,11 @@ impl Scheduler for Jobs {
                 };
                 let id = format!("job-{job}-attempt-{attempt}");
                 let cmd = self.config.command.replace("{job}", &job.to_string());
-                let task = TaskBuilder::command(&cmd)
+                let task = TaskBuilder::command(offer, &cmd)
                     .name(&id)
                     .id(&id)
-                    .offer(offer)
                     .resources(res)
-                    .build()
-                    .expect("task has id, agent and resources");
+                    .build();
                 tasks.push(task);
                 jobs.push((id, job));
             }
@@ -323,7 +326,7 @@ impl Scheduler for Jobs {
             let filters = Some(Filters {
                 refuse_seconds: Some(0.0),
             });
-            match handle.launch(vec![offer.id.clone()], tasks, filters) {
+            match handle.launch_offers(vec![offer.id.clone()], tasks, filters) {
                 Ok(()) => {}
                 // The master answered and refused: nothing was launched.
                 Err(e @ Error::Http { .. }) | Err(e @ Error::NotSubscribed) => {
@@ -353,17 +356,27 @@ impl Scheduler for Jobs {
         // REVIVEs offers.
         let refuse = if self.pending.is_empty() { 3600.0 } else { 0.5 };
         if !unused.is_empty()
-            && let Err(e) = handle.decline(unused, Some(refuse))
+            && let Err(e) = handle.decline_offers(unused, Some(refuse))
         {
             self.ledger().call_errors.push(format!("DECLINE: {e}"));
         }
+        Ok(())
     }
 
-    fn rescind(&mut self, _handle: &SchedulerHandle, _offer_id: &OfferId) {
+    fn rescind(
+        &mut self,
+        _handle: &SchedulerHandle,
+        _offer_id: &OfferId,
+    ) -> mesos_client::Result<()> {
         self.ledger().rescinds += 1;
+        Ok(())
     }
 
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
         let task = status.task_id.value.clone();
         let state = status.state();
         let first_time = {
@@ -400,17 +413,25 @@ impl Scheduler for Jobs {
                     .push(format!("{task} {state:?}: {e}")),
             }
         }
+        Ok(())
     }
 
-    fn failure(&mut self, _handle: &SchedulerHandle, _failure: &event::Failure) {
+    fn failure(
+        &mut self,
+        _handle: &SchedulerHandle,
+        _failure: &event::Failure,
+    ) -> mesos_client::Result<()> {
         self.ledger().failures += 1;
+        Ok(())
     }
 
-    fn error(&mut self, _handle: &SchedulerHandle, message: &str) {
+    fn error(&mut self, _handle: &SchedulerHandle, message: &str) -> mesos_client::Result<()> {
         self.ledger().errors.push(message.to_string());
+        Ok(())
     }
 
-    fn disconnected(&mut self, _handle: &SchedulerHandle) {
+    fn disconnected(&mut self, _handle: &SchedulerHandle) -> mesos_client::Result<()> {
         self.ledger().disconnections.push(Instant::now());
+        Ok(())
     }
 }

@@ -67,8 +67,9 @@ fn minimal_runs_two_tasks_and_tears_down() {
     let out = sched.output();
     for step in [
         "subscribed as framework",
-        "received",
         "launching task minimal-1",
+        "launching task minimal-2",
+        "all 2 tasks ended: TEARDOWN",
     ] {
         assert!(out.contains(step), "no {step:?} in:\n{out}");
     }
@@ -82,22 +83,64 @@ fn minimal_runs_two_tasks_and_tears_down() {
 }
 
 #[test]
-fn minimal_speaks_protobuf() {
+fn minimal_serves_its_executor_over_http_to_agents_that_are_not_local() {
+    // What happens against playa-mesos' VM (whose agent cannot read a path on this
+    // host), with the address forced to 127.0.0.1 so that devcluster's agents reach it.
     let (cluster, master) = cluster();
-    let args = [
-        "--master",
-        &master,
-        "--tasks",
-        "1",
-        "--sleep",
-        "0",
-        "--protobuf",
-    ];
-    let mut sched = run("minimal-scheduler", &args);
+    let args = ["--master", &master, "--tasks", "1", "--sleep", "0"];
+    let mut sched = run(
+        "minimal-scheduler",
+        &[&args[..], &["--advertise-ip", "127.0.0.1"]].concat(),
+    );
     sched.assert_success(RUN);
+    let out = sched.output();
+    assert!(
+        out.contains("serving the executor to the agents at http://127.0.0.1:"),
+        "{out}"
+    );
+    assert!(out.contains("/minimal-executor"), "{out}");
     assert_hello(cluster.work_dir(), &["minimal-1"]);
     // The executor ends by itself after TEARDOWN (the agent's SHUTDOWN).
     wait_sandbox(cluster.work_dir(), "executor done");
+}
+
+#[test]
+fn skeleton_speaks_protobuf() {
+    let (cluster, master) = cluster();
+    let args = ["--master", &master, "--tasks", "1", "--sleep", "0"];
+    let mut sched = run("skeleton-scheduler", &[&args[..], &["--protobuf"]].concat());
+    sched.assert_success(RUN);
+    let stdout = sandbox_stdout(cluster.work_dir());
+    assert!(stdout.contains("Hello from task skeleton-"), "{stdout}");
+}
+
+#[test]
+fn ctrl_c_makes_a_local_minimal_scheduler_return_and_clean_up() {
+    // The library never ends the process: the local cluster's handler stops the
+    // tasks, removes the sandboxes and makes `run` return; `main` ends normally.
+    let mut sched = run("minimal-scheduler", &["--tasks", "1", "--sleep", "60"]);
+    let line = sched.wait_line("its output goes to", RUN);
+    let work_dir = stdout_file(&line)
+        .split("/slaves/")
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &sched.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = sched.wait_exit(STEP);
+    let out = sched.output();
+    assert!(status.success(), "main returned normally:\n{out}");
+    assert!(
+        out.contains("asked 1 scheduler driver(s) to return"),
+        "{out}"
+    );
+    assert!(
+        work_dir.contains("mesos-local-") && !Path::new(&work_dir).exists(),
+        "{work_dir} is removed:\n{out}"
+    );
 }
 
 /// The file named on the RUNNING line (`its output goes to <path>`).
@@ -154,6 +197,23 @@ fn skeleton_runs_three_tasks() {
     );
     sched.assert_success(RUN);
     assert_eq!(sched.count("is TASK_FINISHED"), 3, "{}", sched.output());
+    // It registered under its package's name, with `<package>-executor` (a copy under
+    // its own names): what the master recorded, not what the skeleton says.
+    let state = ureq::get(&format!("{master}/master/state"))
+        .call()
+        .expect("master state")
+        .body_mut()
+        .read_to_string()
+        .expect("state body");
+    let state: serde_json::Value = serde_json::from_str(&state).expect("state JSON");
+    let done = &state["completed_frameworks"][0];
+    assert_eq!(done["name"], "skeleton", "{done}");
+    let executors = done["completed_executors"].to_string() + &done["executors"].to_string();
+    let tasks = done["completed_tasks"].to_string();
+    assert!(
+        executors.contains("skeleton-executor") || tasks.contains("skeleton-executor"),
+        "{done}"
+    );
     // The skeleton launches a failed task again under a new id (seen in CI: on a loaded
     // machine an executor missed its registration timeout), so count the greetings of
     // distinct tasks rather than naming the ids.
@@ -206,10 +266,10 @@ fn skeleton_survives_rescind_executor_failure_and_disconnection() {
         .pop()
         .expect("the skeleton's framework");
     assert!(
-        cluster.crash_executor(&framework_id, "SkeletonExecutor"),
+        cluster.crash_executor(&framework_id, "skeleton-executor"),
         "executor not found"
     );
-    sched.wait_line("failure: executor SkeletonExecutor", STEP);
+    sched.wait_line("failure: executor skeleton-executor", STEP);
     sched.wait_line("launching task skeleton-2", STEP);
 
     // Disconnection: cut the event stream; the driver re-subscribes with the same id.
@@ -234,7 +294,8 @@ fn skeleton_reports_the_error_when_another_scheduler_takes_over() {
     let id = line.rsplit(' ').next().expect("an id").to_string();
     // A second scheduler subscribes with the same framework id: the master fails the
     // framework over to it and sends the first one ERROR.
-    let mut info = framework("SkeletonFramework");
+    // The skeleton registers under its package's name (a copy under its own).
+    let mut info = framework("skeleton");
     info["id"] = serde_json::json!({ "value": id });
     let _other = Sched::subscribe(e2e_tests::http::host_port(&master).as_str(), info);
     sched.wait_line("error: Framework failed over", STEP);
@@ -288,7 +349,8 @@ fn minimal_against_a_real_master_when_mesos_master_is_set() {
     let Ok(master) = std::env::var("MESOS_MASTER") else {
         eprintln!(
             "skipped: set MESOS_MASTER=host:port to run minimal-scheduler against a real \
-             Mesos master (its agents must run on this host to fetch the executor by path)"
+             Mesos master (agents on other hosts fetch the executor over HTTP from this \
+             process; --advertise-ip sets the address they use)"
         );
         return;
     };
@@ -324,10 +386,40 @@ fn a_local_scheduler_stopped_by_sigterm_leaves_no_process_behind() {
         .status()
         .expect("kill runs");
     assert!(sent.success());
-    let status = sched.wait_exit(STEP);
-    assert!(!status.success(), "{}", sched.output());
+    // The scheduler returns from `run` and ends (how it exits is its own business:
+    // the library no longer ends the process under it).
+    sched.wait_exit(STEP);
     assert!(
         pidwatch::gone_within(task, STEP),
         "task {task} still runs after the scheduler died"
+    );
+}
+
+#[test]
+fn devcluster_on_a_busy_port_names_the_port_and_the_option() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = busy.local_addr().expect("its address").port().to_string();
+    let mut devcluster = run("devcluster", &["--port", &port]);
+    let status = devcluster.wait_exit(STEP);
+    let out = devcluster.output();
+    assert!(!status.success(), "{out}");
+    assert!(
+        out.contains(&format!("port {port} on 127.0.0.1 is in use")),
+        "{out}"
+    );
+    assert!(out.contains("--port"), "{out}");
+}
+
+#[test]
+fn devcluster_fault_takes_the_master_as_host_port() {
+    let (_cluster, master) = cluster();
+    let host_port = master.trim_start_matches("http://").to_string();
+    let args = ["fault", "cut-streams", "--master", &host_port];
+    let mut fault = run("devcluster", &args);
+    fault.assert_success(STEP);
+    assert!(
+        fault.output().contains("Fault 'cut-streams' injected"),
+        "{}",
+        fault.output()
     );
 }

@@ -384,8 +384,9 @@ fn fake_agent(addr: SocketAddr, log: Arc<Mutex<AgentLog>>, recovering: Arc<Atomi
 struct Runs;
 
 impl Executor for Runs {
-    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) {
+    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) -> mesos_client::Result<()> {
         let _ = handle.update(&task.task_id, TaskState::TaskRunning, "");
+        Ok(())
     }
 }
 

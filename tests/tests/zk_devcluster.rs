@@ -24,13 +24,18 @@ struct Watch {
 }
 
 impl Scheduler for Watch {
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        subscribed: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         let port = subscribed.master_info.as_ref().map_or(0, |m| m.port);
         let _ = self.ports.send(port);
         self.seen += 1;
         if self.seen == self.until {
             handle.stop(StopMode::Teardown);
         }
+        Ok(())
     }
 }
 

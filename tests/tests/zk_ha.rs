@@ -24,12 +24,17 @@ struct SaveAndStop {
 }
 
 impl Scheduler for SaveAndStop {
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        subscribed: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         assert!(self.election.is_leader());
         self.election
             .save_framework_id(&subscribed.framework_id.value)
             .unwrap();
         handle.stop(StopMode::Failover);
+        Ok(())
     }
 }
 

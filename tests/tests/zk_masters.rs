@@ -150,12 +150,17 @@ struct Failover {
 }
 
 impl Scheduler for Failover {
-    fn subscribed(&mut self, handle: &SchedulerHandle, _: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        _: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         if self.subscribed.fetch_add(1, Ordering::SeqCst) == 0 {
             drop(self.leader.take());
         } else {
             handle.stop(StopMode::Failover);
         }
+        Ok(())
     }
 }
 
@@ -324,11 +329,15 @@ struct LeaderlessWhile {
 }
 
 impl Scheduler for LeaderlessWhile {
-    fn subscribed(&mut self, handle: &SchedulerHandle, _: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        _: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         self.subscribed += 1;
         if self.subscribed > 1 {
             handle.stop(StopMode::Failover);
-            return;
+            return Ok(());
         }
         drop(self.leader.take());
         let (address, port, next) = (self.zk_address.clone(), self.next_port, self.next.clone());
@@ -336,6 +345,7 @@ impl Scheduler for LeaderlessWhile {
             thread::sleep(Duration::from_millis(500));
             let _ = next.send(mesos_member_at(&address, "/mesos", port));
         });
+        Ok(())
     }
 }
 

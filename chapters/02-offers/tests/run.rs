@@ -1,37 +1,34 @@
-//! Runs step 02 against an in-process devcluster and checks what it saw.
+//! Runs step 02 against a devcluster in the test's process and checks what the cluster saw.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
-use ch02_offers::{Config, Outcome, run};
-use devcluster::{Cluster, ClusterConfig};
-
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result.expect("the step runs to completion"),
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
-}
+use ch02_offers::{Args, run};
+use clap::Parser;
+use mesos_proto::v1::scheduler::call;
+use observe::{Seen, cluster, run_step};
 
 #[test]
-fn declines_offers_and_sees_them_again_after_the_filter() {
-    let cluster = Cluster::start(ClusterConfig::for_tests(2)).expect("devcluster starts");
-    let mut config = Config::new(cluster.master_url());
-    config.refuse_seconds = 0.2;
-    let outcome = run_with_deadline(config);
+fn declines_three_rounds_of_offers_with_a_filter() {
+    let cluster = cluster(2);
+    let url = cluster.master_url();
+    let args = Args::parse_from(["ch02-scheduler", "--master", &url]);
+    run_step(move || run(args)).expect("the step runs to completion");
 
-    assert_eq!(outcome.offer_rounds, 3, "{outcome:?}");
-    // Every offer was answered.
-    assert!(outcome.offers_seen >= 3);
-    assert_eq!(outcome.offers_declined, outcome.offers_seen);
-    // Both agents' resources were offered.
-    assert_eq!(outcome.agents.len(), 2, "{outcome:?}");
-    assert!(!cluster.framework_ids().contains(&outcome.framework_id));
+    let seen = Seen::of(&cluster);
+    // Three rounds (a fourth may have been on its way while the step tore down).
+    let rounds: Vec<usize> = seen
+        .events()
+        .iter()
+        .filter_map(|e| e.offers.as_ref())
+        .map(|o| o.offers.len())
+        .collect();
+    assert!(rounds.len() >= 3, "{:?}", seen.kinds());
+    let offers = rounds[..3].iter().sum();
+    // Every offer of those rounds was answered, with the filter asked for; none was used.
+    assert_eq!(seen.declines(), vec![Some(1.0); offers]);
+    assert_eq!(seen.calls_of(call::Type::Accept), 0);
+    assert!(
+        seen.in_order(&["SUBSCRIBED", "OFFERS", "DECLINE", "TEARDOWN"]),
+        "{:?}",
+        seen.kinds()
+    );
+    assert!(!cluster.framework_ids().contains(&seen.framework_id));
 }

@@ -1,193 +1,85 @@
-//! # Step 03: launch a command task with the built-in executor
+//! # Step 03: launch command tasks with the built-in executor
 //!
-//! What you will learn: to run something, ACCEPT an offer with a LAUNCH of a `TaskInfo`: a
-//! unique task id, the offer's agent, resources cut out of the offer, and a `CommandInfo`.
-//! A task with a command and no executor runs under Mesos' built-in command executor, which
-//! runs it with `/bin/sh -c` in a sandbox on the agent and reports its progress as UPDATEs.
-//!
-//! Run it (an embedded devcluster, `--master local`, is the default; the last line is for a
-//! master that wants a password, see step 14; `--ca-file CA.pem` for https, step 15):
-//!
-//! ```text
-//! cargo run --bin ch03-scheduler
-//! cargo run --bin ch03-scheduler -- --master 192.168.33.10:5050   # a real master
-//! cargo run --bin ch03-scheduler -- --master HOST:5050 --principal me --secret-file ./secret
-//! ```
-//!
-//! What you should see: `launching ch03-1 on agent ...` twice, each task going
-//! `TASK_STARTING`, `TASK_RUNNING`, `TASK_FINISHED`, then `torn down`. The command's output
-//! is in the task's sandbox (`stdout`) under the agent's work directory.
-//!
-//! Next: step 04 looks closer at status updates and acknowledges them itself.
+//! What you will learn, how to run it and what you will see: README.md.
 #![forbid(unsafe_code)]
 
-use std::collections::BTreeSet;
-
-use mesos_client::StopMode;
 use mesos_client::connect::Connection;
-use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
-use mesos_client::tasks::{TaskBuilder, TaskIdGenerator, default_user};
-use mesos_client::{Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+use mesos_client::resources::describe;
+use mesos_client::tasks::{TaskBuilder, default_user};
+use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
 use mesos_proto::v1::scheduler::event;
-use mesos_proto::v1::{FrameworkInfo, Offer, Resource, TaskState, TaskStatus};
+use mesos_proto::v1::{FrameworkInfo, Offer, TaskStatus};
 
-/// What to run against, and what to run.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The master (`host:port`, a list, `zk://...`, or `local` for an embedded cluster) and
-    /// how to authenticate to it (`--principal`, `--secret-file`, `--ca-file`).
+/// Step 03: runs two shell commands as tasks, waits for them to end, tears the framework down.
+#[derive(clap::Parser, Debug)]
+pub struct Args {
+    #[command(flatten)]
     pub connection: Connection,
-    /// How many tasks to launch. Default: 2.
-    pub tasks: usize,
-    /// The shell command each task runs. Default: `echo hello from Mesos`.
-    pub command: String,
-    /// The filter sent with every DECLINE, in seconds. Default: 1.
-    pub refuse_seconds: f64,
+    /// error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    pub log_level: log::LevelFilter,
 }
 
-impl Config {
-    /// Defaults for everything but the master.
-    pub fn new(master: impl Into<String>) -> Config {
-        Config {
-            connection: Connection::new(master),
-            tasks: 2,
-            command: "echo hello from Mesos".into(),
-            refuse_seconds: 1.0,
-        }
-    }
-}
-
-/// What happened, for the reader and for the test.
-#[derive(Debug, Clone, Default)]
-pub struct Outcome {
-    /// The id the master gave the framework.
-    pub framework_id: String,
-    /// The heartbeat interval the master announced, in seconds.
-    pub heartbeat_interval_seconds: f64,
-    /// Ids of the tasks launched.
-    pub launched: Vec<String>,
-    /// Ids of the tasks that reached TASK_FINISHED.
-    pub finished: BTreeSet<String>,
-    /// Ids of the tasks that ended any other way (failed, lost, ...).
-    pub failed: BTreeSet<String>,
-    /// Whether the run ended with an accepted TEARDOWN.
-    pub torn_down: bool,
-}
-
-/// Our scheduler. Events we do not handle keep the trait's safe defaults (offers are
-/// declined, updates acknowledged and logged).
+/// Our scheduler: events it does not handle keep the trait's defaults (see its docs).
+#[derive(Default)]
 struct Framework {
-    config: Config,
-    ids: TaskIdGenerator,
-    outcome: Outcome,
+    launched: usize,
+    ended: usize,
 }
 
-/// What one task asks for: 0.1 cpu and 32 MB.
-const TASK: Resources = Resources {
-    cpus: 0.1,
-    mem: 32.0,
-    disk: 0.0,
-    ports: 0,
-};
+/// How many tasks to run.
+const TASKS: usize = 2;
 
 impl Scheduler for Framework {
-    fn subscribed(&mut self, _handle: &SchedulerHandle, subscribed: &event::Subscribed) {
-        self.outcome.framework_id = subscribed.framework_id.value.clone();
-        self.outcome.heartbeat_interval_seconds = subscribed.heartbeat_interval_seconds();
-        println!(
-            "subscribed as framework {} (heartbeat every {}s)",
-            self.outcome.framework_id, self.outcome.heartbeat_interval_seconds
-        );
+    fn subscribed(&mut self, _: &SchedulerHandle, info: &event::Subscribed) -> Result<()> {
+        log::info!("subscribed as framework {}", info.framework_id.value);
+        Ok(())
     }
 
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> Result<()> {
         for offer in offers {
-            // Cut the task's resources out of the offer (keeping the offer's roles).
-            let wanted = self.outcome.launched.len() < self.config.tasks;
-            match RemainingResources::from_offer(offer).take(&TASK) {
-                Some(resources) if wanted => self.launch(handle, offer, resources),
-                // Not needed, or too small: every offer must be answered.
-                _ => {
-                    let refuse = Some(self.config.refuse_seconds);
-                    if let Err(err) = handle.decline(vec![offer.id.clone()], refuse) {
-                        eprintln!("could not decline {}: {err}", offer.id.value);
-                    }
-                }
+            let resources = describe(&offer.resources);
+            log::info!("offer from {}: {resources}", offer.hostname);
+            // Cut what a task needs out of the offer; launch it with ACCEPT and a LAUNCH.
+            let mut left = RemainingResources::from_offer(offer);
+            if self.launched < TASKS
+                && let Some(resources) = left.take(&Resources::new(0.1, 32.0))
+            {
+                let task = TaskBuilder::command(offer, "echo hello from Mesos");
+                handle.launch(offer, vec![task.resources(resources).build()])?;
+                self.launched += 1;
+                continue;
             }
+            // Every offer must be answered. DECLINE gives the resources back; its filter
+            // keeps the master from offering them to us again for a second.
+            handle.decline(offer, 1.0)?;
         }
+        Ok(())
     }
 
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
-        let (id, state) = (status.task_id.value.clone(), status.state());
-        println!("{id} is {}", state.as_str_name());
-        // The driver acknowledges the update after we return (step 04 does it by hand).
-        if !is_terminal(state) {
-            return;
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) -> Result<()> {
+        let state = status.state();
+        log::info!("{} is {}", status.task_id.value, state.as_str_name());
+        self.ended += usize::from(state.is_terminal());
+        if self.ended == TASKS {
+            // TEARDOWN removes the framework from the master and stops the driver.
+            handle.teardown()?;
         }
-        if state == TaskState::TaskFinished {
-            self.outcome.finished.insert(id);
-        } else {
-            self.outcome.failed.insert(id);
-        }
-        if self.outcome.finished.len() + self.outcome.failed.len() >= self.config.tasks {
-            self.finish(handle);
-        }
+        Ok(())
     }
 }
 
-impl Framework {
-    /// ACCEPTs `offer` with one LAUNCH; what the task does not use goes back to the master.
-    fn launch(&mut self, handle: &SchedulerHandle, offer: &Offer, resources: Vec<Resource>) {
-        let task = TaskBuilder::command(&self.config.command)
-            .task_id(self.ids.next_id())
-            .offer(offer)
-            .resources(resources)
-            .build()
-            .expect("the offer sets the agent id");
-        let id = task.task_id.value.clone();
-        println!("launching {id} on agent {}", offer.agent_id.value);
-        match handle.launch(vec![offer.id.clone()], vec![task], None) {
-            Ok(()) => self.outcome.launched.push(id),
-            Err(err) => eprintln!("could not launch {id}: {err}"),
-        }
-    }
-
-    /// Done: TEARDOWN removes the framework (killing its tasks) and stops the driver, which
-    /// makes `run` return. If TEARDOWN fails we still stop; the master then forgets the
-    /// framework once its `failover_timeout` (0 s by default) has passed.
-    fn finish(&mut self, handle: &SchedulerHandle) {
-        match handle.teardown() {
-            Ok(()) => {
-                self.outcome.torn_down = true;
-                println!("torn down");
-            }
-            Err(err) => {
-                eprintln!("teardown failed: {err}");
-                handle.stop(StopMode::Failover);
-            }
-        }
-    }
-}
-
-/// Launches `tasks` command tasks, waits until all have ended, tears the framework down.
-pub fn run(config: Config) -> Result<Outcome> {
-    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
+/// Subscribes, runs the tasks, tears the framework down once they have ended.
+pub fn run(args: Args) -> Result<()> {
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
         name: "ch03-command-task".into(),
         ..Default::default()
     };
-    let mut scheduler_config = SchedulerConfig::new(master, info);
-    config.connection.apply(&mut scheduler_config)?; // credentials, CA: see step 14
-    let mut driver = SchedulerDriver::new(scheduler_config)?;
-    let mut framework = Framework {
-        config,
-        ids: TaskIdGenerator::new("ch03"),
-        outcome: Outcome::default(),
-    };
-    driver.run(&mut framework)?;
-    Ok(framework.outcome)
+    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
+    // --principal, --secret-file and --ca-file apply here (steps 14 and 15 explain them).
+    let (config, _cluster) = args.connection.scheduler_config(info)?;
+    SchedulerDriver::new(config)?.run(&mut Framework::default())
 }

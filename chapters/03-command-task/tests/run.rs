@@ -1,49 +1,30 @@
-//! Runs step 03 against an in-process devcluster and checks what it saw.
+//! Runs step 03 against a devcluster in the test's process and checks what the cluster saw.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
-use ch03_command_task::{Config, Outcome, run};
-use devcluster::{Cluster, ClusterConfig};
-
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result.expect("the step runs to completion"),
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
-}
+use ch03_command_task::{Args, run};
+use clap::Parser;
+use mesos_proto::v1::TaskState::{TaskFinished, TaskRunning};
+use observe::{Seen, cluster, run_step};
 
 #[test]
 fn launches_command_tasks_that_finish() {
-    let cluster = Cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
-    let outcome = run_with_deadline(Config::new(cluster.master_url()));
+    let cluster = cluster(1);
+    let args = Args::parse_from(["ch03-scheduler", "--master", &cluster.master_url()]);
+    run_step(move || run(args)).expect("the step runs to completion");
 
-    assert_eq!(outcome.launched.len(), 2, "{outcome:?}");
-    assert_eq!(outcome.finished.len(), 2, "{outcome:?}");
-    assert!(outcome.failed.is_empty(), "{outcome:?}");
-    assert!(
-        outcome
-            .launched
-            .iter()
-            .all(|id| outcome.finished.contains(id))
-    );
-}
-
-#[test]
-fn a_failing_command_is_reported_failed() {
-    let cluster = Cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
-    let mut config = Config::new(cluster.master_url());
-    config.tasks = 1;
-    config.command = "exit 3".into();
-    let outcome = run_with_deadline(config);
-
-    assert_eq!(outcome.launched.len(), 1, "{outcome:?}");
-    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    let seen = Seen::of(&cluster);
+    let launched = seen.launched();
+    assert_eq!(launched.len(), 2, "{:?}", seen.kinds());
+    for task in &launched {
+        let command = task.command.as_ref().expect("a command task");
+        assert_eq!(command.value(), "echo hello from Mesos");
+        assert!(
+            task.executor.is_none(),
+            "the built-in command executor runs it"
+        );
+        let states = &seen.states()[&task.task_id.value];
+        // The command executor may say TASK_STARTING first.
+        assert!(states.ends_with(&[TaskRunning, TaskFinished]), "{states:?}");
+    }
+    // TEARDOWN came once both had ended.
+    assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));
 }

@@ -1,43 +1,31 @@
-//! Runs step 04 against an in-process devcluster and checks what it saw.
+//! Runs step 04 against a devcluster in the test's process and checks what the cluster saw.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
-use ch04_status_updates::{Config, Outcome, run};
-use devcluster::{Cluster, ClusterConfig};
-
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result.expect("the step runs to completion"),
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
-}
+use ch04_status_updates::{Args, run};
+use clap::Parser;
+use mesos_proto::v1::TaskState::{TaskFailed, TaskFinished, TaskRunning};
+use observe::{Seen, cluster, run_step};
 
 #[test]
 fn acknowledges_every_reliable_update() {
-    let cluster = Cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
-    let outcome = run_with_deadline(Config::new(cluster.master_url()));
+    let cluster = cluster(1);
+    let args = Args::parse_from(["ch04-scheduler", "--master", &cluster.master_url()]);
+    run_step(move || run(args)).expect("the step runs to completion");
 
-    assert_eq!(outcome.launched.len(), 2, "{outcome:?}");
-    assert_eq!(outcome.finished.len(), 1, "{outcome:?}");
-    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
-    let (ok, failing) = (&outcome.launched[0], &outcome.launched[1]);
-    // Each task went through RUNNING to its end; updates came in order.
-    assert_eq!(outcome.states[ok].last().unwrap(), "TASK_FINISHED");
-    assert_eq!(outcome.states[failing].last().unwrap(), "TASK_FAILED");
-    for history in outcome.states.values() {
-        assert!(history.contains(&"TASK_RUNNING".to_string()), "{history:?}");
-    }
-    // All updates came from the agent, with a uuid, and each was acknowledged: had one not
+    let seen = Seen::of(&cluster);
+    let ids = seen.launched_ids();
+    assert_eq!(ids.len(), 2, "{:?}", seen.kinds());
+    let states = seen.states();
+    assert!(
+        states[&ids[0]].ends_with(&[TaskRunning, TaskFinished]),
+        "{states:?}"
+    );
+    assert!(
+        states[&ids[1]].ends_with(&[TaskRunning, TaskFailed]),
+        "{states:?}"
+    );
+    // Every update came from the agent with a uuid, and each was acknowledged: had one not
     // been, the agent would have held back the terminal update and the run would not end.
-    let updates: usize = outcome.states.values().map(Vec::len).sum();
-    assert_eq!(outcome.acknowledged, updates, "{outcome:?}");
-    assert_eq!(outcome.without_uuid, 0);
+    assert!(seen.updates().iter().all(|s| s.uuid.is_some()));
+    assert_eq!(seen.acknowledged().len(), seen.updates().len());
+    assert!(seen.acknowledged_every_reliable_update());
 }

@@ -1,36 +1,37 @@
-//! Runs step 05 against an in-process devcluster and checks what it saw.
+//! Runs step 05 against a devcluster in the test's process and checks what the cluster saw.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
-use ch05_custom_executor::{Config, Outcome, run};
-use devcluster::{Cluster, ClusterConfig};
-
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result.expect("the step runs to completion"),
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
-}
+use ch05_custom_executor::{Args, run};
+use clap::Parser;
+use mesos_proto::v1::TaskState::TaskFinished;
+use observe::{Seen, cluster, run_step};
 
 #[test]
 fn the_custom_executor_answers_with_the_task_data() {
-    let cluster = Cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
-    let mut config = Config::new(cluster.master_url());
-    config.executor = env!("CARGO_BIN_EXE_ch05-executor").into();
-    let outcome = run_with_deadline(config);
+    let cluster = cluster(1);
+    let executor = env!("CARGO_BIN_EXE_ch05-executor");
+    let url = cluster.master_url();
+    let args = Args::parse_from(["ch05-scheduler", "--master", &url, "--executor", executor]);
+    run_step(move || run(args)).expect("the step runs to completion");
 
-    assert_eq!(outcome.launched.len(), 2, "{outcome:?}");
-    assert_eq!(outcome.finished.len(), 2, "{outcome:?}");
-    let replies: Vec<&str> = outcome.replies.values().map(String::as_str).collect();
+    let seen = Seen::of(&cluster);
+    let launched = seen.launched();
+    assert_eq!(launched.len(), 2, "{:?}", seen.kinds());
+    for task in &launched {
+        let executor = task.executor.as_ref().expect("our executor runs it");
+        assert_eq!(executor.executor_id.value, "ch05-executor");
+        assert!(
+            executor
+                .command
+                .as_ref()
+                .is_some_and(|c| !c.uris.is_empty())
+        );
+    }
+    let replies: Vec<String> = seen
+        .updates()
+        .iter()
+        .filter(|s| s.state() == TaskFinished)
+        .map(|s| String::from_utf8_lossy(s.data()).into_owned())
+        .collect();
     assert_eq!(replies, ["HELLO FROM CH05!", "MESOS IN ACTION"]);
-    let updates: usize = outcome.states.values().map(Vec::len).sum();
-    assert_eq!(outcome.acknowledged, updates, "{outcome:?}");
+    assert!(seen.acknowledged_every_reliable_update());
 }

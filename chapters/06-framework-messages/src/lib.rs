@@ -1,283 +1,120 @@
-//! # Step 06: framework messages, both ways
+//! # Step 06: messages between the scheduler and its executor, both ways
 //!
-//! What you will learn: while a task runs, scheduler and executor can talk directly. The
-//! executor sends MESSAGE to its agent, which passes it on: the scheduler gets a MESSAGE
-//! event naming the agent and executor. The scheduler sends a MESSAGE call naming them,
-//! and the executor gets a MESSAGE event. Messages are best effort: Mesos does not retry
-//! them, so use status updates for anything that must arrive. Here the executor says
-//! `ready`, the scheduler sends a few lines, the executor echoes each, and `done` ends it.
-//!
-//! Run it (an embedded devcluster, `--master local`, is the default; the last line is for a
-//! master that wants a password, see step 14; `--ca-file CA.pem` for https, step 15):
-//!
-//! ```text
-//! cargo run --bin ch06-scheduler
-//! cargo run --bin ch06-scheduler -- --master 192.168.33.10:5050   # a real master
-//! cargo run --bin ch06-scheduler -- --master HOST:5050 --principal me --secret-file ./secret
-//! ```
-//!
-//! What you should see: `executor ch06-executor says: ready ch06-1`, then `says: echo:
-//! ping 1` ... for every line sent, `ch06-1 replied: echoed 3 message(s)`; `torn down`.
-//! (The first `cargo run` builds the executor too. The agents fetch it from this process
-//! on 127.0.0.1: fine for a local cluster, not for agents on other machines.)
-//!
-//! Next: step 07 ends tasks and executors early: KILL and SHUTDOWN.
+//! What you will learn, how to run it and what you will see: README.md.
 #![forbid(unsafe_code)]
-
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 pub mod executor;
 
-use mesos_client::StopMode;
-use mesos_client::artifact::ArtifactServer;
+use mesos_client::artifact::ExecutorSource;
 use mesos_client::connect::Connection;
-use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
-use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
-use mesos_client::tasks::{shell_command, uri};
-use mesos_client::{Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
-use mesos_proto::v1::scheduler::event::{self, Message};
-use mesos_proto::v1::{FrameworkInfo, Offer, Resource, TaskState, TaskStatus};
+use mesos_client::resources::describe;
+use mesos_client::tasks::{TaskBuilder, default_user};
+use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
+use mesos_proto::v1::scheduler::event;
+use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskStatus};
 
-/// What to run against, and what to run.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The master (`host:port`, a list, `zk://...`, or `local` for an embedded cluster) and
-    /// how to authenticate to it (`--principal`, `--secret-file`, `--ca-file`).
+/// Step 06: two tasks on our executor, which messages us; our answer ends each task.
+#[derive(clap::Parser, Debug)]
+pub struct Args {
+    #[command(flatten)]
     pub connection: Connection,
-    /// The lines sent to the executor while the task runs. Default: `ping 1` .. `ping 3`.
-    pub messages: Vec<String>,
-    /// The executor program. Default (empty): `ch06-executor` next to this program.
-    pub executor: PathBuf,
-    /// The filter sent with every DECLINE, in seconds. Default: 1.
-    pub refuse_seconds: f64,
+    /// error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    pub log_level: log::LevelFilter,
+    #[command(flatten)]
+    pub executor: ExecutorSource,
 }
 
-impl Config {
-    /// Defaults for everything but the master.
-    pub fn new(master: impl Into<String>) -> Config {
-        Config {
-            connection: Connection::new(master),
-            messages: vec!["ping 1".into(), "ping 2".into(), "ping 3".into()],
-            executor: PathBuf::new(),
-            refuse_seconds: 1.0,
-        }
-    }
-}
-
-/// What happened, for the reader and for the test.
-#[derive(Debug, Clone, Default)]
-pub struct Outcome {
-    /// The id the master gave the framework.
-    pub framework_id: String,
-    /// The heartbeat interval the master announced, in seconds.
-    pub heartbeat_interval_seconds: f64,
-    /// Ids of the tasks launched.
-    pub launched: Vec<String>,
-    /// Ids of the tasks that reached TASK_FINISHED.
-    pub finished: BTreeSet<String>,
-    /// Ids of the tasks that ended any other way (failed, lost, ...).
-    pub failed: BTreeSet<String>,
-    /// The executor's messages that answered ours, in order.
-    pub echoes: Vec<String>,
-    /// What the executor answered, by task id (the data of TASK_FINISHED).
-    pub replies: BTreeMap<String, String>,
-    /// Every state each task went through, in order (e.g. `TASK_RUNNING`).
-    pub states: BTreeMap<String, Vec<String>>,
-    /// Updates we acknowledged (those with a uuid).
-    pub acknowledged: usize,
-    /// Updates without a uuid (nothing to acknowledge).
-    pub without_uuid: usize,
-    /// Whether the run ended with an accepted TEARDOWN.
-    pub torn_down: bool,
-}
-
-/// Our scheduler. Events we do not handle keep the trait's safe defaults (offers are
-/// declined, updates acknowledged and logged).
+/// Our scheduler: events it does not handle keep the trait's defaults (see its docs).
+#[derive(Default)]
 struct Framework {
-    config: Config,
-    /// Where the agents fetch the executor from.
-    executor_url: String,
-    ids: TaskIdGenerator,
-    outcome: Outcome,
+    executor: ExecutorInfo,
+    launched: usize,
+    ended: usize,
 }
 
-/// What one task asks for: 0.1 cpu and 32 MB; the executor asks for as much again.
-const TASK: Resources = Resources {
-    cpus: 0.1,
-    mem: 32.0,
-    disk: 0.0,
-    ports: 0,
-};
+/// The tasks' data, for the executor.
+const MESSAGES: [&str; 2] = ["Hello from ch06!", "Mesos in Action"];
 
 impl Scheduler for Framework {
-    fn subscribed(&mut self, _handle: &SchedulerHandle, subscribed: &event::Subscribed) {
-        self.outcome.framework_id = subscribed.framework_id.value.clone();
-        self.outcome.heartbeat_interval_seconds = subscribed.heartbeat_interval_seconds();
-        println!(
-            "subscribed as framework {} (heartbeat every {}s)",
-            self.outcome.framework_id, self.outcome.heartbeat_interval_seconds
-        );
+    fn subscribed(&mut self, _: &SchedulerHandle, info: &event::Subscribed) -> Result<()> {
+        log::info!("subscribed as framework {}", info.framework_id.value);
+        Ok(())
     }
 
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> Result<()> {
         for offer in offers {
-            // Cut the task's resources out of the offer (keeping the offer's roles).
-            let wanted = self.outcome.launched.is_empty();
+            let resources = describe(&offer.resources);
+            log::info!("offer from {}: {resources}", offer.hostname);
+            // Cut what a task, and its executor, need out of the offer; ACCEPT with a LAUNCH.
             let mut left = RemainingResources::from_offer(offer);
-            match (left.take(&TASK), left.take(&TASK)) {
-                (Some(task), Some(executor)) if wanted => {
-                    self.launch(handle, offer, task, executor)
-                }
-                // Not needed, or too small: every offer must be answered.
-                _ => {
-                    let refuse = Some(self.config.refuse_seconds);
-                    if let Err(err) = handle.decline(vec![offer.id.clone()], refuse) {
-                        eprintln!("could not decline {}: {err}", offer.id.value);
-                    }
-                }
+            if self.launched < MESSAGES.len()
+                && let Some(resources) = left.take(&Resources::new(0.1, 32.0))
+                && let Some(own) = left.take(&Resources::new(0.1, 32.0))
+            {
+                let mut executor = self.executor.clone();
+                executor.resources = own;
+                let task = TaskBuilder::executor(offer, executor).data(MESSAGES[self.launched]);
+                handle.launch(offer, vec![task.resources(resources).build()])?;
+                self.launched += 1;
+                continue;
             }
+            // Every offer must be answered. DECLINE gives the resources back; its filter
+            // keeps the master from offering them to us again for a second.
+            handle.decline(offer, 1.0)?;
         }
+        Ok(())
     }
 
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
-        let (id, state) = (status.task_id.value.clone(), status.state());
-        let reason = status.reason.map_or("-", |_| status.reason().as_str_name());
-        let history = self.outcome.states.entry(id.clone()).or_default();
-        history.push(state.as_str_name().to_string());
-        // Handle the update first (here: record it), then acknowledge. A reliable update
-        // acknowledged before it was handled could be lost if we crashed in between.
-        let ack = if status.uuid.is_none() {
-            self.outcome.without_uuid += 1;
-            "no uuid: not acknowledged"
-        } else if let Err(err) = handle.acknowledge(status) {
-            eprintln!("could not acknowledge: {err}");
-            "acknowledgement failed"
-        } else {
-            self.outcome.acknowledged += 1;
-            "acknowledged"
-        };
+    fn message(&mut self, handle: &SchedulerHandle, message: &event::Message) -> Result<()> {
+        let text = String::from_utf8_lossy(&message.data);
+        let (task, shout) = text.split_once(' ').unwrap_or_default();
+        log::info!("{task} says: {shout}");
+        // Answer the executor that sent it (no task involved, nothing reliable): done.
+        let (agent, executor) = (&message.agent_id, &message.executor_id);
+        handle.message(agent.clone(), executor.clone(), task.into())
+    }
+
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) -> Result<()> {
+        let (id, state) = (&status.task_id.value, status.state().as_str_name());
         let source = status.source().as_str_name();
-        println!(
-            "{id} is {} (from {source}, reason {reason}, {ack})",
-            state.as_str_name()
+        let reason = status.reason.map_or("-", |_| status.reason().as_str_name());
+        log::info!(
+            "{id} is {state} (from {source}, reason {reason}) {}",
+            status.message()
         );
-        if !status.message().is_empty() {
-            println!("  message: {}", status.message());
+        // Handled: now acknowledge. An update with a uuid is reliable: the agent sends it
+        // again, and holds back the task's next one, until we do. Others must not be.
+        if status.uuid.is_some() {
+            handle.acknowledge(status)?;
         }
-        if !is_terminal(state) {
-            return;
+        self.ended += usize::from(status.state().is_terminal());
+        if self.ended == MESSAGES.len() {
+            // TEARDOWN removes the framework from the master and stops the driver.
+            handle.teardown()?;
         }
-        if state == TaskState::TaskFinished {
-            let reply = String::from_utf8_lossy(status.data()).to_string();
-            println!("{id} replied: {reply}");
-            self.outcome.replies.insert(id.clone(), reply);
-            self.outcome.finished.insert(id);
-        } else {
-            self.outcome.failed.insert(id);
-        }
-        if self.outcome.finished.len() + self.outcome.failed.len() >= 1 {
-            self.finish(handle);
-        }
-    }
-
-    fn message(&mut self, handle: &SchedulerHandle, message: &Message) {
-        let text = String::from_utf8_lossy(&message.data).to_string();
-        println!("executor {} says: {text}", message.executor_id.value);
-        // A MESSAGE call goes to one executor on one agent: the ones that wrote to us.
-        let send = |text: &str| {
-            let (agent, executor) = (message.agent_id.clone(), message.executor_id.clone());
-            if let Err(err) = handle.message(agent, executor, text.as_bytes().to_vec()) {
-                eprintln!("could not send {text:?}: {err}");
-            }
-        };
-        if text.starts_with("ready") {
-            self.config.messages.iter().for_each(|line| send(line));
-        } else {
-            self.outcome.echoes.push(text);
-            if self.outcome.echoes.len() == self.config.messages.len() {
-                send("done");
-            }
-        }
+        Ok(())
     }
 }
 
-impl Framework {
-    /// ACCEPTs `offer` with one LAUNCH; what the task does not use goes back to the master.
-    fn launch(
-        &mut self,
-        handle: &SchedulerHandle,
-        offer: &Offer,
-        task: Vec<Resource>,
-        executor: Vec<Resource>,
-    ) {
-        // The agent fetches the URI into the sandbox, makes it executable and runs the
-        // command there. Tasks naming the same executor id share one executor process.
-        let executor = ExecutorBuilder::custom("ch06-executor", shell_command("./ch06-executor"))
-            .uri(uri(&self.executor_url, true, false))
-            .resources(executor)
-            .build();
-        let task = TaskBuilder::executor(executor)
-            .task_id(self.ids.next_id())
-            .offer(offer)
-            .resources(task)
-            .data("talk to me")
-            .build()
-            .expect("the offer sets the agent id");
-        let id = task.task_id.value.clone();
-        println!("launching {id} on agent {}", offer.agent_id.value);
-        match handle.launch(vec![offer.id.clone()], vec![task], None) {
-            Ok(()) => self.outcome.launched.push(id),
-            Err(err) => eprintln!("could not launch {id}: {err}"),
-        }
-    }
-
-    /// Done: TEARDOWN removes the framework (killing its tasks) and stops the driver, which
-    /// makes `run` return. If TEARDOWN fails we still stop; the master then forgets the
-    /// framework once its `failover_timeout` (0 s by default) has passed.
-    fn finish(&mut self, handle: &SchedulerHandle) {
-        match handle.teardown() {
-            Ok(()) => {
-                self.outcome.torn_down = true;
-                println!("torn down");
-            }
-            Err(err) => {
-                eprintln!("teardown failed: {err}");
-                handle.stop(StopMode::Failover);
-            }
-        }
-    }
-}
-
-/// Runs one task on our executor, exchanges messages with it, tears the framework down.
-pub fn run(config: Config) -> Result<Outcome> {
-    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
+/// Subscribes, ships the executor and runs the framework above, which tears itself down.
+pub fn run(args: Args) -> Result<()> {
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
         name: "ch06-framework-messages".into(),
         ..Default::default()
     };
-    // The agents fetch the executor over HTTP from this process, for as long as `server` lives.
-    let program = match config.executor.as_os_str().is_empty() {
-        true => mesos_client::local::find_executor("ch06-executor")?,
-        false => config.executor.clone(),
-    };
-    let server = ArtifactServer::serve_file(&program)?;
-    println!("serving the executor at {}", server.url());
-    let mut scheduler_config = SchedulerConfig::new(master, info);
-    config.connection.apply(&mut scheduler_config)?; // credentials, CA: see step 14
-    // We acknowledge in `update`, once the update is handled.
-    scheduler_config.auto_acknowledge = false;
-    let mut driver = SchedulerDriver::new(scheduler_config)?;
-    let mut framework = Framework {
-        config,
-        executor_url: server.url(),
-        ids: TaskIdGenerator::new("ch06"),
-        outcome: Outcome::default(),
-    };
-    driver.run(&mut framework)?;
-    Ok(framework.outcome)
+    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
+    // --principal, --secret-file and --ca-file apply here (steps 14 and 15 explain them).
+    let (mut config, _cluster) = args.connection.scheduler_config(info)?;
+    config.auto_acknowledge = false; // `update` acknowledges, once it has handled the update
+    // The agents fetch the executor (src/executor.rs) into the sandbox, then start it.
+    let shipped = args.executor.ship("ch06-executor", &config.masters)?;
+    let executor = shipped.executor("ch06-executor", "").build();
+    SchedulerDriver::new(config)?.run(&mut Framework {
+        executor,
+        ..Default::default()
+    })
 }

@@ -1,38 +1,42 @@
-//! Runs step 06 against an in-process devcluster and checks what it saw.
+//! Runs step 06 against a devcluster in the test's process and checks what the cluster saw.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
-use ch06_framework_messages::{Config, Outcome, run};
-use devcluster::{Cluster, ClusterConfig};
-
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result.expect("the step runs to completion"),
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
-}
+use ch06_framework_messages::{Args, run};
+use clap::Parser;
+use mesos_proto::v1::TaskState::{TaskFinished, TaskRunning};
+use observe::{Seen, cluster, run_step};
 
 #[test]
-fn messages_go_both_ways() {
-    let cluster = Cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
-    let mut config = Config::new(cluster.master_url());
-    config.executor = env!("CARGO_BIN_EXE_ch06-executor").into();
-    let outcome = run_with_deadline(config);
+fn scheduler_and_executor_exchange_messages() {
+    let cluster = cluster(1);
+    let executor = env!("CARGO_BIN_EXE_ch06-executor");
+    let url = cluster.master_url();
+    let args = Args::parse_from(["ch06-scheduler", "--master", &url, "--executor", executor]);
+    run_step(move || run(args)).expect("the step runs to completion");
 
-    assert_eq!(
-        outcome.echoes,
-        ["echo: ping 1", "echo: ping 2", "echo: ping 3"]
+    let seen = Seen::of(&cluster);
+    let ids = seen.launched_ids();
+    assert_eq!(ids.len(), 2, "{:?}", seen.kinds());
+    // The executor's MESSAGE events, then our MESSAGE calls naming each task, and only
+    // then did the task finish.
+    let mut received = seen.messages_received();
+    received.sort();
+    let expected = [
+        format!("{} HELLO FROM CH06!", ids[0]),
+        format!("{} MESOS IN ACTION", ids[1]),
+    ];
+    assert_eq!(received, expected);
+    let mut sent = seen.messages_sent();
+    sent.sort();
+    assert_eq!(sent, ids);
+    assert!(
+        seen.in_order(&["MESSAGE", "MESSAGE", "UPDATE", "TEARDOWN"]),
+        "{:?}",
+        seen.kinds()
     );
-    assert_eq!(outcome.finished.len(), 1, "{outcome:?}");
-    let replies: Vec<&str> = outcome.replies.values().map(String::as_str).collect();
-    assert_eq!(replies, ["echoed 3 message(s)"]);
-    assert!(outcome.torn_down);
+    for id in &ids {
+        assert!(
+            seen.states()[id].ends_with(&[TaskRunning, TaskFinished]),
+            "{id}"
+        );
+    }
 }

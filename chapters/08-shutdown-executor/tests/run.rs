@@ -1,47 +1,43 @@
-//! Runs step 08 against an in-process devcluster and checks what it saw.
+//! Runs step 08 against a devcluster in the test's process and checks what the cluster saw.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
-use ch08_shutdown_executor::{Config, Outcome, run};
-use devcluster::{Cluster, ClusterConfig};
-
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result.expect("the step runs to completion"),
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
-}
+use ch08_shutdown_executor::{Args, run};
+use clap::Parser;
+use mesos_proto::v1::TaskState::{TaskKilled, TaskRunning};
+use mesos_proto::v1::scheduler::call;
+use observe::{Seen, cluster, run_step};
 
 #[test]
 fn shutdown_ends_the_executor_and_failure_reports_its_exit() {
-    let cluster = Cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
-    let mut config = Config::new(cluster.master_url());
-    config.executor = env!("CARGO_BIN_EXE_ch08-executor").into();
-    let outcome = run_with_deadline(config);
+    let cluster = cluster(1);
+    let executor = env!("CARGO_BIN_EXE_ch08-executor");
+    let url = cluster.master_url();
+    let args = Args::parse_from(["ch08-scheduler", "--master", &url, "--executor", executor]);
+    run_step(move || run(args)).expect("the step runs to completion");
 
-    assert_eq!(outcome.launched.len(), 2, "{outcome:?}");
-    let (first, second) = (&outcome.launched[0], &outcome.launched[1]);
-    assert_eq!(outcome.killed_task.as_ref(), Some(first));
-    assert_eq!(outcome.shut_down_executor.as_deref(), Some("ch08-executor"));
-    // Neither task finished: one was killed by KILL, the other by SHUTDOWN.
-    assert!(outcome.finished.is_empty(), "{outcome:?}");
-    for task in [first, second] {
-        assert_eq!(
-            outcome.states[task],
-            ["TASK_RUNNING", "TASK_KILLED"],
-            "{outcome:?}"
+    let seen = Seen::of(&cluster);
+    let ids = seen.launched_ids();
+    assert_eq!(ids.len(), 2, "{:?}", seen.kinds());
+    assert_eq!(seen.kills().len(), 1);
+    // Both tasks were killed: one by KILL, the other by the executor's shutdown.
+    for id in &ids {
+        assert!(
+            seen.states()[id].ends_with(&[TaskRunning, TaskKilled]),
+            "{id}"
         );
     }
-    // The executor exited by itself, cleanly, and the master said so.
-    assert_eq!(outcome.executor_exits, [0], "{outcome:?}");
-    // No process is left behind.
+    let shutdown = seen.calls().into_iter().find_map(|c| c.shutdown.clone());
+    assert_eq!(
+        shutdown.expect("a SHUTDOWN").executor_id.value,
+        "ch08-executor"
+    );
+    assert_eq!(seen.calls_of(call::Type::Shutdown), 1);
+    // The executor exited by itself, cleanly, and the master said so in a FAILURE event.
+    let failure = seen.events().into_iter().find_map(|e| e.failure.clone());
+    assert_eq!(failure.expect("a FAILURE").status, Some(0));
+    assert!(
+        seen.in_order(&["KILL", "SHUTDOWN", "FAILURE", "TEARDOWN"]),
+        "{:?}",
+        seen.kinds()
+    );
     assert!(cluster.running_pids().is_empty());
 }

@@ -1,53 +1,46 @@
-//! Runs step 09 against an in-process devcluster and checks what it saw.
+//! Runs step 09 against a devcluster in the test's process and checks what the cluster saw.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
-use ch09_reconciliation::{Config, Outcome, run};
-use devcluster::{Cluster, ClusterConfig};
-
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result.expect("the step runs to completion"),
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
-}
+use ch09_reconciliation::{Args, run};
+use clap::Parser;
+use mesos_proto::v1::TaskState::{TaskLost, TaskRunning};
+use mesos_proto::v1::task_status::Reason;
+use observe::{Seen, cluster, run_step};
 
 #[test]
 fn the_master_answers_explicit_and_implicit_reconciliation() {
-    let cluster = Cluster::start(ClusterConfig::for_tests(1)).expect("devcluster starts");
-    let mut config = Config::new(cluster.master_url());
-    config.executor = env!("CARGO_BIN_EXE_ch09-executor").into();
-    let outcome = run_with_deadline(config);
+    let cluster = cluster(1);
+    let executor = env!("CARGO_BIN_EXE_ch09-executor");
+    let url = cluster.master_url();
+    let args = Args::parse_from(["ch09-scheduler", "--master", &url, "--executor", executor]);
+    run_step(move || run(args)).expect("the step runs to completion");
 
-    assert_eq!(outcome.launched.len(), 2, "{outcome:?}");
-    let (first, second) = (&outcome.launched[0], &outcome.launched[1]);
-    // Explicit: the task we named, and the one that never existed.
-    assert_eq!(outcome.explicit_answers.len(), 2, "{outcome:?}");
-    assert_eq!(outcome.explicit_answers[first], "TASK_RUNNING");
-    assert_eq!(outcome.explicit_answers["ch09-ghost"], "TASK_LOST");
-    // Implicit: every task the master knows, and nothing else.
-    let implicit: Vec<(&str, &str)> = outcome
-        .implicit_answers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+    let seen = Seen::of(&cluster);
+    let ids = seen.launched_ids();
+    assert_eq!(ids.len(), 2, "{:?}", seen.kinds());
+    // First explicit (a task of ours and a ghost), then implicit (no task named).
+    let reconciles = seen.reconciles();
+    assert_eq!(reconciles.len(), 2, "{reconciles:?}");
+    assert_eq!(reconciles[0].len(), 2);
+    assert!(ids.contains(&reconciles[0][0]));
+    assert_eq!(reconciles[0][1], "ghost");
+    assert!(reconciles[1].is_empty());
+    let answers: Vec<(String, _)> = seen
+        .updates()
+        .into_iter()
+        .filter(|s| s.reason() == Reason::ReasonReconciliation && s.reason.is_some())
+        .inspect(|s| assert!(s.uuid.is_none(), "an answer carries no uuid"))
+        .map(|s| (s.task_id.value.clone(), s.state()))
         .collect();
+    let mut implicit = answers[2..].to_vec();
+    implicit.sort();
+    let expected = vec![(ids[0].clone(), TaskRunning), (ids[1].clone(), TaskRunning)];
     assert_eq!(
-        implicit,
+        answers[..2],
         [
-            (first.as_str(), "TASK_RUNNING"),
-            (second.as_str(), "TASK_RUNNING")
+            (reconciles[0][0].clone(), TaskRunning),
+            ("ghost".into(), TaskLost)
         ]
     );
-    // The four answers carried no uuid, and were not acknowledged.
-    assert_eq!(outcome.without_uuid, 4, "{outcome:?}");
-    assert_eq!(outcome.acknowledged, 2, "{outcome:?}");
-    assert!(outcome.torn_down);
+    assert_eq!(implicit, expected);
+    assert!(seen.acknowledged_every_reliable_update());
 }

@@ -1,47 +1,36 @@
-//! The executor of step 10 (the same as step 08): its tasks run until they are killed.
-//!
-//! On LAUNCH it reports TASK_RUNNING and does nothing else: a real task would start a
-//! process or a thread here. KILL of one task reports it TASK_KILLED. SHUTDOWN (the agent
-//! passing on the scheduler's SHUTDOWN, or the framework's TEARDOWN) kills every task still
-//! running; then the driver waits for the agent to acknowledge those updates and returns,
-//! and the program exits with status 0, which the master reports in a FAILURE event.
+//! The executor of step 10: the program the agent starts to run our tasks.
 
 use mesos_client::{Executor, ExecutorDriver, ExecutorHandle, Result};
 use mesos_proto::v1::{KillPolicy, TaskId, TaskInfo, TaskState};
 
-/// Runs tasks that never end by themselves.
-struct UntilKilled;
+/// Runs each task until the scheduler KILLs it or shuts the executor down.
+struct Shouter;
 
-impl Executor for UntilKilled {
-    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) {
-        // Our stdout is the sandbox's `stdout` file.
-        println!("task {} runs until killed", task.task_id.value);
-        if let Err(err) = handle.update(&task.task_id, TaskState::TaskRunning, "") {
-            eprintln!("could not send TASK_RUNNING: {err}");
-        }
+impl Executor for Shouter {
+    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) -> Result<()> {
+        let reply = String::from_utf8_lossy(task.data()).to_uppercase();
+        handle.update(&task.task_id, TaskState::TaskRunning, "")?;
+        // A MESSAGE to the scheduler: just bytes, no task state, not reliable.
+        handle.send_message(format!("{} {reply}", task.task_id.value))?;
+        Ok(())
     }
 
-    fn kill(&mut self, handle: &ExecutorHandle, task_id: TaskId, _policy: Option<KillPolicy>) {
-        // Stop the task's work here (a process: SIGTERM, wait the grace period, SIGKILL).
-        println!("killing task {}", task_id.value);
-        if let Err(err) = handle.update(&task_id, TaskState::TaskKilled, "killed by KILL") {
-            eprintln!("could not send TASK_KILLED: {err}");
-        }
+    // The scheduler KILLs a task: a real executor would stop its work first.
+    fn kill(&mut self, handle: &ExecutorHandle, id: TaskId, _: Option<KillPolicy>) -> Result<()> {
+        handle.update(&id, TaskState::TaskKilled, "")?;
+        Ok(())
     }
 
-    fn shutdown(&mut self, handle: &ExecutorHandle) {
-        // The handle knows which tasks have no terminal update yet.
-        for task_id in handle.live_tasks() {
-            println!("shutting down: killing task {}", task_id.value);
-            let message = "killed by SHUTDOWN";
-            if let Err(err) = handle.update(&task_id, TaskState::TaskKilled, message) {
-                eprintln!("could not send TASK_KILLED: {err}");
-            }
+    // The agent shuts us down (the scheduler's SHUTDOWN): end every task, then we exit.
+    fn shutdown(&mut self, handle: &ExecutorHandle) -> Result<()> {
+        for id in handle.live_tasks() {
+            handle.update(&id, TaskState::TaskKilled, "shut down")?;
         }
+        Ok(())
     }
 }
 
-/// Runs the executor until the agent shuts it down.
+/// Runs until the agent shuts the executor down. Its `MESOS_*` variables say where to connect.
 pub fn run() -> Result<()> {
-    ExecutorDriver::from_env()?.run(&mut UntilKilled)
+    ExecutorDriver::from_env()?.run(&mut Shouter)
 }

@@ -1,42 +1,35 @@
-//! Runs step 10 against an in-process devcluster and checks what it saw.
+//! Runs step 10 against a devcluster in the test's process and checks what the cluster saw.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
-use ch10_heartbeats::{Config, Outcome, run};
+use ch10_heartbeats::{Args, run};
+use clap::Parser;
 use devcluster::{Cluster, ClusterConfig};
-
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result.expect("the step runs to completion"),
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
-}
+use mesos_proto::v1::scheduler::event;
+use observe::{Seen, run_step};
 
 #[test]
 fn notices_the_silence_and_subscribes_again() {
     // Heartbeats every 200 ms, so that "two missed heartbeats" takes 0.4 s, not 30 s.
-    let mut cluster_config = ClusterConfig::for_tests(1);
-    cluster_config.heartbeat_interval = Duration::from_millis(200);
-    let cluster = Cluster::start(cluster_config).expect("devcluster starts");
-    let mut config = Config::new(cluster.master_url());
-    config.executor = env!("CARGO_BIN_EXE_ch10-executor").into();
-    let outcome = run_with_deadline(config);
+    let mut config = ClusterConfig::for_tests(1);
+    config.heartbeat_interval = Duration::from_millis(200);
+    let cluster = Cluster::start(config).expect("devcluster starts");
+    let executor = env!("CARGO_BIN_EXE_ch10-executor");
+    let url = cluster.master_url();
+    let args = Args::parse_from(["ch10-scheduler", "--master", &url, "--executor", executor]);
+    run_step(move || run(args)).expect("the step runs to completion");
 
-    assert_eq!(outcome.heartbeat_interval_seconds, 0.2, "{outcome:?}");
-    assert!(outcome.heartbeats > 0, "{outcome:?}");
-    // One silence, noticed once; subscribed again after it.
-    assert_eq!(outcome.disconnections, 1, "{outcome:?}");
-    assert_eq!(outcome.subscriptions, 2, "{outcome:?}");
-    assert_eq!(outcome.launched.len(), 2, "{outcome:?}");
-    for task in &outcome.launched {
-        assert_eq!(outcome.states[task][0], "TASK_RUNNING", "{outcome:?}");
-    }
-    assert!(outcome.torn_down);
+    let seen = Seen::of(&cluster);
+    assert_eq!(seen.launched_ids().len(), 2, "{:?}", seen.kinds());
+    // The fault came once the tasks ran and were reconciled; then a second SUBSCRIBE with
+    // the same id.
+    assert_eq!(seen.faults(), ["stall-heartbeats"]);
+    assert!(seen.events_of(event::Type::Heartbeat) > 0);
+    let ids = seen.subscribed_ids();
+    assert_eq!(ids, [seen.framework_id.clone(), seen.framework_id.clone()]);
+    assert!(
+        seen.in_order(&["RECONCILE", "FAULT", "SUBSCRIBE", "SUBSCRIBED", "TEARDOWN"]),
+        "{:?}",
+        seen.kinds()
+    );
 }

@@ -1,369 +1,161 @@
 //! # Step 11: reconnecting with backoff, with the same framework id
 //!
-//! What you will learn: a connection is lost in two ways: the stream is cut (the master
-//! restarts, a proxy drops it), or it falls silent (step 10's missed heartbeats). Either
-//! way the driver calls `disconnected`, waits a backoff delay (doubling, with jitter, up to
-//! a cap, so a thousand schedulers do not hammer a master that just came back) and
-//! SUBSCRIBEs again *with the same framework id*, and `subscribed` is called again. With a
-//! `failover_timeout` the tasks keep running meanwhile; reconciliation afterwards confirms
-//! it. The faults are injected on purpose through
-//! devcluster's `POST /devcluster/faults/<name>`: first the stream is cut, then heartbeats
-//! stall. (Against the local cluster the stall takes about 30 s: two missed 15 s beats.)
-//!
-//! Run it (an embedded devcluster, `--master local`, is the default; the last line is for a
-//! master that wants a password, see step 14; `--ca-file CA.pem` for https, step 15):
-//!
-//! ```text
-//! cargo run --bin ch11-scheduler
-//! cargo run --bin ch11-scheduler -- --master 192.168.33.10:5050   # a real master
-//! cargo run --bin ch11-scheduler -- --master HOST:5050 --principal me --secret-file ./secret
-//! ```
-//!
-//! What you should see: `injecting fault cut-streams`, `disconnected (1)`, `subscribed as
-//! framework <the same id>`; `injecting fault stall-heartbeats`, silence, `disconnected (2)`,
-//! `subscribed` again; then both tasks still `TASK_RUNNING` on reconciliation; `torn down`.
-//! On a real master (`--master host:port --no-faults`) restart the master twice yourself.
-//! (The first `cargo run` builds the executor too. The agents fetch it from this process
-//! on 127.0.0.1: fine for a local cluster, not for agents on other machines.)
-//!
-//! Next: step 12 survives the scheduler's own restart, and a new leading master.
+//! What you will learn, how to run it and what you will see: README.md.
 #![forbid(unsafe_code)]
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod executor;
 
-use mesos_client::StopMode;
-use mesos_client::artifact::ArtifactServer;
+use mesos_client::artifact::ExecutorSource;
 use mesos_client::connect::Connection;
+use mesos_client::faults::{Fault, inject};
 use mesos_client::offers::{RemainingResources, Resources};
-use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
-use mesos_client::tasks::{shell_command, uri};
-use mesos_client::transport::{Transport, TransportConfig};
-use mesos_client::{Result, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+use mesos_client::resources::describe;
+use mesos_client::tasks::{TaskBuilder, default_user};
+use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
 use mesos_proto::v1::scheduler::event;
-use mesos_proto::v1::{AgentId, FrameworkInfo, Offer, Resource};
-use mesos_proto::v1::{TaskState, TaskStatus, task_status::Reason};
+use mesos_proto::v1::task_status::Reason;
+use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskId, TaskStatus};
 
-/// What to run against, and what to run.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The master (`host:port`, a list, `zk://...`, or `local` for an embedded cluster) and
-    /// how to authenticate to it (`--principal`, `--secret-file`, `--ca-file`).
+/// Step 11: runs two tasks; the stream is cut, then the master goes silent; we come back.
+#[derive(clap::Parser, Debug)]
+pub struct Args {
+    #[command(flatten)]
     pub connection: Connection,
-    /// The executor program. Default (empty): `ch11-executor` next to this program.
-    pub executor: PathBuf,
-    /// Inject the faults through devcluster's fault endpoint. Default: true; turn it off
-    /// for a real master, and break the connection yourself.
-    pub faults: bool,
-    /// Silent heartbeat intervals before the connection counts as lost. Default: 2.
-    pub missed_heartbeats: u32,
-    /// The filter sent with every DECLINE, in seconds. Default: 120, long: offers are
-    /// events too, and offers every second would never let the connection fall silent.
-    pub refuse_seconds: f64,
+    /// error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    pub log_level: log::LevelFilter,
+    #[command(flatten)]
+    pub executor: ExecutorSource,
 }
 
-impl Config {
-    /// Defaults for everything but the master.
-    pub fn new(master: impl Into<String>) -> Config {
-        Config {
-            connection: Connection::new(master),
-            executor: PathBuf::new(),
-            faults: true,
-            missed_heartbeats: 2,
-            refuse_seconds: 120.0,
-        }
-    }
-}
-
-/// What happened, for the reader and for the test.
-#[derive(Debug, Clone, Default)]
-pub struct Outcome {
-    /// The id the master gave the framework.
-    pub framework_id: String,
-    /// The heartbeat interval the master announced, in seconds.
-    pub heartbeat_interval_seconds: f64,
-    /// Ids of the tasks launched.
-    pub launched: Vec<String>,
-    /// SUBSCRIBED events: the first, and one per reconnection.
-    pub subscriptions: usize,
-    /// Every framework id SUBSCRIBED gave us (one: reconnections keep the id).
-    pub framework_ids: BTreeSet<String>,
-    /// Times the driver reported the connection lost.
-    pub disconnections: usize,
-    /// HEARTBEAT events received.
-    pub heartbeats: usize,
-    /// Answers to the RECONCILE after the last reconnection: task id -> state.
-    pub implicit_answers: BTreeMap<String, String>,
-    /// Every state each task went through, in order (e.g. `TASK_RUNNING`).
-    pub states: BTreeMap<String, Vec<String>>,
-    /// Updates we acknowledged (those with a uuid).
-    pub acknowledged: usize,
-    /// Updates without a uuid (nothing to acknowledge).
-    pub without_uuid: usize,
-    /// Whether the run ended with an accepted TEARDOWN.
-    pub torn_down: bool,
-}
-
-/// Our scheduler. Events we do not handle keep the trait's safe defaults (offers are
-/// declined, updates acknowledged and logged).
+/// Our scheduler: events it does not handle keep the trait's defaults (see its docs).
+#[derive(Default)]
 struct Framework {
-    config: Config,
-    /// Where the agents fetch the executor from.
-    executor_url: String,
-    /// The agent our executor runs on, once launched.
-    agent: Option<AgentId>,
-    /// Where to send faults (any master of the cluster takes them).
-    master_url: String,
-    ids: TaskIdGenerator,
-    outcome: Outcome,
+    executor: ExecutorInfo,
+    launched: usize,
+    asked: bool,
+    answers: usize,
+    master: String,
+    interval: f64,
+    subscriptions: usize,
 }
 
-/// What one task asks for: 0.1 cpu and 32 MB; the executor asks for as much again.
-const TASK: Resources = Resources {
-    cpus: 0.1,
-    mem: 32.0,
-    disk: 0.0,
-    ports: 0,
-};
+/// The tasks' data, for the executor.
+const MESSAGES: [&str; 2] = ["Hello from ch11!", "Mesos in Action"];
 
 impl Scheduler for Framework {
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
-        self.outcome.framework_id = subscribed.framework_id.value.clone();
-        self.outcome.heartbeat_interval_seconds = subscribed.heartbeat_interval_seconds();
-        println!(
-            "subscribed as framework {} (heartbeat every {}s)",
-            self.outcome.framework_id, self.outcome.heartbeat_interval_seconds
-        );
-        self.outcome.subscriptions += 1;
-        self.outcome
-            .framework_ids
-            .insert(self.outcome.framework_id.clone());
-        if self.outcome.subscriptions == 2 {
-            // Fault 2: no heartbeats for one interval longer than we tolerate.
-            let silence = self.outcome.heartbeat_interval_seconds
-                * f64::from(self.config.missed_heartbeats + 1);
-            self.inject(&format!("stall-heartbeats?arg={silence:.1}"));
-        } else if self.outcome.subscriptions == 3 {
-            // Back for good. What happened to our tasks while we were away?
-            println!("reconciling");
-            if let Err(err) = handle.reconcile_all() {
-                eprintln!("could not reconcile: {err}");
-            }
+    fn subscribed(&mut self, handle: &SchedulerHandle, info: &event::Subscribed) -> Result<()> {
+        log::info!("subscribed as framework {}", info.framework_id.value);
+        self.interval = info.heartbeat_interval_seconds();
+        self.subscriptions += 1;
+        // Each time back with the same id (the driver waited a backoff delay before it).
+        if self.subscriptions == 2 {
+            // The master goes silent for longer than we wait for a heartbeat.
+            let silence = Duration::from_secs_f64(self.interval * 3.0);
+            inject(&self.master, &Fault::StallHeartbeats(silence))?;
+        } else if self.subscriptions == 3 {
+            handle.reconcile_all()?; // did our tasks survive? ask the master
         }
+        Ok(())
     }
 
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> Result<()> {
         for offer in offers {
-            // Cut the task's resources out of the offer (keeping the offer's roles).
-            let wanted = self.outcome.launched.is_empty();
+            let resources = describe(&offer.resources);
+            log::info!("offer from {}: {resources}", offer.hostname);
+            // Cut what a task, and its executor, need out of the offer; ACCEPT with a LAUNCH.
             let mut left = RemainingResources::from_offer(offer);
-            // Two tasks and one executor for them, all from this one offer.
-            match (left.take(&TASK), left.take(&TASK), left.take(&TASK)) {
-                (Some(a), Some(b), Some(executor)) if wanted => {
-                    self.launch(handle, offer, vec![a, b], executor)
-                }
-                // Not needed, or too small: every offer must be answered.
-                _ => {
-                    let refuse = Some(self.config.refuse_seconds);
-                    if let Err(err) = handle.decline(vec![offer.id.clone()], refuse) {
-                        eprintln!("could not decline {}: {err}", offer.id.value);
-                    }
-                }
+            if self.launched < MESSAGES.len()
+                && let Some(resources) = left.take(&Resources::new(0.1, 32.0))
+                && let Some(own) = left.take(&Resources::new(0.1, 32.0))
+            {
+                let mut executor = self.executor.clone();
+                executor.resources = own;
+                let task = TaskBuilder::executor(offer, executor).data(MESSAGES[self.launched]);
+                handle.launch(offer, vec![task.resources(resources).build()])?;
+                self.launched += 1;
+                continue;
             }
+            // Every offer must be answered. We need nothing more: refuse for two minutes
+            // (offers are events too, and every second they would hide a dead connection).
+            handle.decline(offer, 120.0)?;
         }
+        Ok(())
     }
 
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
-        let (id, state) = (status.task_id.value.clone(), status.state());
-        let reason = status.reason.map_or("-", |_| status.reason().as_str_name());
-        let history = self.outcome.states.entry(id.clone()).or_default();
-        history.push(state.as_str_name().to_string());
-        // Handle the update first (here: record it), then acknowledge. A reliable update
-        // acknowledged before it was handled could be lost if we crashed in between.
-        let ack = if status.uuid.is_none() {
-            self.outcome.without_uuid += 1;
-            "no uuid: not acknowledged"
-        } else if let Err(err) = handle.acknowledge(status) {
-            eprintln!("could not acknowledge: {err}");
-            "acknowledgement failed"
-        } else {
-            self.outcome.acknowledged += 1;
-            "acknowledged"
-        };
+    fn message(&mut self, handle: &SchedulerHandle, message: &event::Message) -> Result<()> {
+        let text = String::from_utf8_lossy(&message.data);
+        let (task, shout) = text.split_once(' ').unwrap_or_default();
+        log::info!("{task} says: {shout}");
+        // Once both run, ask the master about that task and one it never heard of.
+        if !self.asked && self.launched == MESSAGES.len() {
+            let ids = [task, "ghost"].map(|t| TaskId { value: t.into() });
+            handle.reconcile(&ids)?;
+            self.asked = true;
+        }
+        Ok(())
+    }
+
+    // The stream ended, or was silent for `missed_heartbeats` intervals: the driver
+    // subscribes again. Offers are void now, and calls fail until `subscribed`.
+    fn disconnected(&mut self, _: &SchedulerHandle) -> Result<()> {
+        log::warn!("disconnected");
+        Ok(())
+    }
+
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) -> Result<()> {
+        let (id, state) = (&status.task_id.value, status.state().as_str_name());
         let source = status.source().as_str_name();
-        println!(
-            "{id} is {} (from {source}, reason {reason}, {ack})",
-            state.as_str_name()
+        let reason = status.reason.map_or("-", |_| status.reason().as_str_name());
+        log::info!(
+            "{id} is {state} (from {source}, reason {reason}) {}",
+            status.message()
         );
-        if !status.message().is_empty() {
-            println!("  message: {}", status.message());
+        // Handled: now acknowledge. An update with a uuid is reliable: the agent sends it
+        // again, and holds back the task's next one, until we do. Others must not be.
+        if status.uuid.is_some() {
+            handle.acknowledge(status)?;
         }
-        // Answers to RECONCILE come as updates without uuid, with this reason.
-        if status.reason.is_some() && status.reason() == Reason::ReasonReconciliation {
-            self.reconciled(handle, id, state);
-            return;
+        // The master's answers: reason RECONCILIATION, no uuid (nothing to acknowledge).
+        if status.reason() != Reason::ReasonReconciliation {
+            return Ok(());
         }
-        // Both running (they started together): fault 1, the stream is cut.
-        let last_states = self.outcome.states.values().filter_map(|h| h.last());
-        let running = last_states.filter(|s| *s == "TASK_RUNNING").count();
-        if running == 2 && self.outcome.subscriptions == 1 && self.outcome.disconnections == 0 {
-            self.inject("cut-streams");
+        self.answers += 1;
+        if self.answers == 2 {
+            handle.reconcile_all()?; // implicit: one answer per task the master knows
+        } else if self.answers == 4 {
+            inject(&self.master, &Fault::CutStreams)?; // the connection breaks
+        } else if self.answers == 6 {
+            // TEARDOWN removes the framework from the master and stops the driver.
+            handle.teardown()?;
         }
-    }
-
-    fn heartbeat(&mut self, _handle: &SchedulerHandle) {
-        self.outcome.heartbeats += 1;
-    }
-
-    fn disconnected(&mut self, _handle: &SchedulerHandle) {
-        // Offers are void now and calls fail until `subscribed` is called again.
-        self.outcome.disconnections += 1;
-        println!(
-            "disconnected ({}); re-subscribing after a backoff",
-            self.outcome.disconnections
-        );
+        Ok(())
     }
 }
 
-impl Framework {
-    /// Both tasks reported on after the last reconnection: done.
-    fn reconciled(&mut self, handle: &SchedulerHandle, id: String, state: TaskState) {
-        let state = state.as_str_name().to_string();
-        self.outcome.implicit_answers.insert(id, state);
-        if self.outcome.implicit_answers.len() == 2 {
-            self.finish(handle); // TEARDOWN kills both tasks
-        }
-    }
-
-    /// Asks devcluster for a fault: `POST <master>/devcluster/faults/<fault>`.
-    fn inject(&self, fault: &str) {
-        if !self.config.faults {
-            return;
-        }
-        println!("injecting fault {fault}");
-        let url = format!("{}/devcluster/faults/{fault}", self.master_url);
-        let timeout = Duration::from_secs(10);
-        let (request_timeout, stream_idle_timeout) = (timeout, timeout);
-        let config = TransportConfig {
-            request_timeout,
-            stream_idle_timeout,
-            ca_file: None,
-            credentials: None,
-        };
-        match Transport::new(&config).and_then(|http| http.post(&url, "text/plain", &[], b"")) {
-            Ok(response) if response.status == 200 => {}
-            Ok(response) => eprintln!(
-                "fault {fault}: HTTP {}: {}",
-                response.status,
-                response.text()
-            ),
-            Err(err) => eprintln!("fault {fault}: {err}"),
-        }
-    }
-
-    /// ACCEPTs `offer` with one LAUNCH; what the task does not use goes back to the master.
-    fn launch(
-        &mut self,
-        handle: &SchedulerHandle,
-        offer: &Offer,
-        tasks: Vec<Vec<Resource>>,
-        executor: Vec<Resource>,
-    ) {
-        // The agent fetches the URI into the sandbox, makes it executable and runs the
-        // command there. Tasks naming the same executor id share one executor process.
-        let executor = ExecutorBuilder::custom("ch11-executor", shell_command("./ch11-executor"))
-            .uri(uri(&self.executor_url, true, false))
-            .resources(executor)
-            .build();
-        let tasks: Vec<_> = (tasks.into_iter())
-            .map(|resources| {
-                TaskBuilder::executor(executor.clone())
-                    .task_id(self.ids.next_id())
-                    .offer(offer)
-                    .resources(resources)
-                    .build()
-                    .expect("the offer sets the agent id")
-            })
-            .collect();
-        let ids: Vec<String> = tasks.iter().map(|t| t.task_id.value.clone()).collect();
-        println!("launching {ids:?} on agent {}", offer.agent_id.value);
-        match handle.launch(vec![offer.id.clone()], tasks, None) {
-            Ok(()) => {
-                self.outcome.launched = ids;
-                self.agent = Some(offer.agent_id.clone());
-            }
-            Err(err) => eprintln!("could not launch {ids:?}: {err}"),
-        }
-    }
-
-    /// Done: TEARDOWN removes the framework (killing its tasks) and stops the driver, which
-    /// makes `run` return. If TEARDOWN fails we still stop; the master then forgets the
-    /// framework once its `failover_timeout` (0 s by default) has passed.
-    fn finish(&mut self, handle: &SchedulerHandle) {
-        match handle.teardown() {
-            Ok(()) => {
-                self.outcome.torn_down = true;
-                println!("torn down");
-            }
-            Err(err) => {
-                eprintln!("teardown failed: {err}");
-                handle.stop(StopMode::Failover);
-            }
-        }
-    }
-}
-
-/// The first master of a list, as an URL (`host:port` means `http://host:port`).
-fn fault_url(masters: &str) -> String {
-    let first = masters
-        .split(',')
-        .next()
-        .unwrap_or(masters)
-        .trim_end_matches('/');
-    match first.contains("://") {
-        true => first.to_string(),
-        false => format!("http://{first}"),
-    }
-}
-
-/// Runs two tasks, loses the master twice, reconciles, tears the framework down.
-pub fn run(config: Config) -> Result<Outcome> {
-    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
-    let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
+/// Subscribes, ships the executor and runs the framework above, which tears itself down.
+pub fn run(args: Args) -> Result<()> {
     // `user` and `name` are required. Over HTTP nobody fills in the user for us.
     let info = FrameworkInfo {
         user: default_user(),
-        // While we are away the master keeps our tasks for this long (default: 0 s).
-        failover_timeout: Some(60.0),
+        failover_timeout: Some(60.0), // while we are away, the master keeps our tasks this long
         name: "ch11-reconnect".into(),
         ..Default::default()
     };
-    // The agents fetch the executor over HTTP from this process, for as long as `server` lives.
-    let program = match config.executor.as_os_str().is_empty() {
-        true => mesos_client::local::find_executor("ch11-executor")?,
-        false => config.executor.clone(),
-    };
-    let server = ArtifactServer::serve_file(&program)?;
-    println!("serving the executor at {}", server.url());
-    let mut scheduler_config = SchedulerConfig::new(master.clone(), info);
-    config.connection.apply(&mut scheduler_config)?; // credentials, CA: see step 14
-    // We acknowledge in `update`, once the update is handled.
-    scheduler_config.auto_acknowledge = false;
-    // Give up on a silent connection after this many intervals; retry fast.
-    scheduler_config.missed_heartbeats = config.missed_heartbeats;
-    scheduler_config.backoff_max = Duration::from_secs(2);
-    let mut driver = SchedulerDriver::new(scheduler_config)?;
-    let mut framework = Framework {
-        config,
-        executor_url: server.url(),
-        agent: None,
-        master_url: fault_url(&master),
-        ids: TaskIdGenerator::new("ch11"),
-        outcome: Outcome::default(),
-    };
-    driver.run(&mut framework)?;
-    Ok(framework.outcome)
+    // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
+    // --principal, --secret-file and --ca-file apply here (steps 14 and 15 explain them).
+    let (mut config, _cluster) = args.connection.scheduler_config(info)?;
+    let master = config.masters.clone();
+    config.auto_acknowledge = false; // `update` acknowledges, once it has handled the update
+    config.missed_heartbeats = 2; // silent intervals before the connection counts as dead
+    // The agents fetch the executor (src/executor.rs) into the sandbox, then start it.
+    let shipped = args.executor.ship("ch11-executor", &config.masters)?;
+    let executor = shipped.executor("ch11-executor", "").build();
+    SchedulerDriver::new(config)?.run(&mut Framework {
+        executor,
+        master,
+        ..Default::default()
+    })
 }

@@ -1,52 +1,63 @@
-//! Runs step 12 against an in-process devcluster and checks what it saw.
+//! Runs step 12 against a devcluster in the test's process and checks what the cluster saw.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
-use ch12_failover::{Config, Outcome, run};
+use ch12_failover::{Args, run};
+use clap::Parser;
 use devcluster::{Cluster, ClusterConfig};
-
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Outcome {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result.expect("the step runs to completion"),
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
-}
+use mesos_proto::v1::TaskState::TaskRunning;
+use mesos_proto::v1::task_status::Reason;
+use observe::{Seen, run_step};
 
 #[test]
 fn survives_a_leader_change_and_a_scheduler_restart() {
-    let mut cluster_config = ClusterConfig::for_tests(1);
-    cluster_config.masters = 3;
+    let mut config = ClusterConfig::for_tests(1);
+    config.masters = 3;
     // Short heartbeats, so that streams left behind are noticed and closed quickly.
-    cluster_config.heartbeat_interval = Duration::from_millis(200);
-    let cluster = Cluster::start(cluster_config).expect("devcluster starts");
-    let mut config = Config::new(cluster.master_urls().join(","));
-    config.executor = env!("CARGO_BIN_EXE_ch12-executor").into();
+    config.heartbeat_interval = Duration::from_millis(200);
+    let cluster = Cluster::start(config).expect("devcluster starts");
+    let executor = env!("CARGO_BIN_EXE_ch12-executor");
+    let masters = cluster.master_urls().join(",");
     let id_file = std::env::temp_dir().join(format!("ch12-test-{}.id", std::process::id()));
-    config.framework_id_file = id_file.clone();
-    let outcome = run_with_deadline(config);
+    let args = Args::parse_from([
+        "ch12-scheduler",
+        "--master",
+        &masters,
+        "--executor",
+        executor,
+        "--framework-id-file",
+        id_file.to_str().expect("a UTF-8 temp dir"),
+    ]);
+    let leader_before = cluster.master_url();
+    run_step(move || run(args)).expect("the step runs to completion");
+    let _ = std::fs::remove_file(&id_file);
 
+    let seen = Seen::of(&cluster);
     // One framework id throughout: after the leader change and after the restart.
-    assert_eq!(outcome.framework_ids.len(), 1, "{outcome:?}");
-    assert_eq!(outcome.subscriptions, 3, "{outcome:?}");
-    assert_eq!(outcome.disconnections, 1, "{outcome:?}");
-    // The leader changed between the first and the second subscription.
-    assert_ne!(outcome.masters[0], outcome.masters[1], "{outcome:?}");
-    assert_eq!(outcome.masters[1], outcome.masters[2], "{outcome:?}");
-    // The restarted scheduler found both tasks still running.
-    assert_eq!(outcome.launched.len(), 2, "{outcome:?}");
-    for task in &outcome.launched {
-        assert_eq!(
-            outcome.implicit_answers[task], "TASK_RUNNING",
-            "{outcome:?}"
-        );
-    }
-    assert!(outcome.torn_down);
-    assert!(!id_file.exists());
+    assert_eq!(seen.faults(), ["fail-over-leader"]);
+    assert_eq!(seen.subscribed_ids(), vec![seen.framework_id.clone(); 3]);
+    assert_ne!(cluster.master_url(), leader_before, "another master leads");
+    let leaders: Vec<String> = seen
+        .events()
+        .iter()
+        .filter_map(|e| e.subscribed.as_ref()?.master_info.as_ref())
+        .map(|m| format!("{}:{}", m.hostname(), m.port))
+        .collect();
+    assert_ne!(leaders[0], leaders[1], "{leaders:?}");
+    assert_eq!(leaders[1], leaders[2], "{leaders:?}");
+    // The scheduler that took over found both tasks still running.
+    let ids = seen.launched_ids();
+    let answers: Vec<_> = seen
+        .updates()
+        .into_iter()
+        .filter(|s| s.reason.is_some() && s.reason() == Reason::ReasonReconciliation)
+        .map(|s| (s.task_id.value.clone(), s.state()))
+        .collect();
+    let mut last = answers[answers.len() - 2..].to_vec();
+    last.sort();
+    assert_eq!(
+        last,
+        [(ids[0].clone(), TaskRunning), (ids[1].clone(), TaskRunning)]
+    );
+    assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));
 }

@@ -1,66 +1,60 @@
-//! Runs step 14 against an in-process devcluster with a password.
+//! Runs step 14 against a devcluster with a password in the test's process, and checks
+//! what the cluster saw.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
-use ch14_basic_auth::PRINCIPAL;
-use ch14_basic_auth::{Config, Outcome, run};
+use ch14_basic_auth::{Args, PRINCIPAL, run};
+use clap::Parser;
 use devcluster::ClusterConfig;
 use mesos_client::local::LockedCluster;
+use mesos_proto::v1::TaskState::TaskRunning;
+use observe::{Seen, run_step};
 
-/// Runs the step on its own thread so a bug fails the test instead of hanging it.
-fn run_with_deadline(config: Config) -> Result<Outcome, String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver is gone only if the test already failed.
-        let _ = tx.send(run(config).map_err(|e| e.to_string()));
-    });
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(result) => result,
-        Err(_) => panic!("the step did not finish within 20 s"),
-    }
+fn locked() -> LockedCluster {
+    LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, false).expect("devcluster starts")
 }
 
-fn secured_config(cluster: &LockedCluster) -> Config {
-    let mut config = Config::new(cluster.master_url());
-    config.executor = env!("CARGO_BIN_EXE_ch14-executor").into();
-    config.connection.principal = Some(PRINCIPAL.into());
-    config.connection.secret_file = Some(cluster.secret_file().to_path_buf());
-    config
+fn args(cluster: &LockedCluster, secret_file: &str) -> Args {
+    Args::parse_from([
+        "ch14-scheduler",
+        "--master",
+        &cluster.master_url(),
+        "--executor",
+        env!("CARGO_BIN_EXE_ch14-executor"),
+        "--principal",
+        PRINCIPAL,
+        "--secret-file",
+        secret_file,
+    ])
 }
 
 #[test]
 fn refused_without_credentials_then_runs_tasks_authenticated() {
-    let cluster = LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, false)
-        .expect("devcluster starts");
-    let outcome = run_with_deadline(secured_config(&cluster)).expect("the step runs");
+    let cluster = locked();
+    let args = args(&cluster, cluster.secret_file().to_str().expect("UTF-8"));
+    run_step(move || run(args)).expect("the step runs to completion");
 
-    assert_eq!(
-        outcome.without_credentials.as_deref(),
-        Some("HTTP 401"),
-        "{outcome:?}"
-    );
-    assert_eq!(outcome.principal.as_deref(), Some(PRINCIPAL));
-    assert!(!outcome.framework_id.is_empty());
-    assert_eq!(outcome.launched.len(), 2, "{outcome:?}");
-    for task in &outcome.launched {
-        assert_eq!(outcome.states[task], ["TASK_RUNNING"], "{outcome:?}");
+    // One framework: the SUBSCRIBE without credentials was refused, never registered.
+    let seen = Seen::of(cluster.cluster());
+    let subscribe = seen.calls().into_iter().find_map(|c| c.subscribe.clone());
+    let info = subscribe.expect("a SUBSCRIBE").framework_info;
+    assert_eq!(info.principal.as_deref(), Some(PRINCIPAL));
+    let ids = seen.launched_ids();
+    assert_eq!(ids.len(), 2, "{:?}", seen.kinds());
+    for id in &ids {
+        assert!(seen.states()[id].contains(&TaskRunning), "{id}");
     }
-    assert!(outcome.acknowledged >= 2, "{outcome:?}");
-    assert!(outcome.torn_down);
+    assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));
 }
 
 #[test]
 fn a_wrong_secret_is_refused() {
-    let cluster = LockedCluster::start(ClusterConfig::for_tests(1), PRINCIPAL, false)
-        .expect("devcluster starts");
-    let mut config = secured_config(&cluster);
+    let cluster = locked();
     let wrong = cluster.secret_file().with_extension("wrong");
-    std::fs::write(&wrong, "not the secret").unwrap();
-    config.connection.secret_file = Some(wrong.clone());
-    let err = run_with_deadline(config).expect_err("the master refuses a wrong secret");
+    std::fs::write(&wrong, "not the secret").expect("a temp file");
+    let args = args(&cluster, wrong.to_str().expect("UTF-8"));
+    let err = run_step(move || run(args)).expect_err("the master refuses a wrong secret");
     let _ = std::fs::remove_file(&wrong);
     assert!(err.contains("401"), "{err}");
     // The secret never shows up in an error.
     assert!(!err.contains("not the secret"), "{err}");
+    assert!(Seen::all(cluster.cluster()).is_empty());
 }

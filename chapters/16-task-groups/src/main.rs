@@ -1,30 +1,10 @@
-//! `ch16-scheduler [--master host:port] [--principal NAME --secret-file FILE] [--ca-file
-//! CA.pem]`: see the crate docs (src/lib.rs) for what it does.
+//! `ch16-scheduler`: see README.md, or `ch16-scheduler --help`.
+use clap::Parser;
 
-use std::error::Error;
-
-use mesos_client::connect::Connection;
-
-fn main() -> Result<(), Box<dyn Error>> {
-    let usage = format!("usage: ch16-scheduler {}", Connection::USAGE);
-    let (connection, rest) = Connection::from_args().unwrap_or_else(|err| fail(&err, &usage));
-    if rest.iter().any(|arg| arg == "--help" || arg == "-h") {
-        println!("{usage}");
-        println!("default master: local (an embedded cluster); more in src/lib.rs");
-        return Ok(());
-    }
-    if let Some(arg) = rest.first() {
-        fail(&format!("unknown argument {arg:?}"), &usage);
-    }
-    let mut config = ch16_task_groups::Config::new("local");
-    config.connection = connection;
-    let outcome = ch16_task_groups::run(config)?;
-    println!("{outcome:?}");
-    Ok(())
-}
-
-/// A bad command line: say what is wrong and how to call us, exit with status 2.
-fn fail(what: &dyn std::fmt::Display, usage: &str) -> ! {
-    eprintln!("ch16-scheduler: {what}\n{usage}");
-    std::process::exit(2)
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = ch16_task_groups::Args::parse();
+    simple_logger::SimpleLogger::new()
+        .with_level(args.log_level)
+        .init()?;
+    Ok(ch16_task_groups::run(args)?)
 }

@@ -1,5 +1,5 @@
 //! `offer-proxy --api-url URL [--master M] [--principal P --secret-file F] [--ca-file CA.pem]
-//! [--user U] [--config-dir D] [--state-file F] [--failover-timeout S] [--exit-after N]`: see
+//! [--log-level L] [--user U] [--config-dir D] [--state-file F] [--failover-timeout S] [--exit-after N]`: see
 //! the crate docs (src/lib.rs).
 
 use std::path::PathBuf;
@@ -32,11 +32,16 @@ struct Args {
     /// Stop (TEARDOWN) after this many tasks have ended (default: run until killed).
     #[arg(long)]
     exit_after: Option<usize>,
+    /// error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    log_level: log::LevelFilter,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    simple_logger::init_with_level(log::Level::Info)?;
     let args = Args::parse();
+    simple_logger::SimpleLogger::new()
+        .with_level(args.log_level)
+        .init()?;
     let mut config = ch18_offer_proxy::Config::new(args.api_url);
     config.connection = args.connection;
     config.user = args.user.unwrap_or(config.user);

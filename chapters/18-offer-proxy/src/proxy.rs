@@ -44,7 +44,11 @@ pub(crate) struct Proxy {
 }
 
 impl Scheduler for Proxy {
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        subscribed: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         let id = subscribed.framework_id.value.clone();
         log::info!("subscribed as framework {id}");
         // A resumed framework (state file) or a reconnection: ask the master
@@ -57,9 +61,10 @@ impl Scheduler for Proxy {
         }
         self.subscribed_before = true;
         self.outcome.framework_id = id;
+        Ok(())
     }
 
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> mesos_client::Result<()> {
         // One `stat` per batch: picks up an edited blacklist.
         self.blacklist.refresh();
         for offer in offers {
@@ -76,7 +81,7 @@ impl Scheduler for Proxy {
                     let filters = Filters {
                         refuse_seconds: Some(self.refuse_seconds),
                     };
-                    match handle.launch(vec![offer.id.clone()], tasks, Some(filters)) {
+                    match handle.launch_offers(vec![offer.id.clone()], tasks, Some(filters)) {
                         Ok(()) => {
                             log::info!("launched {ids:?} on {}", offer.hostname);
                             self.outcome.launched.extend(ids);
@@ -89,14 +94,19 @@ impl Scheduler for Proxy {
             };
             self.decline(handle, offer, reason);
         }
+        Ok(())
     }
 
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
         let (id, state) = (status.task_id.value.as_str(), status.state());
         log::info!("{id} is {}", state.as_str_name());
         self.outcome.updates.push((id.to_string(), state));
         self.reporter.report(id, state);
-        if mesos_client::executor::is_terminal(state) {
+        if state.is_terminal() {
             self.outcome.terminal += 1;
             if self.exit_after.is_some_and(|n| self.outcome.terminal >= n) {
                 log::info!("{} task(s) ended: stopping", self.outcome.terminal);
@@ -106,6 +116,7 @@ impl Scheduler for Proxy {
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -135,13 +146,11 @@ impl Proxy {
                 );
                 return Err(DeclineReason::BadAnswer(BadAnswer::TooBig(why)));
             };
-            let task = TaskBuilder::command(&request.cmd)
+            let task = TaskBuilder::command(offer, &request.cmd)
                 .id(request.id.clone())
                 .name(request.id.clone())
-                .offer(offer)
                 .resources(resources)
-                .build()
-                .map_err(|e| DeclineReason::LaunchFailed(e.to_string()))?;
+                .build();
             tasks.push(task);
         }
         Ok(tasks)
@@ -162,7 +171,7 @@ impl Proxy {
             DeclineReason::BadAnswer(bad) => log::warn!("declining {}: {bad}", offer.id.value),
             DeclineReason::LaunchFailed(e) => log::warn!("declining {}: {e}", offer.id.value),
         }
-        if let Err(err) = handle.decline(vec![offer.id.clone()], Some(self.refuse_seconds)) {
+        if let Err(err) = handle.decline(offer, self.refuse_seconds) {
             log::warn!("could not decline {}: {err}", offer.id.value);
         }
         self.outcome.declined.push(Declined {

@@ -1,5 +1,5 @@
 //! `etl-runner --master a:5050,b:5050,c:5050 --cmd CMD --cpu C --mem M --maxtasks K --wait S
-//! [--img IMAGE] [--user U] [--debug] --jobs N [--ha zk://host:2181/etl]`: see the crate
+//! [--img IMAGE] [--user U] [--debug | --log-level L] --jobs N [--ha zk://host:2181/etl]`: see the crate
 //! docs (src/lib.rs).
 
 use std::time::Duration;
@@ -38,6 +38,9 @@ struct Args {
     /// Log every status update.
     #[arg(long)]
     debug: bool,
+    /// error, warn, info, debug or trace (`--debug` is `--log-level debug`).
+    #[arg(long, default_value = "info")]
+    log_level: log::LevelFilter,
     /// How many jobs.
     #[arg(long, default_value_t = 1)]
     jobs: usize,
@@ -71,7 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let level = if args.debug {
         log::LevelFilter::Debug
     } else {
-        log::LevelFilter::Info
+        args.log_level
     };
     simple_logger::SimpleLogger::new()
         .with_level(level)

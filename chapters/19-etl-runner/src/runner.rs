@@ -17,7 +17,6 @@
 
 use std::time::{Duration, Instant};
 
-use mesos_client::executor::is_terminal;
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::{Error, Scheduler, SchedulerHandle, StopMode};
 use mesos_proto::v1::scheduler::{call, event};
@@ -51,7 +50,11 @@ pub(crate) struct Runner {
 }
 
 impl Scheduler for Runner {
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        subscribed: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         self.framework_id = subscribed.framework_id.value.clone();
         self.subscriptions += 1;
         log::info!(
@@ -64,19 +67,19 @@ impl Scheduler for Runner {
             && let Err(fenced) = store.save_framework_id(&self.framework_id)
         {
             self.depose(handle, &fenced);
-            return;
+            return Ok(());
         }
         // After a reconnection, and after taking over from another leader:
         // live tasks, if any, are asked about.
         self.reconcile_later(handle);
+        Ok(())
     }
 
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> mesos_client::Result<()> {
         for offer in offers {
             let tasks = self.attempts_for(handle, offer);
             if tasks.is_empty() {
-                if let Err(err) = handle.decline(vec![offer.id.clone()], Some(self.refuse_seconds))
-                {
+                if let Err(err) = handle.decline(offer, self.refuse_seconds) {
                     log::debug!("decline failed: {err}");
                 }
                 continue;
@@ -88,7 +91,7 @@ impl Scheduler for Runner {
             let filters = Filters {
                 refuse_seconds: Some(self.refuse_seconds),
             };
-            match handle.launch(vec![offer.id.clone()], tasks, Some(filters)) {
+            match handle.launch_offers(vec![offer.id.clone()], tasks, Some(filters)) {
                 Ok(()) => {}
                 // Not sent, or refused: nothing runs, the jobs wait again.
                 Err(err @ (Error::NotSubscribed | Error::Http { .. })) => {
@@ -106,35 +109,40 @@ impl Scheduler for Runner {
                 Err(err) => log::warn!("launch of {ids:?} uncertain: {err}"),
             }
         }
+        Ok(())
     }
 
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
         let id = status.task_id.value.as_str();
         let state = status.state();
         log::debug!("{id} is {}", state.as_str_name());
         // TASK_UNKNOWN (a reconciliation answer) for a live task means the
         // launch never arrived: as good as lost.
-        let over = is_terminal(state) || state == TaskState::TaskUnknown;
+        let over = state.is_terminal() || state == TaskState::TaskUnknown;
         if self.deposed {
             // Not ours to settle any more: unacknowledged, it goes to the new leader.
-            return;
+            return Ok(());
         }
         if !over || !self.jobs.is_live(id) {
             acknowledge(handle, status);
-            return;
+            return Ok(());
         }
         if status.reason() == task_status::Reason::ReasonReconciliation {
             // Make sure it really is gone before the job runs again.
             let agent = status.agent_id.clone();
-            let _ = handle.kill(status.task_id.clone(), agent);
+            let _ = handle.kill_on(status.task_id.clone(), agent);
         }
         let Some(job) = self.jobs.ended(status, Instant::now()).cloned() else {
-            return;
+            return Ok(());
         };
         // Recorded first, acknowledged after: if we die in between, the
         // update is sent again to the next leader.
         if !self.persist(handle, job.index) {
-            return;
+            return Ok(());
         }
         acknowledge(handle, status);
         let attempt = job.attempts.last().expect("ended() records the attempt");
@@ -176,6 +184,7 @@ impl Scheduler for Runner {
                 handle.stop(mesos_client::StopMode::Failover);
             }
         }
+        Ok(())
     }
 }
 
@@ -267,7 +276,7 @@ impl Runner {
         std::thread::spawn(move || {
             std::thread::sleep(delay);
             log::info!("reconciling {} live task(s)", tasks.len());
-            if let Err(err) = handle.reconcile(tasks) {
+            if let Err(err) = handle.reconcile_tasks(tasks) {
                 log::warn!("reconciliation failed: {err}");
             }
         });

@@ -32,14 +32,13 @@ impl TaskTemplate {
         // The command can tell which slice of the work is its own.
         push_env(&mut command, "ETL_JOB", &job.to_string());
         push_env(&mut command, "ETL_ATTEMPT", &attempt.to_string());
-        let mut builder = TaskBuilder::command_info(command)
+        let mut builder = TaskBuilder::command_info(offer, command)
             .id(format!("etl-{run}-{job}-{attempt}"))
-            .offer(offer)
             .resources(resources);
         if let Some(image) = &self.image {
             builder = builder.container(docker(image));
         }
-        builder.build()
+        Ok(builder.build())
     }
 }
 

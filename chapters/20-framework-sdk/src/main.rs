@@ -1,5 +1,5 @@
 //! `sdk-scheduler --app app.json [--master M] [--principal P --secret-file F] [--ca-file
-//! CA.pem] [--state-file F] [--until-running]`: see the crate docs (src/lib.rs).
+//! CA.pem] [--state-file F] [--until-running] [--log-level L]`: see the crate docs (src/lib.rs).
 
 use std::path::PathBuf;
 
@@ -22,11 +22,16 @@ struct Args {
     /// Tear down once every instance runs (instead of running until killed).
     #[arg(long)]
     until_running: bool,
+    /// error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    log_level: log::LevelFilter,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    simple_logger::init_with_level(log::Level::Info)?;
     let args = Args::parse();
+    simple_logger::SimpleLogger::new()
+        .with_level(args.log_level)
+        .init()?;
     let mut config = ch20_framework_sdk::Config::new(ch20_framework_sdk::App::load(&args.app)?);
     config.connection = args.connection;
     config.state_file = args.state_file;

@@ -32,7 +32,11 @@ pub(crate) struct Sdk {
 }
 
 impl Scheduler for Sdk {
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        subscribed: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         self.framework_id = Some(subscribed.framework_id.value.clone());
         self.save();
         // Ask about every task a previous run left behind; their instances
@@ -49,28 +53,29 @@ impl Scheduler for Sdk {
         if !tasks.is_empty() {
             log::info!("reconciling {} saved task(s)", tasks.len());
             self.reconciled = tasks.len();
-            if let Err(err) = handle.reconcile(tasks) {
+            if let Err(err) = handle.reconcile_tasks(tasks) {
                 log::warn!("reconciliation failed: {err}");
             }
         }
+        Ok(())
     }
 
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> mesos_client::Result<()> {
         // Offers keep coming while resources are free: a clock for the
         // stop condition.
         if self.stop_if_settled(handle) {
-            return;
+            return Ok(());
         }
         for offer in offers {
             let (tasks, instances) = self.match_offer(offer);
             if tasks.is_empty() {
-                let _ = handle.decline(vec![offer.id.clone()], Some(self.refuse_seconds));
+                let _ = handle.decline(offer, self.refuse_seconds);
                 continue;
             }
             let filters = Filters {
                 refuse_seconds: Some(self.refuse_seconds),
             };
-            match handle.launch(vec![offer.id.clone()], tasks, Some(filters)) {
+            match handle.launch_offers(vec![offer.id.clone()], tasks, Some(filters)) {
                 Ok(()) => self.launches += instances.len(),
                 Err(err @ (Error::NotSubscribed | Error::Http { .. })) => {
                     log::warn!("launch refused: {err}");
@@ -87,12 +92,17 @@ impl Scheduler for Sdk {
                     self.launches
                 );
                 handle.stop(StopMode::Failover);
-                return;
+                return Ok(());
             }
         }
+        Ok(())
     }
 
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
         log::info!(
             "{} is {}",
             status.task_id.value,
@@ -102,10 +112,12 @@ impl Scheduler for Sdk {
             self.save();
         }
         self.stop_if_settled(handle);
+        Ok(())
     }
 
-    fn heartbeat(&mut self, handle: &SchedulerHandle) {
+    fn heartbeat(&mut self, handle: &SchedulerHandle) -> mesos_client::Result<()> {
         self.stop_if_settled(handle);
+        Ok(())
     }
 }
 
@@ -126,14 +138,13 @@ impl Sdk {
             let name = self.manager.instances()[i].name.clone();
             let mut command = shell_command(&spec.command);
             command.uris = spec.uris.iter().map(|u| uri(u, false, true)).collect();
-            let mut builder = TaskBuilder::command_info(command)
+            let mut builder = TaskBuilder::command_info(offer, command)
                 .id(format!(
                     "{name}.{}.{}",
                     self.run_id,
                     self.launches + tasks.len()
                 ))
                 .name(name)
-                .offer(offer)
                 .resources(resources);
             for (key, value) in &spec.labels {
                 builder = builder.label(key, value);
@@ -149,15 +160,11 @@ impl Sdk {
                 container.set_type(container_info::Type::Docker);
                 builder = builder.container(container);
             }
-            match builder.build() {
-                Ok(task) => {
-                    self.manager
-                        .launched(i, &task.task_id.value, &offer.agent_id.value);
-                    tasks.push(task);
-                    instances.push(i);
-                }
-                Err(err) => log::error!("cannot build a task for instance {i}: {err}"),
-            }
+            let task = builder.build();
+            self.manager
+                .launched(i, &task.task_id.value, &offer.agent_id.value);
+            tasks.push(task);
+            instances.push(i);
             if self
                 .stop_after_launches
                 .is_some_and(|n| self.launches + tasks.len() >= n)

@@ -160,7 +160,7 @@ impl ExecutorDriver {
                 recv(events) -> item => match item {
                     Ok(StreamItem::Event(event)) => {
                         let started = Instant::now();
-                        if dispatch(executor, &handle, *event) && finishing.is_none() {
+                        if dispatch(executor, &handle, *event)? && finishing.is_none() {
                             finishing = Some(Finishing {
                                 deadline: started
                                     .checked_add(shutdown_budget(self.env.shutdown_grace_period))
@@ -174,7 +174,7 @@ impl ExecutorDriver {
                         if finishing.is_some() {
                             return Ok(()); // we were leaving anyway
                         }
-                        executor.disconnected(&handle);
+                        outcome("disconnected", executor.disconnected(&handle))?;
                         if !self.env.checkpoint {
                             return Err(Error::Transport(format!(
                                 "{why}; the framework does not checkpoint, so the executor exits"
@@ -258,12 +258,20 @@ impl ExecutorDriver {
     }
 }
 
-/// Hands one event to the matching callback. Returns true for SHUTDOWN.
-fn dispatch<E: Executor + ?Sized>(executor: &mut E, handle: &ExecutorHandle, event: Event) -> bool {
+/// Hands one event to the matching callback. Returns true for SHUTDOWN, and
+/// an error when the callback's error must end `run` (see [`outcome`]).
+fn dispatch<E: Executor + ?Sized>(
+    executor: &mut E,
+    handle: &ExecutorHandle,
+    event: Event,
+) -> Result<bool> {
     use event::Type;
     let kind = event.r#type();
-    let missing = || log::warn!("ignoring a {kind:?} event without its payload");
-    match kind {
+    let missing = || {
+        log::warn!("ignoring a {kind:?} event without its payload");
+        Ok(())
+    };
+    let handled = match kind {
         Type::Subscribed => match event.subscribed {
             Some(subscribed) => executor.subscribed(handle, subscribed),
             None => missing(),
@@ -271,7 +279,7 @@ fn dispatch<E: Executor + ?Sized>(executor: &mut E, handle: &ExecutorHandle, eve
         Type::Launch => match event.launch {
             Some(launch) => {
                 handle.record_launch(&launch.task);
-                executor.launch(handle, launch.task);
+                executor.launch(handle, launch.task)
             }
             None => missing(),
         },
@@ -280,7 +288,7 @@ fn dispatch<E: Executor + ?Sized>(executor: &mut E, handle: &ExecutorHandle, eve
                 for task in &launch.task_group.tasks {
                     handle.record_launch(task);
                 }
-                executor.launch_group(handle, launch.task_group);
+                executor.launch_group(handle, launch.task_group)
             }
             None => missing(),
         },
@@ -291,32 +299,59 @@ fn dispatch<E: Executor + ?Sized>(executor: &mut E, handle: &ExecutorHandle, eve
         Type::Acknowledged => match event.acknowledged {
             Some(ack) => {
                 handle.record_acknowledged(&ack.task_id, &ack.uuid);
-                executor.acknowledged(handle, ack.task_id, ack.uuid);
+                executor.acknowledged(handle, ack.task_id, ack.uuid)
             }
             None => missing(),
         },
         Type::Message => match event.message {
             Some(message) => {
                 log::debug!("MESSAGE of {} bytes", message.data.len());
-                executor.message(handle, message.data);
+                executor.message(handle, message.data)
             }
             None => missing(),
         },
         Type::Error => {
             let message = event.error.map(|e| e.message).unwrap_or_default();
             log::warn!("ERROR event from the agent: {message}");
-            executor.error(handle, message);
+            executor.error(handle, message)
         }
         Type::Shutdown => {
             log::info!("SHUTDOWN received");
-            executor.shutdown(handle);
-            return true;
+            // Winding down happens whatever the callback says.
+            if let Err(err) = executor.shutdown(handle) {
+                log::warn!("the shutdown callback failed: {err}");
+            }
+            return Ok(true);
         }
-        Type::Heartbeat => log::debug!("HEARTBEAT event"),
+        Type::Heartbeat => {
+            log::debug!("HEARTBEAT event");
+            Ok(())
+        }
         // An event type newer than our schema: skip it, as clients must.
-        Type::Unknown => log::debug!("ignoring an event of unknown type"),
+        Type::Unknown => {
+            log::debug!("ignoring an event of unknown type");
+            Ok(())
+        }
+    };
+    outcome(kind.as_str_name(), handled)?;
+    Ok(false)
+}
+
+/// What a callback's `Err` does: a failed call to the agent is logged
+/// (updates are kept and resent once the driver is back), an error of the
+/// executor's own ends [`ExecutorDriver::run`] with that error.
+fn outcome(event: &str, handled: Result<()>) -> Result<()> {
+    match handled {
+        Err(err) if err.is_call_failure() => {
+            log::warn!("the {event} callback failed ({err}); going on");
+            Ok(())
+        }
+        Err(err) => {
+            log::error!("the {event} callback failed: {err}; the executor stops");
+            Err(err)
+        }
+        Ok(()) => Ok(()),
     }
-    false
 }
 
 /// `now + duration`, or a far-away instant if that overflows (durations come

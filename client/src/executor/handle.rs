@@ -304,17 +304,9 @@ fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Whether a task in `state` is over for good.
+/// Whether a task in `state` is over for good: the same as
+/// [`TaskState::is_terminal`], which is the one definition of the set (kept
+/// here for callers of earlier versions; prefer `state.is_terminal()`).
 pub fn is_terminal(state: TaskState) -> bool {
-    matches!(
-        state,
-        TaskState::TaskFinished
-            | TaskState::TaskFailed
-            | TaskState::TaskKilled
-            | TaskState::TaskError
-            | TaskState::TaskLost
-            | TaskState::TaskDropped
-            | TaskState::TaskGone
-            | TaskState::TaskGoneByOperator
-    )
+    state.is_terminal()
 }

@@ -14,11 +14,12 @@
 //! struct Hello;
 //!
 //! impl Executor for Hello {
-//!     fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) {
+//!     fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) -> mesos_client::Result<()> {
 //!         // Real work would run on its own thread with a handle clone.
-//!         let _ = handle.update(&task.task_id, TaskState::TaskRunning, "");
+//!         handle.update(&task.task_id, TaskState::TaskRunning, "")?;
 //!         println!("hello from {}", task.task_id.value);
-//!         let _ = handle.update(&task.task_id, TaskState::TaskFinished, "done");
+//!         handle.update(&task.task_id, TaskState::TaskFinished, "done")?;
+//!         Ok(())
 //!     }
 //! }
 //!
@@ -47,6 +48,8 @@ pub use handle::{ExecutorHandle, is_terminal};
 use mesos_proto::v1::executor::event;
 use mesos_proto::v1::{KillPolicy, TaskGroupInfo, TaskId, TaskInfo, TaskState};
 
+use crate::error::Result;
+
 /// The callbacks of an executor: one per v1 executor event, plus
 /// [`disconnected`](Executor::disconnected).
 ///
@@ -71,8 +74,9 @@ pub trait Executor {
     /// follow right after.
     ///
     /// Default: nothing. Fact sheet §3.2, §3.3.
-    fn subscribed(&mut self, handle: &ExecutorHandle, subscribed: event::Subscribed) {
+    fn subscribed(&mut self, handle: &ExecutorHandle, subscribed: event::Subscribed) -> Result<()> {
         let _ = (handle, subscribed);
+        Ok(())
     }
 
     /// Run `task` (v0 `launchTask`).
@@ -86,8 +90,8 @@ pub trait Executor {
     /// Default: reports `TASK_FAILED` with the message
     /// `"this executor does not implement launch"`, so a scheduler learns at
     /// once that nothing will run. Fact sheet §3.2, §3.5.
-    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) {
-        fail_unimplemented(handle, &task.task_id, "launch");
+    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) -> Result<()> {
+        fail_unimplemented(handle, &task.task_id, "launch")
     }
 
     /// Run every task of `group` together (LAUNCH_GROUP; pymesos
@@ -97,10 +101,11 @@ pub trait Executor {
     /// Default: reports `TASK_FAILED` for every task of the group, with the
     /// message `"this executor does not implement launch_group"`. Fact sheet
     /// §3.5.
-    fn launch_group(&mut self, handle: &ExecutorHandle, group: TaskGroupInfo) {
+    fn launch_group(&mut self, handle: &ExecutorHandle, group: TaskGroupInfo) -> Result<()> {
         for task in &group.tasks {
-            fail_unimplemented(handle, &task.task_id, "launch_group");
+            fail_unimplemented(handle, &task.task_id, "launch_group")?;
         }
+        Ok(())
     }
 
     /// Kill the task `task_id` (v0 `killTask`).
@@ -112,9 +117,15 @@ pub trait Executor {
     /// Default: sends `TASK_KILLED` right away without stopping anything. That
     /// is only right for executors whose tasks do no work of their own; an
     /// executor that runs processes must override it. Fact sheet §3.2.
-    fn kill(&mut self, handle: &ExecutorHandle, task_id: TaskId, kill_policy: Option<KillPolicy>) {
+    fn kill(
+        &mut self,
+        handle: &ExecutorHandle,
+        task_id: TaskId,
+        kill_policy: Option<KillPolicy>,
+    ) -> Result<()> {
         let _ = kill_policy;
-        let _ = handle.update(&task_id, TaskState::TaskKilled, "killed by the executor");
+        handle.update(&task_id, TaskState::TaskKilled, "killed by the executor")?;
+        Ok(())
     }
 
     /// The agent has taken over the update `uuid` of task `task_id`: it will
@@ -123,24 +134,32 @@ pub trait Executor {
     /// receipt, not the scheduler's acknowledgement.
     ///
     /// Default: nothing. Fact sheet §3.4.
-    fn acknowledged(&mut self, handle: &ExecutorHandle, task_id: TaskId, uuid: Vec<u8>) {
+    fn acknowledged(
+        &mut self,
+        handle: &ExecutorHandle,
+        task_id: TaskId,
+        uuid: Vec<u8>,
+    ) -> Result<()> {
         let _ = (handle, task_id, uuid);
+        Ok(())
     }
 
     /// The scheduler sent `data` (v0 `frameworkMessage`). Best effort: Mesos
     /// does not retry lost messages.
     ///
     /// Default: nothing (logged at debug level by the driver). Fact sheet §3.2.
-    fn message(&mut self, handle: &ExecutorHandle, data: Vec<u8>) {
+    fn message(&mut self, handle: &ExecutorHandle, data: Vec<u8>) -> Result<()> {
         let _ = (handle, data);
+        Ok(())
     }
 
     /// The agent reported an error (v0 `error`). Legacy: agents rarely send
     /// it to HTTP executors.
     ///
     /// Default: nothing (the driver logs it). Fact sheet §3.2.
-    fn error(&mut self, handle: &ExecutorHandle, message: String) {
+    fn error(&mut self, handle: &ExecutorHandle, message: String) -> Result<()> {
         let _ = (handle, message);
+        Ok(())
     }
 
     /// The agent wants this executor gone (v0 `shutdown`): kill every task,
@@ -153,10 +172,11 @@ pub trait Executor {
     ///
     /// Default: sends `TASK_KILLED` for every task in
     /// [`ExecutorHandle::live_tasks`]. Fact sheet §3.6.
-    fn shutdown(&mut self, handle: &ExecutorHandle) {
+    fn shutdown(&mut self, handle: &ExecutorHandle) -> Result<()> {
         for task_id in handle.live_tasks() {
-            let _ = handle.update(&task_id, TaskState::TaskKilled, "executor shutting down");
+            handle.update(&task_id, TaskState::TaskKilled, "executor shutting down")?;
         }
+        Ok(())
     }
 
     /// The event stream from the agent ended (v0 `disconnected`).
@@ -171,14 +191,16 @@ pub trait Executor {
     /// Updates sent while disconnected fail, but are kept and resent.
     ///
     /// Default: nothing. Fact sheet §3.3.
-    fn disconnected(&mut self, handle: &ExecutorHandle) {
+    fn disconnected(&mut self, handle: &ExecutorHandle) -> Result<()> {
         let _ = handle;
+        Ok(())
     }
 }
 
 /// The default answer for a launch the executor does not handle.
-fn fail_unimplemented(handle: &ExecutorHandle, task_id: &TaskId, what: &str) {
+fn fail_unimplemented(handle: &ExecutorHandle, task_id: &TaskId, what: &str) -> Result<()> {
     let message = format!("this executor does not implement {what}");
     log::warn!("task {}: {message}", task_id.value);
-    let _ = handle.update(task_id, TaskState::TaskFailed, &message);
+    handle.update(task_id, TaskState::TaskFailed, &message)?;
+    Ok(())
 }

@@ -23,9 +23,16 @@
 //! Task processes run in process groups of their own, so Ctrl-C in the
 //! terminal does not reach them, and a killed program skips every `Drop`.
 //! So the first local cluster installs a handler for SIGINT, SIGTERM and
-//! SIGHUP that kills the processes of every local cluster of the program and
-//! exits (status 130), unless the program installed a handler of its own
-//! first (then stopping them is the program's business).
+//! SIGHUP that kills the processes of every local cluster of the program,
+//! removes their sandboxes, and asks every
+//! [`SchedulerDriver::run`](crate::SchedulerDriver::run) of the program to
+//! return (`Ok(())`, as after [`StopMode::Failover`](crate::StopMode)); the
+//! program then ends the way it always does, through `main`, and
+//! [`interrupted`] tells it why. The library never ends the process itself,
+//! with one exception the user asks for: a second Ctrl-C while the first is
+//! still being handled exits at once (status 130), for a program that does
+//! not return. A program that installed a handler of its own first keeps it
+//! (then stopping the processes is the program's business).
 //!
 //! For chapters on authentication and TLS, [`resolve_locked`] starts a
 //! [`LockedCluster`] instead: one that wants a principal and its secret (and
@@ -36,6 +43,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -204,6 +212,11 @@ fn stop_processes_on_signals(killer: ProcessKiller) {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let installed = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                // The user insists: the first signal did not end the program.
+                eprintln!("interrupted again: exiting");
+                std::process::exit(130);
+            }
             eprintln!("stopping the local cluster's tasks");
             let killers = KILLERS.lock().unwrap_or_else(|p| p.into_inner()).clone();
             for k in killers {
@@ -212,12 +225,24 @@ fn stop_processes_on_signals(killer: ProcessKiller) {
             for dir in WORK_DIRS.lock().unwrap_or_else(|p| p.into_inner()).iter() {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            std::process::exit(130);
+            let drivers = crate::scheduler::stop_all_drivers();
+            log::info!("interrupted: asked {drivers} scheduler driver(s) to return");
         });
         if let Err(err) = installed {
             log::debug!("no signal handler for the local cluster: {err}");
         }
     });
+}
+
+/// Set by the first Ctrl-C (SIGINT, SIGTERM, SIGHUP) the local cluster's
+/// handler saw.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this program was interrupted (Ctrl-C, SIGTERM, SIGHUP) while a
+/// local cluster ran: then `run` returned because of the signal, not because
+/// the framework was done. A program may exit with status 130 for it.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// A new directory name under the system temp directory, unique per run.

@@ -1,13 +1,18 @@
-//! One convenience method per scheduler call, so examples need not build
-//! `Call` messages by hand. Each is a thin wrapper over
+//! One method per scheduler call, so frameworks need not build `Call`
+//! messages by hand. The first ones answer an offer in one call, as the
+//! book's Python driver does (`launch(&offer, tasks)`, `decline(&offer,
+//! refuse_seconds)`, `launch_group`, `reconcile(&[task ids])`, `kill`); the
+//! low-level forms (`launch_offers`, `decline_offers`, `accept`,
+//! `reconcile_tasks`, `kill_on`) take ids and filters for the rare case
+//! that needs them. Each is a thin wrapper over
 //! [`SchedulerHandle::call`]: same errors, same "202 means queued" meaning.
 //! The table of calls, their payloads and what the master does with them is
 //! in the fact sheet §2.3.
 
 use mesos_proto::v1::scheduler::call::{self, Type};
 use mesos_proto::v1::{
-    AgentId, ExecutorId, Filters, FrameworkInfo, OfferId, OperationStatus, Request, TaskId,
-    TaskInfo, TaskStatus, offer,
+    AgentId, ExecutorId, ExecutorInfo, Filters, FrameworkInfo, Offer, OfferId, OperationStatus,
+    Request, TaskGroupInfo, TaskId, TaskInfo, TaskStatus, offer,
 };
 
 use super::handle::{SchedulerHandle, simple_call};
@@ -20,10 +25,91 @@ fn filters(refuse_seconds: Option<f64>) -> Option<Filters> {
 }
 
 impl SchedulerHandle {
-    /// ACCEPT `offer_ids` (all from one agent) launching `tasks` on them.
-    /// Resources of the offers that the tasks do not use are declined with
-    /// `filters` (Mesos' default: 5 s).
-    pub fn launch(
+    /// Launches `tasks` on `offer`: one ACCEPT with one LAUNCH (the book's
+    /// `driver.launchTasks(offer.id, [task])`). What the tasks do not use
+    /// goes back to the master, which offers it again after Mesos' default
+    /// 5 s.
+    ///
+    /// ```no_run
+    /// # use mesos_client::{SchedulerHandle, tasks::TaskBuilder};
+    /// # fn f(handle: &SchedulerHandle, offer: &mesos_proto::v1::Offer, r: Vec<mesos_proto::v1::Resource>) -> mesos_client::Result<()> {
+    /// let task = TaskBuilder::command(offer, "echo hello").resources(r).build();
+    /// handle.launch(offer, vec![task])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn launch(&self, offer: &Offer, tasks: Vec<TaskInfo>) -> Result<()> {
+        self.launch_offers(vec![offer.id.clone()], tasks, None)
+    }
+
+    /// Launches `tasks` together on `executor`, as one task group, on
+    /// `offer`: one ACCEPT with one LAUNCH_GROUP. The tasks start and (with
+    /// Mesos' default executor) fail together. A task of a group names no
+    /// executor of its own: build it with
+    /// [`TaskBuilder::command`](crate::tasks::TaskBuilder::command), and the
+    /// executor with
+    /// [`ExecutorBuilder::default_executor`](crate::tasks::ExecutorBuilder::default_executor).
+    pub fn launch_group(
+        &self,
+        offer: &Offer,
+        executor: ExecutorInfo,
+        tasks: Vec<TaskInfo>,
+    ) -> Result<()> {
+        let mut operation = offer::Operation {
+            launch_group: Some(offer::operation::LaunchGroup {
+                executor,
+                task_group: TaskGroupInfo { tasks },
+            }),
+            ..Default::default()
+        };
+        operation.set_type(offer::operation::Type::LaunchGroup);
+        self.accept(vec![offer.id.clone()], vec![operation], None)
+    }
+
+    /// Gives `offer` back: DECLINE, and do not offer these resources to
+    /// this framework again for `refuse_seconds` (the book's
+    /// `driver.declineOffer(offer.id, filters)`). Mesos' default is 5 s; a
+    /// framework that needs nothing more declines for longer.
+    pub fn decline(&self, offer: &Offer, refuse_seconds: f64) -> Result<()> {
+        self.decline_offers(vec![offer.id.clone()], Some(refuse_seconds))
+    }
+
+    /// Declines every offer of `offers` in one call, like
+    /// [`decline`](Self::decline). Does nothing for an empty slice.
+    pub fn decline_all(&self, offers: &[Offer], refuse_seconds: f64) -> Result<()> {
+        if offers.is_empty() {
+            return Ok(());
+        }
+        let ids = offers.iter().map(|offer| offer.id.clone()).collect();
+        self.decline_offers(ids, Some(refuse_seconds))
+    }
+
+    /// Asks the master for the state of these tasks: one update per task
+    /// follows (without uuid, so nothing to acknowledge). Explicit
+    /// reconciliation, after a failover or when an update seems overdue.
+    /// A task the master does not know comes back as `TASK_UNKNOWN` (or
+    /// `TASK_LOST` for a framework that is not partition-aware).
+    pub fn reconcile(&self, task_ids: &[TaskId]) -> Result<()> {
+        let tasks = task_ids
+            .iter()
+            .map(|task_id| call::reconcile::Task {
+                task_id: task_id.clone(),
+                agent_id: None,
+            })
+            .collect();
+        self.reconcile_tasks(tasks)
+    }
+
+    /// Kills a task (the book's `driver.killTask(task_id)`). The task's
+    /// terminal update (`TASK_KILLED`) follows; a task the master does not
+    /// know is answered with an update too, not an error.
+    pub fn kill(&self, task_id: &TaskId) -> Result<()> {
+        self.kill_on(task_id.clone(), None)
+    }
+
+    /// The low-level LAUNCH: ACCEPT `offer_ids` (all from one agent)
+    /// launching `tasks` on them, with `filters` for what they do not use
+    /// (`None`: Mesos' default, 5 s). Prefer [`launch`](Self::launch).
+    pub fn launch_offers(
         &self,
         offer_ids: Vec<OfferId>,
         tasks: Vec<TaskInfo>,
@@ -54,9 +140,14 @@ impl SchedulerHandle {
         self.call(call)
     }
 
-    /// DECLINE `offer_ids`. The master will not offer those resources again
-    /// to this framework for `refuse_seconds` (`None`: Mesos' default, 5 s).
-    pub fn decline(&self, offer_ids: Vec<OfferId>, refuse_seconds: Option<f64>) -> Result<()> {
+    /// The low-level DECLINE of several offers by id. The master will not
+    /// offer those resources again to this framework for `refuse_seconds`
+    /// (`None`: Mesos' default, 5 s). Prefer [`decline`](Self::decline).
+    pub fn decline_offers(
+        &self,
+        offer_ids: Vec<OfferId>,
+        refuse_seconds: Option<f64>,
+    ) -> Result<()> {
         let mut call = simple_call(Type::Decline);
         call.decline = Some(call::Decline {
             offer_ids,
@@ -108,9 +199,9 @@ impl SchedulerHandle {
         self.call(call)
     }
 
-    /// KILL a task. A task the master does not know is answered with an
-    /// update (`TASK_LOST`, ...), not an error.
-    pub fn kill(&self, task_id: TaskId, agent_id: Option<AgentId>) -> Result<()> {
+    /// The low-level KILL, with the agent if known (and an owned id).
+    /// Prefer [`kill`](Self::kill).
+    pub fn kill_on(&self, task_id: TaskId, agent_id: Option<AgentId>) -> Result<()> {
         let mut call = simple_call(Type::Kill);
         call.kill = Some(call::Kill {
             task_id,
@@ -175,9 +266,12 @@ impl SchedulerHandle {
         self.call(call)
     }
 
-    /// RECONCILE these tasks: the master answers with one update per task
-    /// (without uuid), reporting the state it knows.
-    pub fn reconcile(&self, tasks: Vec<call::reconcile::Task>) -> Result<()> {
+    /// The low-level RECONCILE of tasks given with their agents: the master
+    /// answers with one update per task (without uuid), reporting the state
+    /// it knows. An empty list asks for every task (see
+    /// [`reconcile_all`](Self::reconcile_all)). Prefer
+    /// [`reconcile`](Self::reconcile).
+    pub fn reconcile_tasks(&self, tasks: Vec<call::reconcile::Task>) -> Result<()> {
         let mut call = simple_call(Type::Reconcile);
         call.reconcile = Some(call::Reconcile { tasks });
         self.call(call)
@@ -186,7 +280,7 @@ impl SchedulerHandle {
     /// Implicit RECONCILE: an update for every task the master knows of this
     /// framework. Do it after (re)subscribing to catch up.
     pub fn reconcile_all(&self) -> Result<()> {
-        self.reconcile(Vec::new())
+        self.reconcile_tasks(Vec::new())
     }
 
     /// RECONCILE_OPERATIONS (empty: all); answers come as operation updates.

@@ -13,7 +13,7 @@ use mesos_proto::v1::scheduler::{Call, call, event};
 
 use super::Scheduler;
 use super::config::SchedulerConfig;
-use super::dispatch::dispatch;
+use super::dispatch::{self, dispatch};
 use super::handle::{SchedulerHandle, StopMode, simple_call};
 use super::subscription::{self, Subscription};
 use crate::backoff::Backoff;
@@ -227,7 +227,7 @@ impl SchedulerDriver {
                 //    Dropping `subscription` lets its reader thread end.
                 handle.clear_live();
                 self.masters.failed();
-                scheduler.disconnected(&handle);
+                dispatch::callback_outcome("disconnected", scheduler.disconnected(&handle))?;
                 lost
             };
 
@@ -306,6 +306,11 @@ impl SchedulerDriver {
     /// queued calls are sent first, while the subscription is still live.
     fn finish(&self, mode: StopMode) -> Result<()> {
         let result = match mode {
+            // `SchedulerHandle::teardown` sent TEARDOWN already.
+            StopMode::Failover if self.handle.is_torn_down() => {
+                log::info!("stopping after TEARDOWN; the framework is removed");
+                Ok(())
+            }
             StopMode::Failover => {
                 log::info!("stopping; the framework stays registered for failover");
                 self.handle.flush();

@@ -18,7 +18,7 @@
 //! kill or stop.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 use mesos_proto::ContentType;
@@ -93,15 +93,18 @@ impl SchedulerHandle {
             framework_id,
             ..Session::default()
         };
-        Ok(SchedulerHandle {
-            shared: Arc::new(Shared {
-                transport,
-                content_type,
-                session: Mutex::new(session),
-                stop,
-                pipeline,
-            }),
-        })
+        let shared = Arc::new(Shared {
+            transport,
+            content_type,
+            session: Mutex::new(session),
+            stop,
+            pipeline,
+        });
+        let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded by the drivers alive now: dropped ones are swept out here.
+        live.retain(|weak| weak.strong_count() > 0);
+        live.push(Arc::downgrade(&shared));
+        Ok(SchedulerHandle { shared })
     }
 
     /// The framework id, once the master has assigned one (or the one read
@@ -288,6 +291,26 @@ impl SchedulerHandle {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Every driver of this process, so that a Ctrl-C handler can ask them all
+/// to return from `run` instead of ending the process under them.
+static LIVE: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
+
+/// Asks every scheduler driver of this process to stop as
+/// [`StopMode::Failover`] would (no TEARDOWN: after Ctrl-C the framework may
+/// want to come back), so that each `run` returns `Ok(())`. Returns how many
+/// drivers were asked. Used by `--master local`'s Ctrl-C handler.
+#[cfg_attr(not(feature = "local"), allow(dead_code))]
+pub(crate) fn stop_all_drivers() -> usize {
+    let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut asked = 0;
+    for shared in live.iter().filter_map(Weak::upgrade) {
+        if shared.stop.send(StopMode::Failover).is_ok() {
+            asked += 1;
+        }
+    }
+    asked
 }
 
 /// A call of `kind` with no payload (TEARDOWN, REVIVE, SUPPRESS, ...).

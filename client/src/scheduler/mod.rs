@@ -11,12 +11,10 @@
 //!         &mut self,
 //!         handle: &SchedulerHandle,
 //!         _subscribed: &mesos_proto::v1::scheduler::event::Subscribed,
-//!     ) {
+//!     ) -> mesos_client::Result<()> {
 //!         println!("subscribed as {:?}", handle.framework_id());
 //!         // Every other method keeps its default: offers are declined.
-//!         if let Err(err) = handle.teardown() {
-//!             eprintln!("teardown failed: {err}");
-//!         }
+//!         handle.teardown()
 //!     }
 //! }
 //!
@@ -108,10 +106,14 @@ mod subscription;
 
 pub use config::SchedulerConfig;
 pub use driver::SchedulerDriver;
+#[cfg(feature = "local")]
+pub(crate) use handle::stop_all_drivers;
 pub use handle::{SchedulerHandle, StopMode};
 
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{InverseOffer, Offer, OfferId, OperationStatus, TaskStatus};
+
+use crate::error::Result;
 
 /// What a framework does when the master tells it something: one method per
 /// v1 scheduler event, in the order of `scheduler.proto`, plus
@@ -133,6 +135,28 @@ use mesos_proto::v1::{InverseOffer, Offer, OfferId, OperationStatus, TaskStatus}
 /// heartbeat timeout does not cause a disconnection by itself, because events
 /// that queued up meanwhile count as signs of life, but offers go stale).
 ///
+/// # Errors in callbacks
+///
+/// Every method returns [`Result<()>`](crate::Result), so a callback makes
+/// its calls with `?` (`handle.launch(offer, vec![task])?`). What an `Err`
+/// does depends on what went wrong:
+///
+/// - **A call failed** ([`Error::is_call_failure`](crate::Error::is_call_failure)):
+///   the master refused it (an HTTP 4xx/5xx) or could not be reached. The
+///   error is logged and the driver goes on, as the book's driver did when a
+///   call failed: the rest of that callback is skipped, nothing else. Most
+///   refusals are races with the subscription (a call on a stream another
+///   scheduler has just taken over gets a 400), and the event stream tells
+///   the driver what happened (ERROR, a disconnection, after which it
+///   re-subscribes). An update whose callback failed is not acknowledged,
+///   so the agent sends it again.
+/// - **An error of your own** ([`Error::other`](crate::Error::other), an
+///   [`Error::Io`](crate::Error::Io) from `?` on a file, an
+///   [`Error::Config`](crate::Error::Config)): [`SchedulerDriver::run`]
+///   stops and returns that error, as `?` in `main` would. The framework is
+///   not torn down: like a crashed scheduler it stays registered until its
+///   `failover_timeout` runs out.
+///
 /// The "upstream" line of each method names the v0 driver callback it
 /// replaces (Python `mesos.interface.Scheduler`, as in *Mesos in Action*) and
 /// the section of `docs/mesos-v1-http-api.md` describing the event.
@@ -152,31 +176,35 @@ pub trait Scheduler {
     ///
     /// Upstream: v0 `registered` (first time) and `reregistered` (later);
     /// event `SUBSCRIBED`, fact sheet §1.5, §1.10, §2.4.
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        subscribed: &event::Subscribed,
+    ) -> Result<()> {
         let _ = handle;
         log::info!("subscribed as framework {}", subscribed.framework_id.value);
+        Ok(())
     }
 
     /// Called with resources the master offers to this framework.
     ///
     /// You must answer every offer, once: use it with
-    /// [`SchedulerHandle::launch`] (or [`SchedulerHandle::call`] with an
-    /// ACCEPT), or give it back with [`SchedulerHandle::decline`]. An offer left
+    /// [`SchedulerHandle::launch`] (or [`SchedulerHandle::launch_group`],
+    /// [`SchedulerHandle::accept`]), or give it back with
+    /// [`SchedulerHandle::decline`]. An offer left
     /// alone holds its resources until the master rescinds it.
     ///
     /// Default: declines them all with the default filter (the master offers
     /// the same resources again after 5 s).
     ///
     /// Upstream: v0 `resourceOffers`; event `OFFERS`, fact sheet §2.4, §7.
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
-        let ids: Vec<OfferId> = offers.iter().map(|offer| offer.id.clone()).collect();
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> Result<()> {
         log::debug!(
             "declining {} offer(s) (default Scheduler::offers)",
-            ids.len()
+            offers.len()
         );
-        if let Err(err) = handle.decline(ids, None) {
-            log::warn!("could not decline offers: {err}");
-        }
+        let ids: Vec<OfferId> = offers.iter().map(|offer| offer.id.clone()).collect();
+        handle.decline_offers(ids, None)
     }
 
     /// Called when the master asks for resources back before maintenance
@@ -190,12 +218,14 @@ pub trait Scheduler {
     ///
     /// Upstream: no v0 callback (pymesos `inverseOffers`); event
     /// `INVERSE_OFFERS`, fact sheet §2.4.
-    fn inverse_offers(&mut self, handle: &SchedulerHandle, inverse_offers: &[InverseOffer]) {
+    fn inverse_offers(
+        &mut self,
+        handle: &SchedulerHandle,
+        inverse_offers: &[InverseOffer],
+    ) -> Result<()> {
         let ids: Vec<OfferId> = inverse_offers.iter().map(|o| o.id.clone()).collect();
         log::debug!("declining {} inverse offer(s)", ids.len());
-        if let Err(err) = handle.decline_inverse_offers(ids, None) {
-            log::warn!("could not decline inverse offers: {err}");
-        }
+        handle.decline_inverse_offers(ids, None)
     }
 
     /// Called when an offer is withdrawn (its agent went away, it timed out,
@@ -205,9 +235,10 @@ pub trait Scheduler {
     /// Default: logs at debug level.
     ///
     /// Upstream: v0 `offerRescinded`; event `RESCIND`, fact sheet §2.4.
-    fn rescind(&mut self, handle: &SchedulerHandle, offer_id: &OfferId) {
+    fn rescind(&mut self, handle: &SchedulerHandle, offer_id: &OfferId) -> Result<()> {
         let _ = handle;
         log::debug!("offer {} rescinded", offer_id.value);
+        Ok(())
     }
 
     /// Called when an inverse offer is withdrawn. Forget it.
@@ -216,9 +247,14 @@ pub trait Scheduler {
     ///
     /// Upstream: no v0 callback (pymesos `inverseOfferRescinded`); event
     /// `RESCIND_INVERSE_OFFER`, fact sheet §2.4.
-    fn rescind_inverse_offer(&mut self, handle: &SchedulerHandle, inverse_offer_id: &OfferId) {
+    fn rescind_inverse_offer(
+        &mut self,
+        handle: &SchedulerHandle,
+        inverse_offer_id: &OfferId,
+    ) -> Result<()> {
         let _ = handle;
         log::debug!("inverse offer {} rescinded", inverse_offer_id.value);
+        Ok(())
     }
 
     /// Called when a task changes state, or to answer a reconciliation.
@@ -238,9 +274,10 @@ pub trait Scheduler {
     /// Default: logs at debug level.
     ///
     /// Upstream: v0 `statusUpdate`; event `UPDATE`, fact sheet §2.4, §3.4, §8.
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) -> Result<()> {
         let _ = handle;
         log::debug!("task {} is {:?}", status.task_id.value, status.state());
+        Ok(())
     }
 
     /// Called with feedback for an offer operation that set an operation id.
@@ -252,9 +289,14 @@ pub trait Scheduler {
     ///
     /// Upstream: no v0 callback; event `UPDATE_OPERATION_STATUS`, fact sheet
     /// §2.4.
-    fn update_operation_status(&mut self, handle: &SchedulerHandle, status: &OperationStatus) {
+    fn update_operation_status(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &OperationStatus,
+    ) -> Result<()> {
         let _ = handle;
         log::debug!("operation status {:?}", status.state());
+        Ok(())
     }
 
     /// Called with bytes an executor sent to this scheduler (unreliable:
@@ -263,7 +305,7 @@ pub trait Scheduler {
     /// Default: logs at debug level.
     ///
     /// Upstream: v0 `frameworkMessage`; event `MESSAGE`, fact sheet §2.4.
-    fn message(&mut self, handle: &SchedulerHandle, message: &event::Message) {
+    fn message(&mut self, handle: &SchedulerHandle, message: &event::Message) -> Result<()> {
         let _ = handle;
         log::debug!(
             "{} byte(s) from executor {} on agent {}",
@@ -271,6 +313,7 @@ pub trait Scheduler {
             message.executor_id.value,
             message.agent_id.value
         );
+        Ok(())
     }
 
     /// Called when an agent is lost (only `agent_id` set) or an executor
@@ -284,26 +327,30 @@ pub trait Scheduler {
     ///
     /// Upstream: v0 `slaveLost` / `executorLost`; event `FAILURE`, fact sheet
     /// §2.4.
-    fn failure(&mut self, handle: &SchedulerHandle, failure: &event::Failure) {
+    fn failure(&mut self, handle: &SchedulerHandle, failure: &event::Failure) -> Result<()> {
         let _ = handle;
         log::debug!("failure: {failure:?}");
+        Ok(())
     }
 
     /// Called when the master ends the subscription with an error: the
     /// subscription was refused (bad role, ...), another scheduler took over
-    /// this framework id ("Framework failed over"), or the framework was
-    /// removed ("Framework has been removed").
+    /// this framework id, or the framework was removed.
     ///
-    /// After this method returns, [`SchedulerDriver::run`] returns
-    /// [`Error::Subscription`](crate::Error::Subscription) with the same
-    /// message: re-subscribing could not help.
+    /// After this method returns, [`SchedulerDriver::run`] returns the typed
+    /// reason ([`Error::FrameworkRemoved`](crate::Error::FrameworkRemoved),
+    /// [`Error::FailedOver`](crate::Error::FailedOver), or
+    /// [`Error::Subscription`](crate::Error::Subscription) with the master's
+    /// words for a refusal): re-subscribing could not help. An `Err` returned
+    /// from here is logged; `run` returns the reason above either way.
     ///
     /// Default: logs at error level.
     ///
     /// Upstream: v0 `error`; event `ERROR`, fact sheet §1.10, §2.4.
-    fn error(&mut self, handle: &SchedulerHandle, message: &str) {
+    fn error(&mut self, handle: &SchedulerHandle, message: &str) -> Result<()> {
         let _ = handle;
         log::error!("the master ended the subscription: {message}");
+        Ok(())
     }
 
     /// Called for every heartbeat (every 15 s). The driver already uses them
@@ -313,9 +360,10 @@ pub trait Scheduler {
     ///
     /// Upstream: none in v0 (pymesos `processHeartBeat`); event `HEARTBEAT`,
     /// fact sheet §1.9.
-    fn heartbeat(&mut self, handle: &SchedulerHandle) {
+    fn heartbeat(&mut self, handle: &SchedulerHandle) -> Result<()> {
         let _ = handle;
         log::debug!("heartbeat");
+        Ok(())
     }
 
     /// Called when the subscription is lost: the stream ended or broke, or
@@ -331,8 +379,9 @@ pub trait Scheduler {
     /// Default: logs at warn level.
     ///
     /// Upstream: v0 `disconnected`; fact sheet §1.9, §2.4 (end).
-    fn disconnected(&mut self, handle: &SchedulerHandle) {
+    fn disconnected(&mut self, handle: &SchedulerHandle) -> Result<()> {
         let _ = handle;
         log::warn!("disconnected from the master; will re-subscribe");
+        Ok(())
     }
 }

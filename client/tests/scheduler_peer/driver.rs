@@ -62,34 +62,48 @@ impl Recorder {
 }
 
 impl Scheduler for Recorder {
-    fn subscribed(&mut self, handle: &SchedulerHandle, subscribed: &event::Subscribed) {
+    fn subscribed(
+        &mut self,
+        handle: &SchedulerHandle,
+        subscribed: &event::Subscribed,
+    ) -> mesos_client::Result<()> {
         self.note(
             handle,
             format!("subscribed {}", subscribed.framework_id.value),
         );
+        Ok(())
     }
-    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) {
+    fn offers(&mut self, handle: &SchedulerHandle, offers: &[Offer]) -> mesos_client::Result<()> {
         self.note(handle, format!("offers {}", offers.len()));
         // Keep the default behaviour (decline) so tests see it.
         let ids = offers.iter().map(|o| o.id.clone()).collect();
-        handle.decline(ids, None).expect("decline accepted");
+        handle.decline_offers(ids, None).expect("decline accepted");
+        Ok(())
     }
-    fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) {
+    fn update(
+        &mut self,
+        handle: &SchedulerHandle,
+        status: &TaskStatus,
+    ) -> mesos_client::Result<()> {
         let label = format!(
             "update {} {}",
             status.task_id.value,
             status.state().as_str_name()
         );
         self.note(handle, label);
+        Ok(())
     }
-    fn error(&mut self, handle: &SchedulerHandle, message: &str) {
+    fn error(&mut self, handle: &SchedulerHandle, message: &str) -> mesos_client::Result<()> {
         self.note(handle, format!("error {message}"));
+        Ok(())
     }
-    fn heartbeat(&mut self, handle: &SchedulerHandle) {
+    fn heartbeat(&mut self, handle: &SchedulerHandle) -> mesos_client::Result<()> {
         self.note(handle, "heartbeat".into());
+        Ok(())
     }
-    fn disconnected(&mut self, handle: &SchedulerHandle) {
+    fn disconnected(&mut self, handle: &SchedulerHandle) -> mesos_client::Result<()> {
         self.note(handle, "disconnected".into());
+        Ok(())
     }
 }
 

@@ -11,31 +11,20 @@
 //! files there (the RUNNING update names the file). The agent tells it
 //! where to connect through `MESOS_*` variables, so it has no `--master`.
 //!
-//!     cargo run --bin minimal-scheduler      # runs this executor too
-//!
 //! Next: `skeleton/` for every executor callback.
-use std::error::Error;
 use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
-use mesos_client::{Executor, ExecutorDriver, ExecutorHandle};
-use mesos_proto::ContentType;
-use mesos_proto::v1::{TaskInfo, TaskState};
+use mesos_client::prelude::*;
 use simple_logger::SimpleLogger;
 
 /// Runs minimal-scheduler's tasks; started by a Mesos agent.
 #[derive(Parser)]
 struct Args {
     /// How long each task sleeps, in seconds (30 in the book).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 1)]
     sleep: u64,
-    /// JSON on the wire (the default).
-    #[arg(long, conflicts_with = "protobuf")]
-    json: bool,
-    /// Protobuf on the wire.
-    #[arg(long)]
-    protobuf: bool,
     /// error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     log_level: log::LevelFilter,
@@ -46,48 +35,45 @@ struct Minimal {
 }
 
 impl Executor for Minimal {
-    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) {
+    fn launch(&mut self, handle: &ExecutorHandle, task: TaskInfo) -> Result<()> {
         log::info!("launching task {}", task.task_id.value);
         // As in the book, the task runs on its own thread: the executor must
         // keep handling events (acknowledgements, kills) meanwhile.
         let (handle, sleep) = (handle.clone(), self.sleep);
-        thread::spawn(move || run_task(&handle, &task, sleep));
+        thread::spawn(move || {
+            if let Err(err) = run_task(&handle, &task, sleep) {
+                // The driver keeps the update and resends it after reconnecting.
+                log::warn!("task {}: {err}", task.task_id.value);
+            }
+        });
+        Ok(())
     }
 }
 
-fn run_task(handle: &ExecutorHandle, task: &TaskInfo, sleep: Duration) {
+fn run_task(handle: &ExecutorHandle, task: &TaskInfo, sleep: Duration) -> Result<()> {
     let stdout = handle.env().sandbox.join("stdout");
     let running = format!("(its output goes to {})", stdout.display());
     // Fix: v1 updates need a fresh uuid, the executor id and SOURCE_EXECUTOR,
     // and must be resent until the agent acknowledges them: `update` does all that.
-    send(handle, task, TaskState::TaskRunning, &running);
+    send(handle, task, TaskState::TaskRunning, &running)?;
     // Fix: `data` is bytes (base64 on the JSON wire, decoded for us); the book printed it as text.
     println!("{}", String::from_utf8_lossy(task.data()));
     thread::sleep(sleep);
-    send(handle, task, TaskState::TaskFinished, "");
+    send(handle, task, TaskState::TaskFinished, "")
 }
 
-fn send(handle: &ExecutorHandle, task: &TaskInfo, state: TaskState, message: &str) {
+fn send(handle: &ExecutorHandle, task: &TaskInfo, state: TaskState, message: &str) -> Result<()> {
     log::info!("task {} is {}", task.task_id.value, state.as_str_name());
-    if let Err(err) = handle.update(&task.task_id, state, message) {
-        // The driver keeps the update and resends it after reconnecting.
-        log::warn!("could not send {}: {err}", state.as_str_name());
-    }
+    handle.update(&task.task_id, state, message)?;
+    Ok(())
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     // Fix: the book's executor sets up no logging, so its problems are invisible.
     SimpleLogger::new().with_level(args.log_level).init()?;
-    let wire = if args.protobuf {
-        ContentType::Protobuf
-    } else {
-        ContentType::Json
-    };
-    let driver = ExecutorDriver::from_env()?.content_type(wire);
-    driver.run(&mut Minimal {
-        sleep: Duration::from_secs(args.sleep),
-    })?;
+    let sleep = Duration::from_secs(args.sleep);
+    ExecutorDriver::from_env()?.run(&mut Minimal { sleep })?;
     log::info!("executor done");
     Ok(())
 }

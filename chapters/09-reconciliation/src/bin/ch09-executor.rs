@@ -1,6 +1,4 @@
 //! `ch09-executor`: started by the agent, never by hand. See src/executor.rs.
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    ch09_reconciliation::executor::run()?;
-    Ok(())
+fn main() -> mesos_client::Result<()> {
+    ch09_reconciliation::executor::run()
 }

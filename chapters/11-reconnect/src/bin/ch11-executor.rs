@@ -1,6 +1,4 @@
 //! `ch11-executor`: started by the agent, never by hand. See src/executor.rs.
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    ch11_reconnect::executor::run()?;
-    Ok(())
+fn main() -> mesos_client::Result<()> {
+    ch11_reconnect::executor::run()
 }

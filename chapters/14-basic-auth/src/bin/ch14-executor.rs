@@ -1,6 +1,4 @@
 //! `ch14-executor`: started by the agent, never by hand. See src/executor.rs.
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    ch14_basic_auth::executor::run()?;
-    Ok(())
+fn main() -> mesos_client::Result<()> {
+    ch14_basic_auth::executor::run()
 }
