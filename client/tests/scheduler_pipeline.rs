@@ -3,7 +3,8 @@
 //! returned for it, exactly once per delivery; queued acknowledgements are
 //! sent before TEARDOWN and before `run` returns, never after TEARDOWN; the
 //! queue is bounded (backpressure); a failed acknowledgement is reported (a
-//! 4xx ends `run`, a 503 or 307 makes the driver re-subscribe); after a
+//! 403, 503 or 307 makes the driver re-subscribe, another refusal is logged
+//! and the driver goes on: the agent re-sends the update); after a
 //! reconnection the updates the master re-sends are acknowledged again, once
 //! each; over https the acknowledgements share one kept-alive connection.
 //!
@@ -290,7 +291,10 @@ fn a_full_queue_slows_the_scheduler_down() {
 }
 
 #[test]
-fn a_refused_acknowledgement_ends_run_with_the_masters_answer() {
+fn a_refused_acknowledgement_is_logged_and_the_driver_goes_on() {
+    // A refusal the master would repeat (here a 400) ends nothing: the update
+    // stays unacknowledged, so its agent sends it again, and the run goes on
+    // to the next event, as after any refused call.
     let events = vec![subscribed(15.0), update_numbered("t0", 0), heartbeat()];
     let peer = Peer::start(move |request: &Request| match request.call_type() {
         "SUBSCRIBE" => Reply::json_stream("s0", &events, After::Hold),
@@ -298,20 +302,37 @@ fn a_refused_acknowledgement_ends_run_with_the_masters_answer() {
         _ => Reply::accepted(),
     });
     let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
-    // Never stops by itself: only the failure can end `run`.
-    let recorder = Recorder::stopping_on("never", StopMode::Failover);
-    let (result, _) = run_with_deadline(driver, recorder);
-    match result {
-        Err(Error::Http { status: 400, body }) => assert!(body.contains("bad uuid"), "{body}"),
-        other => panic!("expected the 400, got {other:?}"),
-    }
+    let recorder = Recorder::stopping_on("heartbeat", StopMode::Failover);
+    let (result, recorder) = run_with_deadline(driver, recorder);
+    result.unwrap();
+    assert_eq!(
+        recorder.seen,
+        [
+            format!("subscribed {FRAMEWORK_ID}"),
+            "update t0 TASK_RUNNING".into(),
+            "heartbeat".into(),
+        ]
+    );
+    assert_eq!(of_type(&peer.requests(), "ACKNOWLEDGE").len(), 1);
 }
 
 #[test]
-fn after_a_failed_acknowledgement_the_resent_update_is_acknowledged_again_once() {
+fn after_a_503_acknowledgement_the_resent_update_is_acknowledged_again_once() {
+    resent_update_is_acknowledged_again_once(503, "Master is not the leader");
+}
+
+/// A stream the master cut (a fault, or a subscriber that fell behind): the
+/// next call on it is answered 403, and the driver subscribes again.
+#[test]
+fn after_a_403_acknowledgement_the_resent_update_is_acknowledged_again_once() {
+    resent_update_is_acknowledged_again_once(403, "Framework is not subscribed");
+}
+
+fn resent_update_is_acknowledged_again_once(status: u16, reason: &'static str) {
     // Stream 0 delivers t0 and t1; the master answers t1's ACKNOWLEDGE with
-    // 503 (it is failing over), so the driver re-subscribes. Stream 1 re-sends
-    // t1, which was not acknowledged: acknowledged once more, on stream 1.
+    // `status` (failing over, or the stream is gone), so the driver
+    // re-subscribes. Stream 1 re-sends t1, which was not acknowledged:
+    // acknowledged once more, on stream 1.
     let subscribes = Arc::new(AtomicUsize::new(0));
     let peer = Peer::start(move |request: &Request| match request.call_type() {
         "SUBSCRIBE" => match subscribes.fetch_add(1, Ordering::SeqCst) {
@@ -333,7 +354,7 @@ fn after_a_failed_acknowledgement_the_resent_update_is_acknowledged_again_once()
         "ACKNOWLEDGE"
             if request.header("mesos-stream-id") == Some("s0") && acked_task(request) == "t1" =>
         {
-            Reply::status(503, "Master is not the leader")
+            Reply::status(status, reason)
         }
         _ => Reply::accepted(),
     });

@@ -388,6 +388,20 @@ impl Cluster {
         }
     }
 
+    /// The recorded conversation, as `GET /devcluster/timeline` answers it, read in
+    /// process (no HTTP, so no credentials either: for tests and tools that hold the
+    /// cluster). Without a framework id: the index (`{"frameworks": [...], "faults":
+    /// [...]}`); with one: that framework's newest `limit` entries with their full
+    /// messages (`{"framework_id", "name", "dropped", "entries"}`), `None` if the
+    /// timeline has no such framework.
+    pub fn timeline(&self, framework_id: Option<&str>, limit: usize) -> Option<serde_json::Value> {
+        let timeline = &self.shared.timeline;
+        match framework_id {
+            None => Some(timeline.index_json()),
+            Some(id) => timeline.entries_json(id, None, limit, false),
+        }
+    }
+
     /// The ids of frameworks the leading master knows.
     pub fn framework_ids(&self) -> Vec<String> {
         self.shared

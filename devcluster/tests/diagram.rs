@@ -31,8 +31,10 @@ fn in_order(lines: &[&str], want: &[&str]) -> Result<(), String> {
 /// A framework launches one task on a custom executor; the test is the executor (it
 /// subscribes to the agent, gets LAUNCH, sends TASK_RUNNING); the framework acknowledges;
 /// then heartbeats are stalled (a fault that leaves the record still: the test reads it
-/// several times). Returns the cluster and the framework id.
-fn custom_executor_run() -> (devcluster::Cluster, String) {
+/// several times). Returns the cluster, the framework id and its subscription, which the
+/// test keeps open: a framework that left would be removed and its executor shut down,
+/// and the record would go on changing while the test reads it.
+fn custom_executor_run() -> (devcluster::Cluster, String, Stream) {
     let c = cluster(1);
     let url = c.master_url();
     let mut s = subscribe(&url, framework("diagram-run"));
@@ -63,12 +65,12 @@ fn custom_executor_run() -> (devcluster::Cluster, String) {
     });
     c.fault("stall-heartbeats", Some("0"))
         .expect("fault applies");
-    (c, fw)
+    (c, fw, s)
 }
 
 #[test]
 fn a_custom_executor_run_is_drawn_from_the_record() {
-    let (c, fw) = custom_executor_run();
+    let (c, fw, _subscription) = custom_executor_run();
     let url = c.master_url();
 
     // The stable form: parties, then the conversation with ids shortened.
@@ -247,7 +249,7 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
 
 #[test]
 fn the_cli_draws_a_file_and_a_running_cluster() {
-    let (c, _fw) = custom_executor_run();
+    let (c, _fw, _subscription) = custom_executor_run();
     let dir = tempfile::tempdir().expect("tempdir");
     let record = dir.path().join("timeline.json");
     let body = request(&c.master_url(), "GET", "/devcluster/diagram.json", &[], b"").text();

@@ -7,9 +7,9 @@
 //! what happened ([`Seen::of`]): every call the master accepted from the framework and every
 //! event it sent, in order, decoded back into the `mesos_proto` types.
 //!
-//! The record is read without a socket, through [`Cluster::serve_bytes`] (the same
-//! routing and handlers as the HTTP server), so it works for a cluster that speaks only
-//! TLS or wants a password just as for a plain one.
+//! The record is read in process, through [`Cluster::timeline`] (what
+//! `GET /devcluster/timeline` answers, without HTTP), so it works for a cluster that speaks
+//! only TLS or wants a password just as for a plain one.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -20,7 +20,6 @@ use std::time::Duration;
 use devcluster::{Cluster, ClusterConfig};
 use mesos_proto::v1::scheduler::{Call, Event, call, event};
 use mesos_proto::v1::{TaskInfo, TaskState, TaskStatus, offer};
-use serde_json::Value;
 
 /// How long a step may take before its test fails.
 pub const STEP_DEADLINE: Duration = Duration::from_secs(30);
@@ -89,56 +88,10 @@ pub struct Seen {
     pub entries: Vec<Entry>,
 }
 
-/// `GET path` served by the first master that answers, without a socket.
-fn get(cluster: &Cluster, path: &str) -> Value {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: devcluster\r\nConnection: close\r\n\r\n");
-    let mut last = String::from("no master answered");
-    for index in 0..cluster.master_urls().len() {
-        let Some(bytes) = cluster.serve_bytes(false, index, request.as_bytes()) else {
-            continue;
-        };
-        let (status, body) = parse_response(&bytes);
-        if status == 200 {
-            return serde_json::from_slice(&body).expect("the timeline is JSON");
-        }
-        last = format!("{status}: {}", String::from_utf8_lossy(&body));
-    }
-    panic!("GET {path}: {last}")
-}
-
-/// The status and body of one HTTP/1.1 response (`Content-Length` or chunked).
-fn parse_response(bytes: &[u8]) -> (u16, Vec<u8>) {
-    let split = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
-    let head = String::from_utf8_lossy(&bytes[..split]).to_ascii_lowercase();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let mut rest = &bytes[split + 4..];
-    if !head.contains("transfer-encoding: chunked") {
-        return (status, rest.to_vec());
-    }
-    let mut body = Vec::new();
-    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16)
-            .expect("a chunk size");
-        if size == 0 {
-            break;
-        }
-        body.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
-        rest = &rest[eol + 4 + size..];
-    }
-    (status, body)
-}
-
 impl Seen {
     /// Every framework the cluster has a record of, oldest subscription first.
     pub fn all(cluster: &Cluster) -> Vec<Seen> {
-        let index = get(cluster, "/devcluster/timeline");
+        let index = cluster.timeline(None, 0).expect("the timeline's index");
         let mut seen: Vec<Ordered> = index["frameworks"]
             .as_array()
             .expect("a list of frameworks")
@@ -158,27 +111,29 @@ impl Seen {
     }
 
     fn read(cluster: &Cluster, framework_id: &str) -> Ordered {
-        let v = get(
-            cluster,
-            &format!("/devcluster/timeline?framework_id={framework_id}&limit={ENTRY_LIMIT}"),
-        );
+        let v = cluster
+            .timeline(Some(framework_id), ENTRY_LIMIT)
+            .unwrap_or_else(|| panic!("no timeline of framework {framework_id}"));
         let raw = v["entries"].as_array().expect("entries");
         let first_seq = raw.first().and_then(|e| e["seq"].as_u64()).unwrap_or(0);
         let entries = raw
             .iter()
-            .map(|e| {
+            // The scheduler's side of the conversation: its calls, its events and the
+            // faults; the agents' and executors' messages are left out.
+            .filter_map(|e| {
                 let message = &e["message"];
                 match e["direction"].as_str() {
-                    Some("call") => Entry::Call(Box::new(
+                    Some("call") => Some(Entry::Call(Box::new(
                         mesos_proto::json::from_value(message).expect("a recorded call decodes"),
-                    )),
-                    Some("event") => Entry::Event(Box::new(
+                    ))),
+                    Some("event") => Some(Entry::Event(Box::new(
                         mesos_proto::json::from_value(message).expect("a recorded event decodes"),
-                    )),
-                    _ => Entry::Fault {
+                    ))),
+                    Some("fault") => Some(Entry::Fault {
                         name: message["name"].as_str().unwrap_or_default().to_string(),
                         ok: message["ok"].as_bool().unwrap_or(false),
-                    },
+                    }),
+                    _ => None,
                 }
             })
             .collect();

@@ -100,9 +100,9 @@ impl SchedulerDriver {
     /// pointless: an ERROR event ([`Error::Subscription`]: refused, removed,
     /// or another scheduler took over), a 4xx answer to SUBSCRIBE
     /// ([`Error::Http`]: bad credentials or framework info), or more failed
-    /// attempts in a row than `max_reconnect_attempts` allows (the last error),
-    /// or an acknowledgement the master refused with a 4xx ([`Error::Http`],
-    /// see the [module docs](crate::scheduler)).
+    /// attempts in a row than `max_reconnect_attempts` allows (the last error).
+    /// A refused acknowledgement ends nothing (see the
+    /// [module docs](crate::scheduler)).
     ///
     /// Calls still queued when `run` returns have been sent (or, if their
     /// subscription is gone, dropped) by then.
@@ -186,16 +186,22 @@ impl SchedulerDriver {
                             if let Ok(failure) = failure
                                 && failure.generation == handle.live_generation()
                             {
-                                if matches!(failure.error, Error::Http { status: 400..=499, .. }) {
-                                    // Refused: the master and we disagree about
-                                    // the protocol; a retry would be refused too.
-                                    handle.clear_live();
-                                    return Err(failure.error);
+                                let refused = matches!(
+                                    failure.error,
+                                    Error::Http { status: 400..=499, .. }
+                                ) && !matches!(failure.error, Error::Http { status: 403, .. });
+                                if refused {
+                                    // Refused (the calls thread logged it): as
+                                    // any refused call, it ends nothing. The
+                                    // update stays unacknowledged, so its agent
+                                    // sends it again.
+                                    continue;
                                 }
-                                // 307 (no longer the leader), 5xx, a broken
-                                // connection: its fate is unknown, as after a
-                                // lost connection. Re-subscribe; the master
-                                // re-sends what was not acknowledged.
+                                // 403 (the master no longer has this stream:
+                                // it was cut, or fell behind), 307 (no longer
+                                // the leader), 5xx, a broken connection: as
+                                // after a lost connection. Re-subscribe; the
+                                // master re-sends what was not acknowledged.
                                 break failure.error;
                             }
                         }

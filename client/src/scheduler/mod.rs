@@ -75,14 +75,16 @@
 //!   would refuse their `Mesos-Stream-Id`, and it re-sends the updates that
 //!   were not acknowledged once the driver has re-subscribed.
 //! * **Failures are reported.** A call that waits gets its error, as ever.
-//!   A failed acknowledgement is logged and handed to the driver: a `307`
-//!   (that master is no longer the leader), a `503` or other 5xx, or a broken
-//!   connection (its fate is unknown) ends the subscription as a lost
-//!   connection does ([`Scheduler::disconnected`], then a new SUBSCRIBE,
-//!   following redirects and trying the next master; the master re-sends
-//!   what was not acknowledged); a 4xx (the master refuses it, and would
-//!   refuse it again) ends [`SchedulerDriver::run`] with that
-//!   [`Error::Http`](crate::Error::Http).
+//!   A failed acknowledgement is logged (warn) and handed to the driver: a
+//!   `403` (the master no longer has this stream: it was cut, or its reader
+//!   fell too far behind), a `307` (that master is no longer the leader), a
+//!   `503` or other 5xx, or a broken connection (its fate is unknown) ends
+//!   the subscription as a lost connection does
+//!   ([`Scheduler::disconnected`], then a new SUBSCRIBE, following redirects
+//!   and trying the next master; the master re-sends what was not
+//!   acknowledged); any other 4xx (the master refuses it, and would refuse it
+//!   again) ends nothing, as any refused call: the update stays
+//!   unacknowledged and its agent sends it again.
 //! * **Bounded.** The queue holds at most
 //!   [`SchedulerConfig::max_queued_calls`] calls (4096 by default, about
 //!   1 MiB), and at most 64 more are on the wire. When it is full, the call
