@@ -540,8 +540,12 @@ struct Subscription {
 /// Subscribes (JSON) as `name`, or again as `id`; returns the framework id.
 fn subscribe(addr: &str, name: &str, id: Option<&str>) -> Result<(String, Subscription)> {
     let id_json = id.map_or(String::new(), |i| format!(",\"id\":{{\"value\":\"{i}\"}}"));
+    // A resubscription names the framework in the call too, as Mesos requires.
+    let call_id = id.map_or(String::new(), |i| {
+        format!(",\"framework_id\":{{\"value\":\"{i}\"}}")
+    });
     let body = format!(
-        "{{\"type\":\"SUBSCRIBE\",\"subscribe\":{{\"framework_info\":{{\"user\":\"soak\",\
+        "{{\"type\":\"SUBSCRIBE\"{call_id},\"subscribe\":{{\"framework_info\":{{\"user\":\"soak\",\
          \"name\":\"{name}\",\"failover_timeout\":3600{id_json}}}}}}}"
     );
     let mut s = connect(addr)?;
