@@ -30,7 +30,10 @@ struct Cli {
     /// Number of masters (one leads; the others redirect).
     #[arg(long, default_value_t = 1)]
     masters: usize,
-    /// Work directory for sandboxes (default: a temporary directory).
+    /// Work directory for sandboxes and the agents' checkpoints (default: a temporary
+    /// directory). Started again on the same one after a crash (`kill -9`), devcluster
+    /// first kills what the earlier run left running, then reports the tasks of
+    /// checkpointing frameworks TASK_LOST, as a restarted Mesos agent does.
     #[arg(long)]
     work_dir: Option<PathBuf>,
     /// Heartbeat interval in seconds.
@@ -42,7 +45,9 @@ struct Cli {
     /// Rescind offers unused for this many seconds (default: never).
     #[arg(long, value_parser = parse_secs)]
     offer_timeout_secs: Option<Duration>,
-    /// Credentials file (JSON or `principal secret` lines): enables HTTP Basic auth.
+    /// Credentials file (JSON or `principal secret` lines): enables HTTP Basic auth on the
+    /// scheduler API, fault injection, the live page and its data, and the agents'
+    /// /files/* (health, version and the state endpoints stay open, as in Mesos).
     #[arg(long)]
     credentials: Option<PathBuf>,
     /// TLS certificate chain (PEM); needs --tls-key.
