@@ -5,7 +5,8 @@
 //! status updates: one outstanding per task, retried until acknowledged), `executor_api.rs`
 //! (`/api/v1/executor`), `runner.rs` (the built-in command and default executors and the
 //! simulated mode), `process.rs` (spawning and signalling process groups), `fetcher.rs`
-//! (URIs), `state_json.rs` (`/state`, `/files/*`).
+//! (URIs), `state_json.rs` (`/state`, `/files/*`), `checkpoint.rs` (what a restarted
+//! devcluster recovers from the work directory).
 
 mod checkpoint;
 mod executor_api;
