@@ -307,6 +307,21 @@ impl Agent {
         Some(id)
     }
 
+    /// Crash recovery for a cluster of `agents` agents on `work_dir` (before anything
+    /// serves): claims the directory (refused while another devcluster uses it), kills
+    /// what every agent of an earlier run left, and returns the ids to keep, by index.
+    pub(crate) fn recover_all(work_dir: &Path, agents: usize) -> Result<Vec<Option<String>>> {
+        checkpoint::claim_work_dir(work_dir).map_err(crate::Error::Config)?;
+        let mut ids = vec![None; agents];
+        for index in checkpoint::previous_agent_indexes(work_dir) {
+            let id = Agent::recover_id(work_dir, index);
+            if let Some(slot) = ids.get_mut(index) {
+                *slot = id;
+            }
+        }
+        Ok(ids)
+    }
+
     /// Tasks of checkpointing frameworks written down by an earlier run: their processes
     /// are dead (see [`Agent::recover_id`]), so each is reported as a Mesos agent reports
     /// the tasks of an executor that did not reregister: TASK_LOST (TASK_GONE for
