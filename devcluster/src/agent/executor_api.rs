@@ -19,7 +19,12 @@ pub(crate) fn event_of(kind: event::Type) -> Event {
 
 /// One RecordIO record as one HTTP chunk.
 pub(crate) fn record(ct: ContentType, e: &Event) -> StreamItem {
-    StreamItem::Chunk(recordio::encode(&ct.encode(e)))
+    StreamItem::Chunk(record_bytes(ct, e))
+}
+
+/// One RecordIO record.
+pub(crate) fn record_bytes(ct: ContentType, e: &Event) -> Vec<u8> {
+    recordio::encode(&ct.encode(e))
 }
 
 pub(crate) fn launch_event(ct: ContentType, task: &TaskInfo) -> StreamItem {
@@ -163,10 +168,14 @@ impl Agent {
         match kind {
             call::Type::Subscribe => {
                 let ct = accept.unwrap_or(ContentType::Json);
-                let (tx, rx) = crossbeam_channel::unbounded();
+                let bounds = &self.cfg.bounds;
+                let (tx, rx) = crate::http::BoundedSender::new(
+                    bounds.subscriber_queue_events,
+                    bounds.subscriber_queue_bytes,
+                );
                 let response = Response::stream(200, ct.mime(), rx);
                 if ex.terminated || ex.shutting_down {
-                    let _ = tx.send(record(ct, &event_of(event::Type::Shutdown)));
+                    let _ = tx.send_raw(record(ct, &event_of(event::Type::Shutdown)));
                     return response;
                 }
                 // A new subscription replaces the old one (closed without ERROR).
@@ -208,12 +217,12 @@ impl Agent {
                         parent: None,
                     }),
                 });
-                let _ = tx.send(record(ct, &e));
+                let _ = tx.send_raw(record(ct, &e));
                 for t in std::mem::take(&mut ex.queued) {
-                    let _ = tx.send(launch_event(ct, &t));
+                    let _ = tx.send_raw(launch_event(ct, &t));
                 }
                 for g in std::mem::take(&mut ex.queued_groups) {
-                    let _ = tx.send(launch_group_event(ct, &g));
+                    let _ = tx.send_raw(launch_group_event(ct, &g));
                 }
                 ex.next_heartbeat = std::time::Instant::now() + super::EXECUTOR_HEARTBEAT;
                 ex.sub = Some((tx, ct));
@@ -256,7 +265,7 @@ impl Agent {
                 {
                     let mut e = event_of(event::Type::Acknowledged);
                     e.acknowledged = Some(ack);
-                    let _ = tx.send(record(*ct, &e));
+                    let _ = tx.send_raw(record(*ct, &e));
                 }
                 Response::empty(202)
             }

@@ -202,7 +202,7 @@ impl Agent {
                 self.launched_task(&framework, &exec_id, kind, task.clone()),
             );
             if let Some((tx, ct)) = &ex.sub {
-                let _ = tx.send(super::executor_api::launch_event(*ct, &task));
+                let _ = tx.send_raw(super::executor_api::launch_event(*ct, &task));
             } else {
                 ex.queued.push(task);
             }
@@ -357,7 +357,7 @@ impl Agent {
         match kind {
             ExecKind::Custom => {
                 if let Some((tx, ct)) = &ex.sub {
-                    let _ = tx.send(super::executor_api::launch_group_event(*ct, &group));
+                    let _ = tx.send_raw(super::executor_api::launch_group_event(*ct, &group));
                 } else {
                     ex.queued_groups.push(group);
                 }

@@ -223,7 +223,7 @@ impl Agent {
                         self.shutdown_executor(fw_id, &exec_id);
                     }
                 } else if let Some((tx, ct)) = &ex.sub {
-                    let _ = tx.send(super::executor_api::kill_event(*ct, task_id, policy));
+                    let _ = tx.send_raw(super::executor_api::kill_event(*ct, task_id, policy));
                 }
             }
             ExecKind::Command | ExecKind::Default => {
@@ -273,7 +273,7 @@ impl Agent {
             ExecKind::Custom => {
                 let pid = ex.pid;
                 if let Some((tx, ct)) = ex.sub.take() {
-                    let _ = tx.send(super::executor_api::record(
+                    let _ = tx.send_raw(super::executor_api::record(
                         ct,
                         &super::executor_api::event_of(
                             mesos_proto::v1::executor::event::Type::Shutdown,

@@ -39,7 +39,7 @@ use crate::Result;
 use crate::attributes::parse_attributes;
 use crate::cluster::Shared;
 use crate::config::{AgentConfig, ClusterConfig};
-use crate::http::{Server, ServerConfig, StreamItem};
+use crate::http::{BoundedSender, Server, ServerConfig};
 use crate::messages::{TaskReport, ToAgent, ToMaster};
 use crate::resources::Resources;
 use crate::router::AgentRouter;
@@ -91,7 +91,10 @@ pub(crate) struct Executor {
     /// Tasks/groups waiting for a custom executor to subscribe.
     pub queued: Vec<TaskInfo>,
     pub queued_groups: Vec<TaskGroupInfo>,
-    pub sub: Option<(Sender<StreamItem>, ContentType)>,
+    /// The executor's event stream. Only framework messages count against its bound
+    /// (they are best effort, as in Mesos: one beyond it is dropped); the protocol's own
+    /// events are few and always queued.
+    pub sub: Option<(BoundedSender, ContentType)>,
     pub pid: Option<u32>,
     pub launched: Instant,
     pub subscribed_ever: bool,
@@ -472,7 +475,13 @@ impl Agent {
                     let mut e =
                         executor_api::event_of(mesos_proto::v1::executor::event::Type::Message);
                     e.message = Some(mesos_proto::v1::executor::event::Message { data });
-                    let _ = tx.send(executor_api::record(*ct, &e));
+                    let bytes = executor_api::record_bytes(*ct, &e);
+                    if tx.send_chunk(bytes).is_err() {
+                        log::warn!(
+                            "dropping a framework message for executor {executor_id} of \
+                             framework {framework_id}: the executor is not reading its events"
+                        );
+                    }
                 }
             }
             ToAgent::Acknowledge {
@@ -547,7 +556,7 @@ impl Agent {
                 if let Some((tx, ct)) = &ex.sub {
                     let e =
                         executor_api::event_of(mesos_proto::v1::executor::event::Type::Heartbeat);
-                    let _ = tx.send(executor_api::record(*ct, &e));
+                    let _ = tx.send_raw(executor_api::record(*ct, &e));
                 }
             }
         }
