@@ -224,8 +224,9 @@ fn a_refused_subscribe_reaches_no_other_framework_records() {
     );
     let after = after.json();
     let entries = after["entries"].as_array().expect("entries");
+    // Events of its own may have come meanwhile (offers, heartbeats); no call did.
     assert!(
-        entries.len() == before || entries[before..].iter().all(|e| e["type"] == "HEARTBEAT"),
+        entries[before..].iter().all(|e| e["direction"] == "event"),
         "{entries:?}"
     );
     assert!(!after.to_string().contains("evil"));
@@ -447,6 +448,21 @@ fn a_request_head_must_complete_in_time() {
 /// master's and the agent's `/health` answering.
 #[test]
 fn a_thousand_idle_connections_leave_health_answering() {
+    // 2,000 client sockets and 2,000 server ones live in this process: raise the
+    // descriptor soft limit as the devcluster binary does.
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+    {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
+    let limit = getrlimit(Resource::RLIMIT_NOFILE).map_or(0, |(s, _)| s);
+    if limit < 4500 {
+        let why = format!("the descriptor hard limit {limit} is below the 4,500 this needs");
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
     let c = cluster(1);
     let url = c.master_url();
     let _idle = idle_connections(&url, 1000);
