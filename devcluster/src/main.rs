@@ -67,8 +67,8 @@ struct Cli {
     /// Attributes of every agent, e.g. `rack:r1;zone:z1`.
     #[arg(long, default_value = "")]
     attributes: String,
-    /// Simulated tasks: no processes, FINISHED after this many seconds.
-    #[arg(long, value_parser = parse_secs)]
+    /// Simulated tasks: no processes, FINISHED after this many seconds (0: at once).
+    #[arg(long, value_parser = parse_secs_or_zero)]
     simulate_tasks_secs: Option<Duration>,
     /// Register the masters in ZooKeeper as Mesos masters do, e.g. zk://127.0.0.1:2181/mesos
     #[arg(long)]
@@ -122,6 +122,16 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
         Ok(_) => Err(format!(
             "expecting seconds above 0 and at most {MAX_SECS}, got {s}"
         )),
+        Err(_) => Err(format!("expecting a number of seconds, got '{s}'")),
+    }
+}
+
+/// A number of seconds from 0 to [`MAX_SECS`].
+fn parse_secs_or_zero(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v == 0.0 => Ok(Duration::ZERO),
+        Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_SECS => Ok(Duration::from_secs_f64(v)),
+        Ok(_) => Err(format!("expecting seconds from 0 to {MAX_SECS}, got {s}")),
         Err(_) => Err(format!("expecting a number of seconds, got '{s}'")),
     }
 }
