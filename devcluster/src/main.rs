@@ -129,8 +129,7 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 /// A number of seconds from 0 to [`MAX_SECS`].
 fn parse_secs_or_zero(s: &str) -> Result<Duration, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v == 0.0 => Ok(Duration::ZERO),
-        Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_SECS => Ok(Duration::from_secs_f64(v)),
+        Ok(v) if v.is_finite() && (0.0..=MAX_SECS).contains(&v) => Ok(Duration::from_secs_f64(v)),
         Ok(_) => Err(format!("expecting seconds from 0 to {MAX_SECS}, got {s}")),
         Err(_) => Err(format!("expecting a number of seconds, got '{s}'")),
     }
