@@ -7,9 +7,10 @@
 //!   (interval 1 s) give the worst heartbeat gap;
 //! - a *prober* makes a small call (an empty RECONCILE) every 50 ms on a keep-alive
 //!   connection; the time to its `202` is the call latency;
-//! - *slow readers* subscribe and read 64 KiB a second while each asks, four times a
-//!   second, to reconcile 2,000 unknown tasks (about 2 MB of UPDATE events a second); when
-//!   devcluster disconnects one for falling behind, it subscribes again;
+//! - *slow readers* subscribe and read 64 KiB a second while each asks, twice a second,
+//!   to reconcile 2,000 unknown tasks (about 1 MB of UPDATE events a second); when
+//!   devcluster disconnects one for falling behind (its next call is answered 403, or its
+//!   stream ends), it subscribes again;
 //! - a *large caller* sends MESSAGE calls of 8 MiB of data (11 MiB of JSON) every second;
 //! - *pollers* fetch the live page, `/devcluster/state`, the timeline index, each
 //!   framework's full timeline (up to 1,000 entries with their messages), its brief
@@ -58,12 +59,14 @@ type Result<T = ()> = std::result::Result<T, Error>;
 
 /// The heartbeat interval devcluster is started with.
 const HEARTBEAT: Duration = Duration::from_secs(1);
-/// Unknown tasks each slow reader asks to reconcile, every [`RECONCILE_EVERY`]: 8,000
-/// UPDATE events (about 2 MB) a second per reader, thirty times what it reads (a 2,000
-/// task RECONCILE takes the master about 8 ms on an idle machine).
+/// Unknown tasks each slow reader asks to reconcile, every [`RECONCILE_EVERY`]: 4,000
+/// UPDATE events (about 1 MB) a second per reader, fifteen times what it reads. (A 2,000
+/// task RECONCILE takes the master about 8 ms on an idle machine; four readers asking
+/// twice as often saturated the master on a loaded 2-core machine, and the whole-load
+/// latency then measured that saturation.)
 const RECONCILE_TASKS: usize = 2000;
 /// How often each slow reader asks.
-const RECONCILE_EVERY: Duration = Duration::from_millis(250);
+const RECONCILE_EVERY: Duration = Duration::from_millis(500);
 /// The pause of a poller between two requests: ten a second each, ten times what the
 /// live page asks (without a pause, two pollers kept a core busy rendering JSON, and
 /// the measurement became one of CPU starvation on 2 cores).
@@ -540,8 +543,12 @@ struct Subscription {
 /// Subscribes (JSON) as `name`, or again as `id`; returns the framework id.
 fn subscribe(addr: &str, name: &str, id: Option<&str>) -> Result<(String, Subscription)> {
     let id_json = id.map_or(String::new(), |i| format!(",\"id\":{{\"value\":\"{i}\"}}"));
+    // A resubscription names the framework in the call too, as Mesos requires.
+    let call_id = id.map_or(String::new(), |i| {
+        format!(",\"framework_id\":{{\"value\":\"{i}\"}}")
+    });
     let body = format!(
-        "{{\"type\":\"SUBSCRIBE\",\"subscribe\":{{\"framework_info\":{{\"user\":\"soak\",\
+        "{{\"type\":\"SUBSCRIBE\"{call_id},\"subscribe\":{{\"framework_info\":{{\"user\":\"soak\",\
          \"name\":\"{name}\",\"failover_timeout\":3600{id_json}}}}}}}"
     );
     let mut s = connect(addr)?;

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use mesos_client::{Error, Scheduler, SchedulerDriver, SchedulerHandle, StopMode};
+use mesos_client::{Scheduler, SchedulerDriver, SchedulerHandle, StopMode};
 use mesos_proto::v1::TaskStatus;
 use mesos_proto::v1::scheduler::event;
 use scheduler_peer::*;

@@ -160,9 +160,7 @@ impl Cluster {
         // Crash recovery first, before anything serves: whatever an earlier run on this
         // work dir left running is killed, so no scheduler hears of a lost task while
         // its old copy still runs (see `agent/checkpoint.rs`).
-        let previous_ids: Vec<Option<String>> = (0..config.agents.len())
-            .map(|i| Agent::recover_id(&work_dir, i))
-            .collect();
+        let previous_ids = Agent::recover_all(&work_dir, config.agents.len())?;
         let cfg = Arc::new(config);
         let shared = Arc::new(Shared::new(&cfg.bounds));
         let mut masters = Vec::new();

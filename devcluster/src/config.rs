@@ -40,8 +40,10 @@ pub struct ClusterConfig {
     pub masters: usize,
     /// One entry per agent.
     pub agents: Vec<AgentConfig>,
-    /// Where agents keep sandboxes (`<work_dir>/slaves/<agent>/frameworks/...`). `None`
-    /// makes a fresh directory under the system temp dir, removed on shutdown.
+    /// Where agents keep sandboxes (`<work_dir>/slaves/<agent>/frameworks/...`) and
+    /// their checkpoints (`<work_dir>/meta/`: a cluster started again on the same
+    /// directory after a crash kills what the earlier run left). `None` makes a fresh
+    /// directory under the system temp dir, removed on shutdown.
     pub work_dir: Option<PathBuf>,
     /// The heartbeat interval announced in SUBSCRIBED and used on the stream (Mesos: 15 s).
     pub heartbeat_interval: Duration,
@@ -61,7 +63,9 @@ pub struct ClusterConfig {
     /// Simulated-task mode: when set, no process is started; every task goes STARTING,
     /// RUNNING, then FINISHED after this long.
     pub simulate_tasks: Option<Duration>,
-    /// With credentials, the scheduler endpoint requires HTTP Basic authentication.
+    /// With credentials, HTTP Basic authentication is required by the scheduler
+    /// endpoint, fault injection, the live page and its data (`/devcluster/*`), and the
+    /// agents' `/files/*`; `/health`, `/version` and the state endpoints stay open.
     pub credentials: Option<Credentials>,
     /// TLS for every server of the cluster.
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,

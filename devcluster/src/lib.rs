@@ -15,7 +15,8 @@
 //! Fault injection, three ways (same names everywhere):
 //! - library: [`Cluster::fail_over_leader`], [`Cluster::lose_agent`], ... or [`Cluster::fault`];
 //! - HTTP: `curl -X POST 'http://127.0.0.1:5050/devcluster/faults/<name>?arg=<arg>'`
-//!   on any master (200 with a confirmation, 400 for an unknown fault or bad argument);
+//!   on any master (200 with a confirmation, 400 for an unknown fault or bad argument,
+//!   401 without credentials on a cluster that has them);
 //! - CLI: `devcluster fault <name> [--arg <arg>] [--master http://127.0.0.1:5050]`.
 //!
 //! Names: `fail-over-leader`, `restart-master`, `cut-streams`, `cut-streams-mid-record`,

@@ -31,7 +31,10 @@ struct Cli {
     /// Number of masters (one leads; the others redirect).
     #[arg(long, default_value_t = 1)]
     masters: usize,
-    /// Work directory for sandboxes (default: a temporary directory).
+    /// Work directory for sandboxes and the agents' checkpoints (default: a temporary
+    /// directory). Started again on the same one after a crash (`kill -9`), devcluster
+    /// first kills what the earlier run left running, then reports the tasks of
+    /// checkpointing frameworks TASK_LOST, as a restarted Mesos agent does.
     #[arg(long)]
     work_dir: Option<PathBuf>,
     /// Heartbeat interval in seconds.
@@ -43,7 +46,9 @@ struct Cli {
     /// Rescind offers unused for this many seconds (default: never).
     #[arg(long, value_parser = parse_secs)]
     offer_timeout_secs: Option<Duration>,
-    /// Credentials file (JSON or `principal secret` lines): enables HTTP Basic auth.
+    /// Credentials file (JSON or `principal secret` lines): enables HTTP Basic auth on the
+    /// scheduler API, fault injection, the live page and its data, and the agents'
+    /// /files/* (health, version and the state endpoints stay open, as in Mesos).
     #[arg(long)]
     credentials: Option<PathBuf>,
     /// TLS certificate chain (PEM); needs --tls-key.
@@ -63,8 +68,8 @@ struct Cli {
     /// Attributes of every agent, e.g. `rack:r1;zone:z1`.
     #[arg(long, default_value = "")]
     attributes: String,
-    /// Simulated tasks: no processes, FINISHED after this many seconds.
-    #[arg(long, value_parser = parse_secs)]
+    /// Simulated tasks: no processes, FINISHED after this many seconds (0: at once).
+    #[arg(long, value_parser = parse_secs_or_zero)]
     simulate_tasks_secs: Option<Duration>,
     /// Register the masters in ZooKeeper as Mesos masters do, e.g. zk://127.0.0.1:2181/mesos
     #[arg(long)]
@@ -121,6 +126,15 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
         Ok(_) => Err(format!(
             "expecting seconds above 0 and at most {MAX_SECS}, got {s}"
         )),
+        Err(_) => Err(format!("expecting a number of seconds, got '{s}'")),
+    }
+}
+
+/// A number of seconds from 0 to [`MAX_SECS`].
+fn parse_secs_or_zero(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=MAX_SECS).contains(&v) => Ok(Duration::from_secs_f64(v)),
+        Ok(_) => Err(format!("expecting seconds from 0 to {MAX_SECS}, got {s}")),
         Err(_) => Err(format!("expecting a number of seconds, got '{s}'")),
     }
 }

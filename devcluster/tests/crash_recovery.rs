@@ -158,3 +158,27 @@ fn a_restarted_devcluster_kills_what_the_crashed_one_left_and_reports_it() {
     assert_eq!(s.state(), TaskState::TaskLost, "{s:?}");
     assert!(!running(pb));
 }
+
+/// Recovery kills what an earlier run left: a second devcluster on a work dir that a live
+/// one uses must therefore be refused, not kill the live one's tasks.
+#[test]
+fn a_work_dir_in_use_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = dir.path().join("work");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _first = Devcluster::start(port, &work);
+    let mut s = subscribe(&url, framework("first"));
+    let pid_file = dir.path().join("t.pid");
+    launch_sleeper(&mut s, "t", &pid_file);
+    let pid = pid_in(&pid_file);
+    let out = Command::new(env!("CARGO_BIN_EXE_devcluster"))
+        .args(["--port", "0", "--agents", "1", "--work-dir"])
+        .arg(&work)
+        .output()
+        .expect("devcluster runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use by another devcluster"), "{err}");
+    assert!(running(pid), "the live cluster's task was left alone");
+}

@@ -56,6 +56,45 @@ pub(crate) fn previous_agent_id(work_dir: &Path, index: usize) -> Option<String>
     super::launch::safe_component(id).then(|| id.to_string())
 }
 
+/// The indexes of every agent an earlier run on this work directory wrote down (also
+/// those beyond the number configured now: what they left must be killed too).
+pub(crate) fn previous_agent_indexes(work_dir: &Path) -> Vec<usize> {
+    let Ok(entries) = std::fs::read_dir(meta(work_dir).join("agents")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<usize> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Claims the work directory for this process: refused while another live devcluster
+/// process holds it (recovery would kill that one's tasks). The claim is that process's
+/// pid and start time in `meta/owner`; the same process may start clusters on it again.
+pub(crate) fn claim_work_dir(work_dir: &Path) -> Result<(), String> {
+    let me = std::process::id();
+    let my_start = group_and_start(me).map_or(0, |(_, s)| s);
+    let owner = meta(work_dir).join("owner");
+    if let Ok(text) = std::fs::read_to_string(&owner) {
+        let mut words = text.split_whitespace().map(|w| w.parse::<u64>().ok());
+        if let (Some(Some(pid)), Some(Some(start))) = (words.next(), words.next())
+            && let Ok(pid) = u32::try_from(pid)
+            && pid != me
+            && group_and_start(pid).is_some_and(|(_, s)| s == start)
+        {
+            return Err(format!(
+                "work directory {} is in use by another devcluster (pid {pid})",
+                work_dir.display()
+            ));
+        }
+    }
+    std::fs::create_dir_all(meta(work_dir))
+        .and_then(|()| write_atomically(&owner, format!("{me} {my_start}").as_bytes()))
+        .map_err(|e| format!("cannot claim work directory {}: {e}", work_dir.display()))
+}
+
 /// Writes agent `index`'s id down for the next run.
 pub(crate) fn remember_agent_id(work_dir: &Path, index: usize, id: &str) -> std::io::Result<()> {
     let dir = meta(work_dir).join("agents");

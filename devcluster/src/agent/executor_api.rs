@@ -19,7 +19,12 @@ pub(crate) fn event_of(kind: event::Type) -> Event {
 
 /// One RecordIO record as one HTTP chunk.
 pub(crate) fn record(ct: ContentType, e: &Event) -> StreamItem {
-    StreamItem::Chunk(recordio::encode(&ct.encode(e)))
+    StreamItem::Chunk(record_bytes(ct, e))
+}
+
+/// One RecordIO record.
+pub(crate) fn record_bytes(ct: ContentType, e: &Event) -> Vec<u8> {
+    recordio::encode(&ct.encode(e))
 }
 
 pub(crate) fn launch_event(task: &TaskInfo) -> Event {
@@ -110,14 +115,31 @@ impl Agent {
         &self,
         fw_id: &str,
         exec_id: &str,
-        tx: &crossbeam_channel::Sender<StreamItem>,
+        tx: &crate::http::BoundedSender,
         ct: ContentType,
         e: &Event,
     ) {
         self.shared
             .timeline
             .executor_event(fw_id, &self.id, exec_id, e);
-        let _ = tx.send(record(ct, e));
+        // Protocol events are always queued (their number is bounded by the tasks).
+        let _ = tx.send_raw(record(ct, e));
+    }
+
+    /// [`Agent::send_to_executor`] for a framework message: recorded, and queued only
+    /// while the executor's stream is within its bound. Returns whether it was queued.
+    pub(crate) fn send_message_to_executor(
+        &self,
+        fw_id: &str,
+        exec_id: &str,
+        tx: &crate::http::BoundedSender,
+        ct: ContentType,
+        e: &Event,
+    ) -> bool {
+        self.shared
+            .timeline
+            .executor_event(fw_id, &self.id, exec_id, e);
+        tx.send_chunk(record_bytes(ct, e)).is_ok()
     }
 
     /// Handles one executor API request.
@@ -176,7 +198,11 @@ impl Agent {
         match kind {
             call::Type::Subscribe => {
                 let ct = accept.unwrap_or(ContentType::Json);
-                let (tx, rx) = crossbeam_channel::unbounded();
+                let bounds = &self.cfg.bounds;
+                let (tx, rx) = crate::http::BoundedSender::new(
+                    bounds.subscriber_queue_events,
+                    bounds.subscriber_queue_bytes,
+                );
                 let response = Response::stream(200, ct.mime(), rx);
                 if ex.terminated || ex.shutting_down {
                     self.send_to_executor(

@@ -5,7 +5,8 @@
 //! status updates: one outstanding per task, retried until acknowledged), `executor_api.rs`
 //! (`/api/v1/executor`), `runner.rs` (the built-in command and default executors and the
 //! simulated mode), `process.rs` (spawning and signalling process groups), `fetcher.rs`
-//! (URIs), `state_json.rs` (`/state`, `/files/*`).
+//! (URIs), `state_json.rs` (`/state`, `/files/*`), `checkpoint.rs` (what a restarted
+//! devcluster recovers from the work directory).
 
 mod checkpoint;
 mod executor_api;
@@ -38,7 +39,7 @@ use crate::Result;
 use crate::attributes::parse_attributes;
 use crate::cluster::Shared;
 use crate::config::{AgentConfig, ClusterConfig};
-use crate::http::{Server, ServerConfig, StreamItem};
+use crate::http::{BoundedSender, Server, ServerConfig};
 use crate::messages::{TaskReport, ToAgent, ToMaster};
 use crate::resources::Resources;
 use crate::router::AgentRouter;
@@ -90,7 +91,10 @@ pub(crate) struct Executor {
     /// Tasks/groups waiting for a custom executor to subscribe.
     pub queued: Vec<TaskInfo>,
     pub queued_groups: Vec<TaskGroupInfo>,
-    pub sub: Option<(Sender<StreamItem>, ContentType)>,
+    /// The executor's event stream. Only framework messages count against its bound
+    /// (they are best effort, as in Mesos: one beyond it is dropped); the protocol's own
+    /// events are few and always queued.
+    pub sub: Option<(BoundedSender, ContentType)>,
     pub pid: Option<u32>,
     pub launched: Instant,
     pub subscribed_ever: bool,
@@ -306,6 +310,21 @@ impl Agent {
         Some(id)
     }
 
+    /// Crash recovery for a cluster of `agents` agents on `work_dir` (before anything
+    /// serves): claims the directory (refused while another devcluster uses it), kills
+    /// what every agent of an earlier run left, and returns the ids to keep, by index.
+    pub(crate) fn recover_all(work_dir: &Path, agents: usize) -> Result<Vec<Option<String>>> {
+        checkpoint::claim_work_dir(work_dir).map_err(crate::Error::Config)?;
+        let mut ids = vec![None; agents];
+        for index in checkpoint::previous_agent_indexes(work_dir) {
+            let id = Agent::recover_id(work_dir, index);
+            if let Some(slot) = ids.get_mut(index) {
+                *slot = id;
+            }
+        }
+        Ok(ids)
+    }
+
     /// Tasks of checkpointing frameworks written down by an earlier run: their processes
     /// are dead (see [`Agent::recover_id`]), so each is reported as a Mesos agent reports
     /// the tasks of an executor that did not reregister: TASK_LOST (TASK_GONE for
@@ -458,7 +477,13 @@ impl Agent {
                     let mut e =
                         executor_api::event_of(mesos_proto::v1::executor::event::Type::Message);
                     e.message = Some(mesos_proto::v1::executor::event::Message { data });
-                    self.send_to_executor(&framework_id, &executor_id, tx, *ct, &e);
+                    // Best effort, as in Mesos: dropped when the executor does not read.
+                    if !self.send_message_to_executor(&framework_id, &executor_id, tx, *ct, &e) {
+                        log::warn!(
+                            "dropping a framework message for executor {executor_id} of \
+                             framework {framework_id}: the executor is not reading its events"
+                        );
+                    }
                 }
             }
             ToAgent::Acknowledge {

@@ -32,7 +32,10 @@
 //! interval. Bytes a subscriber sends on its stream connection are read and dropped, and a
 //! client that half-closes its sending side counts as gone (Mesos clients never do that).
 //!
-//! Other limits: idle keep-alive connections are closed after [`Limits::idle_timeout`], a
+//! Other limits: at most [`Limits::max_connections`] connections are open (one more is
+//! answered `503` and closed, without a thread), a request head must be complete within
+//! [`Limits::request_head_timeout`] of its first byte (`408`), idle keep-alive
+//! connections are closed after [`Limits::idle_timeout`], a
 //! write that blocks longer than [`Limits::write_timeout`] ends the connection, request
 //! heads and bodies are bounded ([`Limits::max_header_bytes`],
 //! [`ServerConfig::max_body_bytes`]) and answered `431`/`413`, malformed requests `400`;

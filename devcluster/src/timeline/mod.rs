@@ -894,6 +894,31 @@ mod tests {
         assert!(last["message"]["size"].as_u64().unwrap() > 300_000);
     }
 
+    /// Row 2 of issue 17: answers were rendered holding the timeline's lock, so one large
+    /// GET stalled every call and event (a call records itself there). Now a render in
+    /// progress holds no lock: recording goes on between its pieces (a lock held by the
+    /// iterator would deadlock this thread).
+    #[test]
+    fn rendering_holds_no_lock() {
+        let tl = small();
+        for _ in 0..10 {
+            tl.call("fw", &message_call(100));
+        }
+        let mut json = tl.snapshot("fw", None, 100).unwrap().json_pieces(false);
+        let mut ndjson = tl.snapshot("fw", None, 100).unwrap().ndjson_pieces();
+        let mut doc = json.next().unwrap();
+        assert!(ndjson.next().is_some());
+        tl.call("fw", &call_of(call::Type::Revive));
+        let record = tl.fault_begin("cut-streams", None);
+        tl.fault_done(record, &Ok("ok".into()));
+        assert_eq!(tl.index_json()["frameworks"][0]["entries"], 12);
+        // The renders go on, with the entries of their snapshots.
+        doc.extend(json.flatten());
+        let v: Value = serde_json::from_slice(&doc).unwrap();
+        assert_eq!(v["entries"].as_array().unwrap().len(), 10);
+        assert_eq!(ndjson.count(), 9);
+    }
+
     /// The streamed JSON answer is the document `entries_json` gives.
     #[test]
     fn streamed_json_is_the_same_document() {
