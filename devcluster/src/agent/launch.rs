@@ -140,7 +140,11 @@ impl Agent {
             executors: BTreeMap::new(),
             completed_executors: Default::default(),
         });
-        fw.info = framework.clone();
+        // Every launch carries the FrameworkInfo; it rarely changes, so compare before
+        // paying for a deep copy.
+        if fw.info != *framework {
+            fw.info = framework.clone();
+        }
         fw
     }
 
@@ -208,11 +212,11 @@ impl Agent {
             shutting_down: false,
             next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
         };
-        ex.tasks
-            .insert(task_id.clone(), Self::new_task(task.clone()));
+        // Only a custom executor needs a second copy (queued until it subscribes).
         if kind == ExecKind::Custom {
-            ex.queued.push(task);
+            ex.queued.push(task.clone());
         }
+        ex.tasks.insert(task_id.clone(), Self::new_task(task));
         fw.executors.insert(exec_id.clone(), ex);
         drop(st);
         match kind {
