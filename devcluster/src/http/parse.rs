@@ -73,6 +73,11 @@ impl Reader {
         }
     }
 
+    /// How many bytes of the next request(s) have been read already.
+    pub(crate) fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Reads more bytes into the buffer; an early end-of-file is an error.
     fn fill(&mut self, src: &mut impl Read) -> io::Result<()> {
         let old = self.buf.len();
