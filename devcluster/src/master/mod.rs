@@ -374,8 +374,15 @@ impl Master {
             return false;
         };
         let Some(sub) = &fw.sub else { return false };
-        self.shared.timeline.event(framework_id, event);
-        if sub.tx.send(record(sub.content_type, event)).is_ok() {
+        // Encoded once: the protobuf bytes serve the timeline and, on a protobuf
+        // stream, the record itself.
+        let protobuf = prost::Message::encode_to_vec(event);
+        let item = match sub.content_type {
+            ContentType::Protobuf => StreamItem::Chunk(mesos_proto::recordio::encode(&protobuf)),
+            ContentType::Json => record(ContentType::Json, event),
+        };
+        self.shared.timeline.event_encoded(framework_id, protobuf);
+        if sub.tx.send(item).is_ok() {
             return true;
         }
         self.disconnect(st, framework_id);

@@ -114,6 +114,18 @@ impl Timeline {
         self.push(framework_id, Payload::Event(e.encode_to_vec()), None);
     }
 
+    /// [`Timeline::event`] for an event the caller has already encoded as protobuf
+    /// (the master does, for the stream): each event is encoded once, not twice.
+    pub(crate) fn event_encoded(&self, framework_id: &str, protobuf: Vec<u8>) {
+        self.push(framework_id, Payload::Event(protobuf), None);
+    }
+
+    /// [`Timeline::call`] for a call (not a SUBSCRIBE) that arrived as protobuf: its body
+    /// is kept as it came instead of encoding the decoded call again.
+    pub(crate) fn call_encoded(&self, framework_id: &str, protobuf: Vec<u8>) {
+        self.push(framework_id, Payload::Call(protobuf), None);
+    }
+
     /// An injected fault: it goes into every framework's timeline (a fault concerns them
     /// all) and into the cluster-wide list.
     pub(crate) fn fault(&self, name: &str, arg: Option<&str>, result: &Result<String, String>) {
