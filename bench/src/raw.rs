@@ -76,8 +76,8 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
     drain_answers(calls.try_clone()?, failures.clone());
     let mut out = BufWriter::with_capacity(1 << 16, calls);
     let mut s = State {
-        addr: addr.to_string(),
-        stream_id,
+        head: request_head(addr, Some(&stream_id)),
+        body: Vec::with_capacity(1 << 10),
         framework_id: None,
         command: command.to_string(),
         wanted: tasks,
@@ -106,8 +106,11 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
 }
 
 struct State {
-    addr: String,
-    stream_id: String,
+    /// Everything of a call's request up to the `Content-Length` value, the same for
+    /// every call: built once.
+    head: Vec<u8>,
+    /// The body being encoded, reused from call to call.
+    body: Vec<u8>,
     framework_id: Option<mesos_proto::v1::FrameworkId>,
     command: String,
     wanted: usize,
@@ -220,13 +223,15 @@ impl State {
         self.send(out, c)
     }
 
-    fn send(&self, out: &mut impl Write, mut c: Call) -> Result<(), Error> {
+    /// Writes one call into the buffered connection: no allocation per call beyond the
+    /// call itself (the writer goes out in one write per batch of events).
+    fn send(&mut self, out: &mut impl Write, mut c: Call) -> Result<(), Error> {
         c.framework_id = self.framework_id.clone();
-        out.write_all(&request(
-            &self.addr,
-            Some(&self.stream_id),
-            &c.encode_to_vec(),
-        ))?;
+        self.body.clear();
+        c.encode(&mut self.body)?;
+        out.write_all(&self.head)?;
+        write!(out, "{}\r\n\r\n", self.body.len())?;
+        out.write_all(&self.body)?;
         Ok(())
     }
 }
@@ -241,29 +246,60 @@ fn scalar_resource(name: &str, v: f64) -> Resource {
     r
 }
 
+/// The start of an HTTP/1.1 POST of a protobuf Call, up to the `Content-Length` value.
+fn request_head(host: &str, stream_id: Option<&str>) -> Vec<u8> {
+    let sid = stream_id.map_or(String::new(), |s| format!("Mesos-Stream-Id: {s}\r\n"));
+    format!(
+        "POST /api/v1/scheduler HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-protobuf\r\n\
+         Accept: application/x-protobuf\r\n{sid}Content-Length: "
+    )
+    .into_bytes()
+}
+
 /// One HTTP/1.1 POST of a protobuf Call.
 fn request(host: &str, stream_id: Option<&str>, body: &[u8]) -> Vec<u8> {
-    let mut r = Vec::with_capacity(body.len() + 200);
-    let sid = stream_id.map_or(String::new(), |s| format!("Mesos-Stream-Id: {s}\r\n"));
-    let head = format!(
-        "POST /api/v1/scheduler HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-protobuf\r\n\
-         Accept: application/x-protobuf\r\n{sid}Content-Length: {}\r\n\r\n",
-        body.len()
-    );
-    r.extend_from_slice(head.as_bytes());
+    let mut r = request_head(host, stream_id);
+    r.extend_from_slice(format!("{}\r\n\r\n", body.len()).as_bytes());
     r.extend_from_slice(body);
     r
 }
 
 /// Reads the answers to pipelined calls in order, counting those that are not 202.
+/// One line buffer serves every answer: tens of thousands of `202`s go by.
 fn drain_answers(stream: TcpStream, failures: Arc<AtomicU64>) {
     std::thread::spawn(move || {
         let mut r = BufReader::with_capacity(1 << 16, stream);
-        while let Ok((status, headers)) = read_head(&mut r) {
-            let len: usize = header(&headers, "content-length")
-                .and_then(|v| v.parse().ok())
+        let mut line = Vec::with_capacity(128);
+        let mut body = Vec::new();
+        loop {
+            line.clear();
+            if !matches!(r.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                break;
+            }
+            let status: u16 = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|l| l.split(' ').nth(1))
+                .and_then(|s| s.parse().ok())
                 .unwrap_or(0);
-            let mut body = vec![0; len];
+            let mut len = 0usize;
+            loop {
+                line.clear();
+                if !matches!(r.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                    return;
+                }
+                let l = line.trim_ascii();
+                if l.is_empty() {
+                    break;
+                }
+                let name = b"content-length:";
+                if l.len() > name.len() && l[..name.len()].eq_ignore_ascii_case(name) {
+                    len = std::str::from_utf8(&l[name.len()..])
+                        .ok()
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                }
+            }
+            body.resize(len, 0);
             if r.read_exact(&mut body).is_err() {
                 break;
             }
