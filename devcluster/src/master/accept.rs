@@ -406,9 +406,20 @@ impl Master {
 
     /// Sends an UPDATE event carrying `status`.
     pub(crate) fn send_update(&self, st: &mut MasterState, fw_id: &str, status: TaskStatus) {
+        self.send_update_returning(st, fw_id, status);
+    }
+
+    /// [`Master::send_update`], handing the status back for the caller to keep.
+    pub(crate) fn send_update_returning(
+        &self,
+        st: &mut MasterState,
+        fw_id: &str,
+        status: TaskStatus,
+    ) -> TaskStatus {
         let mut e = super::event_of(mesos_proto::v1::scheduler::event::Type::Update);
         e.update = Some(mesos_proto::v1::scheduler::event::Update { status });
         self.send(st, fw_id, &e);
+        e.update.map(|u| u.status).unwrap_or_default()
     }
 }
 
