@@ -87,7 +87,14 @@ impl Timeline {
                 st.frameworks.remove(&id);
             }
         }
-        let log = st.frameworks.entry(framework_id.to_string()).or_default();
+        // Looked up by &str first: `entry` would allocate the key on every push.
+        if !st.frameworks.contains_key(framework_id) {
+            st.frameworks
+                .insert(framework_id.to_string(), FrameworkLog::default());
+        }
+        let Some(log) = st.frameworks.get_mut(framework_id) else {
+            return;
+        };
         if let Some(name) = name {
             log.name = name.to_string();
         }
