@@ -83,6 +83,7 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
         wanted: tasks,
         launched: 0,
         ended: 0,
+        has_ended: vec![false; tasks],
     };
     while s.ended < s.wanted {
         let first = rx.recv().map_err(|_| "the event stream ended")?;
@@ -115,7 +116,11 @@ struct State {
     command: String,
     wanted: usize,
     launched: usize,
+    /// Tasks seen in a terminal state, each counted once: an agent resends an update
+    /// that is not acknowledged in time (1 s), so a terminal update can arrive twice.
     ended: usize,
+    /// Per task `raw-<n>`: whether its terminal update has been seen.
+    has_ended: Vec<bool>,
 }
 
 impl State {
@@ -141,7 +146,15 @@ impl State {
                         | TaskState::TaskError
                         | TaskState::TaskDropped
                 ) {
-                    self.ended += 1;
+                    let index = st.task_id.value.strip_prefix("raw-");
+                    match index.and_then(|n| n.parse::<usize>().ok()) {
+                        Some(n) if n < self.has_ended.len() => {
+                            if !std::mem::replace(&mut self.has_ended[n], true) {
+                                self.ended += 1;
+                            }
+                        }
+                        _ => return Err(format!("an update for a task we did not launch: {:?}", st.task_id.value).into()),
+                    }
                 }
                 if let (Some(uuid), Some(agent_id)) = (st.uuid, st.agent_id) {
                     let mut c = Call::default();
