@@ -80,7 +80,15 @@ pub(crate) fn serve(mut conn: Conn, peer: SocketAddr, ctx: &Context) {
                 // The client has already sent (part of) its next request: this answer can
                 // wait for the next one and go out with it (bounded).
                 let hold = reader.buffered() > 0 && pending.len() < MAX_PENDING;
-                respond(&mut conn, &mut pending, hold, response, &meta, head_only, ctx)
+                respond(
+                    &mut conn,
+                    &mut pending,
+                    hold,
+                    response,
+                    &meta,
+                    head_only,
+                    ctx,
+                )
             }
             Err(ReadError::Closed) => return,
             Err(ReadError::Io(e)) => {

@@ -196,7 +196,10 @@ pub(crate) fn handle(master: &Master, req: &Request, routed_path: &str) -> Respo
     }
     // The live page's timeline: the call as accepted (a clone; rendered only if viewed).
     if ct == ContentType::Protobuf {
-        master.shared.timeline.call_encoded(&fw_id, req.body.clone());
+        master
+            .shared
+            .timeline
+            .call_encoded(&fw_id, req.body.clone());
     } else {
         master.shared.timeline.call(&fw_id, &c);
     }
