@@ -153,7 +153,13 @@ impl State {
                                 self.ended += 1;
                             }
                         }
-                        _ => return Err(format!("an update for a task we did not launch: {:?}", st.task_id.value).into()),
+                        _ => {
+                            return Err(format!(
+                                "an update for a task we did not launch: {:?}",
+                                st.task_id.value
+                            )
+                            .into());
+                        }
                     }
                 }
                 if let (Some(uuid), Some(agent_id)) = (st.uuid, st.agent_id) {
