@@ -19,9 +19,9 @@ fn safe_component(id: &str) -> bool {
 }
 
 impl Agent {
-    pub(crate) fn new_task(info: TaskInfo) -> AgentTask {
+    pub(crate) fn new_task(info: impl Into<Box<TaskInfo>>) -> AgentTask {
         AgentTask {
-            info,
+            info: info.into(),
             state: TaskState::TaskStaging,
             pending: Default::default(),
             next_retry: None,
@@ -149,7 +149,8 @@ impl Agent {
     }
 
     /// RunTask from the master.
-    pub(crate) fn run_task(self: &Arc<Self>, framework: FrameworkInfo, task: TaskInfo) {
+    /// The task stays in the box it came in (a TaskInfo is about 2.7 KB).
+    pub(crate) fn run_task(self: &Arc<Self>, framework: FrameworkInfo, task: Box<TaskInfo>) {
         let fw_id = framework
             .id
             .as_ref()
@@ -168,7 +169,7 @@ impl Agent {
             let mut st = self.lock();
             Self::framework_entry(&mut st, &framework);
             drop(st);
-            self.agent_failure(&fw_id, &exec_id, task, &reason);
+            self.agent_failure(&fw_id, &exec_id, *task, &reason);
             return;
         }
         let mut st = self.lock();
@@ -181,7 +182,7 @@ impl Agent {
             if let Some((tx, ct)) = &ex.sub {
                 let _ = tx.send(super::executor_api::launch_event(*ct, &task));
             } else {
-                ex.queued.push(task);
+                ex.queued.push(*task);
             }
             return;
         }
@@ -190,12 +191,12 @@ impl Agent {
             Ok(d) => d,
             Err(e) => {
                 drop(st);
-                self.agent_failure(&fw_id, &exec_id, task, &e);
+                self.agent_failure(&fw_id, &exec_id, *task, &e);
                 return;
             }
         };
         let mut ex = Executor {
-            info: exec_info.clone(),
+            info: Box::new(exec_info.clone()),
             kind,
             container_id: container,
             directory: dir.clone(),
@@ -214,7 +215,7 @@ impl Agent {
         };
         // Only a custom executor needs a second copy (queued until it subscribes).
         if kind == ExecKind::Custom {
-            ex.queued.push(task.clone());
+            ex.queued.push((*task).clone());
         }
         ex.tasks.insert(task_id.clone(), Self::new_task(task));
         fw.executors.insert(exec_id.clone(), ex);
@@ -301,7 +302,7 @@ impl Agent {
             fw.executors.insert(
                 exec_id.clone(),
                 Executor {
-                    info: executor.clone(),
+                    info: Box::new(executor.clone()),
                     kind,
                     container_id: container,
                     directory: dir,

@@ -56,7 +56,8 @@ pub(crate) enum ExecKind {
 
 /// One task on this agent.
 pub(crate) struct AgentTask {
-    pub info: TaskInfo,
+    /// Boxed: a TaskInfo is about 2.7 KB, moved whenever the task map changes.
+    pub info: Box<TaskInfo>,
     pub state: TaskState,
     /// Updates not yet acknowledged by the scheduler; the front one is outstanding.
     pub pending: VecDeque<TaskStatus>,
@@ -69,12 +70,14 @@ pub(crate) struct AgentTask {
 
 /// One executor (one container run).
 pub(crate) struct Executor {
-    pub info: ExecutorInfo,
+    /// Boxed: an ExecutorInfo is large, and executors are moved whenever the executor
+    /// map changes and into the completed list.
+    pub info: Box<ExecutorInfo>,
     pub kind: ExecKind,
     pub container_id: String,
     pub directory: PathBuf,
     pub tasks: BTreeMap<String, AgentTask>,
-    pub completed_tasks: Vec<TaskInfo>,
+    pub completed_tasks: Vec<Box<TaskInfo>>,
     /// Tasks/groups waiting for a custom executor to subscribe.
     pub queued: Vec<TaskInfo>,
     pub queued_groups: Vec<TaskGroupInfo>,
@@ -251,7 +254,7 @@ impl Agent {
                     state.set_state(t.state);
                     tasks.push(TaskReport {
                         framework: fw.info.clone(),
-                        task: t.info.clone(),
+                        task: (*t.info).clone(),
                         state,
                     });
                 }
@@ -308,12 +311,12 @@ impl Agent {
 
     fn handle(self: &Arc<Self>, msg: ToAgent) {
         match msg {
-            ToAgent::RunTask { framework, task } => self.run_task(framework, task),
+            ToAgent::RunTask { framework, task } => self.run_task(*framework, task),
             ToAgent::RunTaskGroup {
                 framework,
                 executor,
                 group,
-            } => self.run_task_group(framework, executor, group),
+            } => self.run_task_group(*framework, *executor, group),
             ToAgent::KillTask {
                 framework_id,
                 task_id,

@@ -95,7 +95,9 @@ impl Framework {
 /// The master's view of one task.
 #[derive(Clone)]
 pub(crate) struct TaskEntry {
-    pub info: TaskInfo,
+    /// Boxed: a TaskInfo is about 2.7 KB, and entries are moved whenever the task map
+    /// inserts or removes (a B-tree shifts its neighbours) and into the completed list.
+    pub info: Box<TaskInfo>,
     pub framework_id: String,
     pub agent_id: String,
     pub role: String,

@@ -93,7 +93,7 @@ impl Master {
             fw.tasks.insert(
                 report.task.task_id.value.clone(),
                 TaskEntry {
-                    info: report.task,
+                    info: Box::new(report.task),
                     framework_id: fw_id,
                     agent_id: id.clone(),
                     role,
