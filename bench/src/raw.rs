@@ -84,6 +84,7 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
         launched: 0,
         ended: 0,
         has_ended: vec![false; tasks],
+        spare_tasks: Vec::new(),
     };
     while s.ended < s.wanted {
         let first = rx.recv().map_err(|_| "the event stream ended")?;
@@ -121,6 +122,8 @@ struct State {
     ended: usize,
     /// Per task `raw-<n>`: whether its terminal update has been seen.
     has_ended: Vec<bool>,
+    /// The task list of the last ACCEPT, kept for its capacity.
+    spare_tasks: Vec<TaskInfo>,
 }
 
 impl State {
@@ -205,25 +208,27 @@ impl State {
             });
             return self.send(out, c);
         }
-        let tasks = (0..n)
-            .map(|i| {
-                let id = format!("raw-{}", self.launched + i);
-                TaskInfo {
-                    name: id.clone(),
-                    task_id: TaskId { value: id },
-                    agent_id: o.agent_id.clone(),
-                    resources: vec![
-                        scalar_resource("cpus", TASK_CPUS),
-                        scalar_resource("mem", TASK_MEM),
-                    ],
-                    command: Some(CommandInfo {
-                        value: Some(self.command.clone()),
-                        ..Default::default()
-                    }),
+        // The list of ~40 TaskInfos (~100 KB) is reused from ACCEPT to ACCEPT: a fresh one
+        // each time is a large allocation, which costs the allocator far more than a small one.
+        let mut tasks = std::mem::take(&mut self.spare_tasks);
+        tasks.clear();
+        tasks.extend((0..n).map(|i| {
+            let id = format!("raw-{}", self.launched + i);
+            TaskInfo {
+                name: id.clone(),
+                task_id: TaskId { value: id },
+                agent_id: o.agent_id.clone(),
+                resources: vec![
+                    scalar_resource("cpus", TASK_CPUS),
+                    scalar_resource("mem", TASK_MEM),
+                ],
+                command: Some(CommandInfo {
+                    value: Some(self.command.clone()),
                     ..Default::default()
-                }
-            })
-            .collect();
+                }),
+                ..Default::default()
+            }
+        }));
         self.launched += n;
         let mut op = offer::Operation {
             launch: Some(offer::operation::Launch { task_infos: tasks }),
@@ -239,13 +244,27 @@ impl State {
                 refuse_seconds: Some(0.0),
             }),
         });
-        self.send(out, c)
+        let sent = self.send_ref(out, &mut c);
+        if let Some(launch) = c
+            .accept
+            .as_mut()
+            .and_then(|a| a.operations.first_mut())
+            .and_then(|op| op.launch.as_mut())
+        {
+            self.spare_tasks = std::mem::take(&mut launch.task_infos);
+        }
+        sent
     }
 
     /// Writes one call into the buffered connection: no allocation per call beyond the
     /// call itself (the writer goes out in one write per batch of events).
     fn send(&mut self, out: &mut impl Write, mut c: Call) -> Result<(), Error> {
-        c.framework_id = self.framework_id.clone();
+        self.send_ref(out, &mut c)
+    }
+
+    /// [`State::send`] of a call the caller keeps (to reuse its parts).
+    fn send_ref(&mut self, out: &mut impl Write, c: &mut Call) -> Result<(), Error> {
+        c.framework_id.clone_from(&self.framework_id);
         self.body.clear();
         c.encode(&mut self.body)?;
         out.write_all(&self.head)?;
