@@ -36,16 +36,29 @@ impl Agent {
         if !safe_component(fw_id) || !safe_component(exec_id) {
             return Err(format!("Invalid executor id '{exec_id}'"));
         }
-        let dir = self
-            .work_dir
-            .join("slaves")
-            .join(&self.id)
-            .join("frameworks")
-            .join(fw_id)
-            .join("executors")
-            .join(exec_id)
-            .join("runs")
-            .join(container);
+        // Built in one buffer: eight `join`s would grow and copy it eight times, and this
+        // runs for every task.
+        let mut dir = PathBuf::with_capacity(
+            self.work_dir.as_os_str().len()
+                + self.id.len()
+                + fw_id.len()
+                + exec_id.len()
+                + container.len()
+                + 48,
+        );
+        dir.push(&self.work_dir);
+        for part in [
+            "slaves",
+            self.id.as_str(),
+            "frameworks",
+            fw_id,
+            "executors",
+            exec_id,
+            "runs",
+            container,
+        ] {
+            dir.push(part);
+        }
         // Simulated tasks run nowhere: no directories for 10,000 of them.
         if self.cfg.simulate_tasks.is_some() {
             return Ok(dir);
