@@ -189,7 +189,11 @@ impl Reader {
             .headers
             .iter()
             .map(|h| {
-                let value = String::from_utf8_lossy(h.value).trim().to_string();
+                // Nearly every value is ASCII: skip the lossy conversion's scan for those.
+                let value = match std::str::from_utf8(h.value) {
+                    Ok(v) => v.trim().to_string(),
+                    Err(_) => String::from_utf8_lossy(h.value).trim().to_string(),
+                };
                 (h.name.to_string(), value)
             })
             .collect();
