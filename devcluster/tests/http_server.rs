@@ -174,6 +174,21 @@ fn pipelined_requests_are_answered_in_order() {
     assert!(read_to_close(&mut s).is_empty());
 }
 
+/// Answers to pipelined requests are held back while the client's next request is already
+/// arriving, so that they go out together; but a held answer is sent as soon as the server
+/// has to wait for the rest of that request. A client that waits for the answer before it
+/// finishes its next request must not be stuck (the read would time out after 10 s).
+#[test]
+fn a_held_answer_goes_out_before_the_server_waits_for_more() {
+    let (server, _) = start();
+    let mut s = connect(&server);
+    s.write_all(b"GET /one HTTP/1.1\r\n\r\nGET /tw").unwrap();
+    assert_eq!(read_response(&mut s).1, "GET /one q= x=None body=");
+    s.write_all(b"o HTTP/1.1\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut s).1, "GET /two q= x=None body=");
+    server.shutdown();
+}
+
 #[test]
 fn chunked_request_body_is_dechunked() {
     let (server, _) = start();
