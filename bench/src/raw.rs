@@ -5,8 +5,14 @@
 //! RecordIO), a second one carries every other call. Calls are written back to back
 //! without waiting for each `202 Accepted` (HTTP/1.1 pipelining); a separate thread reads
 //! the answers and only counts failures. Events are handled in batches: everything that
-//! has arrived is handled, then the calls it produced go out in one write. This is what
-//! the driver cannot do, since its calls are synchronous by design (see client/).
+//! has arrived is handled, then the calls it produced go out in one write.
+//!
+//! What the driver does differently (see the module docs of `mesos_client::scheduler`):
+//! it pipelines only acknowledgements (queued after each `update` callback, written up to
+//! 64 at a time on their own connection, answers read in order and failures reported);
+//! every other call, ACCEPT included, waits for the master's answer so that the caller
+//! gets it, and events reach the callbacks one at a time. Here nothing waits for an
+//! answer and failures are only counted.
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::TcpStream;
@@ -76,13 +82,15 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
     drain_answers(calls.try_clone()?, failures.clone());
     let mut out = BufWriter::with_capacity(1 << 16, calls);
     let mut s = State {
-        addr: addr.to_string(),
-        stream_id,
+        head: request_head(addr, Some(&stream_id)),
+        body: Vec::with_capacity(1 << 10),
         framework_id: None,
         command: command.to_string(),
         wanted: tasks,
         launched: 0,
         ended: 0,
+        has_ended: vec![false; tasks],
+        spare_tasks: Vec::new(),
     };
     while s.ended < s.wanted {
         let first = rx.recv().map_err(|_| "the event stream ended")?;
@@ -106,13 +114,22 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
 }
 
 struct State {
-    addr: String,
-    stream_id: String,
+    /// Everything of a call's request up to the `Content-Length` value, the same for
+    /// every call: built once.
+    head: Vec<u8>,
+    /// The body being encoded, reused from call to call.
+    body: Vec<u8>,
     framework_id: Option<mesos_proto::v1::FrameworkId>,
     command: String,
     wanted: usize,
     launched: usize,
+    /// Tasks seen in a terminal state, each counted once: an agent resends an update
+    /// that is not acknowledged in time (1 s), so a terminal update can arrive twice.
     ended: usize,
+    /// Per task `raw-<n>`: whether its terminal update has been seen.
+    has_ended: Vec<bool>,
+    /// The task list of the last ACCEPT, kept for its capacity.
+    spare_tasks: Vec<TaskInfo>,
 }
 
 impl State {
@@ -138,7 +155,21 @@ impl State {
                         | TaskState::TaskError
                         | TaskState::TaskDropped
                 ) {
-                    self.ended += 1;
+                    let index = st.task_id.value.strip_prefix("raw-");
+                    match index.and_then(|n| n.parse::<usize>().ok()) {
+                        Some(n) if n < self.has_ended.len() => {
+                            if !std::mem::replace(&mut self.has_ended[n], true) {
+                                self.ended += 1;
+                            }
+                        }
+                        _ => {
+                            return Err(format!(
+                                "an update for a task we did not launch: {:?}",
+                                st.task_id.value
+                            )
+                            .into());
+                        }
+                    }
                 }
                 if let (Some(uuid), Some(agent_id)) = (st.uuid, st.agent_id) {
                     let mut c = Call::default();
@@ -183,25 +214,27 @@ impl State {
             });
             return self.send(out, c);
         }
-        let tasks = (0..n)
-            .map(|i| {
-                let id = format!("raw-{}", self.launched + i);
-                TaskInfo {
-                    name: id.clone(),
-                    task_id: TaskId { value: id },
-                    agent_id: o.agent_id.clone(),
-                    resources: vec![
-                        scalar_resource("cpus", TASK_CPUS),
-                        scalar_resource("mem", TASK_MEM),
-                    ],
-                    command: Some(CommandInfo {
-                        value: Some(self.command.clone()),
-                        ..Default::default()
-                    }),
+        // The list of ~40 TaskInfos (~100 KB) is reused from ACCEPT to ACCEPT: a fresh one
+        // each time is a large allocation, which costs the allocator far more than a small one.
+        let mut tasks = std::mem::take(&mut self.spare_tasks);
+        tasks.clear();
+        tasks.extend((0..n).map(|i| {
+            let id = format!("raw-{}", self.launched + i);
+            TaskInfo {
+                name: id.clone(),
+                task_id: TaskId { value: id },
+                agent_id: o.agent_id.clone(),
+                resources: vec![
+                    scalar_resource("cpus", TASK_CPUS),
+                    scalar_resource("mem", TASK_MEM),
+                ],
+                command: Some(CommandInfo {
+                    value: Some(self.command.clone()),
                     ..Default::default()
-                }
-            })
-            .collect();
+                }),
+                ..Default::default()
+            }
+        }));
         self.launched += n;
         let mut op = offer::Operation {
             launch: Some(offer::operation::Launch { task_infos: tasks }),
@@ -217,16 +250,32 @@ impl State {
                 refuse_seconds: Some(0.0),
             }),
         });
-        self.send(out, c)
+        let sent = self.send_ref(out, &mut c);
+        if let Some(launch) = c
+            .accept
+            .as_mut()
+            .and_then(|a| a.operations.first_mut())
+            .and_then(|op| op.launch.as_mut())
+        {
+            self.spare_tasks = std::mem::take(&mut launch.task_infos);
+        }
+        sent
     }
 
-    fn send(&self, out: &mut impl Write, mut c: Call) -> Result<(), Error> {
-        c.framework_id = self.framework_id.clone();
-        out.write_all(&request(
-            &self.addr,
-            Some(&self.stream_id),
-            &c.encode_to_vec(),
-        ))?;
+    /// Writes one call into the buffered connection: no allocation per call beyond the
+    /// call itself (the writer goes out in one write per batch of events).
+    fn send(&mut self, out: &mut impl Write, mut c: Call) -> Result<(), Error> {
+        self.send_ref(out, &mut c)
+    }
+
+    /// [`State::send`] of a call the caller keeps (to reuse its parts).
+    fn send_ref(&mut self, out: &mut impl Write, c: &mut Call) -> Result<(), Error> {
+        c.framework_id.clone_from(&self.framework_id);
+        self.body.clear();
+        c.encode(&mut self.body)?;
+        out.write_all(&self.head)?;
+        write!(out, "{}\r\n\r\n", self.body.len())?;
+        out.write_all(&self.body)?;
         Ok(())
     }
 }
@@ -241,29 +290,60 @@ fn scalar_resource(name: &str, v: f64) -> Resource {
     r
 }
 
+/// The start of an HTTP/1.1 POST of a protobuf Call, up to the `Content-Length` value.
+fn request_head(host: &str, stream_id: Option<&str>) -> Vec<u8> {
+    let sid = stream_id.map_or(String::new(), |s| format!("Mesos-Stream-Id: {s}\r\n"));
+    format!(
+        "POST /api/v1/scheduler HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-protobuf\r\n\
+         Accept: application/x-protobuf\r\n{sid}Content-Length: "
+    )
+    .into_bytes()
+}
+
 /// One HTTP/1.1 POST of a protobuf Call.
 fn request(host: &str, stream_id: Option<&str>, body: &[u8]) -> Vec<u8> {
-    let mut r = Vec::with_capacity(body.len() + 200);
-    let sid = stream_id.map_or(String::new(), |s| format!("Mesos-Stream-Id: {s}\r\n"));
-    let head = format!(
-        "POST /api/v1/scheduler HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-protobuf\r\n\
-         Accept: application/x-protobuf\r\n{sid}Content-Length: {}\r\n\r\n",
-        body.len()
-    );
-    r.extend_from_slice(head.as_bytes());
+    let mut r = request_head(host, stream_id);
+    r.extend_from_slice(format!("{}\r\n\r\n", body.len()).as_bytes());
     r.extend_from_slice(body);
     r
 }
 
 /// Reads the answers to pipelined calls in order, counting those that are not 202.
+/// One line buffer serves every answer: tens of thousands of `202`s go by.
 fn drain_answers(stream: TcpStream, failures: Arc<AtomicU64>) {
     std::thread::spawn(move || {
         let mut r = BufReader::with_capacity(1 << 16, stream);
-        while let Ok((status, headers)) = read_head(&mut r) {
-            let len: usize = header(&headers, "content-length")
-                .and_then(|v| v.parse().ok())
+        let mut line = Vec::with_capacity(128);
+        let mut body = Vec::new();
+        loop {
+            line.clear();
+            if !matches!(r.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                break;
+            }
+            let status: u16 = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|l| l.split(' ').nth(1))
+                .and_then(|s| s.parse().ok())
                 .unwrap_or(0);
-            let mut body = vec![0; len];
+            let mut len = 0usize;
+            loop {
+                line.clear();
+                if !matches!(r.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                    return;
+                }
+                let l = line.trim_ascii();
+                if l.is_empty() {
+                    break;
+                }
+                let name = b"content-length:";
+                if l.len() > name.len() && l[..name.len()].eq_ignore_ascii_case(name) {
+                    len = std::str::from_utf8(&l[name.len()..])
+                        .ok()
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                }
+            }
+            body.resize(len, 0);
             if r.read_exact(&mut body).is_err() {
                 break;
             }

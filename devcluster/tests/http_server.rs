@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use devcluster::http::{
-    Limits, Request, Response, Server, ServerConfig, StreamItem, tls_config_from_pem,
+    BoundedSender, Limits, Request, Response, SendRefused, Server, ServerConfig, StreamItem,
+    tls_config_from_pem,
 };
 
 fn limits() -> Limits {
@@ -174,6 +175,21 @@ fn pipelined_requests_are_answered_in_order() {
     assert!(read_to_close(&mut s).is_empty());
 }
 
+/// Answers to pipelined requests are held back while the client's next request is already
+/// arriving, so that they go out together; but a held answer is sent as soon as the server
+/// has to wait for the rest of that request. A client that waits for the answer before it
+/// finishes its next request must not be stuck (the read would time out after 10 s).
+#[test]
+fn a_held_answer_goes_out_before_the_server_waits_for_more() {
+    let (server, _) = start();
+    let mut s = connect(&server);
+    s.write_all(b"GET /one HTTP/1.1\r\n\r\nGET /tw").unwrap();
+    assert_eq!(read_response(&mut s).1, "GET /one q= x=None body=");
+    s.write_all(b"o HTTP/1.1\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut s).1, "GET /two q= x=None body=");
+    server.shutdown();
+}
+
 #[test]
 fn chunked_request_body_is_dechunked() {
     let (server, _) = start();
@@ -318,6 +334,63 @@ fn cut_after_and_abort_end_without_terminator() {
         b"17\r\n20\n{\"type\":\"HEARTBEAT\"}\r\n"
     );
     assert_sender_fails(&tx); // the receiver is gone with the connection
+}
+
+/// Bounded stream items that queued up go out together (one chunk each, in order), and
+/// their bytes go back to the stream's budget once written; a cancelled stream ends
+/// without its terminator. Fails if a batch loses, reorders or merges items, or keeps
+/// them counted after they were written.
+#[test]
+fn bounded_items_are_batched_in_order_and_given_back_once_written() {
+    let (senders_tx, senders) = crossbeam_channel::unbounded();
+    let handler = move |_: Request| {
+        let (tx, rx) = BoundedSender::new(1000, 1 << 20);
+        senders_tx.send(tx).unwrap();
+        Response::stream(200, "application/json", rx)
+    };
+    let server = Server::start_with_limits(config(), limits(), Arc::new(handler)).unwrap();
+    let open = || {
+        let mut s = connect(&server);
+        s.write_all(b"POST /bounded HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        let tx: BoundedSender = senders.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(read_head(&mut s).starts_with("HTTP/1.1 200 OK\r\n"));
+        (s, tx)
+    };
+    let (mut s, tx) = open();
+    // Queued faster than one write each: most of them go out in batches.
+    let record = |i: usize| format!("{i:04}").repeat(250).into_bytes();
+    for i in 0..200 {
+        tx.send_chunk(record(i)).unwrap();
+    }
+    for i in 0..200 {
+        assert_eq!(read_exact_n(&mut s, 5), b"3e8\r\n", "record {i}");
+        assert_eq!(read_exact_n(&mut s, 1000), record(i), "record {i}");
+        assert_eq!(read_exact_n(&mut s, 2), b"\r\n", "record {i}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tx.queued() != (0, 0) {
+        assert!(
+            Instant::now() < deadline,
+            "still counted: {:?}",
+            tx.queued()
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    drop(tx);
+    assert_eq!(read_to_close(&mut s), b"0\r\n\r\n");
+
+    let (mut s, tx) = open();
+    tx.send_chunk(record(0)).unwrap();
+    tx.cancel();
+    let rest = read_to_close(&mut s);
+    assert!(
+        !rest.ends_with(b"0\r\n\r\n"),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
+    assert_eq!(tx.send_chunk(record(1)), Err(SendRefused::Gone));
+    server.shutdown();
 }
 
 #[test]

@@ -64,6 +64,30 @@ pub(crate) struct MessagePlan {
     by_number: Vec<usize>,
     /// `.proto` field name -> index into `fields`.
     pub by_name: HashMap<String, usize>,
+    /// Field number -> what the `required` walk does with it (dense, like
+    /// `by_number`; numbers past the end are [`Check::Plain`]).
+    checks: Vec<Check>,
+    /// Bit `n` is set when field `n` (< 64) is `required`. Required fields
+    /// numbered 64 and up are not tracked (Mesos has none).
+    pub required_mask: u64,
+}
+
+/// What the `required` walk (`protobuf.rs`) does with one field number: the
+/// answer to "must I look inside this value?", precomputed so the walk does
+/// one table lookup per field on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Nothing to look at: an unknown number, or a scalar, string, bytes or
+    /// optional enum value.
+    Plain,
+    /// A required enum: a value the schema does not name counts as absent.
+    /// Index into [`Plans::enums`].
+    RequiredEnum(u32),
+    /// A message (singular or repeated): walk it. Index into [`Plans::messages`].
+    Message(u32),
+    /// A map whose values are messages: walk each entry's value. Index into
+    /// [`Plans::messages`] of the value type.
+    MapOfMessages(u32),
 }
 
 /// Marks a field number the message does not use.
@@ -76,6 +100,15 @@ impl MessagePlan {
             Some(&index) if index != NONE => Some(index),
             _ => None,
         }
+    }
+
+    /// What the `required` walk does with field `number`.
+    #[inline]
+    pub fn check(&self, number: u32) -> Check {
+        self.checks
+            .get(number as usize)
+            .copied()
+            .unwrap_or(Check::Plain)
     }
 }
 
@@ -176,10 +209,20 @@ fn build() -> Plans {
                 .enumerate()
                 .map(|(i, f)| (f.name.clone(), i))
                 .collect();
+            let mut checks = vec![Check::Plain; highest + 1];
+            let mut required_mask = 0u64;
+            for f in &fields {
+                checks[f.number as usize] = check_of(f);
+                if f.required && f.number < 64 {
+                    required_mask |= 1 << f.number;
+                }
+            }
             MessagePlan {
                 fields,
                 by_number,
                 by_name,
+                checks,
+                required_mask,
             }
         })
         .collect();
@@ -206,6 +249,23 @@ fn build() -> Plans {
         messages: message_plans,
         enums: enum_plans,
         index,
+    }
+}
+
+/// What the `required` walk must do with values of field `f`.
+fn check_of(f: &FieldPlan) -> Check {
+    let index = |i: usize| u32::try_from(i).expect("fewer than 4 billion types");
+    match (f.kind, f.label) {
+        (Kind::Message(child), Label::Single | Label::Repeated) => Check::Message(index(child)),
+        (
+            _,
+            Label::Map {
+                value: Kind::Message(child),
+                ..
+            },
+        ) => Check::MapOfMessages(index(child)),
+        (Kind::Enum(e), Label::Single) if f.required => Check::RequiredEnum(index(e)),
+        _ => Check::Plain,
     }
 }
 

@@ -10,8 +10,8 @@
 
 use crate::descriptors::descriptor_of;
 use crate::error::{Error, Result};
-use crate::plan::{Kind, Label, Plans, plan_of, plans};
-use crate::wire::{MAX_DEPTH, WireValue, read_fields};
+use crate::plan::{Check, Plans, plan_of, plans};
+use crate::wire::{MAX_DEPTH, WireValue, read_fields, read_varint};
 use prost_reflect::{Cardinality, DynamicMessage, MapKey, ReflectMessage, Value};
 
 /// Decodes a protobuf message and checks that every `required` field,
@@ -28,11 +28,17 @@ pub fn decode<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result
 
 /// Walks the wire bytes of one message without decoding values: notes which
 /// field numbers occur and recurses into sub-messages. Cheap enough to run
-/// on every event. Malformed bytes are an error.
+/// on every event: one table lookup per field (the [`Check`] precomputed for
+/// its number) and no allocation. Malformed bytes are an error.
 ///
 /// A singular sub-message that occurs twice is checked per occurrence
 /// rather than merged first; Mesos never sends that.
-fn all_required_present(plans: &Plans, plan: usize, bytes: &[u8], depth: usize) -> Result<bool> {
+fn all_required_present(
+    plans: &Plans,
+    plan: usize,
+    mut bytes: &[u8],
+    depth: usize,
+) -> Result<bool> {
     if depth > MAX_DEPTH {
         return Err(Error::Protobuf("message nested too deeply".into()));
     }
@@ -40,64 +46,84 @@ fn all_required_present(plans: &Plans, plan: usize, bytes: &[u8], depth: usize) 
     // Required fields in Mesos messages have small numbers: a bit mask.
     let mut seen: u64 = 0;
     let mut complete = true;
-    read_fields(bytes, |number, value| {
-        let field = message.field_index(number).map(|i| &message.fields[i]);
-        // An enum value the schema does not name does not count as present:
-        // proto2 parsers (Mesos' among them) keep it as an unknown field.
-        let unknown_enum = match (field.map(|f| f.kind), value) {
-            (Some(Kind::Enum(plan)), WireValue::Varint(n)) => {
-                plans.enums[plan].name_of(n as i32).is_none()
+    while !bytes.is_empty() {
+        let key = read_varint(&mut bytes)?;
+        let number = u32::try_from(key >> 3).map_err(|_| bad("field number out of range"))?;
+        if number == 0 {
+            return Err(bad("field number 0"));
+        }
+        let check = message.check(number);
+        let mut present = true;
+        match key & 7 {
+            0 => {
+                let value = read_varint(&mut bytes)?;
+                // An enum value the schema does not name does not count as
+                // present: proto2 parsers (Mesos' among them) keep it as an
+                // unknown field. For a singular field the last occurrence is
+                // the value (prost keeps only that one), so an unknown value
+                // after a known one leaves the field without a usable value.
+                if let Check::RequiredEnum(e) = check {
+                    present = plans.enums[e as usize].name_of(value as i32).is_some();
+                }
             }
-            _ => false,
-        };
-        // For a singular field the last occurrence is the value (prost keeps
-        // only that one), so an unknown enum value after a known one leaves
-        // the field without a usable value.
+            1 => bytes = skip(bytes, 8, "truncated 64-bit value")?,
+            5 => bytes = skip(bytes, 4, "truncated 32-bit value")?,
+            2 => {
+                let length =
+                    usize::try_from(read_varint(&mut bytes)?).map_err(|_| bad("length"))?;
+                let (sub, tail) = bytes
+                    .split_at_checked(length)
+                    .ok_or_else(|| bad("truncated length-delimited value"))?;
+                bytes = tail;
+                match check {
+                    Check::Message(child) => {
+                        complete &= all_required_present(plans, child as usize, sub, depth + 1)?;
+                    }
+                    Check::MapOfMessages(child) => {
+                        complete &= map_entry_complete(plans, child as usize, sub, depth)?;
+                    }
+                    Check::Plain | Check::RequiredEnum(_) => {}
+                }
+            }
+            _ => return Err(bad("unsupported wire type (groups are not used by Mesos)")),
+        }
         if number < 64 {
-            if unknown_enum {
-                seen &= !(1 << number);
-            } else {
+            if present {
                 seen |= 1 << number;
+            } else {
+                seen &= !(1 << number);
             }
         }
-        if let (WireValue::Len(sub), Some(index)) = (value, message.field_index(number)) {
-            let field = &message.fields[index];
-            match (field.kind, field.label) {
-                (Kind::Message(child), Label::Single | Label::Repeated) => {
-                    complete &= all_required_present(plans, child, sub, depth + 1)?;
-                }
-                (
-                    _,
-                    Label::Map {
-                        value: Kind::Message(child),
-                        ..
-                    },
-                ) => {
-                    // An entry without its value holds an empty message,
-                    // which is incomplete if that type has required fields.
-                    let mut has_value = false;
-                    read_fields(sub, |n, v| {
-                        if let (2, WireValue::Len(entry_value)) = (n, v) {
-                            has_value = true;
-                            complete &= all_required_present(plans, child, entry_value, depth + 1)?;
-                        }
-                        Ok(())
-                    })?;
-                    if !has_value {
-                        complete &= all_required_present(plans, child, &[], depth + 1)?;
-                    }
-                }
-                _ => {}
-            }
+    }
+    Ok(complete && seen & message.required_mask == message.required_mask)
+}
+
+/// Whether one map entry's message value (field 2 of the entry) has its
+/// required fields. An entry without its value holds an empty message, which
+/// is incomplete if that type has required fields.
+fn map_entry_complete(plans: &Plans, child: usize, entry: &[u8], depth: usize) -> Result<bool> {
+    let mut has_value = false;
+    let mut complete = true;
+    read_fields(entry, |n, v| {
+        if let (2, WireValue::Len(value)) = (n, v) {
+            has_value = true;
+            complete &= all_required_present(plans, child, value, depth + 1)?;
         }
         Ok(())
     })?;
-    let required_seen = message
-        .fields
-        .iter()
-        .filter(|f| f.required)
-        .all(|f| f.number >= 64 || seen & (1 << f.number) != 0);
-    Ok(complete && required_seen)
+    if !has_value {
+        complete &= all_required_present(plans, child, &[], depth + 1)?;
+    }
+    Ok(complete)
+}
+
+/// `bytes` without its first `n` bytes; `what` names the value cut short.
+fn skip<'a>(bytes: &'a [u8], n: usize, what: &str) -> Result<&'a [u8]> {
+    bytes.get(n..).ok_or_else(|| bad(what))
+}
+
+fn bad(what: &str) -> Error {
+    Error::Protobuf(what.to_string())
 }
 
 /// Fails with [`Error::MissingRequired`] listing every missing required field.

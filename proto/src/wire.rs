@@ -88,7 +88,15 @@ pub(crate) fn unpack(kind: Kind, mut bytes: &[u8]) -> Result<Vec<WireValue<'stat
 }
 
 /// Reads one base-128 varint and advances `bytes` past it.
+#[inline]
 pub(crate) fn read_varint(bytes: &mut &[u8]) -> Result<u64> {
+    // Most keys and many values fit in one byte.
+    if let Some((&byte, rest)) = bytes.split_first()
+        && byte < 0x80
+    {
+        *bytes = rest;
+        return Ok(u64::from(byte));
+    }
     let mut value: u64 = 0;
     for (index, byte) in bytes.iter().enumerate().take(10) {
         value |= u64::from(byte & 0x7f) << (7 * index);

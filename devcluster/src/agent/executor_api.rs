@@ -245,7 +245,7 @@ impl Agent {
                 let fw_info_for_loss = fw_info.clone();
                 let mut e = event_of(event::Type::Subscribed);
                 e.subscribed = Some(event::Subscribed {
-                    executor_info: ex.info.clone(),
+                    executor_info: (*ex.info).clone(),
                     framework_info: fw_info,
                     agent_info: self.info.clone(),
                     container_id: Some(mesos_proto::v1::ContainerId {

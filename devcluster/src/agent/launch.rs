@@ -19,9 +19,9 @@ pub(crate) fn safe_component(id: &str) -> bool {
 }
 
 impl Agent {
-    pub(crate) fn new_task(info: TaskInfo) -> AgentTask {
+    pub(crate) fn new_task(info: impl Into<Box<TaskInfo>>) -> AgentTask {
         AgentTask {
-            info,
+            info: info.into(),
             state: TaskState::TaskStaging,
             pending: Default::default(),
             next_retry: None,
@@ -39,8 +39,9 @@ impl Agent {
         framework: &FrameworkInfo,
         exec_id: &str,
         kind: ExecKind,
-        info: TaskInfo,
+        info: impl Into<Box<TaskInfo>>,
     ) -> AgentTask {
+        let info = info.into();
         let record = if framework.checkpoint() {
             super::checkpoint::record_task(&self.meta, framework, exec_id, kind, &info)
         } else {
@@ -57,16 +58,29 @@ impl Agent {
         if !safe_component(fw_id) || !safe_component(exec_id) {
             return Err(format!("Invalid executor id '{exec_id}'"));
         }
-        let dir = self
-            .work_dir
-            .join("slaves")
-            .join(&self.id)
-            .join("frameworks")
-            .join(fw_id)
-            .join("executors")
-            .join(exec_id)
-            .join("runs")
-            .join(container);
+        // Built in one buffer: eight `join`s would grow and copy it eight times, and this
+        // runs for every task.
+        let mut dir = PathBuf::with_capacity(
+            self.work_dir.as_os_str().len()
+                + self.id.len()
+                + fw_id.len()
+                + exec_id.len()
+                + container.len()
+                + 48,
+        );
+        dir.push(&self.work_dir);
+        for part in [
+            "slaves",
+            self.id.as_str(),
+            "frameworks",
+            fw_id,
+            "executors",
+            exec_id,
+            "runs",
+            container,
+        ] {
+            dir.push(part);
+        }
         // Simulated tasks run nowhere: no directories for 10,000 of them.
         if self.cfg.simulate_tasks.is_some() {
             return Ok(dir);
@@ -165,12 +179,17 @@ impl Agent {
             executors: BTreeMap::new(),
             completed_executors: Default::default(),
         });
-        fw.info = framework.clone();
+        // Every launch carries the FrameworkInfo; it rarely changes, so compare before
+        // paying for a deep copy.
+        if fw.info != *framework {
+            fw.info = framework.clone();
+        }
         fw
     }
 
     /// RunTask from the master.
-    pub(crate) fn run_task(self: &Arc<Self>, framework: FrameworkInfo, task: TaskInfo) {
+    /// The task stays in the box it came in (a TaskInfo is about 2.7 KB).
+    pub(crate) fn run_task(self: &Arc<Self>, framework: FrameworkInfo, task: Box<TaskInfo>) {
         let fw_id = framework
             .id
             .as_ref()
@@ -189,7 +208,7 @@ impl Agent {
             let mut st = self.lock();
             Self::framework_entry(&mut st, &framework);
             drop(st);
-            self.agent_failure(&fw_id, &exec_id, task, &reason);
+            self.agent_failure(&fw_id, &exec_id, *task, &reason);
             return;
         }
         let mut st = self.lock();
@@ -205,7 +224,7 @@ impl Agent {
                 let e = super::executor_api::launch_event(&task);
                 self.send_to_executor(&fw_id, &exec_id, tx, *ct, &e);
             } else {
-                ex.queued.push(task);
+                ex.queued.push(*task);
             }
             return;
         }
@@ -214,12 +233,12 @@ impl Agent {
             Ok(d) => d,
             Err(e) => {
                 drop(st);
-                self.agent_failure(&fw_id, &exec_id, task, &e);
+                self.agent_failure(&fw_id, &exec_id, *task, &e);
                 return;
             }
         };
         let mut ex = Executor {
-            info: exec_info.clone(),
+            info: Box::new(exec_info.clone()),
             kind,
             container_id: container,
             directory: dir.clone(),
@@ -236,13 +255,14 @@ impl Agent {
             shutting_down: false,
             next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
         };
+        // Only a custom executor needs a second copy (queued until it subscribes).
+        if kind == ExecKind::Custom {
+            ex.queued.push((*task).clone());
+        }
         ex.tasks.insert(
             task_id.clone(),
-            self.launched_task(&framework, &exec_id, kind, task.clone()),
+            self.launched_task(&framework, &exec_id, kind, task),
         );
-        if kind == ExecKind::Custom {
-            ex.queued.push(task);
-        }
         fw.executors.insert(exec_id.clone(), ex);
         drop(st);
         match kind {
@@ -327,7 +347,7 @@ impl Agent {
             fw.executors.insert(
                 exec_id.clone(),
                 Executor {
-                    info: executor.clone(),
+                    info: Box::new(executor.clone()),
                     kind,
                     container_id: container,
                     directory: dir,

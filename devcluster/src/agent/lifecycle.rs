@@ -135,7 +135,7 @@ impl Agent {
                 .executors
                 .entry(exec_id.to_string())
                 .or_insert_with(|| Executor {
-                    info: task.executor.clone().unwrap_or_default(),
+                    info: Box::new(task.executor.clone().unwrap_or_default()),
                     kind: ExecKind::Command,
                     container_id: String::new(),
                     directory: PathBuf::new(),

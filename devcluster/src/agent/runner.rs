@@ -170,15 +170,7 @@ impl Agent {
         exec: &ExecutorInfo,
         dir: PathBuf,
     ) {
-        let task = {
-            let st = self.lock();
-            st.frameworks
-                .get(fw_id)
-                .and_then(|f| f.executors.get(exec_id))
-                .and_then(|e| e.tasks.get(task_id))
-                .map(|t| t.info.clone())
-        };
-        let Some(task) = task else { return };
+        // Simulated tasks need no copy of their TaskInfo: they run nowhere.
         if let Some(d) = self.cfg.simulate_tasks {
             self.update_from(fw_id, exec_id, task_id, TaskState::TaskStarting, "");
             self.update_from(fw_id, exec_id, task_id, TaskState::TaskRunning, "");
@@ -190,6 +182,15 @@ impl Agent {
             )));
             return;
         }
+        let task = {
+            let st = self.lock();
+            st.frameworks
+                .get(fw_id)
+                .and_then(|f| f.executors.get(exec_id))
+                .and_then(|e| e.tasks.get(task_id))
+                .map(|t| t.info.clone())
+        };
+        let Some(task) = task else { return };
         let agent = self.clone();
         let (fw_id, exec_id, fw, exec) = (
             fw_id.to_string(),

@@ -142,14 +142,28 @@ impl Agent {
         let Some(fw) = st.frameworks.get_mut(fw_id) else {
             return;
         };
-        let Some((exec_id, ex)) = fw
+        // A command task's executor has the task's id: look there first instead of
+        // searching every executor (this runs for every acknowledgement).
+        let exec_id = if fw
             .executors
-            .iter_mut()
-            .find(|(_, e)| e.tasks.contains_key(task_id))
-        else {
+            .get(task_id)
+            .is_some_and(|e| e.tasks.contains_key(task_id))
+        {
+            task_id.to_string()
+        } else {
+            let Some(id) = fw
+                .executors
+                .iter()
+                .find(|(_, e)| e.tasks.contains_key(task_id))
+                .map(|(id, _)| id.clone())
+            else {
+                return;
+            };
+            id
+        };
+        let Some(ex) = fw.executors.get_mut(&exec_id) else {
             return;
         };
-        let exec_id = exec_id.clone();
         let Some(task) = ex.tasks.get_mut(task_id) else {
             return;
         };

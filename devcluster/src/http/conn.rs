@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use super::parse::{Meta, ReadError, Reader};
+use super::parse::{Meta, ReadError, Reader, Source};
 use super::tls::Conn;
 use super::write::{self, Framing};
-use super::{Body, Handler, Limits, Request, Response, StreamItem};
+use super::{Body, Counted, Handler, Limits, Request, Response, StreamItem};
 
 /// How long a closing connection keeps reading (and dropping) what the client still
 /// sends, so that our response is not destroyed by a TCP reset (see `linger_close`).
@@ -60,14 +60,36 @@ pub(crate) fn serve(mut conn: Conn, peer: SocketAddr, ctx: &Context) {
     }
     let mut reader = Reader::new(ctx.limits.max_header_bytes, ctx.max_body_bytes)
         .with_head_deadline(ctx.limits.request_head_timeout, ctx.limits.idle_timeout);
+    // Answers not yet written (see `Pipelined`).
+    let mut pending = Vec::new();
     loop {
-        let after = match reader.read_request(&mut conn, peer) {
+        let mut input = Pipelined {
+            conn: &mut conn,
+            pending: &mut pending,
+        };
+        let after = match reader.read_request(&mut input, peer) {
             Ok((request, meta)) => {
                 let head_only = request.method == "HEAD";
-                let (method, path) = (request.method.clone(), request.path.clone());
+                // Copied for the log line only when it will be written.
+                let (method, path) = if log::log_enabled!(log::Level::Debug) {
+                    (request.method.clone(), request.path.clone())
+                } else {
+                    Default::default()
+                };
                 let response = call_handler(&*ctx.handler, request);
                 log::debug!("http: {peer}: {method} {path} -> {}", response.status);
-                respond(&mut conn, response, &meta, head_only, ctx)
+                // The client has already sent (part of) its next request: this answer can
+                // wait for the next one and go out with it (bounded).
+                let hold = reader.buffered() > 0 && pending.len() < MAX_PENDING;
+                respond(
+                    &mut conn,
+                    &mut pending,
+                    hold,
+                    response,
+                    &meta,
+                    head_only,
+                    ctx,
+                )
             }
             Err(ReadError::Closed) => return,
             Err(ReadError::Io(e)) => {
@@ -80,6 +102,8 @@ pub(crate) fn serve(mut conn: Conn, peer: SocketAddr, ctx: &Context) {
                 let meta = Meta::rejection();
                 respond(
                     &mut conn,
+                    &mut pending,
+                    false,
                     Response::text(status, message),
                     &meta,
                     false,
@@ -90,6 +114,9 @@ pub(crate) fn serve(mut conn: Conn, peer: SocketAddr, ctx: &Context) {
         match after {
             After::KeepOpen if !ctx.stopping() => continue,
             After::KeepOpen | After::Abort => {
+                if !pending.is_empty() {
+                    let _ = write_all_flush(&mut conn, &pending);
+                }
                 conn.close_abruptly();
                 return;
             }
@@ -109,9 +136,64 @@ pub(super) fn call_handler(handler: &dyn Handler, request: Request) -> Response 
     })
 }
 
-/// Writes one response; for streams, keeps writing until the stream ends.
+/// At most this many bytes of answers wait in `pending` for the next request.
+const MAX_PENDING: usize = 64 << 10;
+
+/// The input side of a connection for [`Reader::read_request`]: before it blocks on the
+/// socket (or writes a `100 Continue`), the answers still held in `pending` go out.
+///
+/// Why: a client that pipelines (writes many requests without waiting for answers, as
+/// schedulers do with acknowledgements) would otherwise get each small answer in its own
+/// write, one system call and one wakeup of the client per request. Answers are held only
+/// while the next request is already (partly) read, so nobody waits on a held answer: the
+/// moment the server has to wait for the client, everything held has been sent.
+struct Pipelined<'a> {
+    conn: &'a mut Conn,
+    pending: &'a mut Vec<u8>,
+}
+
+impl Pipelined<'_> {
+    fn send_pending(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            write_all_flush(self.conn, self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Read for Pipelined<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.send_pending()?;
+        self.conn.read(buf)
+    }
+}
+
+/// The request-head deadline sets the socket's read timeout (see `Reader`).
+impl Source for Pipelined<'_> {
+    fn set_read_timeout(&mut self, d: Duration) -> io::Result<()> {
+        self.conn.set_read_timeout(d)
+    }
+}
+
+impl Write for Pipelined<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.send_pending()?;
+        self.conn.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send_pending()?;
+        self.conn.flush()
+    }
+}
+
+/// Writes one response after what `pending` holds; for streams, keeps writing until the
+/// stream ends. With `hold`, a whole keep-alive answer is added to `pending` instead.
 fn respond(
     conn: &mut Conn,
+    pending: &mut Vec<u8>,
+    hold: bool,
     response: Response,
     meta: &Meta,
     head_only: bool,
@@ -119,13 +201,24 @@ fn respond(
 ) -> After {
     let keep_alive = meta.keep_alive && !ctx.stopping();
     match encode(response, meta, head_only, keep_alive) {
-        Encoded::Whole(bytes) => match write_all_flush(conn, &bytes) {
-            Err(_) => After::Abort,
-            Ok(()) if keep_alive => After::KeepOpen,
-            Ok(()) => After::Close,
-        },
+        Encoded::Whole(bytes) => {
+            pending.extend_from_slice(&bytes);
+            if hold && keep_alive {
+                return After::KeepOpen;
+            }
+            let written = write_all_flush(conn, pending);
+            pending.clear();
+            match written {
+                Err(_) => After::Abort,
+                Ok(()) if keep_alive => After::KeepOpen,
+                Ok(()) => After::Close,
+            }
+        }
         Encoded::Stream { head, rx, chunked } => {
-            if write_all_flush(conn, &head).is_err() {
+            pending.extend_from_slice(&head);
+            let written = write_all_flush(conn, pending);
+            pending.clear();
+            if written.is_err() {
                 return After::Abort;
             }
             stream(conn, rx, chunked, ctx)
@@ -231,53 +324,97 @@ fn write_all_flush(conn: &mut Conn, bytes: &[u8]) -> io::Result<()> {
     conn.flush()
 }
 
+/// At most this many bytes of queued stream items are gathered into one write.
+const MAX_GATHER: usize = 256 << 10;
+
 /// Writes stream items as they arrive. Between items it wakes up every
 /// `stream_poll_interval` to check that the client is still connected (a non-blocking
 /// read: end-of-file or an error means gone) and that the server is not shutting down.
 /// Returning drops `rx`, so the cluster's next send on this stream fails.
+///
+/// Items that have queued up meanwhile go out together: each is still its own chunk
+/// (one RecordIO record per chunk, as Mesos sends them), but a busy stream costs one
+/// write and one wakeup of the client per batch instead of per event.
 fn stream(conn: &mut Conn, rx: Receiver<StreamItem>, chunked: bool, ctx: &Context) -> After {
     let poll = ctx.limits.stream_poll_interval;
     let mut last_probe = Instant::now();
     // Whether the socket was attached to the stream's budget (see `queue.rs`).
     let mut attached = false;
+    let mut out = Vec::new();
+    // The counted items copied into `out`: they stay counted against the stream's budget
+    // until `out` is written, as a single item being written does (a reader too slow for
+    // the batch is as far behind as the bound says).
+    let mut batch: Vec<Counted> = Vec::new();
     loop {
-        let written = match rx.recv_timeout(poll) {
-            Ok(StreamItem::Chunk(data)) if data.is_empty() => Ok(()),
-            Ok(StreamItem::Chunk(data)) if chunked => write::write_chunk(conn, &data),
-            Ok(StreamItem::Chunk(data)) => write_all_flush(conn, &data),
-            // The sender gave up on this stream (a reader too far behind): end it now.
-            Ok(StreamItem::Counted(c)) if c.cancelled() => return After::Abort,
-            Ok(StreamItem::Counted(c)) if !attached => {
-                attached = true;
-                c.attach(conn.tcp());
-                if chunked && !c.data().is_empty() {
-                    write::write_chunk(conn, c.data())
-                } else if c.data().is_empty() {
-                    Ok(())
-                } else {
-                    write_all_flush(conn, c.data())
+        out.clear();
+        batch.clear();
+        let mut item = Some(rx.recv_timeout(poll));
+        // What ends the stream once `out` is written, if anything does.
+        let mut end = None;
+        while let Some(next) = item.take() {
+            match next {
+                Ok(StreamItem::Chunk(data)) if data.is_empty() => {}
+                Ok(StreamItem::Chunk(data)) if chunked => write::push_chunk(&mut out, &data),
+                Ok(StreamItem::Chunk(data)) => out.extend_from_slice(&data),
+                // The sender gave up on this stream (a reader too far behind): end it now,
+                // without writing what was gathered.
+                Ok(StreamItem::Counted(c)) if c.cancelled() => return After::Abort,
+                Ok(StreamItem::Counted(c)) => {
+                    if !attached {
+                        attached = true;
+                        c.attach(conn.tcp());
+                    }
+                    if !c.data().is_empty() {
+                        if chunked {
+                            write::push_chunk(&mut out, c.data());
+                        } else {
+                            out.extend_from_slice(c.data());
+                        }
+                    }
+                    batch.push(c);
                 }
+                Ok(StreamItem::CutAfter(data)) => {
+                    if chunked {
+                        write::push_cut_chunk(&mut out, &data);
+                    } else {
+                        out.extend_from_slice(&data);
+                    }
+                    end = Some(After::Abort);
+                    break;
+                }
+                Ok(StreamItem::Abort) => {
+                    end = Some(After::Abort);
+                    break;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    if chunked {
+                        out.extend_from_slice(write::TERMINATOR);
+                    }
+                    end = Some(After::Close);
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
             }
-            Ok(StreamItem::Counted(c)) if c.data().is_empty() => Ok(()),
-            Ok(StreamItem::Counted(c)) if chunked => write::write_chunk(conn, c.data()),
-            Ok(StreamItem::Counted(c)) => write_all_flush(conn, c.data()),
-            Ok(StreamItem::CutAfter(data)) => {
-                let _ = if chunked {
-                    write::write_cut_chunk(conn, &data)
-                } else {
-                    write_all_flush(conn, &data)
+            if out.len() < MAX_GATHER {
+                item = match rx.try_recv() {
+                    Ok(i) => Some(Ok(i)),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
                 };
-                return After::Abort;
             }
-            Ok(StreamItem::Abort) => return After::Abort,
-            Err(RecvTimeoutError::Disconnected) => {
-                if chunked && write_all_flush(conn, write::TERMINATOR).is_err() {
-                    return After::Abort;
-                }
-                return After::Close;
-            }
-            Err(RecvTimeoutError::Timeout) => Ok(()),
+        }
+        let written = if out.is_empty() {
+            Ok(())
+        } else {
+            write_all_flush(conn, &out)
         };
+        // Written (or failed): the batch's bytes go back to the budget.
+        batch.clear();
+        match end {
+            Some(After::Close) if written.is_ok() => return After::Close,
+            Some(_) => return After::Abort,
+            None => {}
+        }
         if written.is_err() || ctx.stopping() {
             return After::Abort;
         }

@@ -69,7 +69,14 @@ pub(crate) trait Source: Read + Write {
 /// A connection's input side: the socket plus bytes read but not yet used, which are the
 /// start of the next pipelined request.
 pub(crate) struct Reader {
+    /// Bytes read; `buf[start..]` are not used yet. Consumed bytes are only skipped
+    /// (`start` moves) and dropped in one go before the next read: with pipelined
+    /// requests in the buffer, cutting each one off the front would move the rest every
+    /// time.
     buf: Vec<u8>,
+    start: usize,
+    /// Where each read lands (zeroed once, not per read), before it is appended to `buf`.
+    chunk: Vec<u8>,
     max_header_bytes: usize,
     max_body_bytes: usize,
     /// (time for a complete head once its first byte is here, the idle read timeout to
@@ -81,6 +88,8 @@ impl Reader {
     pub(crate) fn new(max_header_bytes: usize, max_body_bytes: usize) -> Reader {
         Reader {
             buf: Vec::new(),
+            start: 0,
+            chunk: vec![0; READ_SIZE],
             max_header_bytes,
             max_body_bytes,
             head_deadline: None,
@@ -96,23 +105,39 @@ impl Reader {
         self
     }
 
+    /// How many bytes of the next request(s) have been read already.
+    pub(crate) fn buffered(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// The bytes not used yet.
+    fn unread(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    /// Marks the first `n` unread bytes as used.
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+    }
+
     /// Reads more bytes into the buffer; an early end-of-file is an error.
     fn fill(&mut self, src: &mut impl Read) -> io::Result<()> {
-        let old = self.buf.len();
-        self.buf.resize(old + READ_SIZE, 0);
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        // Read into `chunk` and append what came: cheaper than zeroing room for a full
+        // read in `buf` each time when requests are small.
         let n = loop {
-            match src.read(&mut self.buf[old..]) {
+            match src.read(&mut self.chunk) {
                 Ok(n) => break n,
                 // A signal landed during the read (with a read timeout set, Linux reports
                 // this even for SA_RESTART handlers): not the client's fault, read again.
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         };
-        self.buf.truncate(old + n);
+        self.buf.extend_from_slice(&self.chunk[..n]);
         if n == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
@@ -127,7 +152,9 @@ impl Reader {
         peer: SocketAddr,
     ) -> Result<(Request, Meta), ReadError> {
         // A large body leaves a large buffer behind; give it back between requests.
-        if self.buf.capacity() > 4 * READ_SIZE && self.buf.len() <= READ_SIZE {
+        if self.buf.capacity() > 4 * READ_SIZE && self.buffered() <= READ_SIZE {
+            self.buf.drain(..self.start);
+            self.start = 0;
             self.buf.shrink_to(READ_SIZE);
         }
         let mut deadline: Option<Instant> = None;
@@ -135,11 +162,12 @@ impl Reader {
             if let Some(parsed) = self.parse_head(peer)? {
                 break parsed;
             }
-            if self.buf.len() > self.max_header_bytes {
+            if self.buffered() > self.max_header_bytes {
                 return Err(reject(431, "Request header fields too large"));
             }
+            // Bytes of a request are here (consumed ones, still in `buf`, do not count).
             if let Some((head, _)) = self.head_deadline
-                && !self.buf.is_empty()
+                && self.buffered() > 0
             {
                 let end = *deadline.get_or_insert_with(|| Instant::now() + head);
                 let left = end.saturating_duration_since(Instant::now());
@@ -149,7 +177,7 @@ impl Reader {
                 src.set_read_timeout(left)?;
             }
             match self.fill(src) {
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && self.buf.is_empty() => {
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && self.buffered() == 0 => {
                     return Err(ReadError::Closed);
                 }
                 Err(e)
@@ -167,13 +195,13 @@ impl Reader {
         if let (Some(_), Some((_, idle))) = (deadline, self.head_deadline) {
             src.set_read_timeout(idle)?;
         }
-        self.buf.drain(..head_len);
+        self.consume(head_len);
         if let BodyKind::Length(n) = body_kind
             && n > self.max_body_bytes
         {
             return Err(reject(413, "Request body too large"));
         }
-        if expect_continue && body_kind != BodyKind::Length(0) && self.buf.is_empty() {
+        if expect_continue && body_kind != BodyKind::Length(0) && self.buffered() == 0 {
             src.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
             src.flush()?;
         }
@@ -190,9 +218,12 @@ impl Reader {
         &self,
         peer: SocketAddr,
     ) -> Result<Option<(usize, Request, Meta, BodyKind, bool)>, ReadError> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Request::new(&mut headers);
-        let head_len = match parsed.parse(&self.buf) {
+        // Uninitialised slots: httparse fills only as many as the request has, and
+        // initialising all 100 (3 KB) for every request cost more than parsing it.
+        let mut headers =
+            [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+        let mut parsed = httparse::Request::new(&mut []);
+        let head_len = match parsed.parse_with_uninit_headers(self.unread(), &mut headers) {
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => {
@@ -208,7 +239,11 @@ impl Reader {
             .headers
             .iter()
             .map(|h| {
-                let value = String::from_utf8_lossy(h.value).trim().to_string();
+                // Nearly every value is ASCII: skip the lossy conversion's scan for those.
+                let value = match std::str::from_utf8(h.value) {
+                    Ok(v) => v.trim().to_string(),
+                    Err(_) => String::from_utf8_lossy(h.value).trim().to_string(),
+                };
                 (h.name.to_string(), value)
             })
             .collect();
@@ -251,24 +286,27 @@ impl Reader {
 
     /// Takes exactly `n` body bytes (`n` already checked against the limit).
     fn take(&mut self, src: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
-        while self.buf.len() < n {
+        while self.buffered() < n {
             self.fill(src)?;
         }
-        Ok(self.buf.drain(..n).collect())
+        let body = self.unread()[..n].to_vec();
+        self.consume(n);
+        Ok(body)
     }
 
     /// Reads one CRLF- (or LF-) terminated line, without the line ending.
     fn line(&mut self, src: &mut impl Read, limit: usize) -> Result<Vec<u8>, ReadError> {
         loop {
-            if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
-                let mut line: Vec<u8> = self.buf.drain(..=pos).collect();
+            if let Some(pos) = self.unread().iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = self.unread()[..=pos].to_vec();
+                self.consume(pos + 1);
                 line.pop();
                 if line.last() == Some(&b'\r') {
                     line.pop();
                 }
                 return Ok(line);
             }
-            if self.buf.len() > limit {
+            if self.buffered() > limit {
                 return Err(reject(400, "Malformed chunked body: line too long"));
             }
             self.fill(src)?;

@@ -88,9 +88,11 @@ pub(crate) fn head(
     now: SystemTime,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
-    let line = format!("HTTP/1.1 {} {}\r\n", status, reason(status));
-    out.extend_from_slice(line.as_bytes());
-    push_header(&mut out, "Date", &http_date(now));
+    {
+        use std::io::Write as _;
+        let _ = write!(out, "HTTP/1.1 {} {}\r\n", status, reason(status));
+    }
+    push_header(&mut out, "Date", &http_date_cached(now));
     if framing == Framing::Chunked {
         push_header(&mut out, "Transfer-Encoding", "chunked");
     }
@@ -132,10 +134,18 @@ fn is_framing_header(name: &str) -> bool {
 
 fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
     // A CR or LF in a value would let it inject headers; such bytes are replaced.
-    let clean = |s: &str| s.replace(['\r', '\n'], " ");
-    out.extend_from_slice(clean(name).as_bytes());
+    let push_clean = |out: &mut Vec<u8>, s: &str| {
+        let start = out.len();
+        out.extend_from_slice(s.as_bytes());
+        for b in &mut out[start..] {
+            if *b == b'\r' || *b == b'\n' {
+                *b = b' ';
+            }
+        }
+    };
+    push_clean(out, name);
     out.extend_from_slice(b": ");
-    out.extend_from_slice(clean(value).as_bytes());
+    push_clean(out, value);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -144,24 +154,57 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
 /// The caller never passes empty data: a zero-size chunk is the terminator.
 pub(crate) fn write_chunk(w: &mut impl Write, data: &[u8]) -> io::Result<()> {
     let mut buf = Vec::with_capacity(data.len() + 20);
-    buf.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
-    buf.extend_from_slice(data);
-    buf.extend_from_slice(b"\r\n");
+    push_chunk(&mut buf, data);
     w.write_all(&buf)?;
     w.flush()
+}
+
+/// Appends `data` framed as one HTTP chunk (`<hex size>\r\n<data>\r\n`) to `out`, so that
+/// several chunks can go out in one write. `data` must not be empty (that is the terminator).
+pub(crate) fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
+    use std::io::Write as _;
+    let _ = write!(out, "{:x}\r\n", data.len());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Writes the start of a chunk announcing one byte more than `data`, then `data`: a chunk
 /// cut short on purpose (fault injection).
 pub(crate) fn write_cut_chunk(w: &mut impl Write, data: &[u8]) -> io::Result<()> {
-    let mut buf = format!("{:x}\r\n", data.len() + 1).into_bytes();
-    buf.extend_from_slice(data);
+    let mut buf = Vec::new();
+    push_cut_chunk(&mut buf, data);
     w.write_all(&buf)?;
     w.flush()
 }
 
+/// Appends what [`write_cut_chunk`] writes to `out`.
+pub(crate) fn push_cut_chunk(out: &mut Vec<u8>, data: &[u8]) {
+    out.extend_from_slice(format!("{:x}\r\n", data.len() + 1).as_bytes());
+    out.extend_from_slice(data);
+}
+
 /// The chunked-body terminator (no trailers).
 pub(crate) const TERMINATOR: &[u8] = b"0\r\n\r\n";
+
+/// [`http_date`] of `time`, formatted once per second per thread: every response carries a
+/// `Date`, and a busy connection answers thousands of requests a second.
+fn http_date_cached(time: SystemTime) -> String {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != secs {
+            *last = (secs, http_date(time));
+        }
+        last.1.clone()
+    })
+}
 
 /// Formats `time` as an RFC 7231 IMF-fixdate, e.g. `Mon, 23 Nov 2026 22:42:42 GMT`,
 /// the only `Date` format a server may send. Times before 1970 print as the epoch.

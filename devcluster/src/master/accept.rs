@@ -215,7 +215,14 @@ impl Master {
                 let Some(framework) = st.frameworks.get(fw_id).map(|f| f.info.clone()) else {
                     return;
                 };
-                self.to_agent(st, agent_id, ToAgent::RunTask { framework, task });
+                self.to_agent(
+                    st,
+                    agent_id,
+                    ToAgent::RunTask {
+                        framework: Box::new(framework),
+                        task: Box::new(task),
+                    },
+                );
             }
         }
     }
@@ -313,8 +320,8 @@ impl Master {
                     st,
                     agent_id,
                     ToAgent::RunTaskGroup {
-                        framework,
-                        executor,
+                        framework: Box::new(framework),
+                        executor: Box::new(executor),
                         group: mesos_proto::v1::TaskGroupInfo { tasks },
                     },
                 );
@@ -390,7 +397,7 @@ impl Master {
             task_res = res;
         }
         let entry = TaskEntry {
-            info: task,
+            info: Box::new(task),
             framework_id: fw_id.to_string(),
             agent_id: agent_id.to_string(),
             role: role.to_string(),
@@ -406,9 +413,20 @@ impl Master {
 
     /// Sends an UPDATE event carrying `status`.
     pub(crate) fn send_update(&self, st: &mut MasterState, fw_id: &str, status: TaskStatus) {
+        self.send_update_returning(st, fw_id, status);
+    }
+
+    /// [`Master::send_update`], handing the status back for the caller to keep.
+    pub(crate) fn send_update_returning(
+        &self,
+        st: &mut MasterState,
+        fw_id: &str,
+        status: TaskStatus,
+    ) -> TaskStatus {
         let mut e = super::event_of(mesos_proto::v1::scheduler::event::Type::Update);
         e.update = Some(mesos_proto::v1::scheduler::event::Update { status });
         self.send(st, fw_id, &e);
+        e.update.map(|u| u.status).unwrap_or_default()
     }
 }
 

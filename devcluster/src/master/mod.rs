@@ -93,7 +93,9 @@ impl Framework {
 /// The master's view of one task.
 #[derive(Clone)]
 pub(crate) struct TaskEntry {
-    pub info: TaskInfo,
+    /// Boxed: a TaskInfo is about 2.7 KB, and entries are moved whenever the task map
+    /// inserts or removes (a B-tree shifts its neighbours) and into the completed list.
+    pub info: Box<TaskInfo>,
     pub framework_id: String,
     pub agent_id: String,
     pub role: String,
@@ -379,8 +381,17 @@ impl Master {
             return false;
         };
         let Some(sub) = &fw.sub else { return false };
-        self.shared.timeline.event(framework_id, event);
-        match sub.tx.send_chunk(record(sub.content_type, event)) {
+        // Encoded once: the protobuf bytes serve the timeline and, on a protobuf
+        // stream, the record itself.
+        let protobuf = prost::Message::encode_to_vec(event);
+        let chunk = match sub.content_type {
+            ContentType::Protobuf => mesos_proto::recordio::encode(&protobuf),
+            ContentType::Json => record(ContentType::Json, event),
+        };
+        self.shared
+            .timeline
+            .event_encoded(framework_id, event, &protobuf);
+        match sub.tx.send_chunk(chunk) {
             Ok(()) => return true,
             Err(e) => behind(framework_id, &sub.tx, e),
         }

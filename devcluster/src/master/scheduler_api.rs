@@ -121,13 +121,18 @@ pub(crate) fn handle(master: &Master, req: &Request, routed_path: &str) -> Respo
         return Response::text(400, format!("Failed to validate scheduler::Call: {e}"));
     }
     let kind = call::Type::try_from(c.r#type.unwrap_or(0)).unwrap_or(call::Type::Unknown);
-    // 10: Accept.
-    let accept = negotiate(req.header("Accept"));
-    if matches!(
+    // 10: Accept, which only the calls that answer with a body look at (negotiating it
+    // for every acknowledgement would cost more than the acknowledgement).
+    let answers_with_body = matches!(
         kind,
         call::Type::Subscribe | call::Type::ReconcileOperations
-    ) && accept.is_none()
-    {
+    );
+    let accept = if answers_with_body {
+        negotiate(req.header("Accept"))
+    } else {
+        None
+    };
+    if answers_with_body && accept.is_none() {
         return Response::text(
             406,
             "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'",
@@ -189,8 +194,13 @@ pub(crate) fn handle(master: &Master, req: &Request, routed_path: &str) -> Respo
     if kind == call::Type::Unknown {
         return Response::text(501, "Received an unexpected call of type UNKNOWN");
     }
-    // The live page's timeline: the call as accepted (a clone; rendered only if viewed).
-    master.shared.timeline.call(&fw_id, &c);
+    // The live page's timeline: the call as accepted (a copy of its bytes, or of their
+    // first `timeline_max_message_bytes`; rendered only if viewed).
+    if ct == ContentType::Protobuf {
+        master.shared.timeline.call_encoded(&fw_id, &c, &req.body);
+    } else {
+        master.shared.timeline.call(&fw_id, &c);
+    }
     master.call(&fw_id, c, kind)
 }
 

@@ -93,7 +93,7 @@ impl Master {
             fw.tasks.insert(
                 report.task.task_id.value.clone(),
                 TaskEntry {
-                    info: report.task,
+                    info: Box::new(report.task),
                     framework_id: fw_id,
                     agent_id: id.clone(),
                     role,
@@ -144,7 +144,6 @@ impl Master {
         if task.statuses.last().is_none_or(|s| s.uuid != status.uuid) {
             task.statuses.push(status.clone());
         }
-        task.last_forwarded = Some(status.clone());
         if is_terminal(latest) && !task.released {
             task.released = true;
             let res = task.resources.clone();
@@ -155,31 +154,48 @@ impl Master {
             }
             st.allocate_now = true;
         }
-        self.send_update(st, fw_id, status);
+        // The status goes into the event and comes back out of it as the task's
+        // `last_forwarded`: one copy per update fewer than cloning it for each.
+        let status = self.send_update_returning(st, fw_id, status);
+        if let Some(task) = st
+            .frameworks
+            .get_mut(fw_id)
+            .and_then(|f| f.tasks.get_mut(&task_id))
+        {
+            task.last_forwarded = Some(status);
+        }
     }
 
     /// ACKNOWLEDGE: forwarded to the agent; an acked terminal update retires the task.
     pub(crate) fn acknowledge(&self, fw_id: &str, a: call::Acknowledge) {
         let mut guard = self.lock();
         let st = &mut *guard;
+        // Whether this acknowledges the task's terminal update, decided before the ids
+        // move into the message to the agent (no copies of them).
+        let done = st.frameworks.get(fw_id).is_some_and(|fw| {
+            fw.tasks.get(&a.task_id.value).is_some_and(|t| {
+                t.last_forwarded.as_ref().is_some_and(|s| {
+                    s.uuid.as_deref() == Some(&a.uuid[..]) && is_terminal(s.state())
+                })
+            })
+        });
+        let retired = if done {
+            st.frameworks
+                .get_mut(fw_id)
+                .and_then(|fw| fw.tasks.remove(&a.task_id.value))
+        } else {
+            None
+        };
         self.to_agent(
             st,
             &a.agent_id.value,
             ToAgent::Acknowledge {
                 framework_id: fw_id.to_string(),
-                task_id: a.task_id.value.clone(),
-                uuid: a.uuid.clone(),
+                task_id: a.task_id.value,
+                uuid: a.uuid,
             },
         );
-        let Some(fw) = st.frameworks.get_mut(fw_id) else {
-            return;
-        };
-        let done = fw.tasks.get(&a.task_id.value).is_some_and(|t| {
-            t.last_forwarded
-                .as_ref()
-                .is_some_and(|s| s.uuid.as_deref() == Some(&a.uuid[..]) && is_terminal(s.state()))
-        });
-        if done && let Some(t) = fw.tasks.remove(&a.task_id.value) {
+        if let (Some(t), Some(fw)) = (retired, st.frameworks.get_mut(fw_id)) {
             completed_push(fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
         }
     }

@@ -249,8 +249,8 @@ mod tests {
             ..Default::default()
         };
         let run = ToAgent::RunTask {
-            framework: info,
-            task,
+            framework: Box::new(info),
+            task: Box::new(task),
         };
         tl.master_to_agent("agent-S0", &run);
         tl.master_to_agent("agent-S0", &ToAgent::Reregister);

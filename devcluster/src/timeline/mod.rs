@@ -261,7 +261,14 @@ impl Timeline {
                 st.bytes -= gone.bytes;
             }
         }
-        let log = st.frameworks.entry(framework_id.to_string()).or_default();
+        // Looked up by &str first: `entry` would allocate the key on every push.
+        if !st.frameworks.contains_key(framework_id) {
+            st.frameworks
+                .insert(framework_id.to_string(), FrameworkLog::default());
+        }
+        let Some(log) = st.frameworks.get_mut(framework_id) else {
+            return;
+        };
         if let Some(name) = name {
             log.name = name.to_string();
         }
@@ -305,7 +312,7 @@ impl Timeline {
     fn payload(
         &self,
         direction: Direction,
-        bytes: Vec<u8>,
+        bytes: &[u8],
         describe: impl FnOnce() -> (String, String),
     ) -> Payload {
         if bytes.len() <= self.max_message_bytes {
@@ -335,7 +342,7 @@ impl Timeline {
     /// A call the master accepted from `framework_id`.
     pub(crate) fn call(&self, framework_id: &str, c: &Call) {
         let name = c.subscribe.as_ref().map(|s| s.framework_info.name.as_str());
-        let payload = self.payload(Direction::Call, c.encode_to_vec(), || {
+        let payload = self.payload(Direction::Call, &c.encode_to_vec(), || {
             (c.r#type().as_str_name().to_string(), summary::call(c))
         });
         self.push(framework_id, payload, name);
@@ -343,8 +350,24 @@ impl Timeline {
 
     /// An event put on `framework_id`'s subscription stream.
     pub(crate) fn event(&self, framework_id: &str, e: &Event) {
-        let payload = self.payload(Direction::Event, e.encode_to_vec(), || {
+        self.event_encoded(framework_id, e, &e.encode_to_vec());
+    }
+
+    /// [`Timeline::event`] for an event the caller has already encoded as protobuf
+    /// (the master does, for the stream): each event is encoded once, not twice.
+    pub(crate) fn event_encoded(&self, framework_id: &str, e: &Event, protobuf: &[u8]) {
+        let payload = self.payload(Direction::Event, protobuf, || {
             (e.r#type().as_str_name().to_string(), summary::event(e))
+        });
+        self.push(framework_id, payload, None);
+    }
+
+    /// [`Timeline::call`] for a call (not a SUBSCRIBE) that arrived as protobuf: its body
+    /// is kept as it came (or its prefix, over the bound) instead of encoding the decoded
+    /// call again.
+    pub(crate) fn call_encoded(&self, framework_id: &str, c: &Call, protobuf: &[u8]) {
+        let payload = self.payload(Direction::Call, protobuf, || {
+            (c.r#type().as_str_name().to_string(), summary::call(c))
         });
         self.push(framework_id, payload, None);
     }
