@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 mod ledger;
 
-pub use ledger::{Ledger, assert_agents_drained, is_terminal};
+pub use ledger::{Ledger, assert_agents_drained};
 
 use mesos_client::credentials::Credentials;
 use mesos_client::offers::{RemainingResources, Resources};
@@ -392,12 +392,12 @@ impl Scheduler for Jobs {
                     l.duplicates += 1;
                 }
             }
-            if first_time && is_terminal(state) && !l.terminal.contains_key(&task) {
+            if first_time && state.is_terminal() && !l.terminal.contains_key(&task) {
                 l.terminal.insert(task.clone(), state);
             }
             first_time
         };
-        if first_time && is_terminal(state) {
+        if first_time && state.is_terminal() {
             self.task_ended(handle, &task, state);
         }
         // Acknowledge only after the update is recorded (here: in the ledger), and also

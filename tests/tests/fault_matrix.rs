@@ -526,7 +526,6 @@ fn executor_agent_gone_past_recovery_timeout() {
 mod etl {
     use super::*;
     use ch19_etl_runner::{Config, JobState, Outcome};
-    use e2e_tests::jobs::is_terminal;
 
     const ETL_JOBS: usize = 6;
 
@@ -608,7 +607,7 @@ mod etl {
                 "ran twice: {job:?}"
             );
             for a in &job.attempts {
-                assert!(is_terminal(a.state), "attempt never ended: {a:?}");
+                assert!(a.state.is_terminal(), "attempt never ended: {a:?}");
             }
         }
         outcome

@@ -116,7 +116,7 @@ impl ExecutorHandle {
             .executor_id
             .get_or_insert_with(|| self.inner.env.executor_id.clone());
         status.timestamp.get_or_insert_with(now);
-        let terminal = is_terminal(status.state());
+        let terminal = status.state().is_terminal();
         let task_key = status.task_id.value.clone();
         let update = call::Update { status };
 
@@ -302,11 +302,4 @@ fn now() -> f64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
-}
-
-/// Whether a task in `state` is over for good: the same as
-/// [`TaskState::is_terminal`], which is the one definition of the set (kept
-/// here for callers of earlier versions; prefer `state.is_terminal()`).
-pub fn is_terminal(state: TaskState) -> bool {
-    state.is_terminal()
 }

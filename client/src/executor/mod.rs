@@ -43,7 +43,7 @@ pub use env::{
     DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SHUTDOWN_GRACE_PERIOD, DEFAULT_SUBSCRIPTION_BACKOFF_MAX,
     ExecutorEnv, format_duration, parse_duration,
 };
-pub use handle::{ExecutorHandle, is_terminal};
+pub use handle::ExecutorHandle;
 
 use mesos_proto::v1::executor::event;
 use mesos_proto::v1::{KillPolicy, TaskGroupInfo, TaskId, TaskInfo, TaskState};

@@ -102,7 +102,7 @@ impl Agent {
         let live: Vec<String> = ex
             .tasks
             .values()
-            .filter(|t| !crate::master::is_terminal(t.state))
+            .filter(|t| !t.state.is_terminal())
             .map(|t| t.info.task_id.value.clone())
             .collect();
         let kind = ex.kind;
@@ -187,7 +187,7 @@ impl Agent {
         let Some(task) = ex.tasks.get_mut(task_id) else {
             return;
         };
-        if crate::master::is_terminal(task.state) {
+        if task.state.is_terminal() {
             return;
         }
         match kind {
@@ -214,9 +214,7 @@ impl Agent {
                             e.sub.is_none()
                                 && e.queued.is_empty()
                                 && e.queued_groups.is_empty()
-                                && e.tasks
-                                    .values()
-                                    .all(|t| crate::master::is_terminal(t.state))
+                                && e.tasks.values().all(|t| t.state.is_terminal())
                         });
                     if idle {
                         drop(st);

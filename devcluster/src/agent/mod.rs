@@ -545,12 +545,7 @@ impl Agent {
                     t.next_retry = None;
                 }
                 // Built-in executors whose tasks all ended have nothing left to run.
-                if ex.kind != ExecKind::Custom
-                    && ex
-                        .tasks
-                        .values()
-                        .all(|t| crate::master::is_terminal(t.state))
-                {
+                if ex.kind != ExecKind::Custom && ex.tasks.values().all(|t| t.state.is_terminal()) {
                     ex.terminated = true;
                     done.push(id.clone());
                 }

@@ -261,7 +261,7 @@ impl Agent {
             };
             ex.tasks
                 .values()
-                .filter(|t| !crate::master::is_terminal(t.state))
+                .filter(|t| !t.state.is_terminal())
                 .map(|t| t.info.task_id.value.clone())
                 .collect()
         };

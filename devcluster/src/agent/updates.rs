@@ -10,7 +10,7 @@ use mesos_proto::v1::{
 };
 
 use super::{Agent, AgentState, ExecKind};
-use crate::master::{is_terminal, now_secs};
+use crate::master::now_secs;
 use crate::messages::ToMaster;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
@@ -67,7 +67,7 @@ impl Agent {
         if task.pending.iter().any(|p| p.uuid == s.uuid) {
             return;
         }
-        if is_terminal(task.state) && is_terminal(s.state()) {
+        if task.state.is_terminal() && s.state().is_terminal() {
             return;
         }
         if s.agent_id.is_none() {
@@ -97,7 +97,7 @@ impl Agent {
                 ..Default::default()
             });
         }
-        if !is_terminal(task.state) {
+        if !task.state.is_terminal() {
             task.state = s.state();
         }
         // Nobody will acknowledge updates of a removed framework: keep only the state.
@@ -107,7 +107,7 @@ impl Agent {
                 .get_mut(fw_id)
                 .and_then(|f| f.executors.get_mut(exec_id))
                 && ex.kind == ExecKind::Command
-                && ex.tasks.values().all(|t| is_terminal(t.state))
+                && ex.tasks.values().all(|t| t.state.is_terminal())
             {
                 ex.terminated = true;
             }
@@ -183,7 +183,7 @@ impl Agent {
             return;
         }
         task.next_retry = None;
-        if is_terminal(task.state) {
+        if task.state.is_terminal() {
             if let Some(t) = ex.tasks.remove(task_id) {
                 if let Some(r) = &t.record {
                     super::checkpoint::forget_task(r);
@@ -211,7 +211,7 @@ impl Agent {
             e.terminated
                 && e.tasks
                     .values()
-                    .all(|t| t.pending.is_empty() && is_terminal(t.state))
+                    .all(|t| t.pending.is_empty() && t.state.is_terminal())
         });
         if done && let Some(mut ex) = fw.executors.remove(exec_id) {
             let infos: Vec<_> = std::mem::take(&mut ex.tasks)

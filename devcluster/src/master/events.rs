@@ -65,18 +65,3 @@ pub(crate) fn master_status(
     s.set_reason(reason);
     s
 }
-
-/// Whether a task state is terminal (TASK_LOST counts, as in Mesos).
-pub(crate) fn is_terminal(state: TaskState) -> bool {
-    matches!(
-        state,
-        TaskState::TaskFinished
-            | TaskState::TaskFailed
-            | TaskState::TaskKilled
-            | TaskState::TaskError
-            | TaskState::TaskLost
-            | TaskState::TaskDropped
-            | TaskState::TaskGone
-            | TaskState::TaskGoneByOperator
-    )
-}

@@ -40,9 +40,7 @@ use crate::messages::{ToAgent, ToMaster};
 use crate::resources::Resources;
 
 pub(crate) use allocator::Filter;
-pub(crate) use events::{
-    error_event, event_of, is_terminal, legacy_ip, master_status, now_secs, record,
-};
+pub(crate) use events::{error_event, event_of, legacy_ip, master_status, now_secs, record};
 pub(crate) use validate::has_capability;
 
 /// One open subscription stream.

@@ -211,7 +211,7 @@ impl Master {
                 }
                 t.released = true;
             }
-            if !super::is_terminal(t.state) {
+            if !t.state.is_terminal() {
                 t.state = TaskState::TaskKilled;
                 let s = master_status(
                     &t.info.task_id.value,

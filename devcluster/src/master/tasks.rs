@@ -7,8 +7,7 @@ use mesos_proto::v1::{
 };
 
 use super::{
-    AgentEntry, Master, MasterState, TaskEntry, completed_push, event_of, is_terminal,
-    master_status, now_secs,
+    AgentEntry, Master, MasterState, TaskEntry, completed_push, event_of, master_status, now_secs,
 };
 use crate::messages::{TaskReport, ToAgent};
 use crate::resources::Resources;
@@ -41,7 +40,7 @@ impl Master {
             }
             let state = report.state.state();
             let res = Resources::from_protos(&report.task.resources);
-            if !is_terminal(state) {
+            if !state.is_terminal() {
                 used = used.plus(&res);
             }
             // A framework this master has not seen yet (after a failover) is recorded
@@ -67,7 +66,7 @@ impl Master {
                     next_heartbeat: std::time::Instant::now(),
                     seq: 0,
                 });
-            if !is_terminal(state) {
+            if !state.is_terminal() {
                 fw.used = fw.used.plus(&res);
             }
             let role = report
@@ -101,7 +100,7 @@ impl Master {
                     statuses: vec![report.state.clone()],
                     last_forwarded: Some(report.state),
                     resources: res,
-                    released: is_terminal(state),
+                    released: state.is_terminal(),
                     executor_id,
                 },
             );
@@ -144,7 +143,7 @@ impl Master {
         if task.statuses.last().is_none_or(|s| s.uuid != status.uuid) {
             task.statuses.push(status.clone());
         }
-        if is_terminal(latest) && !task.released {
+        if latest.is_terminal() && !task.released {
             task.released = true;
             let res = task.resources.clone();
             let agent_id = task.agent_id.clone();
@@ -175,7 +174,7 @@ impl Master {
         let done = st.frameworks.get(fw_id).is_some_and(|fw| {
             fw.tasks.get(&a.task_id.value).is_some_and(|t| {
                 t.last_forwarded.as_ref().is_some_and(|s| {
-                    s.uuid.as_deref() == Some(&a.uuid[..]) && is_terminal(s.state())
+                    s.uuid.as_deref() == Some(&a.uuid[..]) && s.state().is_terminal()
                 })
             })
         });

@@ -111,21 +111,6 @@ impl Ledger {
     }
 }
 
-/// Whether `state` is terminal for a framework that is not partition-aware.
-pub fn is_terminal(state: TaskState) -> bool {
-    matches!(
-        state,
-        TaskState::TaskFinished
-            | TaskState::TaskFailed
-            | TaskState::TaskKilled
-            | TaskState::TaskLost
-            | TaskState::TaskError
-            | TaskState::TaskDropped
-            | TaskState::TaskGone
-            | TaskState::TaskGoneByOperator
-    )
-}
-
 /// Asserts that no agent that still answers holds an executor of `framework_id` (a
 /// command task's executor stays listed until its last update is acknowledged).
 pub fn assert_agents_drained(agent_urls: &[String], framework_id: &str, within: Duration) {
