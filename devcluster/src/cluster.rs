@@ -156,6 +156,9 @@ impl Cluster {
             }
         };
         std::fs::create_dir_all(&work_dir)?;
+        // A temporary work dir is removed again if the start fails (a busy port, say):
+        // until the cluster exists, nothing else would.
+        let mut unstarted = TempWorkDir(remove_work_dir.then(|| work_dir.clone()));
         let work_dir = work_dir.canonicalize()?;
         // Crash recovery first, before anything serves: whatever an earlier run on this
         // work dir left running is killed, so no scheduler hears of a lost task while
@@ -230,6 +233,8 @@ impl Cluster {
             zk: Mutex::new(zk_members),
         });
         let _ = shared.inner.set(Arc::downgrade(&inner));
+        // From here on the cluster owns its work dir (and removes it when it stops).
+        unstarted.0 = None;
         let cluster = Cluster {
             cfg,
             shared,
@@ -450,5 +455,16 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A temporary work dir that a failed [`Cluster::start`] removes (when `Some`).
+struct TempWorkDir(Option<std::path::PathBuf>);
+
+impl Drop for TempWorkDir {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
