@@ -120,6 +120,35 @@ impl Body {
         (self.bytes.len() == self.size).then_some(&self.bytes[..])
     }
 
+    /// `(direction, type, summary, message)` of an entry holding a message of type `M`:
+    /// decoded when whole (our own encoding, so decoding cannot fail; if it ever did the
+    /// entry shows defaults), else its size and prefix.
+    fn render<M: prost::Message + prost::Name + Default>(
+        &self,
+        direction: &'static str,
+        kind: &str,
+        summarize: fn(&M) -> String,
+        full: bool,
+    ) -> (&'static str, String, String, Option<Value>) {
+        match self.whole() {
+            Some(bytes) => {
+                let m = M::decode(bytes).unwrap_or_default();
+                (
+                    direction,
+                    kind.to_string(),
+                    summarize(&m),
+                    full.then(|| mesos_proto::json::to_value(&m)),
+                )
+            }
+            None => (
+                direction,
+                kind.to_string(),
+                format!("[{} bytes, truncated]", self.size),
+                full.then(|| self.truncated_json()),
+            ),
+        }
+    }
+
     /// How the entry of a truncated message shows its message.
     fn truncated_json(&self) -> Value {
         json!({
@@ -667,23 +696,7 @@ fn entry_json(e: &Entry, full: bool) -> Value {
             body,
         } => {
             ids = Some((agent_id.clone(), executor_id.clone()));
-            match body.whole() {
-                Some(bytes) => {
-                    let c = executor::Call::decode(bytes).unwrap_or_default();
-                    (
-                        "executor_call",
-                        kind.to_string(),
-                        summary::executor_call(&c),
-                        full.then(|| mesos_proto::json::to_value(&c)),
-                    )
-                }
-                None => (
-                    "executor_call",
-                    kind.to_string(),
-                    format!("[{} bytes, truncated]", body.size),
-                    full.then(|| body.truncated_json()),
-                ),
-            }
+            body.render::<executor::Call>("executor_call", kind, summary::executor_call, full)
         }
         Payload::ExecutorEvent {
             agent_id,
@@ -692,23 +705,7 @@ fn entry_json(e: &Entry, full: bool) -> Value {
             body,
         } => {
             ids = Some((agent_id.clone(), executor_id.clone()));
-            match body.whole() {
-                Some(bytes) => {
-                    let ev = executor::Event::decode(bytes).unwrap_or_default();
-                    (
-                        "executor_event",
-                        kind.to_string(),
-                        summary::executor_event(&ev),
-                        full.then(|| mesos_proto::json::to_value(&ev)),
-                    )
-                }
-                None => (
-                    "executor_event",
-                    kind.to_string(),
-                    format!("[{} bytes, truncated]", body.size),
-                    full.then(|| body.truncated_json()),
-                ),
-            }
+            body.render::<executor::Event>("executor_event", kind, summary::executor_event, full)
         }
         Payload::Agent {
             agent_id,
