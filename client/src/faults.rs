@@ -32,6 +32,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -39,9 +40,26 @@ use crate::masters::Endpoint;
 use crate::scheduler::SchedulerHandle;
 use crate::transport::{Transport, TransportConfig};
 
-/// How long [`cause`] waits for a fault caused by hand: long enough to read
-/// the instructions and type a command on the master's host.
+/// How long [`cause`] waits for a fault caused by hand, unless
+/// [`set_by_hand_wait`] says otherwise: long enough to read the instructions
+/// and type a command on the master's host.
 pub const BY_HAND_WAIT: Duration = Duration::from_secs(120);
+
+/// What [`cause`] waits, in milliseconds (see [`set_by_hand_wait`]).
+static WAIT_MILLIS: AtomicU64 = AtomicU64::new(BY_HAND_WAIT.as_millis() as u64);
+
+/// Sets how long [`cause`] waits for a fault caused by hand, for the whole
+/// process (default [`BY_HAND_WAIT`]): shorter in a test that checks the
+/// deadline, longer for a person who needs the time.
+pub fn set_by_hand_wait(wait: Duration) {
+    let millis = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+    WAIT_MILLIS.store(millis, Ordering::SeqCst);
+}
+
+/// What [`cause`] waits now.
+fn by_hand_wait() -> Duration {
+    Duration::from_millis(WAIT_MILLIS.load(Ordering::SeqCst))
+}
 
 /// How long a master may take to answer before it counts as not answering
 /// (a paused process never does; a live one answers in milliseconds).
@@ -371,7 +389,8 @@ pub fn injector(master: &str) -> Result<Injector> {
 /// Causes `fault` on the master that holds this scheduler's subscription
 /// (the leader): a devcluster injects it; on any other master the person
 /// running the program is told what to do ([`Fault::by_hand`], logged as a
-/// warning) and this waits, up to [`BY_HAND_WAIT`], until the master stops
+/// warning) and this waits, up to [`BY_HAND_WAIT`] (or what
+/// [`set_by_hand_wait`] set), until the master stops
 /// answering. Blocks the calling callback meanwhile: events wait, and what
 /// the fault does to the connection is seen once it returns.
 ///
@@ -388,7 +407,7 @@ pub fn cause(handle: &SchedulerHandle, fault: &Fault) -> Result<Injector> {
         .ok_or(Error::NotSubscribed)?;
     let scheme = if endpoint.https { "https" } else { "http" };
     let master = format!("{scheme}://{}:{}", endpoint.host, endpoint.port);
-    cause_at(&master, fault, BY_HAND_WAIT)
+    cause_at(&master, fault, by_hand_wait())
 }
 
 /// [`cause`] on `master` (`host:port` or `http://host:port`), waiting up to
