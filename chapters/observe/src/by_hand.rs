@@ -4,6 +4,7 @@
 //! does. The test then plays the person at the master's host, as the step's instructions ask:
 //! [`NotDevcluster::pause`] and [`NotDevcluster::resume`] are `kill -STOP` and `kill -CONT`
 //! (nothing passes either way, new connections are accepted and left waiting),
+//! [`NotDevcluster::cut`] is `ss -K` (every connection closes, the master stays up),
 //! [`NotDevcluster::restart`] stops the master and starts it again (every connection closes,
 //! new ones are refused for a while). [`Logs`] keeps what the step logged, to check that it
 //! told the reader what to do.
@@ -88,17 +89,22 @@ impl NotDevcluster {
         self.shared.paused.store(false, Ordering::SeqCst);
     }
 
+    /// `ss -K`: closes every connection now (the master stays up).
+    pub fn cut(&self) {
+        let open = std::mem::take(&mut *self.shared.open.lock().unwrap_or_else(|p| p.into_inner()));
+        for (client, upstream) in open.values() {
+            let _ = client.shutdown(Shutdown::Both);
+            let _ = upstream.shutdown(Shutdown::Both);
+        }
+    }
+
     /// Stops the master and starts it again after `down`: every connection closes now, and
     /// new ones are refused until then. Returns once it listens again.
     pub fn restart(&self, down: Duration) {
         self.shared.down.store(true, Ordering::SeqCst);
         // Wake the accept loop, which sees `down` and closes the listening socket.
         let _ = TcpStream::connect(self.addr);
-        let open = std::mem::take(&mut *self.shared.open.lock().unwrap_or_else(|p| p.into_inner()));
-        for (client, upstream) in open.values() {
-            let _ = client.shutdown(Shutdown::Both);
-            let _ = upstream.shutdown(Shutdown::Both);
-        }
+        self.cut();
         std::thread::sleep(down);
         let until = Instant::now() + Duration::from_secs(10);
         let listener = loop {
