@@ -21,10 +21,11 @@
 //! A real Mesos master has no fault endpoint: it answers 404 to
 //! `/devcluster/faults/...`, and that 404 is how the library tells it from
 //! a devcluster ([`Injector::ByHand`]). Then [`cause`] logs what to do
-//! ([`Fault::by_hand`]: which process to pause, restart or stop, and for
-//! how long) and waits, up to [`BY_HAND_WAIT`], until the master stops
-//! answering, which is what each of those faults looks like from here. If
-//! it keeps answering, the answer is [`FaultError::NotSeen`]; a fault that
+//! ([`Fault::by_hand`]: which process to pause, restart or stop, or which
+//! connections to close, and for how long) and waits, up to
+//! [`BY_HAND_WAIT`], until the master stops answering or says the framework
+//! is disconnected, which is what each of those faults looks like from
+//! here. If neither happens, the answer is [`FaultError::NotSeen`]; a fault that
 //! nobody can cause by hand in a way a program could see (a cut in the
 //! middle of a record, a lost offer) is [`FaultError::NeedsDevcluster`].
 //! Both come back as [`Error::Other`], which ends a scheduler's `run` (a
@@ -163,11 +164,12 @@ pub enum Injector {
 /// How to cause a fault by hand on a Mesos cluster ([`Fault::by_hand`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recipe {
-    /// What to do, in numbered lines, for a person at the master's host.
-    /// Each of these faults makes the master stop answering for a while
-    /// (paused, restarting or stopped), which is how [`cause`] sees it
+    /// What to do, in numbered lines, for a person at the master's host (or
+    /// the scheduler's). Each of these makes the master stop answering for a
+    /// while (paused, restarting or stopped) or say that the framework is
+    /// disconnected (its connection closed), which is how [`cause`] sees it
     /// happen.
-    StopTheMaster(String),
+    ByHand(String),
     /// No way to cause it by hand that a program could see: it needs
     /// devcluster, for this reason.
     NeedsDevcluster(&'static str),
@@ -177,12 +179,12 @@ impl Fault {
     /// How a person causes this fault on a Mesos cluster whose leading master
     /// is `master` (`host:port`, named in the text).
     pub fn by_hand(&self, master: &str) -> Recipe {
-        let host = master.rsplit_once(':').map_or(master, |(host, _)| host);
+        let (host, port) = master.rsplit_once(':').unwrap_or((master, "5050"));
         match self {
             Fault::StallHeartbeats(silence) => {
                 // Whole seconds, rounded up: the pause must last at least this long.
                 let secs = silence.as_secs() + u64::from(silence.subsec_nanos() > 0);
-                Recipe::StopTheMaster(format!(
+                Recipe::ByHand(format!(
                     "  1. on {host}, pause the master: kill -STOP <pid of mesos-master> (pidof mesos-master)\n\
                      \x20 2. wait {secs} s: a paused master sends nothing, heartbeats included\n\
                      \x20 3. let it go on: kill -CONT <pid of mesos-master>\n\
@@ -190,13 +192,22 @@ impl Fault {
                      lets another master take over: step 12's fault, not this one)"
                 ))
             }
-            Fault::CutStreams | Fault::RestartMaster => Recipe::StopTheMaster(format!(
+            Fault::CutStreams => Recipe::ByHand(format!(
+                "  1. here, on the scheduler's host, close its connections to the master: \
+                 sudo ss -K dst {host} dport = {port}\n\
+                 \x20 (every connection from this host to the master closes, an agent's too if \
+                 one runs here; the master stays up and keeps its state)\n\
+                 \x20 or restart the master on {host} (sudo systemctl restart mesos-master): that \
+                 closes every stream too, but the restarted master knows the tasks again only \
+                 once their agent registers anew, which can take 75 s"
+            )),
+            Fault::RestartMaster => Recipe::ByHand(format!(
                 "  1. on {host}, restart the master: sudo systemctl restart mesos-master \
                  (or stop mesos-master and start it again with the same flags)\n\
                  \x20 a restart closes every subscription stream; frameworks subscribe again \
                  once it is back and leads"
             )),
-            Fault::FailOverLeader => Recipe::StopTheMaster(format!(
+            Fault::FailOverLeader => Recipe::ByHand(format!(
                 "  1. on {host}, stop the leading master: sudo systemctl stop mesos-master \
                  (or kill <pid of mesos-master>)\n\
                  \x20 2. with two or more masters and ZooKeeper, another one is elected and the \
@@ -273,9 +284,9 @@ impl std::fmt::Display for FaultError {
                 waited,
             } => write!(
                 f,
-                "{} did not happen: {master} is not a devcluster, and it kept answering for \
-                 {} s, so it was not paused, restarted or stopped as the instructions above \
-                 asked",
+                "{} did not happen: {master} is not a devcluster, and for {} s it kept \
+                 answering, with this framework connected: nothing was done as the \
+                 instructions above asked",
                 fault.name(),
                 waited.as_secs()
             ),
@@ -390,9 +401,10 @@ pub fn injector(master: &str) -> Result<Injector> {
 /// (the leader): a devcluster injects it; on any other master the person
 /// running the program is told what to do ([`Fault::by_hand`], logged as a
 /// warning) and this waits, up to [`BY_HAND_WAIT`] (or what
-/// [`set_by_hand_wait`] set), until the master stops
-/// answering. Blocks the calling callback meanwhile: events wait, and what
-/// the fault does to the connection is seen once it returns.
+/// [`set_by_hand_wait`] set), until the master stops answering, or says
+/// that this framework is disconnected. Blocks the calling callback
+/// meanwhile: events wait, and what the fault does to the connection is
+/// seen once it returns (the driver cannot subscribe again before).
 ///
 /// # Errors
 ///
@@ -407,7 +419,8 @@ pub fn cause(handle: &SchedulerHandle, fault: &Fault) -> Result<Injector> {
         .ok_or(Error::NotSubscribed)?;
     let scheme = if endpoint.https { "https" } else { "http" };
     let master = format!("{scheme}://{}:{}", endpoint.host, endpoint.port);
-    cause_at(&master, fault, by_hand_wait())
+    let framework_id = handle.framework_id().map(|id| id.value);
+    cause_with(&master, fault, by_hand_wait(), framework_id.as_deref())
 }
 
 /// [`cause`] on `master` (`host:port` or `http://host:port`), waiting up to
@@ -420,6 +433,18 @@ pub fn cause(handle: &SchedulerHandle, fault: &Fault) -> Result<Injector> {
 /// if the master kept answering for `wait`; [`FaultError::NeedsDevcluster`]
 /// for a fault that cannot be caused by hand (both in [`Error::Other`]).
 pub fn cause_at(master: &str, fault: &Fault, wait: Duration) -> Result<Injector> {
+    cause_with(master, fault, wait, None)
+}
+
+/// [`cause_at`]; with `framework_id`, a master that says this framework is
+/// disconnected (`"connected": false` in `/master/frameworks`) also shows the
+/// fault: its connection was closed.
+fn cause_with(
+    master: &str,
+    fault: &Fault,
+    wait: Duration,
+    framework_id: Option<&str>,
+) -> Result<Injector> {
     let master = base_url(master);
     if let Answer::Injected(text) = post(&master, fault)? {
         log::info!("{text}");
@@ -428,7 +453,7 @@ pub fn cause_at(master: &str, fault: &Fault, wait: Duration) -> Result<Injector>
     let endpoint = Endpoint::parse(&master)?;
     let host_port = format!("{}:{}", endpoint.host, endpoint.port);
     let steps = match fault.by_hand(&host_port) {
-        Recipe::StopTheMaster(steps) => steps,
+        Recipe::ByHand(steps) => steps,
         Recipe::NeedsDevcluster(why) => {
             let fault = fault.clone();
             return Err(FaultError::NeedsDevcluster { fault, master, why }.into());
@@ -442,7 +467,13 @@ pub fn cause_at(master: &str, fault: &Fault, wait: Duration) -> Result<Injector>
     );
     let deadline = Instant::now() + wait;
     let mut remind = Instant::now() + REMIND_EVERY;
-    while answers(&endpoint) {
+    let seen = loop {
+        if !answers(&endpoint) {
+            break "stopped answering";
+        }
+        if framework_id.is_some_and(|id| disconnected(&master, id)) {
+            break "says the framework is disconnected";
+        }
         let now = Instant::now();
         if now >= deadline {
             let fault = fault.clone();
@@ -463,12 +494,39 @@ pub fn cause_at(master: &str, fault: &Fault, wait: Duration) -> Result<Injector>
             remind = now + REMIND_EVERY;
         }
         std::thread::sleep(PROBE_EVERY.min(deadline.saturating_duration_since(now)));
-    }
-    log::info!(
-        "{host_port} stopped answering: {} is under way",
-        fault.name()
-    );
+    };
+    log::info!("{host_port} {seen}: {} is under way", fault.name());
     Ok(Injector::ByHand)
+}
+
+/// Whether the master at `master` (`http://host:port`) says that framework
+/// `id` is disconnected, in `GET /master/frameworks` (Mesos and devcluster
+/// both write `"connected"`). `false` when it cannot tell (no answer in
+/// [`PROBE_TIMEOUT`], a certificate the built-in web roots do not trust, an
+/// unknown framework).
+fn disconnected(master: &str, id: &str) -> bool {
+    let url = format!("{master}/master/frameworks");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(PROBE_TIMEOUT))
+        .build()
+        .new_agent();
+    let Ok(mut response) = agent.get(&url).call() else {
+        return false;
+    };
+    let Ok(text) = response.body_mut().read_to_string() else {
+        return false;
+    };
+    let Ok(state) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return false;
+    };
+    state["frameworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|framework| framework["id"] == id)
+        .is_some_and(|framework| framework["connected"] == false)
 }
 
 /// Whether the master answers within [`PROBE_TIMEOUT`]: a request goes out
@@ -621,7 +679,12 @@ mod tests {
         } else {
             200
         };
-        let body = format!("status {status}");
+        let body = if path == "/master/frameworks" {
+            // f1's connection is gone, f2's is not.
+            r#"{"frameworks":[{"id":"f1","connected":false},{"id":"f2","connected":true}]}"#.into()
+        } else {
+            format!("status {status}")
+        };
         let _ = write!(
             stream,
             "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -695,9 +758,22 @@ mod tests {
     }
 
     #[test]
+    fn by_hand_a_cut_connection_is_seen_when_the_master_says_disconnected() {
+        let mesos = FakeMaster::start(404);
+        let wait = Duration::from_millis(600);
+        let cut = cause_with(&mesos.addr, &Fault::CutStreams, wait, Some("f1"));
+        assert_eq!(cut.unwrap(), Injector::ByHand);
+        let err = cause_with(&mesos.addr, &Fault::CutStreams, wait, Some("f2")).unwrap_err();
+        assert!(
+            matches!(FaultError::of(&err), Some(FaultError::NotSeen { .. })),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn instructions_name_the_process_and_how_long() {
         let stall = Fault::StallHeartbeats(Duration::from_secs_f64(44.2));
-        let Recipe::StopTheMaster(text) = stall.by_hand("m1:5050") else {
+        let Recipe::ByHand(text) = stall.by_hand("m1:5050") else {
             panic!("a stall can be caused by hand");
         };
         assert!(
@@ -706,11 +782,12 @@ mod tests {
         );
         assert!(text.contains("wait 45 s"), "{text}");
         assert!(text.contains("kill -CONT"), "{text}");
-        let Recipe::StopTheMaster(text) = Fault::CutStreams.by_hand("m1:5050") else {
+        let Recipe::ByHand(text) = Fault::CutStreams.by_hand("m1:5050") else {
             panic!("a cut can be caused by hand");
         };
-        assert!(text.contains("restart the master"), "{text}");
-        let Recipe::StopTheMaster(text) = Fault::FailOverLeader.by_hand("m1:5050") else {
+        assert!(text.contains("sudo ss -K dst m1 dport = 5050"), "{text}");
+        assert!(text.contains("or restart the master on m1"), "{text}");
+        let Recipe::ByHand(text) = Fault::FailOverLeader.by_hand("m1:5050") else {
             panic!("a failover can be caused by hand");
         };
         assert!(text.contains("stop the leading master"), "{text}");

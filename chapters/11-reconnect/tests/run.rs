@@ -53,9 +53,9 @@ fn reconnects_after_a_cut_stream_and_after_silence() {
 
 /// On a master that is not a devcluster (a front that answers 404 on the fault endpoint, as
 /// Apache Mesos does) the step says what to do and waits: the test is the person at the
-/// master's host, who restarts it, then pauses it.
+/// master's host, who closes the scheduler's connections, then pauses the master.
 #[test]
-fn on_a_master_that_is_not_a_devcluster_you_restart_and_pause_it_by_hand() {
+fn on_a_master_that_is_not_a_devcluster_you_cut_the_connection_and_pause_it_by_hand() {
     let logs = Logs::capture();
     set_by_hand_wait(Duration::from_secs(10));
     let mut config = ClusterConfig::for_tests(1);
@@ -75,7 +75,7 @@ fn on_a_master_that_is_not_a_devcluster_you_restart_and_pause_it_by_hand() {
         scope.spawn(|| {
             let asked = front.next_fault_request(observe::STEP_DEADLINE);
             assert_eq!(asked.as_deref(), Some("cut-streams"));
-            front.restart(Duration::from_secs(1)); // systemctl restart mesos-master
+            front.cut(); // ss -K dst <master> dport = <port>
             let asked = front.next_fault_request(observe::STEP_DEADLINE);
             assert_eq!(asked.as_deref(), Some("stall-heartbeats"));
             front.pause(); // kill -STOP
@@ -90,7 +90,7 @@ fn on_a_master_that_is_not_a_devcluster_you_restart_and_pause_it_by_hand() {
         text.contains(&format!("{master} is not a devcluster")),
         "{text}"
     );
-    assert!(text.contains("restart the master"), "{text}");
+    assert!(text.contains("ss -K"), "{text}");
     assert!(text.contains("kill -STOP"), "{text}");
     assert!(!text.contains("HTTP 404"), "{text}");
     let seen = Seen::of(&cluster);
