@@ -32,7 +32,18 @@ struct Args {
     log_level: log::LevelFilter,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Runs, and on an error says what went wrong in words (not its debug form) and exits 1.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     simple_logger::SimpleLogger::new()
         .with_level(args.log_level)

@@ -70,6 +70,8 @@ struct Waiting {
     since: Instant,
     offers: usize,
     agents: Vec<(String, AgentMisfit)>,
+    /// The report made at the end of the previous interval, if any.
+    last: Option<Report>,
 }
 
 impl Waiting {
@@ -78,6 +80,7 @@ impl Waiting {
             since: now,
             offers: 0,
             agents: Vec::new(),
+            last: None,
         }
     }
 }
@@ -132,15 +135,22 @@ impl Placement {
             if now.duration_since(entry.since) < self.every {
                 continue;
             }
-            reports.push(report(name, entry, now));
+            let made = report(name, entry, now);
             *entry = Waiting::new(now);
+            entry.last = Some(made.clone());
+            reports.push(made);
         }
         reports
     }
 
-    /// What instance `i` has seen so far in the current interval, if it waits.
+    /// What instance `i` has seen so far in the current interval, if it waits; the
+    /// previous interval's report while the current one has seen no offer yet.
     pub fn current(&self, i: usize, name: &str, now: Instant) -> Option<Report> {
-        self.waiting.get(&i).map(|entry| report(name, entry, now))
+        let entry = self.waiting.get(&i)?;
+        match &entry.last {
+            Some(last) if entry.offers == 0 => Some(last.clone()),
+            _ => Some(report(name, entry, now)),
+        }
     }
 }
 
@@ -240,8 +250,11 @@ mod tests {
              h/S0: zone=a wanted, the agent has zone=b; h/S1: zone=a wanted, the agent has \
              zone=b; h/S2: zone=a wanted, the agent has zone=b"
         );
-        // The next interval starts empty; a placed instance is forgotten.
+        // The next interval starts empty, and until it sees an offer the last report stands.
         assert!(placement.due(&waiting, start + every).is_empty());
+        let current = placement.current(1, "worker-0", start + every).unwrap();
+        assert_eq!(current.offers, 10);
+        // A placed instance is forgotten.
         let later = placement.due(&waiting, start + every * 2);
         assert_eq!(later[0].offers, 0);
         assert!(later[0].to_string().contains("no offer in the last 30 s"));

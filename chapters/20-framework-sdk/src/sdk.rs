@@ -210,14 +210,18 @@ impl Sdk {
             .into_iter()
             .map(|i| (i, self.manager.instances()[i].name.clone()))
             .collect();
-        for report in self.placement.due(&waiting, now) {
-            log::warn!("{report}");
-        }
-        let Some((at, after)) = self.deadline else {
+        let passed = self
+            .deadline
+            .filter(|(at, _)| now >= *at)
+            .map(|(_, after)| after);
+        let Some(after) = passed.filter(|_| self.teardown_when_running) else {
+            for report in self.placement.due(&waiting, now) {
+                log::warn!("{report}");
+            }
             return Ok(());
         };
-        if !self.teardown_when_running || now < at || self.manager.settled(now, self.grace) {
-            return Ok(());
+        if self.manager.settled(now, self.grace) {
+            return Ok(()); // done in time: `stop_if_settled` tears down
         }
         let stuck = self
             .manager
