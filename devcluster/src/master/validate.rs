@@ -22,8 +22,9 @@ pub(crate) fn is_multi_role(info: &FrameworkInfo) -> bool {
 }
 
 /// §2.1: the checks that make a call a 400 before anything else looks at it.
-/// The error text follows "Failed to validate scheduler::Call: ".
-pub(crate) fn validate_call(c: &Call) -> Result<(), String> {
+/// The error text follows "Failed to validate scheduler::Call: ". `principal` is the
+/// authenticated one, if the master authenticates frameworks.
+pub(crate) fn validate_call(c: &Call, principal: Option<&str>) -> Result<(), String> {
     let Some(kind) = c.r#type else {
         return Err("Expecting 'type' to be present".to_string());
     };
@@ -34,6 +35,13 @@ pub(crate) fn validate_call(c: &Call) -> Result<(), String> {
         };
         if c.framework_id != sub.framework_info.id {
             return Err("'framework_id' differs from 'subscribe.framework_info.id'".to_string());
+        }
+        if let (Some(p), Some(fp)) = (principal, &sub.framework_info.principal)
+            && p != fp
+        {
+            return Err(format!(
+                "Authenticated principal '{p}' does not match principal '{fp}' set in `FrameworkInfo`"
+            ));
         }
         return Ok(());
     }
