@@ -614,3 +614,69 @@ fn subscribe_with_another_principal_is_400() {
         "Failed to validate scheduler::Call: Authenticated principal 'alice' does not match principal 'bob' set in `FrameworkInfo`"
     );
 }
+
+/// An invalid `offer_filters` quantity refuses the subscription (ERROR event), as Mesos'
+/// `validateOfferFilters` does.
+#[test]
+fn subscribe_with_a_negative_offer_filter_quantity_gets_error() {
+    let c = cluster(0);
+    let info = json!({"user": "u", "name": "f", "offer_filters": {"*": {
+        "min_allocatable_resources": {"quantities": [{"quantities": {"cpus": {"value": -1.0}}}]}}}});
+    let body = subscribe_body(info).to_string();
+    let mut s = subscribe_raw(
+        &c.master_url(),
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(s.status, 200);
+    let e = s.next().unwrap();
+    assert_eq!(e.r#type(), event::Type::Error);
+    assert_eq!(
+        e.error.unwrap().message,
+        "Invalid resource quantity for 'cpus': Negative values not supported"
+    );
+    assert!(s.next().is_none(), "stream closes after ERROR");
+}
+
+/// Suppressed roles outside the framework's roles: ERROR with Mesos' message.
+#[test]
+fn subscribe_suppressing_a_foreign_role_gets_mesos_message() {
+    let c = cluster(0);
+    let body = json!({"type": "SUBSCRIBE", "subscribe": {
+        "framework_info": {"user": "u", "name": "n"}, "suppressed_roles": ["x"]}});
+    let mut s = subscribe_raw(
+        &c.master_url(),
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    );
+    let e = s.next().unwrap();
+    assert_eq!(
+        e.error.unwrap().message,
+        "Suppressed roles { x } are not contained in the set of roles"
+    );
+}
+
+// ---- Executor calls (§3.1) ----
+
+/// An UPDATE whose `check_status` has no type is a 400 (Mesos' `validateCheckStatusInfo`);
+/// validation comes before any lookup, so unknown ids do not matter.
+#[test]
+fn executor_update_with_untyped_check_status_is_400() {
+    let c = cluster(1);
+    let agent = c.agent_urls()[0].clone();
+    let body = json!({"executor_id": {"value": "e"}, "framework_id": {"value": "f"},
+        "type": "UPDATE", "update": {"status": {"task_id": {"value": "t"}, "state": "TASK_RUNNING",
+        "source": "SOURCE_EXECUTOR", "uuid": "vQMQmtWnSm6GPb3NdQYDyg==", "check_status": {}}}});
+    let r = request(
+        &agent,
+        "POST",
+        "/api/v1/executor",
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(
+        r.text(),
+        "Failed to validate Executor::Call: CheckStatusInfo must specify 'type'"
+    );
+}

@@ -112,51 +112,88 @@ pub(crate) fn validate_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// §2.2: checks whose failure is an ERROR event on a 200 stream.
+/// §2.2: checks whose failure is an ERROR event on a 200 stream (and a 400 for
+/// UPDATE_FRAMEWORK): Mesos' `framework::validate` (roles, id, offer filters, failover
+/// timeout, in that order) and its suppressed-roles check, with their messages.
 pub(crate) fn validate_framework(
     info: &FrameworkInfo,
     suppressed: &[String],
 ) -> Result<(), String> {
-    if let Some(id) = &info.id {
-        validate_id(&id.value).map_err(|e| format!("'FrameworkInfo.id' is invalid: {e}"))?;
+    let multi_role = is_multi_role(info);
+    if multi_role && info.role.is_some() {
+        return Err(
+            "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable"
+                .to_string(),
+        );
     }
-    let roles: Vec<String> = if is_multi_role(info) {
-        if info.role.is_some() {
-            return Err(
-                "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable"
-                    .to_string(),
-            );
-        }
+    if !multi_role && !info.roles.is_empty() {
+        return Err(
+            "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable"
+                .to_string(),
+        );
+    }
+    let roles: Vec<String> = if multi_role {
         let mut seen = std::collections::BTreeSet::new();
+        let dups: std::collections::BTreeSet<&String> =
+            info.roles.iter().filter(|r| !seen.insert(*r)).collect();
+        if !dups.is_empty() {
+            let list: Vec<&str> = dups.iter().map(|r| r.as_str()).collect();
+            return Err(format!(
+                "'FrameworkInfo.roles' contains duplicate items: {{ {} }}",
+                list.join(", ")
+            ));
+        }
         for r in &info.roles {
             validate_role(r)
                 .map_err(|e| format!("'FrameworkInfo.roles' contains invalid role: {e}"))?;
-            if !seen.insert(r) {
-                return Err(format!(
-                    "'FrameworkInfo.roles' contains duplicate items: {r}"
-                ));
-            }
         }
         info.roles.clone()
     } else {
-        if !info.roles.is_empty() {
-            return Err("'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable".to_string());
-        }
         let role = info.role.clone().unwrap_or_else(|| "*".to_string());
         validate_role(&role)
             .map_err(|e| format!("'FrameworkInfo.role' is not a valid role: {e}"))?;
         vec![role]
     };
-    for s in suppressed {
-        if !roles.contains(s) {
-            return Err(format!(
-                "Suppressed role '{s}' is not contained in the list of roles"
-            ));
+    // An empty id counts as none (a first subscription), as in Mesos.
+    if let Some(id) = info.id.as_ref().filter(|i| !i.value.is_empty()) {
+        validate_id(&id.value)?;
+    }
+    for filters in info.offer_filters.values() {
+        let Some(min) = &filters.min_allocatable_resources else {
+            continue;
+        };
+        for q in &min.quantities {
+            if q.quantities.is_empty() {
+                return Err("Resource quantities must contain at least one quantity".to_string());
+            }
+            for (name, v) in &q.quantities {
+                let why = match v.value {
+                    x if x.is_infinite() => Some("Infinite values not supported"),
+                    x if x.is_nan() => Some("NaN not supported"),
+                    x if x.is_subnormal() => Some("Subnormal values not supported"),
+                    x if x < 0.0 => Some("Negative values not supported"),
+                    _ => None,
+                };
+                if let Some(why) = why {
+                    return Err(format!("Invalid resource quantity for '{name}': {why}"));
+                }
+            }
         }
     }
+    // Mesos' `Duration::create`: any number of seconds whose nanoseconds fit an int64
+    // (negative ones too).
     let ft = info.failover_timeout();
-    if !ft.is_finite() || ft < 0.0 || ft * 1e9 > i64::MAX as f64 {
-        return Err(format!("Invalid 'FrameworkInfo.failover_timeout': {ft}"));
+    if !ft.is_finite() || (ft * 1e9).abs() > i64::MAX as f64 {
+        return Err(format!("The framework failover_timeout ({ft}) is invalid"));
+    }
+    let bad: std::collections::BTreeSet<&String> =
+        suppressed.iter().filter(|s| !roles.contains(s)).collect();
+    if !bad.is_empty() {
+        let list: Vec<&str> = bad.iter().map(|r| r.as_str()).collect();
+        return Err(format!(
+            "Suppressed roles {{ {} }} are not contained in the set of roles",
+            list.join(", ")
+        ));
     }
     Ok(())
 }
