@@ -110,8 +110,8 @@ impl Master {
                 })
             });
             if let Some(msg) = op_error {
-                for t in tasks.to_vec() {
-                    self.task_error(st, fw_id, &t, reason, &msg);
+                for t in tasks {
+                    self.task_error(st, fw_id, t, reason, &msg);
                 }
                 continue;
             }
@@ -343,10 +343,10 @@ impl Master {
             }
             // Stricter too: the default executor runs each task's command, and a task
             // without one fails there (at run time on Mesos); here it is refused at once.
-            if executor.r#type() == executor_info::Type::Default {
-                if let Some(t) = tasks.iter().find(|t| t.command.is_none()) {
-                    return Err(format!("Task '{}' is missing 'command'", t.task_id.value));
-                }
+            if executor.r#type() == executor_info::Type::Default
+                && let Some(t) = tasks.iter().find(|t| t.command.is_none())
+            {
+                return Err(format!("Task '{}' is missing 'command'", t.task_id.value));
             }
             Ok(needed)
         };
