@@ -96,7 +96,10 @@ impl Settings {
     /// Settings for `master` without credentials, with the default advertise address.
     pub fn new(master: &str, out_dir: &Path) -> Settings {
         let (advertise_ip, advertise_from) = match is_loopback_master(master) {
-            true => (Some(Ipv4Addr::LOCALHOST.into()), AdvertiseFrom::LoopbackMaster),
+            true => (
+                Some(Ipv4Addr::LOCALHOST.into()),
+                AdvertiseFrom::LoopbackMaster,
+            ),
             false => (None, AdvertiseFrom::BinaryDefault),
         };
         Settings {
@@ -125,10 +128,12 @@ impl Settings {
         };
         let master = master.trim().to_string();
         if master == "local" {
-            return Err("MESOS_MASTER=local is the embedded cluster every binary starts by \
+            return Err(
+                "MESOS_MASTER=local is the embedded cluster every binary starts by \
                  itself: give a master's host:port, or unset MESOS_MASTER to run against a \
                  devcluster process"
-                .into());
+                    .into(),
+            );
         }
         let mut settings = Settings::new(&master, out_dir);
         if let Some(ip) = var(env::ADVERTISE_IP) {
@@ -366,8 +371,20 @@ pub fn items() -> Vec<Item> {
         args: args.iter().map(|a| a.to_string()).collect(),
     };
     let mut items = vec![
-        item("minimal", Kind::Example, Need::Nothing, "minimal-scheduler", &[]),
-        item("skeleton", Kind::Example, Need::Nothing, "skeleton-scheduler", &[]),
+        item(
+            "minimal",
+            Kind::Example,
+            Need::Nothing,
+            "minimal-scheduler",
+            &[],
+        ),
+        item(
+            "skeleton",
+            Kind::Example,
+            Need::Nothing,
+            "skeleton-scheduler",
+            &[],
+        ),
     ];
     for folder in step_folders() {
         let number = &folder[..2];
@@ -394,7 +411,14 @@ pub fn items() -> Vec<Item> {
         Kind::System,
         Need::Nothing,
         "etl-runner",
-        &["--jobs", "4", "--maxtasks", "2", "--cmd", "echo job $ETL_JOB"],
+        &[
+            "--jobs",
+            "4",
+            "--maxtasks",
+            "2",
+            "--cmd",
+            "echo job $ETL_JOB",
+        ],
     ));
     items.push(item(
         "20-framework-sdk",
@@ -592,9 +616,9 @@ fn run_item(settings: &Settings, bins: &Path, item: &Item) -> ItemReport {
         match tear_down(settings, id) {
             Leftover::Gone => {}
             Leftover::TornDown => left.push(id.clone()),
-            Leftover::Unknown(why) => report
-                .notes
-                .push(format!("could not check that framework {id} is gone: {why}")),
+            Leftover::Unknown(why) => report.notes.push(format!(
+                "could not check that framework {id} is gone: {why}"
+            )),
         }
     }
     let why = match ended {
@@ -683,7 +707,8 @@ fn takes_option(program: &Path, option: &str) -> Result<bool, String> {
 /// `--until-running` would then wait forever), written into `dir`.
 fn sdk_app(dir: &Path) -> Result<PathBuf, String> {
     let source = project_root().join("chapters/20-framework-sdk/app.json");
-    let text = std::fs::read_to_string(&source).map_err(|e| format!("{}: {e}", source.display()))?;
+    let text =
+        std::fs::read_to_string(&source).map_err(|e| format!("{}: {e}", source.display()))?;
     let mut app: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", source.display()))?;
     let Some(tasks) = app.get_mut("tasks").and_then(|t| t.as_array_mut()) else {
@@ -927,10 +952,7 @@ pub fn tear_down(settings: &Settings, id: &str) -> Leftover {
         Ok(Err(e)) => Leftover::Unknown(e.to_string()),
         Err(_) => {
             handle.stop(mesos_client::StopMode::Failover);
-            Leftover::Unknown(format!(
-                "no answer within {} s",
-                CLEANUP_DEADLINE.as_secs()
-            ))
+            Leftover::Unknown(format!("no answer within {} s", CLEANUP_DEADLINE.as_secs()))
         }
     }
 }
@@ -1028,7 +1050,11 @@ mod tests {
         ] {
             assert!(is_loopback_master(m), "{m}");
         }
-        for m in ["10.141.141.10:5050", "zk://10.0.0.1:2181/mesos", "mesos:5050"] {
+        for m in [
+            "10.141.141.10:5050",
+            "zk://10.0.0.1:2181/mesos",
+            "mesos:5050",
+        ] {
             assert!(!is_loopback_master(m), "{m}");
         }
     }
@@ -1076,10 +1102,16 @@ mod tests {
             took: Duration::from_secs(3),
         };
         let text = report.render();
-        assert!(text.contains("05-custom-executor  FAIL     exit status 1"), "{text}");
+        assert!(
+            text.contains("05-custom-executor  FAIL     exit status 1"),
+            "{text}"
+        );
         assert!(text.contains("| task-1 is TASK_ERROR"), "{text}");
         assert!(text.contains(&Skip::Credentials.reason()), "{text}");
-        assert!(text.contains("2 items: 0 passed, 1 failed, 1 skipped"), "{text}");
+        assert!(
+            text.contains("2 items: 0 passed, 1 failed, 1 skipped"),
+            "{text}"
+        );
         assert_eq!(report.failed().len(), 1);
     }
 

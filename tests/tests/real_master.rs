@@ -101,18 +101,18 @@ fn check_plain(report: &Report) {
         match (expected_skip, &entry.outcome) {
             (Some(skip), Outcome::Skipped(got)) => {
                 assert_eq!(&skip, got, "{text}");
+                // Its line: the name, `skipped`, the reason.
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{} ", item.name)));
                 assert!(
-                    text.contains(&format!("{}  skipped  {}", item.name, skip.reason()))
-                        || text.contains(&skip.reason()),
+                    line.is_some_and(|l| l.contains("  skipped  ") && l.contains(&skip.reason())),
                     "the reason for skipping {} is printed:\n{text}",
                     item.name
                 );
             }
             (None, Outcome::Passed) => {}
-            (expected, got) => panic!(
-                "{}: expected {expected:?}, got {got:?}:\n{text}",
-                item.name
-            ),
+            (expected, got) => panic!("{}: expected {expected:?}, got {got:?}:\n{text}", item.name),
         }
     }
     assert!(report.failed().is_empty(), "{text}");
