@@ -467,6 +467,8 @@ pub struct ItemReport {
 pub struct Report {
     /// What the items were run against (the settings).
     pub header: String,
+    /// What the runner did before the items (frameworks an earlier run left behind).
+    pub notes: Vec<String>,
     /// One entry per item, in order.
     pub items: Vec<ItemReport>,
     /// How long the whole run took.
@@ -493,6 +495,9 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "== mesos-rs-toolkit against a master ==");
         out.push_str(&self.header);
+        for note in &self.notes {
+            let _ = writeln!(out, "note: {note}");
+        }
         out.push('\n');
         let width = self.items.iter().map(|i| i.name.len()).max().unwrap_or(0);
         let (mut passed, mut failed, mut skipped) = (0, 0, 0);
@@ -540,10 +545,24 @@ impl Report {
 /// When the workspace's binaries cannot be built, or `settings.out_dir` cannot be made.
 pub fn run(settings: &Settings, only: Option<&[&str]>) -> Report {
     let bins = crate::binaries::workspace_bins().unwrap_or_else(|e| panic!("{e}"));
+    let start = Instant::now();
+    let earlier = earlier_frameworks(settings);
     let _ = std::fs::remove_dir_all(&settings.out_dir);
     std::fs::create_dir_all(&settings.out_dir)
+        .and_then(|()| std::fs::write(settings.out_dir.join(MASTER_FILE), &settings.master))
         .unwrap_or_else(|e| panic!("{}: {e}", settings.out_dir.display()));
-    let start = Instant::now();
+    let mut notes = Vec::new();
+    for id in earlier {
+        match tear_down(settings, &id) {
+            Leftover::Gone => {}
+            Leftover::TornDown => notes.push(format!(
+                "tore down framework {id}, which an earlier run left registered"
+            )),
+            Leftover::Unknown(why) => notes.push(format!(
+                "could not check that framework {id} of an earlier run is gone: {why}"
+            )),
+        }
+    }
     let mut reports = Vec::new();
     let chosen: Vec<Item> = items()
         .into_iter()
@@ -567,9 +586,39 @@ pub fn run(settings: &Settings, only: Option<&[&str]>) -> Report {
     }
     Report {
         header: settings.describe(),
+        notes,
         items: reports,
         took: start.elapsed(),
     }
+}
+
+/// The file in the output folder that names the master a run was against.
+const MASTER_FILE: &str = "master";
+
+/// The most framework ids of an earlier run checked at the start of a run.
+const MAX_EARLIER_FRAMEWORKS: usize = 256;
+
+/// The frameworks an earlier run against the same master registered, from its output
+/// files: a run that was interrupted (Ctrl-C on the test) tore none of them down, and
+/// some keep their tasks for a while (`failover_timeout`), holding resources.
+fn earlier_frameworks(settings: &Settings) -> Vec<String> {
+    let dir = &settings.out_dir;
+    let same_master = std::fs::read_to_string(dir.join(MASTER_FILE))
+        .is_ok_and(|m| m.trim() == settings.master.trim());
+    if !same_master {
+        return Vec::new();
+    }
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    logs.sort();
+    let mut ids: Vec<String> = logs.iter().flat_map(|log| framework_ids(log)).collect();
+    ids.truncate(MAX_EARLIER_FRAMEWORKS);
+    ids
 }
 
 /// Why `item` cannot run with `settings`, if it cannot.
@@ -1080,6 +1129,7 @@ mod tests {
     fn the_report_shows_a_failure_with_its_last_lines_and_a_skip_with_its_reason() {
         let report = Report {
             header: "master: m\n".into(),
+            notes: vec![],
             items: vec![
                 ItemReport {
                     name: "05-custom-executor".into(),
@@ -1209,5 +1259,17 @@ mod tests {
         let subscribes = fake.subscribes();
         assert_eq!(subscribes.len(), 2, "{subscribes:?}");
         assert!(subscribes[1].contains(id), "{subscribes:?}");
+
+        // The next run against the same master first tears down what the output of the
+        // earlier one names (here the fake master lets it in again).
+        let next = run(&settings, Some(&[]));
+        assert!(next.items.is_empty());
+        let note = format!("tore down framework {id}, which an earlier run left registered");
+        assert_eq!(next.notes, [note.clone()], "{}", next.render());
+        assert!(next.render().contains(&note));
+        assert_eq!(fake.subscribes().len(), 3);
+        // Against another master, nothing of it is touched.
+        let other = Settings::new("127.0.0.1:9", &settings.out_dir);
+        assert!(run(&other, Some(&[])).notes.is_empty());
     }
 }
