@@ -31,9 +31,10 @@ use mesos_proto::v1::{FrameworkId, FrameworkInfo};
 
 use crate::project_root;
 
-/// How long one item may run before it is killed and reported as failed. Each takes a
-/// few seconds on a healthy cluster; this only turns a hang into a failure.
-pub const ITEM_DEADLINE: Duration = Duration::from_secs(180);
+/// How long one item may run before it is killed and reported as failed
+/// ([`env::DEADLINE_SECS`] changes it). Each takes a few seconds on a healthy cluster;
+/// this only turns a hang (no offers, an agent that cannot fetch) into a failure.
+pub const ITEM_DEADLINE: Duration = Duration::from_secs(120);
 
 /// How long the runner waits for the master while tearing down an item's framework.
 const CLEANUP_DEADLINE: Duration = Duration::from_secs(30);
@@ -57,6 +58,8 @@ pub mod env {
     pub const SECRET_FILE: &str = "E2E_SECRET_FILE";
     /// The CA certificate(s) to trust for an https master.
     pub const CA_FILE: &str = "E2E_CA_FILE";
+    /// Each item's deadline in seconds, instead of [`super::ITEM_DEADLINE`].
+    pub const DEADLINE_SECS: &str = "E2E_DEADLINE_SECS";
 }
 
 /// Where the address agents fetch executors from comes from.
@@ -147,6 +150,20 @@ impl Settings {
             settings.advertise_ip = Some(ip);
             settings.advertise_from = AdvertiseFrom::Env;
         }
+        if let Some(secs) = var(env::DEADLINE_SECS) {
+            let secs = secs
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| {
+                    format!(
+                        "{}={secs}: not a whole number of seconds above 0",
+                        env::DEADLINE_SECS
+                    )
+                })?;
+            settings.deadline = Duration::from_secs(secs);
+        }
         let file = |name: &str| -> Result<Option<PathBuf>, String> {
             let Some(value) = var(name) else {
                 return Ok(None);
@@ -236,9 +253,10 @@ impl Settings {
             });
         format!(
             "master:      {}\nexecutors:   {advertise}\ncredentials: {credentials}\nCA file:     \
-             {ca}\ndeadline:    {} s per item\noutput:      {}/<item>.log\n",
+             {ca}\ndeadline:    {} s per item ({})\noutput:      {}/<item>.log\n",
             self.master,
             self.deadline.as_secs(),
+            env::DEADLINE_SECS,
             self.out_dir.display()
         )
     }
@@ -1271,5 +1289,45 @@ mod tests {
         // Against another master, nothing of it is touched.
         let other = Settings::new("127.0.0.1:9", &settings.out_dir);
         assert!(run(&other, Some(&[])).notes.is_empty());
+    }
+
+    #[test]
+    fn an_item_past_its_deadline_is_killed_and_its_framework_torn_down() {
+        // A master without agents: no offers, so both wait for ever. The ETL runner keeps
+        // its framework for 600 s after it is gone (its failover timeout): the runner must
+        // remove it. (Step 03 keeps none, but a master may not have noticed yet that its
+        // connection is gone: either way, it must be gone afterwards.)
+        let scratch = Scratch::new("real-master-deadline");
+        let cluster = DevclusterProcess::start(
+            &crate::binaries::workspace_bin("devcluster"),
+            &["--agents".into(), "0".into()],
+            &scratch.0.join("cluster"),
+            &scratch.0.join("cluster.log"),
+            false,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut settings = Settings::new(&cluster.master, &scratch.0.join("out"));
+        settings.deadline = Duration::from_secs(3);
+        let report = run(&settings, Some(&["03-command-task", "19-etl-runner"]));
+        let text = report.render();
+        for name in ["03-command-task", "19-etl-runner"] {
+            let item = report.item(name).expect("in the report");
+            let Outcome::Failed { why, .. } = &item.outcome else {
+                panic!("{text}");
+            };
+            assert_eq!(why, "still running after 3 s (killed)", "{text}");
+        }
+        let etl = report.item("19-etl-runner").expect("in the report");
+        assert!(
+            etl.notes
+                .iter()
+                .any(|n| n.starts_with("the runner tore down framework ")),
+            "{text}"
+        );
+        // The master agrees: no framework is left active.
+        let state = crate::http::get(&cluster.master, "/master/state").json();
+        assert_eq!(state["frameworks"], serde_json::json!([]), "{state}");
+        let done = state["completed_frameworks"].as_array().map_or(0, Vec::len);
+        assert_eq!(done, 2, "{state}");
     }
 }
