@@ -453,7 +453,7 @@ pub fn items() -> Vec<Item> {
 pub enum Outcome {
     /// It exited 0 and left no framework registered.
     Passed,
-    /// It did not: why (`exit status 1`, `killed after 180 s`, a framework left behind)
+    /// It did not: why (`exit status 1`, `still running after 120 s (killed)`, a framework left behind)
     /// and the last lines of its output.
     Failed {
         /// What went wrong, in a few words.
