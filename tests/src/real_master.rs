@@ -1283,7 +1283,7 @@ mod tests {
         let next = run(&settings, Some(&[]));
         assert!(next.items.is_empty());
         let note = format!("tore down framework {id}, which an earlier run left registered");
-        assert_eq!(next.notes, [note.clone()], "{}", next.render());
+        assert_eq!(next.notes, std::slice::from_ref(&note), "{}", next.render());
         assert!(next.render().contains(&note));
         assert_eq!(fake.subscribes().len(), 3);
         // Against another master, nothing of it is touched.
