@@ -12,8 +12,11 @@
 //! Every item runs in a folder of its own (no state file of an earlier run is picked up)
 //! and its output goes to a file; after it, the runner makes sure the frameworks it
 //! registered are gone: it subscribes again under each framework id the item printed and
-//! sends TEARDOWN if the master still has it (an item that exited 0 and left its
-//! framework behind fails). So a long-lived cluster keeps nothing of a run.
+//! sends TEARDOWN if the master still has it. So a long-lived cluster keeps nothing of a
+//! run.
+//!
+//! An item passes when it exits 0, printed no task that ended `TASK_ERROR` (refused by
+//! the master or the agent: never what a README promises) and left no framework behind.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -451,7 +454,8 @@ pub fn items() -> Vec<Item> {
 /// How an item ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// It exited 0 and left no framework registered.
+    /// It exited 0, printed no task that ended [`REFUSED`], and left no framework
+    /// registered.
     Passed,
     /// It did not: why (`exit status 1`, `still running after 120 s (killed)`, a framework left behind)
     /// and the last lines of its output.
@@ -699,7 +703,8 @@ fn run_item(settings: &Settings, bins: &Path, item: &Item) -> ItemReport {
             "exited 0 but left framework {} registered",
             left.join(", ")
         )),
-        Ended::Exited(_) => None,
+        Ended::Exited(_) => first_line_with(&log, REFUSED)
+            .map(|line| format!("exited 0 but a task ended {REFUSED}: {}", line.trim())),
     };
     if !left.is_empty() {
         report.notes.push(format!(
@@ -932,6 +937,20 @@ pub fn tail(file: &Path, n: usize) -> Vec<String> {
         tail.push("(no output)".into());
     }
     tail
+}
+
+/// The task state no item's README promises: the master or the agent refused the task
+/// (an invalid `TaskInfo`, a task group Mesos does not accept). A run that printed it did
+/// not do what it teaches, whatever its exit status.
+pub const REFUSED: &str = "TASK_ERROR";
+
+/// The first line of `file` that contains `needle`.
+fn first_line_with(file: &Path, needle: &str) -> Option<String> {
+    let file = std::fs::File::open(file).ok()?;
+    BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.contains(needle))
 }
 
 /// The framework ids an item's output names (`... as framework <id> ...`, which the
@@ -1289,6 +1308,44 @@ mod tests {
         // Against another master, nothing of it is touched.
         let other = Settings::new("127.0.0.1:9", &settings.out_dir);
         assert!(run(&other, Some(&[])).notes.is_empty());
+    }
+
+    #[test]
+    fn an_item_that_exits_0_after_a_task_error_fails() {
+        // A stand-in program: prints what step 17 printed on Mesos 1.12 (issue 19), exits 0.
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = Scratch::new("real-master-task-error");
+        let bins = scratch.0.join("bins");
+        std::fs::create_dir_all(&bins).unwrap();
+        let program = bins.join("stand-in-scheduler");
+        std::fs::write(
+            &program,
+            "#!/bin/sh\necho 'task-1 is TASK_ERROR (from SOURCE_MASTER, reason \
+             REASON_TASK_GROUP_INVALID)'\necho 'stopping after TEARDOWN'\nexit 0\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let settings = Settings::new("127.0.0.1:9", &scratch.0.join("out"));
+        std::fs::create_dir_all(&settings.out_dir).unwrap();
+        let item = Item {
+            name: "17-default-executor".into(),
+            kind: Kind::Step,
+            need: Need::Nothing,
+            program: "stand-in-scheduler".into(),
+            args: Vec::new(),
+        };
+        let report = run_item(&settings, &bins, &item);
+        let Outcome::Failed { why, tail } = &report.outcome else {
+            panic!("{report:?}");
+        };
+        assert!(
+            why.starts_with("exited 0 but a task ended TASK_ERROR: task-1 is TASK_ERROR"),
+            "{why}"
+        );
+        assert_eq!(
+            tail.last().map(String::as_str),
+            Some("stopping after TEARDOWN")
+        );
     }
 
     #[test]
