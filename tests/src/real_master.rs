@@ -120,7 +120,7 @@ impl Settings {
         }
     }
 
-    /// The settings `MESOS_MASTER` and the `E2E_*` variables ([`env`]) give; `None`
+    /// The settings `MESOS_MASTER` and the `E2E_*` variables ([`mod@env`]) give; `None`
     /// without `MESOS_MASTER`.
     ///
     /// # Errors
@@ -918,7 +918,7 @@ fn describe_status(status: ExitStatus) -> String {
     }
 }
 
-/// The last `n` lines of `file` (of its last [`TAIL_BYTES`] at most).
+/// The last `n` lines of `file` (of its last 64 KiB at most).
 pub fn tail(file: &Path, n: usize) -> Vec<String> {
     let Ok(mut f) = std::fs::File::open(file) else {
         return vec![format!("(no output file {})", file.display())];
