@@ -1209,7 +1209,7 @@ mod tests {
             let injects = crate::binaries::rust_sources(&src)
                 .iter()
                 .filter_map(|p| std::fs::read_to_string(p).ok())
-                .any(|text| text.contains("mesos_client::faults"));
+                .any(|text| text.contains("mesos_client::faults") || text.contains("Fault::"));
             assert_eq!(
                 injects,
                 FAULT_STEPS.contains(&&folder[..2]),
