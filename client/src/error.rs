@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use mesos_proto::v1::task_status::{Reason, Source};
+use mesos_proto::v1::{TaskId, TaskState, TaskStatus};
+
 /// Everything that can go wrong when talking to a Mesos master or agent.
 ///
 /// Variants say *where* it went wrong, so a caller can decide what to do:
@@ -46,6 +49,28 @@ pub enum Error {
     /// Another scheduler subscribed with this framework id and took the
     /// framework over; this one must stop.
     FailedOver,
+    /// A task ended in a state the framework did not expect: the master
+    /// refused it (`TASK_ERROR`: the `TaskInfo` or its offer was invalid), it
+    /// never got to run (`TASK_LOST`, `TASK_DROPPED`), or it failed, was
+    /// killed or finished when the framework wanted something else.
+    ///
+    /// Made from the task's status update by
+    /// [`tasks::expect_end`](crate::tasks::expect_end) (or
+    /// [`Error::unexpected_task`]), it carries what Mesos said, so that a
+    /// callback returns it with `?`, [`SchedulerDriver::run`](crate::SchedulerDriver::run)
+    /// stops with it, and `main` reports it and exits non-zero.
+    UnexpectedTaskState {
+        /// The task.
+        task_id: TaskId,
+        /// The state it ended in.
+        state: TaskState,
+        /// Who said so: the master, the agent or the executor.
+        source: Source,
+        /// Mesos' reason, if the update had one.
+        reason: Option<Reason>,
+        /// Mesos' explanation (may be empty).
+        message: String,
+    },
     /// An error of your own, returned from a callback with `?` (see
     /// [`Error::other`]).
     Other(Box<dyn std::error::Error + Send + Sync>),
@@ -69,6 +94,26 @@ impl fmt::Display for Error {
                 "the master has removed this framework; its id cannot be used again"
             ),
             Error::FailedOver => write!(f, "another scheduler took this framework over"),
+            Error::UnexpectedTaskState {
+                task_id,
+                state,
+                source,
+                reason,
+                message,
+            } => {
+                let reason = reason.map_or("no reason", |r| r.as_str_name());
+                write!(
+                    f,
+                    "task {} ended {} unexpectedly (from {}, {reason})",
+                    task_id.value,
+                    state.as_str_name(),
+                    source.as_str_name()
+                )?;
+                match message.is_empty() {
+                    true => Ok(()),
+                    false => write!(f, ": {message}"),
+                }
+            }
             Error::Other(err) => write!(f, "{err}"),
         }
     }
@@ -98,6 +143,20 @@ impl Error {
     /// `parse(&data).map_err(Error::other)?`.
     pub fn other(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
         Error::Other(err.into())
+    }
+
+    /// The error that says `status` is not what the framework expected
+    /// ([`Error::UnexpectedTaskState`], with the update's task id, state,
+    /// source, reason and message). For checks of your own; the common one
+    /// is [`tasks::expect_end`](crate::tasks::expect_end).
+    pub fn unexpected_task(status: &TaskStatus) -> Error {
+        Error::UnexpectedTaskState {
+            task_id: status.task_id.clone(),
+            state: status.state(),
+            source: status.source(),
+            reason: status.reason.map(|_| status.reason()),
+            message: status.message().to_string(),
+        }
     }
 
     /// The error for the ERROR event that ended a subscription.

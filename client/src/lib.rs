@@ -163,7 +163,9 @@ pub mod prelude {
     pub use crate::artifact::{ExecutorSource, ShippedExecutor};
     pub use crate::connect::Connection;
     pub use crate::offers::{RemainingResources, Resources};
-    pub use crate::tasks::{ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user};
+    pub use crate::tasks::{
+        ExecutorBuilder, TaskBuilder, TaskIdGenerator, default_user, expect_end,
+    };
     pub use crate::{Error, Result, StopMode};
     pub use crate::{Executor, ExecutorDriver, ExecutorHandle};
     pub use crate::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};

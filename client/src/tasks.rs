@@ -32,9 +32,11 @@ use std::time::Duration;
 
 use mesos_proto::v1::{
     AgentId, CommandInfo, ContainerInfo, DurationInfo, Environment, ExecutorId, ExecutorInfo,
-    FrameworkId, KillPolicy, Label, Labels, Offer, Resource, TaskId, TaskInfo, command_info,
-    environment, executor_info,
+    FrameworkId, KillPolicy, Label, Labels, Offer, Resource, TaskId, TaskInfo, TaskState,
+    TaskStatus, command_info, environment, executor_info,
 };
+
+use crate::error::{Error, Result};
 
 /// Builds a [`TaskInfo`]. Start with [`command`](Self::command) or
 /// [`executor`](Self::executor), which take the offer the task will use
@@ -159,8 +161,9 @@ impl ExecutorBuilder {
     /// Mesos' built-in default executor (type `DEFAULT`), which runs the
     /// command tasks of a task group
     /// ([`SchedulerHandle::launch_group`](crate::SchedulerHandle::launch_group)).
-    /// It needs resources of its own, like any executor
-    /// ([`resources`](Self::resources)).
+    /// It needs resources of its own, like any executor, and Mesos wants
+    /// `disk` among them, not only `cpus` and `mem`
+    /// ([`resources`](Self::resources); fact sheet §3.5).
     pub fn default_executor(id: impl Into<String>) -> ExecutorBuilder {
         let mut info = ExecutorInfo {
             executor_id: ExecutorId { value: id.into() },
@@ -214,7 +217,9 @@ impl ExecutorBuilder {
         self
     }
 
-    /// The framework id (Mesos fills it in when unset).
+    /// The framework id. Unset is fine: for a LAUNCH the master fills it in,
+    /// and for a LAUNCH_GROUP (where Mesos requires it)
+    /// [`SchedulerHandle::launch_group`](crate::SchedulerHandle::launch_group) does.
     pub fn framework_id(mut self, id: &FrameworkId) -> Self {
         self.info.framework_id = Some(id.clone());
         self
@@ -243,6 +248,61 @@ impl ExecutorBuilder {
     pub fn build(self) -> ExecutorInfo {
         self.info
     }
+}
+
+/// Checks a status update against the ends a framework expects of its task:
+/// `Ok(())` while the task has not ended, and when it ended in one of
+/// `expected`; [`Error::UnexpectedTaskState`] (task id, state, source,
+/// reason and message) when it ended in any other state.
+///
+/// One line in [`Scheduler::update`](crate::Scheduler::update) turns an
+/// outcome the framework does not want into an error: a task the master
+/// refused (`TASK_ERROR`, e.g. an invalid `TaskInfo`), one that never ran
+/// (`TASK_LOST`, `TASK_DROPPED`: a rescinded or invalid offer, a lost
+/// agent), one that failed or was killed when it should have finished.
+/// Returned with `?`, it stops [`SchedulerDriver::run`](crate::SchedulerDriver::run)
+/// with that error (a framework's own error: see "Errors in callbacks" on
+/// [`Scheduler`](crate::Scheduler)), so `main` reports it and the process
+/// exits non-zero instead of waiting forever for a task that is gone, or
+/// saying all went well.
+///
+/// ```
+/// use mesos_client::Error;
+/// use mesos_client::tasks::expect_end;
+/// use mesos_proto::v1::{TaskId, TaskState, TaskStatus, task_status};
+///
+/// let mut status = TaskStatus {
+///     task_id: TaskId { value: "task-1".into() },
+///     message: Some("Command exited with status 3".into()),
+///     ..Default::default()
+/// };
+/// status.set_state(TaskState::TaskRunning);
+/// assert!(expect_end(&status, &[TaskState::TaskFinished]).is_ok());
+/// status.set_state(TaskState::TaskFinished);
+/// assert!(expect_end(&status, &[TaskState::TaskFinished]).is_ok());
+/// status.set_state(TaskState::TaskFailed);
+/// status.set_source(task_status::Source::SourceExecutor);
+/// let err = expect_end(&status, &[TaskState::TaskFinished]).unwrap_err();
+/// assert!(matches!(err, Error::UnexpectedTaskState { state: TaskState::TaskFailed, .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "task task-1 ended TASK_FAILED unexpectedly (from SOURCE_EXECUTOR, no reason): \
+///      Command exited with status 3"
+/// );
+/// ```
+///
+/// Ended means [`TaskState::is_terminal`]: `TASK_UNREACHABLE` and
+/// `TASK_UNKNOWN` (only partition-aware frameworks see them) are not ends,
+/// the task may come back. An empty `expected` says that no end is
+/// expected at all (tasks that run until the framework tears down). A
+/// reconciliation answer is a status like any other: one about a task the
+/// master never heard of is `TASK_LOST`, so check those apart.
+pub fn expect_end(status: &TaskStatus, expected: &[TaskState]) -> Result<()> {
+    let state = status.state();
+    if !state.is_terminal() || expected.contains(&state) {
+        return Ok(());
+    }
+    Err(Error::unexpected_task(status))
 }
 
 /// A command run with `/bin/sh -c <command>`.

@@ -23,6 +23,139 @@ pub struct Resources {
     entries: Vec<(String, Quantity)>,
 }
 
+/// How reservations are written in resources sent to a framework (§7.1), chosen by its
+/// `RESERVATION_REFINEMENT` capability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceFormat {
+    /// Without the capability: `role` (`"*"` when unreserved) plus `reservation`.
+    PreRefinement,
+    /// With it: no `role`; a `reservations` stack, absent when unreserved.
+    PostRefinement,
+}
+
+/// Mesos' role name rules (`roles::validate`, §2.2), with its messages.
+pub(crate) fn validate_role(role: &str) -> Result<(), String> {
+    if role == "*" {
+        return Ok(());
+    }
+    if role.starts_with('/') {
+        return Err(format!("Role '{role}' cannot start with a slash"));
+    }
+    if role.ends_with('/') {
+        return Err(format!("Role '{role}' cannot end with a slash"));
+    }
+    if role.contains("//") {
+        return Err(format!("Role '{role}' cannot contain two adjacent slashes"));
+    }
+    if role.is_empty() {
+        return Err("Role names cannot be the empty string".to_string());
+    }
+    for part in role.split('/') {
+        if part == "." || part == ".." || part == "*" {
+            return Err(format!(
+                "Role '{role}' cannot include '{part}' as a component"
+            ));
+        }
+        if part.starts_with('-') {
+            return Err(format!(
+                "Role component '{part}' is invalid because it starts with a dash"
+            ));
+        }
+        // Mesos' INVALID_CHARACTERS: ASCII whitespace and DEL (its message says backspace).
+        if part.contains(['\t', '\n', '\u{b}', '\u{c}', '\r', ' ', '\u{7f}']) {
+            return Err(format!(
+                "Role component '{part}' is invalid because it contains backspace or whitespace"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One resource against Mesos' `Resources::validate(const Resource&)`.
+fn validate_one(r: &Resource) -> Result<(), String> {
+    if r.name.is_empty() {
+        return Err("Empty resource name".to_string());
+    }
+    let (sc, rg, st) = (r.scalar.is_some(), r.ranges.is_some(), r.set.is_some());
+    match value::Type::try_from(r.r#type) {
+        Ok(value::Type::Scalar) => {
+            if !sc || rg || st {
+                return Err("Invalid scalar resource".to_string());
+            }
+            if r.scalar.as_ref().is_some_and(|s| s.value < 0.0) {
+                return Err("Invalid scalar resource: value < 0".to_string());
+            }
+        }
+        Ok(value::Type::Ranges) => {
+            if sc || !rg || st {
+                return Err("Invalid ranges resource".to_string());
+            }
+            let ranges = r.ranges.as_ref().map_or(&[][..], |x| &x.range[..]);
+            for (i, a) in ranges.iter().enumerate() {
+                if a.begin > a.end {
+                    return Err("Invalid ranges resource: begin > end".to_string());
+                }
+                if ranges[i + 1..]
+                    .iter()
+                    .any(|b| a.begin <= b.begin && b.begin <= a.end)
+                {
+                    return Err("Invalid ranges resource: overlapping ranges".to_string());
+                }
+            }
+        }
+        Ok(value::Type::Set) => {
+            if sc || rg || !st {
+                return Err("Invalid set resource".to_string());
+            }
+            let items = r.set.as_ref().map_or(&[][..], |x| &x.item[..]);
+            if items
+                .iter()
+                .enumerate()
+                .any(|(i, a)| items[i + 1..].contains(a))
+            {
+                return Err("Invalid set resource: duplicated elements".to_string());
+            }
+        }
+        Ok(value::Type::Text) => return Err("Unsupported resource type".to_string()),
+        Err(_) => return Err("Invalid resource type".to_string()),
+    }
+    if r.disk.is_some() && r.name != "disk" {
+        return Err(format!(
+            "DiskInfo should not be set for {} resource",
+            r.name
+        ));
+    }
+    if r.reservations.is_empty() {
+        // The pre-refinement format.
+        let role = r.role.as_deref().unwrap_or("*");
+        validate_role(role)?;
+        if let Some(res) = &r.reservation {
+            if res.r#type.is_some() {
+                return Err("'Resource.ReservationInfo.type' must not be set for the 'Resource.reservation' field".to_string());
+            }
+            if res.role.is_some() {
+                return Err("'Resource.ReservationInfo.role' must not be set for the 'Resource.reservation' field".to_string());
+            }
+            if role == "*" {
+                return Err(
+                    "Invalid reservation: role \"*\" cannot be dynamically reserved".to_string(),
+                );
+            }
+        }
+    } else {
+        // The refinement format.
+        for res in &r.reservations {
+            if res.r#type.is_none() {
+                return Err(
+                    "Invalid reservation: 'Resource.ReservationInfo.type' field must be set."
+                        .to_string(),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 fn to_milli(v: f64) -> i64 {
     if v.is_finite() {
         (v * 1000.0).round().clamp(-1e15, 1e15) as i64
@@ -131,24 +264,47 @@ impl Resources {
         out
     }
 
-    /// Whether every resource of `list` is well-formed enough to be counted: scalars are
-    /// finite and non-negative, the type matches the payload.
+    /// Mesos' `Resources::validate` for each resource of `list` (the first check a 1.12
+    /// master applies to every resource of a LAUNCH or LAUNCH_GROUP operation): a name, a
+    /// SCALAR/RANGES/SET type with exactly its own payload, scalars not negative, ranges
+    /// not inverted nor overlapping, sets without duplicates, `disk` info only on `disk`,
+    /// and a reservation format that is one of the two (§7.1). The error is Mesos' text.
+    pub fn validate(list: &[Resource]) -> Result<(), String> {
+        list.iter().try_for_each(validate_one)
+    }
+
+    /// The master's `resource::validate` of a task's or executor's resources:
+    /// [`Resources::validate`] (prefixed `Invalid resources: ` as Mesos does), then whole
+    /// `gpus`. Callers prefix it again as Mesos does ("Task uses invalid resources: ...").
     pub fn protos_valid(list: &[Resource]) -> Result<(), String> {
-        for r in list {
-            if r.name.is_empty() {
-                return Err("Empty resource name".to_string());
-            }
-            match value::Type::try_from(r.r#type) {
-                Ok(value::Type::Scalar) => match &r.scalar {
-                    Some(s) if s.value.is_finite() && s.value >= 0.0 => {}
-                    _ => return Err(format!("Invalid scalar resource '{}'", r.name)),
-                },
-                Ok(value::Type::Ranges) if r.ranges.is_some() => {}
-                Ok(value::Type::Set) if r.set.is_some() => {}
-                _ => return Err(format!("Invalid resource '{}'", r.name)),
-            }
+        Resources::validate(list).map_err(|e| format!("Invalid resources: {e}"))?;
+        // Mesos' `validateGpus`: three decimals are kept, and they must be zero.
+        let gpus = Resources::from_protos(list).scalar("gpus");
+        if (gpus * 1000.0).round() as i64 % 1000 != 0 {
+            return Err(
+                "Invalid 'gpus' resource: The 'gpus' resource must be an unsigned integer"
+                    .to_string(),
+            );
         }
         Ok(())
+    }
+
+    /// Whether every resource of `list` is one a devcluster offer can contain for
+    /// allocation role `role`: unreserved (no role other than `*`, no reservation in either
+    /// format), and allocated to `role` if it names an allocation at all. Mesos compares
+    /// reservations and allocation roles when it checks that a task fits its offer, and
+    /// devcluster offers only unreserved resources, so anything else is "more than
+    /// available" there too.
+    pub fn offerable_to(list: &[Resource], role: &str) -> bool {
+        list.iter().all(|r| {
+            r.role.as_deref().is_none_or(|x| x == "*")
+                && r.reservation.is_none()
+                && r.reservations.is_empty()
+                && r.allocation_info
+                    .as_ref()
+                    .and_then(|a| a.role.as_deref())
+                    .is_none_or(|x| x == role)
+        })
     }
 
     fn add(&mut self, name: &str, q: Quantity) {
@@ -238,16 +394,27 @@ impl Resources {
         self.scalar("cpus") >= 0.01 || self.scalar("mem") >= 32.0
     }
 
-    /// Protobuf resources in the pre-refinement format (`role: "*"`), with an
-    /// `allocation_info` for `role` when given.
-    /// Non-scalar resources come first, as in the offers Mesos 1.12 sends
-    /// (`ports`, sets, then `cpus`, `mem`, `disk`).
-    pub fn to_protos(&self, allocation_role: Option<&str>) -> Vec<Resource> {
+    /// Protobuf resources as an offer carries them (§7.1): in `format`, with an
+    /// `allocation_info` for `role` when given. Non-scalar resources come first, as in the
+    /// offers Mesos 1.12 sends (`ports`, sets, then `cpus`, `mem`, `disk`).
+    pub fn to_protos(
+        &self,
+        allocation_role: Option<&str>,
+        format: ResourceFormat,
+    ) -> Vec<Resource> {
         let (scalars, others): (Vec<_>, Vec<_>) = self
             .entries
             .iter()
             .partition(|(_, q)| matches!(q, Quantity::Scalar(_)));
-        Self::protos(others.into_iter().chain(scalars), allocation_role)
+        let mut out = Self::protos(others.into_iter().chain(scalars), allocation_role);
+        if format == ResourceFormat::PostRefinement {
+            // Unreserved in the refinement format: no `role`, an empty (so absent)
+            // `reservations` stack.
+            for r in &mut out {
+                r.role = None;
+            }
+        }
+        out
     }
 
     /// Protobuf resources in the configured order, without a role (the `AgentInfo` form).

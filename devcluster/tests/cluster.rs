@@ -391,7 +391,9 @@ fn launch_group_default_executor_kills_group_on_failure() {
         "offer_ids":[{"value":o.id.value}],
         "operations":[{"type":"LAUNCH_GROUP","launch_group":{
             "executor":{"type":"DEFAULT","executor_id":{"value":"default-exec-1"},
-                "resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32.0}}]},
+                "framework_id":{"value":s.framework_id},
+                "resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32.0}},
+                    {"name":"disk","type":"SCALAR","scalar":{"value":10.0}}]},
             "task_group":{"tasks":[t1, t2]}}}]
     });
     assert_eq!(call(&s, "ACCEPT", Some(("accept", accept))).status, 202);
@@ -437,7 +439,9 @@ fn launch_group_custom_executor_gets_one_event() {
         "offer_ids":[{"value":o.id.value}],
         "operations":[{"type":"LAUNCH_GROUP","launch_group":{
             "executor":{"type":"CUSTOM","executor_id":{"value":"py-exec-2"},"command":{"value":"sleep 30"},
-                "resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}}]},
+                "framework_id":{"value":s.framework_id},
+                "resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":0.1}},{"name":"mem","type":"SCALAR","scalar":{"value":32.0}},
+                    {"name":"disk","type":"SCALAR","scalar":{"value":10.0}}]},
             "task_group":{"tasks":[task("a"), task("b")]}}}]
     });
     assert_eq!(call(&s, "ACCEPT", Some(("accept", accept))).status, 202);

@@ -19,6 +19,7 @@ pub mod fake_master;
 pub mod http;
 pub mod jobs;
 pub mod pidwatch;
+pub mod real_master;
 pub mod sched;
 pub mod shape;
 pub mod testcluster;

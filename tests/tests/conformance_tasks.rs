@@ -350,6 +350,15 @@ fn c53_duplicate_terminal_update_is_dropped() {
     assert!(dups.is_empty(), "{dups:?}");
 }
 
+/// What a task group's executor needs on Mesos 1.12 (§3.5): ≥ 0.01 cpus, ≥ 32 MB mem, disk.
+fn group_executor_resources() -> serde_json::Value {
+    let mut r = small_resources();
+    r.as_array_mut()
+        .unwrap()
+        .push(json!({"name": "disk", "type": "SCALAR", "scalar": {"value": 10.0}}));
+    r
+}
+
 /// §3.5 / fixtures NOTES 1: LAUNCH_GROUP to a CUSTOM executor arrives as one LAUNCH_GROUP
 /// event, with the group's executor copied into each task.
 #[test]
@@ -366,7 +375,8 @@ fn c52_launch_group_on_a_custom_executor() {
         "offer_ids": [{"value": offer.id.value}],
         "operations": [{"type": "LAUNCH_GROUP", "launch_group": {
             "executor": {"executor_id": {"value": "c52g-e"}, "type": "CUSTOM",
-                         "command": {"value": PLACEHOLDER}, "resources": small_resources()},
+                         "framework_id": {"value": s.framework_id},
+                         "command": {"value": PLACEHOLDER}, "resources": group_executor_resources()},
             "task_group": {"tasks": [task("c52g-a"), task("c52g-b")]}
         }}]
     });

@@ -8,6 +8,7 @@ use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
 use mesos_client::tasks::{TaskBuilder, default_user};
 use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
+use mesos_proto::v1::TaskState::TaskFinished;
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{FrameworkInfo, Offer, TaskStatus};
 
@@ -61,6 +62,8 @@ impl Scheduler for Framework {
     fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) -> Result<()> {
         let state = status.state();
         log::info!("{} is {}", status.task_id.value, state.as_str_name());
+        // Any other end (TASK_ERROR, TASK_LOST, ...) stops the run with an error: exit 1.
+        mesos_client::tasks::expect_end(status, &[TaskFinished])?;
         self.ended += usize::from(state.is_terminal());
         if self.ended == TASKS {
             // TEARDOWN removes the framework from the master and stops the driver.

@@ -8,6 +8,7 @@ use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
 use mesos_client::tasks::{TaskBuilder, default_user};
 use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
+use mesos_proto::v1::TaskState::{TaskFailed, TaskFinished};
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{FrameworkInfo, Offer, TaskStatus};
 
@@ -71,6 +72,8 @@ impl Scheduler for Framework {
         if status.uuid.is_some() {
             handle.acknowledge(status)?;
         }
+        // Any other end (TASK_ERROR, TASK_LOST, ...) stops the run with an error: exit 1.
+        mesos_client::tasks::expect_end(status, &[TaskFinished, TaskFailed])?;
         self.ended += usize::from(status.state().is_terminal());
         if self.ended == COMMANDS.len() {
             // TEARDOWN removes the framework from the master and stops the driver.

@@ -11,8 +11,9 @@ use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
 use mesos_client::tasks::{TaskBuilder, default_user};
 use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
+use mesos_proto::v1::TaskState::TaskFinished;
 use mesos_proto::v1::scheduler::event;
-use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskState, TaskStatus};
+use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskStatus};
 
 /// Step 05: runs two tasks on our own executor, which answers their data; then tears down.
 #[derive(clap::Parser, Debug)]
@@ -77,12 +78,13 @@ impl Scheduler for Framework {
         );
         // Handled: now acknowledge. An update with a uuid is reliable: the agent sends it
         // again, and holds back the task's next one, until we do. Others must not be.
-        if status.state() == TaskState::TaskFinished {
+        if status.state() == TaskFinished {
             log::info!("{id} replied: {}", String::from_utf8_lossy(status.data()));
         }
         if status.uuid.is_some() {
             handle.acknowledge(status)?;
         }
+        mesos_client::tasks::expect_end(status, &[TaskFinished])?;
         self.ended += usize::from(status.state().is_terminal());
         if self.ended == MESSAGES.len() {
             // TEARDOWN removes the framework from the master and stops the driver.

@@ -11,6 +11,7 @@ use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
 use mesos_client::tasks::{TaskBuilder, default_user};
 use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
+use mesos_proto::v1::TaskState::TaskFinished;
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskStatus};
 
@@ -89,6 +90,7 @@ impl Scheduler for Framework {
         if status.uuid.is_some() {
             handle.acknowledge(status)?;
         }
+        mesos_client::tasks::expect_end(status, &[TaskFinished])?;
         self.ended += usize::from(status.state().is_terminal());
         if self.ended == MESSAGES.len() {
             // TEARDOWN removes the framework from the master and stops the driver.

@@ -11,6 +11,7 @@ use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
 use mesos_client::tasks::{TaskBuilder, default_user};
 use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
+use mesos_proto::v1::TaskState::TaskKilled;
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskId, TaskStatus};
 
@@ -93,6 +94,7 @@ impl Scheduler for Framework {
         if status.uuid.is_some() {
             handle.acknowledge(status)?;
         }
+        mesos_client::tasks::expect_end(status, &[TaskKilled])?;
         self.ended += usize::from(status.state().is_terminal());
         if status.state().is_terminal() && self.ended == 1 {
             // TEARDOWN kills the other task, ends the executor, removes the framework.

@@ -11,6 +11,7 @@ use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
 use mesos_client::tasks::{TaskBuilder, default_user};
 use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
+use mesos_proto::v1::TaskState::TaskKilled;
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, Offer, TaskId, TaskStatus};
 
@@ -83,8 +84,7 @@ impl Scheduler for Framework {
     // An executor ended (or an agent was lost): the exit status is a wait status.
     fn failure(&mut self, handle: &SchedulerHandle, failure: &event::Failure) -> Result<()> {
         log::info!("executor exited with status {:?}", failure.status);
-        // TEARDOWN removes the framework from the master and stops the driver.
-        handle.teardown()
+        handle.teardown() // TEARDOWN removes the framework from the master and stops the driver
     }
 
     fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) -> Result<()> {
@@ -100,6 +100,7 @@ impl Scheduler for Framework {
         if status.uuid.is_some() {
             handle.acknowledge(status)?;
         }
+        mesos_client::tasks::expect_end(status, &[TaskKilled])?;
         self.ended += usize::from(status.state().is_terminal());
         if status.state().is_terminal() && self.ended == 1 {
             // SHUTDOWN the executor, a task still running: it ends that task and exits.

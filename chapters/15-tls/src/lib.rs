@@ -112,6 +112,7 @@ impl Scheduler for Framework {
         if status.uuid.is_some() {
             handle.acknowledge(status)?;
         }
+        mesos_client::tasks::expect_end(status, &[])?; // no end expected: they run until TEARDOWN
         Ok(())
     }
 }

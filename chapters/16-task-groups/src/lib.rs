@@ -47,7 +47,8 @@ impl Scheduler for Framework {
             let need = Resources::new(0.1, 32.0);
             if !self.launched
                 && let (Some(a), Some(b)) = (left.take(&need), left.take(&need))
-                && let Some(own) = left.take(&need)
+                // The executor's own resources: Mesos wants disk too, not only cpus and mem.
+                && let Some(own) = left.take(&need.with_disk(32.0))
             {
                 let executor = ExecutorBuilder::default_executor("ch16-group");
                 let tasks = vec![
@@ -82,6 +83,7 @@ impl Scheduler for Framework {
         if status.uuid.is_some() {
             handle.acknowledge(status)?;
         }
+        mesos_client::tasks::expect_end(status, &[])?; // no end expected: both must run
         self.running += usize::from(status.state() == TaskState::TaskRunning);
         if self.running == COMMANDS.len() {
             // TEARDOWN removes the framework from the master and stops the driver.

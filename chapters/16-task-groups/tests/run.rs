@@ -2,6 +2,7 @@
 
 use ch16_task_groups::{Args, run};
 use clap::Parser;
+use mesos_client::resources::{cpus, disk, mem};
 use mesos_proto::v1::TaskState::TaskRunning;
 use mesos_proto::v1::executor_info::Type;
 use observe::{Seen, cluster, run_step};
@@ -22,6 +23,14 @@ fn launches_a_group_on_the_default_executor() {
     assert_eq!(groups.len(), 1, "{:?}", seen.kinds());
     assert_eq!(groups[0].executor.r#type(), Type::Default);
     assert_eq!(groups[0].executor.executor_id.value, "ch16-group");
+    // What Mesos 1.12 requires of the group's executor (fact sheet §3.5), or it answers every
+    // task TASK_ERROR: the framework id set, and cpus, mem and disk of its own.
+    let framework_id = groups[0].executor.framework_id.as_ref().map(|f| &f.value);
+    assert_eq!(framework_id, Some(&seen.framework_id));
+    let own = &groups[0].executor.resources;
+    for (name, amount) in [("cpus", cpus(own)), ("mem", mem(own)), ("disk", disk(own))] {
+        assert!(amount > 0.0, "the executor has no {name}: {own:?}");
+    }
     let tasks = &groups[0].task_group.tasks;
     assert_eq!(tasks.len(), 2);
     for task in tasks {

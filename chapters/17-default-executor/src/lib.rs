@@ -8,6 +8,7 @@ use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
 use mesos_client::tasks::{ExecutorBuilder, TaskBuilder, default_user};
 use mesos_client::{Result, Scheduler, SchedulerDriver, SchedulerHandle};
+use mesos_proto::v1::TaskState::{TaskFailed, TaskKilled};
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{FrameworkInfo, Offer, TaskStatus};
 
@@ -47,14 +48,17 @@ impl Scheduler for Framework {
             let need = Resources::new(0.1, 32.0);
             if !self.launched
                 && let (Some(a), Some(b)) = (left.take(&need), left.take(&need))
-                && let Some(own) = left.take(&need)
+                // The executor's own resources: Mesos wants disk too, not only cpus and mem.
+                && let Some(own) = left.take(&need.with_disk(32.0))
             {
                 let executor = ExecutorBuilder::default_executor("ch17-group");
                 let tasks = vec![
                     TaskBuilder::command(offer, COMMANDS[0])
+                        .id("fails")
                         .resources(a)
                         .build(),
                     TaskBuilder::command(offer, COMMANDS[1])
+                        .id("sleeps")
                         .resources(b)
                         .build(),
                 ];
@@ -83,6 +87,13 @@ impl Scheduler for Framework {
             handle.acknowledge(status)?;
         }
         // A task of the group failed: the default executor kills the others (KILLED).
+        // Exactly that, or the run stops with an error (exit 1).
+        let end = if id == "fails" {
+            TaskFailed
+        } else {
+            TaskKilled
+        };
+        mesos_client::tasks::expect_end(status, &[end])?;
         self.ended += usize::from(status.state().is_terminal());
         if self.ended == COMMANDS.len() {
             // TEARDOWN removes the framework from the master and stops the driver.

@@ -13,7 +13,7 @@ fn a_failed_task_takes_its_group_down() {
 
     let seen = Seen::of(&cluster);
     let ids = seen.launched_ids();
-    assert_eq!(ids.len(), 2, "{:?}", seen.kinds());
+    assert_eq!(ids, ["fails", "sleeps"], "{:?}", seen.kinds());
     // The first failed; the default executor killed its sibling; then TEARDOWN.
     assert_eq!(
         seen.last_state(&ids[0]),

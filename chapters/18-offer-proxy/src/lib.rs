@@ -125,6 +125,9 @@ pub struct Outcome {
     pub updates: Vec<(String, TaskState)>,
     /// Updates in a terminal state.
     pub terminal: usize,
+    /// Tasks that ended in anything but TASK_FINISHED, each as
+    /// [`mesos_client::Error::UnexpectedTaskState`] says it (task, state, Mesos' reason).
+    pub not_finished: Vec<String>,
     /// What reached the backend's `/status`.
     pub delivery: Delivery,
 }

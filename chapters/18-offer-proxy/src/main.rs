@@ -58,5 +58,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         outcome.declined.len(),
         outcome.delivery.delivered.len()
     );
-    Ok(())
+    // Exit status 1 when a task the backend asked for did not finish (failed, or never ran).
+    for line in &outcome.not_finished {
+        eprintln!("{line}");
+    }
+    match outcome.not_finished.len() {
+        0 => Ok(()),
+        n => Err(format!("{n} task(s) did not finish").into()),
+    }
 }

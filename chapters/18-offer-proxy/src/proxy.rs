@@ -7,10 +7,10 @@
 //! all arrive but need not arrive at once, go through [`Reporter`] instead.
 
 use mesos_client::offers::{RemainingResources, Resources};
-use mesos_client::tasks::TaskBuilder;
+use mesos_client::tasks::{TaskBuilder, expect_end};
 use mesos_client::{Scheduler, SchedulerHandle};
 use mesos_proto::v1::scheduler::event;
-use mesos_proto::v1::{Filters, Offer, TaskInfo, TaskStatus};
+use mesos_proto::v1::{Filters, Offer, TaskInfo, TaskState, TaskStatus};
 
 use crate::backend::{Backend, BadAnswer};
 use crate::blacklist::Blacklist;
@@ -108,6 +108,12 @@ impl Scheduler for Proxy {
         self.reporter.report(id, state);
         if state.is_terminal() {
             self.outcome.terminal += 1;
+            // The backend decides what runs; whether it ran is still worth a word: a
+            // TASK_ERROR or TASK_LOST means it never did, and the run's exit status says so.
+            if let Err(err) = expect_end(status, &[TaskState::TaskFinished]) {
+                log::warn!("{err}");
+                self.outcome.not_finished.push(err.to_string());
+            }
             if self.exit_after.is_some_and(|n| self.outcome.terminal >= n) {
                 log::info!("{} task(s) ended: stopping", self.outcome.terminal);
                 if let Err(err) = handle.teardown() {

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 enum Mode {
     /// One `true` task (`t1`) for the first offer, then `[]`.
     Launch,
+    /// The same with `exit 3`: a task that fails.
+    LaunchFailing,
     /// `[]`.
     Nothing,
     NotJson,
@@ -64,13 +66,19 @@ fn backend(
         if seen.offers.len() == stop_after {
             let _ = stop.send(StopMode::Teardown);
         }
-        let task = |cpus: f64| json!([{"id": "t1", "cmd": "true", "resources": {"cpus": cpus, "mem": 32}}]);
+        let cmd = if mode == Mode::LaunchFailing {
+            "exit 3"
+        } else {
+            "true"
+        };
+        let task =
+            |cpus: f64| json!([{"id": "t1", "cmd": cmd, "resources": {"cpus": cpus, "mem": 32}}]);
         match mode {
-            Mode::Launch if seen.launched == 0 => {
+            Mode::Launch | Mode::LaunchFailing if seen.launched == 0 => {
                 seen.launched += 1;
                 Response::new(200, task(0.1).to_string())
             }
-            Mode::Launch | Mode::Nothing => Response::new(200, "[]"),
+            Mode::Launch | Mode::LaunchFailing | Mode::Nothing => Response::new(200, "[]"),
             Mode::NotJson => Response::new(200, "<html>oops</html>"),
             Mode::WrongShape => Response::new(200, r#"{"tasks": []}"#),
             Mode::ServerError => Response::new(500, "internal error"),
@@ -139,6 +147,33 @@ fn launches_what_the_backend_returns_and_reports_statuses() {
     assert_eq!(first["framework_id"], outcome.framework_id.as_str());
     assert_eq!(states_of(&seen, "t1"), ["starting", "running", "finished"]);
     assert!(outcome.delivery.undelivered.is_empty());
+    assert!(outcome.not_finished.is_empty(), "{outcome:?}");
+}
+
+#[test]
+fn a_task_that_does_not_finish_is_reported_for_the_exit_status() {
+    let cluster = cluster();
+    let (stop, stop_rx) = unbounded();
+    let script = backend(Mode::LaunchFailing, usize::MAX, 0, stop);
+    let mut config = config(&cluster, &script);
+    config.exit_after = Some(1);
+    config.stop = Some(stop_rx);
+    let outcome = run_with_deadline(config);
+
+    // The backend still hears of it; `main` prints the line and exits 1.
+    assert_eq!(
+        states_of(&script.seen.lock().unwrap(), "t1")
+            .last()
+            .map(String::as_str),
+        Some("failed")
+    );
+    assert_eq!(outcome.not_finished.len(), 1, "{outcome:?}");
+    let line = &outcome.not_finished[0];
+    assert!(
+        line.starts_with("task t1 ended TASK_FAILED unexpectedly"),
+        "{line}"
+    );
+    assert!(line.contains("Command exited with status 3"), "{line}");
 }
 
 /// Each kind of bad answer declines the offer, which then comes back.

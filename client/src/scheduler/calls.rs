@@ -48,6 +48,19 @@ impl SchedulerHandle {
     /// [`TaskBuilder::command`](crate::tasks::TaskBuilder::command), and the
     /// executor with
     /// [`ExecutorBuilder::default_executor`](crate::tasks::ExecutorBuilder::default_executor).
+    ///
+    /// Two things Mesos checks in a LAUNCH_GROUP, and answers with
+    /// `TASK_ERROR` (`REASON_TASK_GROUP_INVALID`) for every task of the group
+    /// (fact sheet §3.5):
+    ///
+    /// * the executor's `framework_id` must be set: unlike LAUNCH, the master
+    ///   does not fill it in. This call does, from the subscription, when
+    ///   `executor.framework_id` is unset (as [`accept`](Self::accept) does
+    ///   for every LAUNCH_GROUP).
+    /// * the executor needs resources of its own, out of the same offer, on
+    ///   top of its tasks': `cpus`, `mem` *and* `disk` (Mesos' default
+    ///   executor without disk gets `Executor '<id>' uses no disk`), e.g.
+    ///   `left.take(&Resources::new(0.1, 32.0).with_disk(32.0))`.
     pub fn launch_group(
         &self,
         offer: &Offer,
@@ -125,12 +138,25 @@ impl SchedulerHandle {
 
     /// ACCEPT `offer_ids` applying `operations` in order (LAUNCH,
     /// LAUNCH_GROUP, RESERVE, CREATE, ...).
+    ///
+    /// A LAUNCH_GROUP's executor without `framework_id` gets this
+    /// framework's id (Mesos refuses the group without it, see
+    /// [`launch_group`](Self::launch_group)).
     pub fn accept(
         &self,
         offer_ids: Vec<OfferId>,
-        operations: Vec<offer::Operation>,
+        mut operations: Vec<offer::Operation>,
         filters: Option<Filters>,
     ) -> Result<()> {
+        let framework_id = self.framework_id();
+        for group in operations
+            .iter_mut()
+            .filter_map(|op| op.launch_group.as_mut())
+        {
+            if group.executor.framework_id.is_none() {
+                group.executor.framework_id = framework_id.clone();
+            }
+        }
         let mut call = simple_call(Type::Accept);
         call.accept = Some(call::Accept {
             offer_ids,

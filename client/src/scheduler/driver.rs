@@ -100,8 +100,11 @@ impl SchedulerDriver {
     /// pointless: an ERROR event ([`Error::Subscription`]: refused, removed,
     /// or another scheduler took over), a 4xx answer to SUBSCRIBE
     /// ([`Error::Http`]: bad credentials or framework info), or more failed
-    /// attempts in a row than `max_reconnect_attempts` allows (the last error).
-    /// A refused acknowledgement ends nothing (see the
+    /// attempts in a row than `max_reconnect_attempts` allows (the last error),
+    /// or an error of the framework's own from a callback, such as
+    /// [`Error::UnexpectedTaskState`] from
+    /// [`tasks::expect_end`](crate::tasks::expect_end) (a task that did not
+    /// end as it should). A refused acknowledgement ends nothing (see the
     /// [module docs](crate::scheduler)).
     ///
     /// Calls still queued when `run` returns have been sent (or, if their

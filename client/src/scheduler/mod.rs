@@ -158,6 +158,14 @@ use crate::error::Result;
 ///   stops and returns that error, as `?` in `main` would. The framework is
 ///   not torn down: like a crashed scheduler it stays registered until its
 ///   `failover_timeout` runs out.
+/// - **A task did not end as it should** ([`Error::UnexpectedTaskState`](crate::Error::UnexpectedTaskState),
+///   made by [`tasks::expect_end`](crate::tasks::expect_end) in
+///   [`Scheduler::update`]): an error of the framework's own, so `run`
+///   stops with it and `main` exits non-zero, naming the task, its state
+///   and Mesos' source, reason and message. One line turns a `TASK_ERROR`
+///   (the master refused the task), a `TASK_LOST`/`TASK_DROPPED` (it never
+///   ran) or a failure where success was due into a failed run, instead of
+///   a scheduler that waits forever or reports success.
 ///
 /// The "upstream" line of each method names the v0 driver callback it
 /// replaces (Python `mesos.interface.Scheduler`, as in *Mesos in Action*) and
@@ -272,6 +280,11 @@ pub trait Scheduler {
     /// both the driver and [`SchedulerHandle::acknowledge`] skip them.
     ///
     /// The same update (same uuid) can arrive twice; handle it idempotently.
+    ///
+    /// To stop on an end you do not expect:
+    /// `mesos_client::tasks::expect_end(status, &[TaskState::TaskFinished])?;`
+    /// (see [`tasks::expect_end`](crate::tasks::expect_end) and "Errors in
+    /// callbacks" above).
     ///
     /// Default: logs at debug level.
     ///

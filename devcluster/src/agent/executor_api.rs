@@ -102,9 +102,33 @@ fn validate(c: &Call) -> Result<(), String> {
                     "Received TASK_STAGING from {who} which is not allowed"
                 ));
             }
-            Ok(())
+            match &s.check_status {
+                Some(cs) => check_status(cs),
+                None => Ok(()),
+            }
         }
         _ => Ok(()),
+    }
+}
+
+/// Mesos' `validateCheckStatusInfo`: a type, and the result part of that type.
+fn check_status(cs: &mesos_proto::v1::CheckStatusInfo) -> Result<(), String> {
+    use mesos_proto::v1::check_info::Type as T;
+    let Some(kind) = cs.r#type else {
+        return Err("CheckStatusInfo must specify 'type'".into());
+    };
+    match T::try_from(kind) {
+        Ok(T::Command) if cs.command.is_none() => {
+            Err("Expecting 'command' to be set for COMMAND check's status".into())
+        }
+        Ok(T::Http) if cs.http.is_none() => {
+            Err("Expecting 'http' to be set for HTTP check's status".into())
+        }
+        Ok(T::Tcp) if cs.tcp.is_none() => {
+            Err("Expecting 'tcp' to be set for TCP check's status".into())
+        }
+        Ok(T::Command | T::Http | T::Tcp) => Ok(()),
+        _ => Err("'UNKNOWN' is not a valid check's status type".into()),
     }
 }
 

@@ -20,38 +20,12 @@ impl Master {
         if !st.frameworks.contains_key(fw_id) {
             return;
         }
-        // 1. The offers: current, ours, one agent, one role, no duplicates.
-        let mut error = None;
-        let mut seen = BTreeSet::new();
-        let mut agent: Option<String> = None;
-        let mut role: Option<String> = None;
-        if a.offer_ids.is_empty() {
-            error = Some("No offers specified".to_string());
-        }
-        for id in &a.offer_ids {
-            let id = &id.value;
-            let msg = match st.offers.get(id) {
-                _ if !seen.insert(id.clone()) => Some(format!("Duplicate offer {id} in accept")),
-                None => Some(format!("Offer {id} is no longer valid")),
-                Some(o) if o.framework_id != fw_id => {
-                    Some(format!("Offer {id} has invalid framework"))
-                }
-                Some(o) if agent.as_ref().is_some_and(|x| *x != o.agent_id) => {
-                    Some("Aggregated offers must belong to one single agent".to_string())
-                }
-                Some(o) if role.as_ref().is_some_and(|x| *x != o.role) => {
-                    Some("Aggregated offers must be allocated to the same role".to_string())
-                }
-                Some(o) => {
-                    agent = Some(o.agent_id.clone());
-                    role = Some(o.role.clone());
-                    None
-                }
-            };
-            if error.is_none() {
-                error = msg;
-            }
-        }
+        // 1. The offers, checked as Mesos' `offer::validate` does, in its order and with
+        // its messages: none listed twice, all current, all ours, one role, one agent.
+        let error = validate_offers(st, fw_id, &a.offer_ids).err();
+        let first = a.offer_ids.first().and_then(|id| st.offers.get(&id.value));
+        let agent = first.map(|o| o.agent_id.clone());
+        let role = first.map(|o| o.role.clone());
         if let Some(err) = error {
             for id in &a.offer_ids {
                 if st
@@ -105,38 +79,57 @@ impl Master {
                 pool = pool.plus(&o.resources);
             }
         }
-        // 2. The operations, in order, against the remaining pool.
+        // 2. The operations, in order, against the remaining pool. As in Mesos, every
+        // resource of a LAUNCH / LAUNCH_GROUP is checked first, then the operation `id`
+        // (no feedback exists for launches), then each task (§7.2, §3.5).
         for op in a.operations {
-            match op.r#type() {
-                offer::operation::Type::Launch => {
-                    let tasks = op.launch.map(|l| l.task_infos).unwrap_or_default();
-                    for task in tasks {
-                        self.launch_one(
-                            st,
-                            fw_id,
-                            &agent_id,
-                            &role,
-                            &mut pool,
-                            task,
-                            op.id.is_some(),
-                        );
-                    }
-                }
-                offer::operation::Type::LaunchGroup => {
-                    if let Some(lg) = op.launch_group {
-                        self.launch_group(
-                            st,
-                            fw_id,
-                            &agent_id,
-                            &role,
-                            &mut pool,
-                            lg.executor,
-                            lg.task_group.tasks,
-                        );
-                    }
-                }
+            let kind = op.r#type();
+            let (tasks, reason) = match kind {
+                offer::operation::Type::Launch => (
+                    op.launch.as_ref().map(|l| &l.task_infos[..]).unwrap_or(&[]),
+                    task_status::Reason::ReasonTaskInvalid,
+                ),
+                offer::operation::Type::LaunchGroup => (
+                    op.launch_group
+                        .as_ref()
+                        .map(|g| &g.task_group.tasks[..])
+                        .unwrap_or(&[]),
+                    task_status::Reason::ReasonTaskGroupInvalid,
+                ),
                 // Reservations and volumes are not modelled: the resources stay in the pool.
-                _ => {}
+                _ => continue,
+            };
+            let op_error = operation_resources(&op).err().or_else(|| {
+                op.id.as_ref().map(|_| {
+                    let name = if kind == offer::operation::Type::Launch {
+                        "LAUNCH"
+                    } else {
+                        "LAUNCH_GROUP"
+                    };
+                    format!("The `id` field cannot be set on {name} operations")
+                })
+            });
+            if let Some(msg) = op_error {
+                for t in tasks {
+                    self.task_error(st, fw_id, t, reason, &msg);
+                }
+                continue;
+            }
+            if kind == offer::operation::Type::Launch {
+                let tasks = op.launch.map(|l| l.task_infos).unwrap_or_default();
+                for task in tasks {
+                    self.launch_one(st, fw_id, &agent_id, &role, &mut pool, task);
+                }
+            } else if let Some(lg) = op.launch_group {
+                self.launch_group(
+                    st,
+                    fw_id,
+                    &agent_id,
+                    &role,
+                    &mut pool,
+                    lg.executor,
+                    lg.task_group.tasks,
+                );
             }
         }
         // 3. The rest is declined with accept.filters.
@@ -145,8 +138,8 @@ impl Master {
         st.allocate_now = true;
     }
 
-    /// Checks one task (LAUNCH) and either sends TASK_ERROR or launches it.
-    #[allow(clippy::too_many_arguments)]
+    /// Checks one task (LAUNCH) as Mesos' `task::validate` does, in its order, and either
+    /// sends TASK_ERROR or launches it.
     fn launch_one(
         &self,
         st: &mut MasterState,
@@ -155,59 +148,69 @@ impl Master {
         role: &str,
         pool: &mut Resources,
         mut task: TaskInfo,
-        has_op_id: bool,
     ) {
+        // What the master does before validating: the offer's allocation role into
+        // resources lacking one, the framework id into the executor lacking one.
+        inject_allocation(&mut task.resources, role);
+        if let Some(e) = task.executor.as_mut() {
+            inject_allocation(&mut e.resources, role);
+            e.framework_id.get_or_insert_with(|| FrameworkId {
+                value: fw_id.to_string(),
+            });
+        }
         let check = || -> Result<Resources, String> {
-            if has_op_id {
-                return Err("'Offer.Operation.id' is not supported for LAUNCH".to_string());
-            }
             self.common_task_checks(st, fw_id, agent_id, &task)?;
-            match (&task.command, &task.executor) {
-                (Some(_), None) => {}
-                (None, Some(e)) => {
-                    if e.command.is_none() {
-                        return Err(format!(
-                            "Executor '{}' for task '{}' must have a command",
-                            e.executor_id.value, task.task_id.value
-                        ));
-                    }
-                    if e.r#type.is_some() && e.r#type() != executor_info::Type::Custom {
-                        return Err("'ExecutorInfo.type' must be 'CUSTOM' for LAUNCH".to_string());
-                    }
-                }
-                _ => {
-                    return Err("Task should have at least one (but not both) of CommandInfo or ExecutorInfo present".to_string());
-                }
+            if task.command.is_some() == task.executor.is_some() {
+                return Err("Task should have at least one (but not both) of CommandInfo or ExecutorInfo present".to_string());
             }
             let mut needed = Resources::from_protos(&task.resources);
-            if let Some(e) = &task.executor
-                && !self.executor_known(st, fw_id, agent_id, &e.executor_id.value)
-            {
-                needed = needed.plus(&Resources::from_protos(&e.resources));
+            let mut offerable = Resources::offerable_to(&task.resources, role);
+            if let Some(e) = &task.executor {
+                self.executor_checks(st, fw_id, agent_id, e)?;
+                if e.r#type.is_some() && e.r#type() != executor_info::Type::Custom {
+                    return Err("'ExecutorInfo.type' must be 'CUSTOM'".to_string());
+                }
+                if e.command.is_none() {
+                    return Err("'ExecutorInfo.command' must be set".to_string());
+                }
+                if e.container
+                    .as_ref()
+                    .and_then(|c| c.linux_info.as_ref())
+                    .and_then(|l| l.share_cgroups)
+                    == Some(true)
+                {
+                    return Err(
+                        "The 'share_cgroups' field cannot be set to 'true' on executor containers"
+                            .to_string(),
+                    );
+                }
+                if !self.executor_known(st, fw_id, agent_id, &e.executor_id.value) {
+                    needed = needed.plus(&Resources::from_protos(&e.resources));
+                    offerable &= Resources::offerable_to(&e.resources, role);
+                }
             }
-            if !pool.contains(&needed) {
+            if !offerable || !pool.contains(&needed) {
                 return Err(format!(
                     "Total resources {} required by task and its executor is more than available {}",
                     needed.describe(role),
                     pool.describe(role)
                 ));
             }
+            validate::launch_task_cgroups(&task)?;
             Ok(needed)
         };
         match check() {
             Err(msg) => {
-                let s = master_status(
-                    &task.task_id.value,
-                    TaskState::TaskError,
+                self.task_error(
+                    st,
+                    fw_id,
+                    &task,
                     task_status::Reason::ReasonTaskInvalid,
                     &msg,
-                    Some(agent_id),
                 );
-                self.send_update(st, fw_id, s);
             }
             Ok(needed) => {
                 *pool = pool.minus(&needed);
-                inject_allocation(&mut task.resources, role);
                 if let Some(e) = task.executor.as_mut() {
                     prepare_executor(e, fw_id, role);
                 }
@@ -227,6 +230,58 @@ impl Master {
         }
     }
 
+    /// TASK_ERROR for `task`, from the master (no uuid), with `reason` and `msg`.
+    fn task_error(
+        &self,
+        st: &mut MasterState,
+        fw_id: &str,
+        task: &TaskInfo,
+        reason: task_status::Reason,
+        msg: &str,
+    ) {
+        let s = master_status(
+            &task.task_id.value,
+            TaskState::TaskError,
+            reason,
+            msg,
+            Some(&task.agent_id.value),
+        );
+        self.send_update(st, fw_id, s);
+    }
+
+    /// Mesos' `executor::internal::validate`: the ExecutorInfo alone, its framework id
+    /// and resources, and that it equals the executor of that id already on the agent.
+    fn executor_checks(
+        &self,
+        st: &MasterState,
+        fw_id: &str,
+        agent_id: &str,
+        e: &ExecutorInfo,
+    ) -> Result<(), String> {
+        validate::executor_fields(e)?;
+        validate::executor_framework_and_resources(e, fw_id)?;
+        let existing = st.frameworks.get(fw_id).and_then(|f| {
+            f.executors
+                .get(&(agent_id.to_string(), e.executor_id.value.clone()))
+        });
+        if let Some((known, _)) = existing {
+            // Compared as the master keeps it (our record also has the type filled in).
+            let mut candidate = e.clone();
+            if candidate.r#type.is_none() {
+                candidate.set_type(executor_info::Type::Custom);
+            }
+            if !same_executor(&candidate, known) {
+                return Err(format!(
+                    "ExecutorInfo is not compatible with existing ExecutorInfo with same ExecutorID '{}'",
+                    e.executor_id.value
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a task group (LAUNCH_GROUP) as Mesos' `task::group::validate` does, in its
+    /// order, and either sends TASK_ERROR for every task of it or launches it.
     #[allow(clippy::too_many_arguments)]
     fn launch_group(
         &self,
@@ -238,59 +293,73 @@ impl Master {
         mut executor: ExecutorInfo,
         mut tasks: Vec<TaskInfo>,
     ) {
+        // What the master does before validating: the offer's allocation role into every
+        // resource lacking one, the group's executor into every task lacking one. Unlike
+        // LAUNCH it does not fill in `ExecutorInfo.framework_id` (§3.5).
+        inject_allocation(&mut executor.resources, role);
+        for t in tasks.iter_mut() {
+            inject_allocation(&mut t.resources, role);
+            match t.executor.as_mut() {
+                Some(e) => inject_allocation(&mut e.resources, role),
+                None => t.executor = Some(executor.clone()),
+            }
+        }
         let check = || -> Result<Resources, String> {
-            if executor.r#type.is_none() {
-                return Err("'ExecutorInfo.type' must be set".to_string());
-            }
-            if executor.r#type() == executor_info::Type::Default && executor.command.is_some() {
-                return Err(
-                    "'ExecutorInfo.command' must not be set for 'DEFAULT' executor".to_string(),
-                );
-            }
-            if executor.r#type() == executor_info::Type::Custom && executor.command.is_none() {
-                return Err("'ExecutorInfo.command' must be set for 'CUSTOM' executor".to_string());
-            }
-            if tasks.is_empty() {
-                return Err("Task group is empty".to_string());
-            }
             let mut ids = BTreeSet::new();
             let mut needed = Resources::new();
+            let mut offerable = Resources::offerable_to(&executor.resources, role);
             for t in &tasks {
-                self.common_task_checks(st, fw_id, agent_id, t)?;
-                if !ids.insert(t.task_id.value.clone()) {
-                    return Err(format!(
-                        "Task group has duplicate task ID: {}",
-                        t.task_id.value
-                    ));
-                }
-                if executor.r#type() == executor_info::Type::Default && t.command.is_none() {
-                    return Err(format!("Task '{}' is missing 'command'", t.task_id.value));
-                }
+                self.common_task_checks(st, fw_id, agent_id, t)
+                    .and_then(|()| validate::group_task(t))
+                    .map_err(|e| format!("Task '{}' is invalid: {e}", t.task_id.value))?;
                 needed = needed.plus(&Resources::from_protos(&t.resources));
+                offerable &= Resources::offerable_to(&t.resources, role);
             }
+            self.executor_checks(st, fw_id, agent_id, &executor)?;
+            validate::group_executor(&executor, &tasks)?;
             if !self.executor_known(st, fw_id, agent_id, &executor.executor_id.value) {
                 needed = needed.plus(&Resources::from_protos(&executor.resources));
             }
-            if !pool.contains(&needed) {
+            if !offerable || !pool.contains(&needed) {
                 return Err(format!(
                     "Total resources {} required by task group and its executor are more than available {}",
                     needed.describe(role),
                     pool.describe(role)
                 ));
             }
+            validate::group_cgroups(&executor, &tasks)?;
+            // Stricter than the 1.12 master, which checks neither and, for a duplicate id,
+            // fails an internal check and aborts: devcluster refuses both plainly.
+            if tasks.is_empty() {
+                return Err("Task group is empty".to_string());
+            }
+            for t in &tasks {
+                if !ids.insert(t.task_id.value.clone()) {
+                    return Err(format!(
+                        "Task group has duplicate task ID: {}",
+                        t.task_id.value
+                    ));
+                }
+            }
+            // Stricter too: the default executor runs each task's command, and a task
+            // without one fails there (at run time on Mesos); here it is refused at once.
+            if executor.r#type() == executor_info::Type::Default
+                && let Some(t) = tasks.iter().find(|t| t.command.is_none())
+            {
+                return Err(format!("Task '{}' is missing 'command'", t.task_id.value));
+            }
             Ok(needed)
         };
         match check() {
             Err(msg) => {
                 for t in &tasks {
-                    let s = master_status(
-                        &t.task_id.value,
-                        TaskState::TaskError,
+                    self.task_error(
+                        st,
+                        fw_id,
+                        t,
                         task_status::Reason::ReasonTaskGroupInvalid,
                         &msg,
-                        Some(agent_id),
                     );
-                    self.send_update(st, fw_id, s);
                 }
             }
             Ok(needed) => {
@@ -304,7 +373,6 @@ impl Master {
                     };
                 let mut first = true;
                 for t in tasks.iter_mut() {
-                    inject_allocation(&mut t.resources, role);
                     t.executor = Some(executor.clone());
                     let mut res = Resources::from_protos(&t.resources);
                     if first {
@@ -329,6 +397,8 @@ impl Master {
         }
     }
 
+    /// Mesos' `task::internal::validateTask`, in its order: the id, not a live task's id,
+    /// the offer's agent, then the task's own fields (`validate::task_fields`).
     fn common_task_checks(
         &self,
         st: &MasterState,
@@ -336,8 +406,7 @@ impl Master {
         agent_id: &str,
         t: &TaskInfo,
     ) -> Result<(), String> {
-        validate::validate_id(&t.task_id.value)
-            .map_err(|e| format!("Task ID '{}' is invalid: {e}", t.task_id.value))?;
+        validate::validate_id(&t.task_id.value)?;
         if st
             .frameworks
             .get(fw_id)
@@ -346,19 +415,12 @@ impl Master {
             return Err(format!("Task has duplicate ID: {}", t.task_id.value));
         }
         if t.agent_id.value != agent_id {
-            return Err(format!("Task uses invalid agent: {}", t.agent_id.value));
+            return Err(format!(
+                "Task uses invalid agent {} while agent {agent_id} is expected",
+                t.agent_id.value
+            ));
         }
-        if t.resources.is_empty() {
-            return Err("Task uses no resources".to_string());
-        }
-        Resources::protos_valid(&t.resources)
-            .map_err(|e| format!("Task uses invalid resources: {e}"))?;
-        if let Some(kp) = &t.kill_policy
-            && kp.grace_period.as_ref().is_some_and(|g| g.nanoseconds < 0)
-        {
-            return Err("Task's 'kill_policy.grace_period' must be non-negative".to_string());
-        }
-        Ok(())
+        validate::task_fields(t)
     }
 
     fn executor_known(&self, st: &MasterState, fw_id: &str, agent_id: &str, exec: &str) -> bool {
@@ -428,6 +490,89 @@ impl Master {
         self.send(st, fw_id, &e);
         e.update.map(|u| u.status).unwrap_or_default()
     }
+}
+
+/// Mesos' `offer::validate` of an ACCEPT's offer ids (§7.2); an empty list is
+/// "No offers specified" as in the master's ACCEPT handler.
+fn validate_offers(
+    st: &MasterState,
+    fw_id: &str,
+    ids: &[mesos_proto::v1::OfferId],
+) -> Result<(), String> {
+    if ids.is_empty() {
+        return Err("No offers specified".to_string());
+    }
+    let mut seen = BTreeSet::new();
+    for id in ids {
+        if !seen.insert(&id.value) {
+            return Err(format!("Duplicate offer {} in offer list", id.value));
+        }
+    }
+    let mut offers = Vec::new();
+    for id in ids {
+        match st.offers.get(&id.value) {
+            Some(o) => offers.push((&id.value, o)),
+            None => return Err(format!("Offer {} is no longer valid", id.value)),
+        }
+    }
+    for (id, o) in &offers {
+        if o.framework_id != fw_id {
+            return Err(format!(
+                "Offer {id} has invalid framework {} while framework {fw_id} is expected",
+                o.framework_id
+            ));
+        }
+    }
+    let (_, first) = offers[0];
+    for (id, o) in &offers {
+        if o.role != first.role {
+            return Err(format!(
+                "Aggregated offers must be allocated to the same role. Offer {id} uses role '{} but another is using role '{}",
+                o.role, first.role
+            ));
+        }
+    }
+    for (id, o) in &offers {
+        if o.agent_id != first.agent_id {
+            return Err(format!(
+                "Aggregated offers must belong to one single agent. Offer {id} uses agent {} and agent {}",
+                o.agent_id, first.agent_id
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Mesos' `validateAndUpgradeResources` for a LAUNCH / LAUNCH_GROUP: every resource of
+/// every task and executor in the operation is well-formed, else the whole operation fails
+/// with the bare `Resources::validate` message.
+fn operation_resources(op: &offer::Operation) -> Result<(), String> {
+    let tasks = op
+        .launch
+        .iter()
+        .flat_map(|l| &l.task_infos)
+        .chain(op.launch_group.iter().flat_map(|g| &g.task_group.tasks));
+    if let Some(g) = &op.launch_group {
+        Resources::validate(&g.executor.resources)?;
+    }
+    for t in tasks {
+        Resources::validate(&t.resources)?;
+        if let Some(e) = &t.executor {
+            Resources::validate(&e.resources)?;
+        }
+    }
+    Ok(())
+}
+
+/// Mesos' ExecutorInfo equality for "the same executor": resources compared as bags,
+/// everything else field by field.
+fn same_executor(a: &ExecutorInfo, b: &ExecutorInfo) -> bool {
+    let strip = |e: &ExecutorInfo| ExecutorInfo {
+        resources: Vec::new(),
+        ..e.clone()
+    };
+    strip(a) == strip(b)
+        && Resources::from_protos(&a.resources) == Resources::from_protos(&b.resources)
 }
 
 fn launched_tasks(ops: &[offer::Operation]) -> Vec<TaskInfo> {

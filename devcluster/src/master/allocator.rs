@@ -129,6 +129,12 @@ impl Master {
             .expect("candidate framework exists");
         let multi_role = fw.has_capability(Cap::MultiRole);
         let alloc = multi_role.then_some(role);
+        // §7.1: the framework's capability picks how (un)reservation is written.
+        let format = if fw.has_capability(Cap::ReservationRefinement) {
+            crate::resources::ResourceFormat::PostRefinement
+        } else {
+            crate::resources::ResourceFormat::PreRefinement
+        };
         let agent = st.agents.get_mut(agent_id).expect("agent exists");
         let executor_ids: Vec<ExecutorId> = fw
             .executors
@@ -156,7 +162,7 @@ impl Master {
                 path: Some("/slave(1)".to_string()),
                 ..Default::default()
             }),
-            resources: free.to_protos(alloc),
+            resources: free.to_protos(alloc, format),
             attributes: agent.info.attributes.clone(),
             executor_ids,
             allocation_info: alloc.map(|r| resource::AllocationInfo {

@@ -137,14 +137,28 @@ impl Master {
             return Response::text(409, "Framework cannot be found");
         };
         let new = u.framework_info;
-        if new.user != fw.info.user {
-            return Response::text(400, "Updating 'FrameworkInfo.user' is unsupported");
-        }
+        // Mesos' `validateUpdate`, in its order and words.
         if new.principal != fw.info.principal {
             return Response::text(400, "Changing framework's principal is not allowed.");
         }
+        if new.user != fw.info.user {
+            return Response::text(
+                400,
+                format!(
+                    "Updating 'FrameworkInfo.user' is unsupported; attempted to update from '{}' to '{}'",
+                    fw.info.user, new.user
+                ),
+            );
+        }
         if new.checkpoint() != fw.info.checkpoint() {
-            return Response::text(400, "Updating 'FrameworkInfo.checkpoint' is unsupported");
+            return Response::text(
+                400,
+                format!(
+                    "Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from '{}' to '{}'",
+                    fw.info.checkpoint(),
+                    new.checkpoint()
+                ),
+            );
         }
         let old_roles = fw.roles();
         fw.info = new;

@@ -117,7 +117,7 @@ pub(crate) fn handle(master: &Master, req: &Request, routed_path: &str) -> Respo
         Err(e) => return Response::text(400, e),
     };
     // 9: call validation.
-    if let Err(e) = validate::validate_call(&c) {
+    if let Err(e) = validate::validate_call(&c, principal.as_deref()) {
         return Response::text(400, format!("Failed to validate scheduler::Call: {e}"));
     }
     let kind = call::Type::try_from(c.r#type.unwrap_or(0)).unwrap_or(call::Type::Unknown);

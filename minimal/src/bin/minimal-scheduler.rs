@@ -40,8 +40,7 @@ impl Scheduler for Minimal {
                 (Some(for_task), Some(for_executor)) if self.launched < self.tasks => {
                     let executor = self.executor.clone().resources(for_executor).build();
                     let id = format!("minimal-{}", self.launched + 1);
-                    // Fix: `data` is bytes, base64 on the JSON wire (mesos-proto encodes it).
-                    let data = format!("Hello from task {id}!");
+                    let data = format!("Hello from task {id}!"); // Fix: bytes (base64 in JSON)
                     let task = TaskBuilder::executor(offer, executor).id(&id).data(data);
                     log::info!("launching task {id} on agent {}", offer.agent_id.value);
                     handle.launch(offer, vec![task.resources(for_task).build()])?;
@@ -59,6 +58,7 @@ impl Scheduler for Minimal {
         log::info!("task {id} is {} {}", state.as_str_name(), status.message());
         // Fix: the old driver acknowledged for the book; over v1 we must (updates with a uuid).
         handle.acknowledge(status)?;
+        expect_end(status, &[TaskState::TaskFinished])?; // Fix: other ends fail the run (exit 1)
         // Updates can come twice: the set counts each task once.
         let first_end = state.is_terminal() && self.ended.insert(id.clone());
         if first_end && self.ended.len() == self.tasks {
