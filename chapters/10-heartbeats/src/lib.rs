@@ -114,7 +114,7 @@ impl Scheduler for Framework {
         }
         // The master's answers: reason RECONCILIATION, no uuid (nothing to acknowledge).
         if status.reason() != Reason::ReasonReconciliation {
-            return Ok(());
+            return mesos_client::tasks::expect_end(status, &[]); // ours run until TEARDOWN
         }
         self.answers += 1;
         if self.answers == 2 {

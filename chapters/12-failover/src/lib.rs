@@ -119,9 +119,12 @@ impl Scheduler for Framework {
         }
         // The master's answers: reason RECONCILIATION, no uuid (nothing to acknowledge).
         if status.reason() != Reason::ReasonReconciliation {
-            return Ok(());
+            return mesos_client::tasks::expect_end(status, &[]); // ours run until TEARDOWN
         }
         self.answers += 1;
+        if self.answers > 4 {
+            mesos_client::tasks::expect_end(status, &[])?; // still running after the faults?
+        }
         if self.answers == 2 {
             handle.reconcile_all()?; // implicit: one answer per task the master knows
         } else if self.answers == 4 {
