@@ -266,7 +266,7 @@ impl Logs {
         Logs
     }
 
-    /// Every line kept so far (the newest [`LOG_LINES`]), joined by newlines.
+    /// Every line kept so far (the newest 10,000), joined by newlines.
     pub fn text(&self) -> String {
         let lines = lines().lock().unwrap_or_else(|p| p.into_inner());
         lines.iter().cloned().collect::<Vec<_>>().join("\n")
