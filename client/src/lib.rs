@@ -110,7 +110,7 @@
 //! | [`resources`], [`offers`] | resources, "does this offer fit", carving offers |
 //! | [`tasks`] | `TaskInfo` (built from its offer: cannot fail), `CommandInfo`, `ExecutorInfo` builders, task ids, the user |
 //! | [`artifact`] | shipping your executor to the agents: a path, or served over HTTP ([`artifact::ShippedExecutor`]) |
-//! | [`faults`] | breaking a devcluster on purpose, typed ([`faults::Fault`]) |
+//! | [`faults`] | breaking a master on purpose, typed ([`faults::Fault`]): devcluster injects, a real master is broken by hand ([`faults::cause`] says how and waits) |
 //! | [`connect`] | the `--master`/`--principal`/`--secret-file`/`--ca-file` options every framework takes |
 //! | [`masters`], [`transport`], [`credentials`], [`backoff`] | HTTP plumbing |
 //! | [`error`] | the one [`Error`] type (typed: [`Error::FrameworkRemoved`], [`Error::is_call_failure`], ...) |
