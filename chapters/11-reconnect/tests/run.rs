@@ -79,7 +79,7 @@ fn on_a_master_that_is_not_a_devcluster_you_cut_the_connection_and_pause_it_by_h
             let asked = front.next_fault_request(observe::STEP_DEADLINE);
             assert_eq!(asked.as_deref(), Some("stall-heartbeats"));
             front.pause(); // kill -STOP
-            std::thread::sleep(Duration::from_secs(4));
+            std::thread::sleep(Duration::from_secs(6)); // longer than the step needs to notice
             front.resume(); // kill -CONT
         });
         run_step(move || run(args)).expect("the step runs to completion");
