@@ -680,3 +680,56 @@ fn executor_update_with_untyped_check_status_is_400() {
         "Failed to validate Executor::Call: CheckStatusInfo must specify 'type'"
     );
 }
+
+/// UPDATE_FRAMEWORK changing `user` or `checkpoint`: 400 with Mesos' words (which say
+/// from what to what).
+#[test]
+fn update_framework_immutable_fields_say_what_changed() {
+    let c = cluster(0);
+    let s = subscribe(&c.master_url(), framework("uf"));
+    let update = |info: Value| {
+        let r = call(
+            &s,
+            "UPDATE_FRAMEWORK",
+            Some(("update_framework", json!({"framework_info": info}))),
+        );
+        (r.status, r.text())
+    };
+    let id = json!({"value": s.framework_id});
+    assert_eq!(
+        update(json!({"user": "other", "name": "uf", "id": id})),
+        (
+            400,
+            "Updating 'FrameworkInfo.user' is unsupported; attempted to update from 'tester' to 'other'"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        update(json!({"user": "tester", "name": "uf", "id": id, "checkpoint": true})),
+        (
+            400,
+            "Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from 'false' to 'true'"
+                .to_string()
+        )
+    );
+}
+
+/// ACKNOWLEDGE_OPERATION_STATUS without `agent_id`: 400 with Mesos' words.
+#[test]
+fn acknowledge_operation_status_without_agent_id_is_400() {
+    let c = cluster(0);
+    let s = subscribe(&c.master_url(), framework("aos"));
+    let r = call(
+        &s,
+        "ACKNOWLEDGE_OPERATION_STATUS",
+        Some((
+            "acknowledge_operation_status",
+            json!({"uuid": "vQMQmtWnSm6GPb3NdQYDyg==", "operation_id": {"value": "op"}}),
+        )),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.text(),
+        "Failed to validate scheduler::Call: Expecting 'agent_id' to be present"
+    );
+}

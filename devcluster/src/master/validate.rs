@@ -68,7 +68,7 @@ pub(crate) fn validate_call(c: &Call, principal: Option<&str>) -> Result<(), Str
         call::Type::AcknowledgeOperationStatus => match &c.acknowledge_operation_status {
             None => missing("acknowledge_operation_status"),
             Some(a) if !mesos_proto::uuid::is_valid(&a.uuid) => Err("Not a valid UUID".to_string()),
-            Some(a) if a.agent_id.is_none() => missing("acknowledge_operation_status.agent_id"),
+            Some(a) if a.agent_id.is_none() => missing("agent_id"),
             Some(_) => Ok(()),
         },
         call::Type::Reconcile if c.reconcile.is_none() => missing("reconcile"),
