@@ -291,15 +291,19 @@ impl Resources {
 
     /// Whether every resource of `list` is one a devcluster offer can contain for
     /// allocation role `role`: unreserved (no role other than `*`, no reservation in either
-    /// format), and allocated to `role` if it names an allocation at all. Mesos compares
-    /// reservations and allocation roles when it checks that a task fits its offer, and
-    /// devcluster offers only unreserved resources, so anything else is "more than
-    /// available" there too.
+    /// format), not revocable, not shared, no disk info (volumes, sources), no resource
+    /// provider, and allocated to `role` if it names an allocation at all. Mesos compares
+    /// all of these when it checks that a task fits its offer, and devcluster offers only
+    /// plain unreserved resources, so anything else is "more than available" there too.
     pub fn offerable_to(list: &[Resource], role: &str) -> bool {
         list.iter().all(|r| {
             r.role.as_deref().is_none_or(|x| x == "*")
                 && r.reservation.is_none()
                 && r.reservations.is_empty()
+                && r.revocable.is_none()
+                && r.shared.is_none()
+                && r.disk.is_none()
+                && r.provider_id.is_none()
                 && r.allocation_info
                     .as_ref()
                     .and_then(|a| a.role.as_deref())

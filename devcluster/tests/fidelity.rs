@@ -435,6 +435,15 @@ fn launch_task_with_reserved_resources_the_offer_lacks() {
 }
 
 #[test]
+fn launch_task_with_revocable_resources_the_offer_lacks() {
+    launch_refused(
+        "revocable",
+        |_, _, t| t["resources"][0]["revocable"] = json!({}),
+        "Total resources cpus(allocated: *):0.1; mem(allocated: *):32 required by task and its executor is more than available cpus(allocated: *):4; mem(allocated: *):4096; disk(allocated: *):10240; ports(allocated: *):[31000-32000]",
+    );
+}
+
+#[test]
 fn launch_task_allocated_to_another_role() {
     launch_refused(
         "alloc",
