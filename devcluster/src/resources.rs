@@ -311,6 +311,24 @@ impl Resources {
         })
     }
 
+    /// Mesos' `detectOverlappingSetAndRangeResources`: whether some range or set item is
+    /// in more than one of `lists` (the sum of their sizes exceeds the size of their union).
+    pub fn overlap(lists: &[&[Resource]]) -> bool {
+        fn size(r: &Resources) -> u128 {
+            r.entries
+                .iter()
+                .map(|(_, q)| match q {
+                    Quantity::Scalar(_) => 0,
+                    Quantity::Ranges(rs) => rs.iter().map(|(b, e)| (e - b) as u128 + 1).sum(),
+                    Quantity::Set(items) => items.len() as u128,
+                })
+                .sum()
+        }
+        let parts: Vec<Resources> = lists.iter().map(|l| Resources::from_protos(l)).collect();
+        let union = parts.iter().fold(Resources::new(), |acc, p| acc.plus(p));
+        parts.iter().map(size).sum::<u128>() != size(&union)
+    }
+
     fn add(&mut self, name: &str, q: Quantity) {
         if let Some((_, existing)) = self.entries.iter_mut().find(|(n, _)| n == name) {
             match (existing, q) {

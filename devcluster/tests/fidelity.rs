@@ -928,3 +928,35 @@ fn group_default_executor_task_without_command_is_refused() {
         "Task 'G2' is missing 'command'",
     );
 }
+
+/// A port in both the task and its executor: refused (Mesos'
+/// `detectOverlappingSetAndRangeResources`), though the offer holds the port.
+#[test]
+fn launch_task_and_executor_sharing_a_port() {
+    let port = json!({"name": "ports", "type": "RANGES",
+                      "ranges": {"range": [{"begin": 31000, "end": 31000}]}});
+    launch_refused(
+        "overlap",
+        |_, _, t| {
+            t["resources"].as_array_mut().unwrap().push(port.clone());
+            let mut e = custom_executor();
+            e["resources"].as_array_mut().unwrap().push(port.clone());
+            on_executor(t, e);
+        },
+        "There are overlapping resources in the task resources cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31000] and executor resources cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31000]",
+    );
+}
+
+#[test]
+fn group_tasks_sharing_a_port() {
+    group_refused(
+        "overlap",
+        |_, _, t| {
+            let port = json!({"name": "ports", "type": "RANGES",
+                              "ranges": {"range": [{"begin": 31000, "end": 31001}]}});
+            t[0]["resources"].as_array_mut().unwrap().push(port.clone());
+            t[1]["resources"].as_array_mut().unwrap().push(port);
+        },
+        "There are overlapping resources in the task group's task resources [ cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31001], cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31001] ] and/or executor resources cpus(allocated: *):0.1; mem(allocated: *):32; disk(allocated: *):10",
+    );
+}

@@ -184,6 +184,13 @@ impl Master {
                             .to_string(),
                     );
                 }
+                if Resources::overlap(&[&task.resources, &e.resources]) {
+                    return Err(format!(
+                        "There are overlapping resources in the task resources {} and executor resources {}",
+                        Resources::from_protos(&task.resources).describe(role),
+                        Resources::from_protos(&e.resources).describe(role)
+                    ));
+                }
                 if !self.executor_known(st, fw_id, agent_id, &e.executor_id.value) {
                     needed = needed.plus(&Resources::from_protos(&e.resources));
                     offerable &= Resources::offerable_to(&e.resources, role);
@@ -317,6 +324,19 @@ impl Master {
             }
             self.executor_checks(st, fw_id, agent_id, &executor)?;
             validate::group_executor(&executor, &tasks)?;
+            let mut lists: Vec<&[mesos_proto::v1::Resource]> =
+                tasks.iter().map(|t| &t.resources[..]).collect();
+            lists.push(&executor.resources);
+            if Resources::overlap(&lists) {
+                let tasks_text: Vec<String> = (tasks.iter())
+                    .map(|t| Resources::from_protos(&t.resources).describe(role))
+                    .collect();
+                return Err(format!(
+                    "There are overlapping resources in the task group's task resources [ {} ] and/or executor resources {}",
+                    tasks_text.join(", "),
+                    Resources::from_protos(&executor.resources).describe(role)
+                ));
+            }
             if !self.executor_known(st, fw_id, agent_id, &executor.executor_id.value) {
                 needed = needed.plus(&Resources::from_protos(&executor.resources));
             }
