@@ -960,3 +960,26 @@ fn group_tasks_sharing_a_port() {
         "There are overlapping resources in the task group's task resources [ cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31001], cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31001] ] and/or executor resources cpus(allocated: *):0.1; mem(allocated: *):32; disk(allocated: *):10",
     );
 }
+
+/// A RESERVE asking for feedback (`id`) in an ACCEPT of invalid offers: UPDATE_OPERATION_STATUS
+/// OPERATION_ERROR, with Mesos' message and no uuid.
+#[test]
+fn accept_of_invalid_offers_errors_operations_with_an_id() {
+    let c = cluster(1);
+    let mut s = subscribe(&c.master_url(), framework("op-error"));
+    let o = s.offers(5).remove(0);
+    let body = json!({"offer_ids": [{"value": "no-such-offer"}],
+        "operations": [{"type": "RESERVE", "id": {"value": "r1"},
+                        "reserve": {"resources": [scalar("cpus", 1.0)]}}]});
+    assert_eq!(call(&s, "ACCEPT", Some(("accept", body))).status, 202);
+    let e = s.wait_type(5, event::Type::UpdateOperationStatus);
+    let st = e.update_operation_status.unwrap().status;
+    assert_eq!(st.operation_id.as_ref().unwrap().value, "r1");
+    assert_eq!(st.state(), mesos_proto::v1::OperationState::OperationError);
+    assert!(st.uuid.is_none());
+    assert_eq!(
+        st.message.as_deref(),
+        Some("Operation attempted with invalid offers: Offer no-such-offer is no longer valid")
+    );
+    drop(o);
+}

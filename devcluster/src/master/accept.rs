@@ -45,6 +45,28 @@ impl Master {
             } else {
                 TaskState::TaskLost
             };
+            // Other operations asking for feedback get OPERATION_ERROR (Mesos' `drop`).
+            for op in (a.operations.iter()).filter(|op| {
+                !matches!(
+                    op.r#type(),
+                    offer::operation::Type::Launch | offer::operation::Type::LaunchGroup
+                )
+            }) {
+                if let Some(id) = &op.id {
+                    let mut status = mesos_proto::v1::OperationStatus {
+                        operation_id: Some(id.clone()),
+                        message: Some(format!("Operation attempted with invalid offers: {err}")),
+                        ..Default::default()
+                    };
+                    status.set_state(mesos_proto::v1::OperationState::OperationError);
+                    let mut e = super::event_of(
+                        mesos_proto::v1::scheduler::event::Type::UpdateOperationStatus,
+                    );
+                    e.update_operation_status =
+                        Some(mesos_proto::v1::scheduler::event::UpdateOperationStatus { status });
+                    self.send(st, fw_id, &e);
+                }
+            }
             for task in launched_tasks(&a.operations) {
                 let s = master_status(
                     &task.task_id.value,
