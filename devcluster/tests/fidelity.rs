@@ -983,3 +983,45 @@ fn accept_of_invalid_offers_errors_operations_with_an_id() {
     );
     drop(o);
 }
+
+/// RECONCILE_OPERATIONS of operations devcluster does not know (all of them): one
+/// UPDATE_OPERATION_STATUS per listed operation, as a 1.12 master answers for unknown ones.
+#[test]
+fn reconcile_operations_answers_each_unknown_operation() {
+    let c = cluster(1);
+    let mut s = subscribe(&c.master_url(), framework("rec-ops"));
+    let o = s.offers(5).remove(0);
+    let body = json!({"operations": [
+        {"operation_id": {"value": "a"}, "agent_id": {"value": o.agent_id.value}},
+        {"operation_id": {"value": "b"}, "agent_id": {"value": "S9"}},
+        {"operation_id": {"value": "c"}}]});
+    let r = call(
+        &s,
+        "RECONCILE_OPERATIONS",
+        Some(("reconcile_operations", body)),
+    );
+    assert_eq!(r.status, 202);
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let e = s.wait_type(5, event::Type::UpdateOperationStatus);
+        let st = e.update_operation_status.unwrap().status;
+        assert!(st.uuid.is_none());
+        assert_eq!(
+            st.state(),
+            mesos_proto::v1::OperationState::OperationUnknown
+        );
+        got.push((st.operation_id.unwrap().value, st.message.unwrap()));
+    }
+    assert_eq!(
+        got,
+        [
+            ("a", "Reconciliation: Operation is unknown"),
+            ("b", "Reconciliation: Both operation and agent are unknown"),
+            (
+                "c",
+                "Reconciliation: Operation is unknown and no 'agent_id' was provided"
+            ),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}
