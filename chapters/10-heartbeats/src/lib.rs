@@ -9,7 +9,7 @@ pub mod executor;
 
 use mesos_client::artifact::ExecutorSource;
 use mesos_client::connect::Connection;
-use mesos_client::faults::{Fault, inject};
+use mesos_client::faults::{Fault, cause};
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
 use mesos_client::tasks::{TaskBuilder, default_user};
@@ -37,7 +37,6 @@ struct Framework {
     launched: usize,
     asked: bool,
     answers: usize,
-    master: String,
     interval: f64,
     subscriptions: usize,
 }
@@ -115,15 +114,16 @@ impl Scheduler for Framework {
         }
         // The master's answers: reason RECONCILIATION, no uuid (nothing to acknowledge).
         if status.reason() != Reason::ReasonReconciliation {
-            return Ok(());
+            return mesos_client::tasks::expect_end(status, &[]); // ours run until TEARDOWN
         }
         self.answers += 1;
         if self.answers == 2 {
             handle.reconcile_all()?; // implicit: one answer per task the master knows
         } else if self.answers == 4 {
-            // The master goes silent for longer than we wait for a heartbeat.
+            // The master goes silent for longer than we wait for a heartbeat: devcluster
+            // on request; any other master, `cause` tells you how, and waits until it is.
             let silence = Duration::from_secs_f64(self.interval * 3.0);
-            inject(&self.master, &Fault::StallHeartbeats(silence))?;
+            cause(handle, &Fault::StallHeartbeats(silence))?;
         }
         Ok(())
     }
@@ -141,7 +141,6 @@ pub fn run(args: Args) -> Result<()> {
     // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
     // --principal, --secret-file and --ca-file apply here (steps 14 and 15 explain them).
     let (mut config, _cluster) = args.connection.scheduler_config(info)?;
-    let master = config.masters.clone();
     config.auto_acknowledge = false; // `update` acknowledges, once it has handled the update
     config.missed_heartbeats = 2; // silent intervals before the connection counts as dead
     // The agents fetch the executor (src/executor.rs) into the sandbox, then start it.
@@ -149,7 +148,6 @@ pub fn run(args: Args) -> Result<()> {
     let executor = shipped.executor("ch10-executor", "").build();
     SchedulerDriver::new(config)?.run(&mut Framework {
         executor,
-        master,
         ..Default::default()
     })
 }

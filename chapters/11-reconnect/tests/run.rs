@@ -5,8 +5,10 @@ use std::time::Duration;
 use ch11_reconnect::{Args, run};
 use clap::Parser;
 use devcluster::{Cluster, ClusterConfig};
+use mesos_client::faults::set_by_hand_wait;
 use mesos_proto::v1::TaskState::TaskRunning;
 use mesos_proto::v1::task_status::Reason;
+use observe::by_hand::{Logs, NotDevcluster};
 use observe::{Seen, run_step};
 
 #[test]
@@ -46,5 +48,57 @@ fn reconnects_after_a_cut_stream_and_after_silence() {
     assert_eq!(
         last,
         [(ids[0].clone(), TaskRunning), (ids[1].clone(), TaskRunning)]
+    );
+}
+
+/// On a master that is not a devcluster (a front that answers 404 on the fault endpoint, as
+/// Apache Mesos does) the step says what to do and waits: the test is the person at the
+/// master's host, who closes the scheduler's connections, then pauses the master.
+#[test]
+fn on_a_master_that_is_not_a_devcluster_you_cut_the_connection_and_pause_it_by_hand() {
+    let logs = Logs::capture();
+    set_by_hand_wait(Duration::from_secs(10));
+    let mut config = ClusterConfig::for_tests(1);
+    config.heartbeat_interval = Duration::from_millis(200);
+    let cluster = Cluster::start(config).expect("devcluster starts");
+    let front = NotDevcluster::start(&cluster.master_url());
+    let master = front.url();
+    let executor = env!("CARGO_BIN_EXE_ch11-executor");
+    let args = Args::parse_from([
+        "ch11-scheduler",
+        "--master",
+        &master,
+        "--executor",
+        executor,
+    ]);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let asked = front.next_fault_request(observe::STEP_DEADLINE);
+            assert_eq!(asked.as_deref(), Some("cut-streams"));
+            front.cut(); // ss -K dst <master> dport = <port>
+            let asked = front.next_fault_request(observe::STEP_DEADLINE);
+            assert_eq!(asked.as_deref(), Some("stall-heartbeats"));
+            front.pause(); // kill -STOP
+            std::thread::sleep(Duration::from_secs(4));
+            front.resume(); // kill -CONT
+        });
+        run_step(move || run(args)).expect("the step runs to completion");
+    });
+
+    let text = logs.text();
+    assert!(
+        text.contains(&format!("{master} is not a devcluster")),
+        "{text}"
+    );
+    assert!(text.contains("ss -K"), "{text}");
+    assert!(text.contains("kill -STOP"), "{text}");
+    assert!(!text.contains("HTTP 404"), "{text}");
+    let seen = Seen::of(&cluster);
+    assert!(seen.faults().is_empty(), "{:?}", seen.faults());
+    assert_eq!(seen.subscribed_ids(), vec![seen.framework_id.clone(); 3]);
+    assert!(
+        seen.in_order(&["SUBSCRIBED", "SUBSCRIBED", "RECONCILE", "TEARDOWN"]),
+        "{:?}",
+        seen.kinds()
     );
 }

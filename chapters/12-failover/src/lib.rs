@@ -8,7 +8,7 @@ pub mod executor;
 use mesos_client::StopMode;
 use mesos_client::artifact::ExecutorSource;
 use mesos_client::connect::Connection;
-use mesos_client::faults::{Fault, inject};
+use mesos_client::faults::{Fault, cause};
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::resources::describe;
 use mesos_client::tasks::{TaskBuilder, default_user};
@@ -39,7 +39,6 @@ struct Framework {
     launched: usize,
     asked: bool,
     answers: usize,
-    master: String,
     subscriptions: usize,
 }
 
@@ -120,14 +119,16 @@ impl Scheduler for Framework {
         }
         // The master's answers: reason RECONCILIATION, no uuid (nothing to acknowledge).
         if status.reason() != Reason::ReasonReconciliation {
-            return Ok(());
+            return mesos_client::tasks::expect_end(status, &[]); // ours run until TEARDOWN
         }
         self.answers += 1;
+        if self.answers > 4 {
+            mesos_client::tasks::expect_end(status, &[])?; // still running after the faults?
+        }
         if self.answers == 2 {
             handle.reconcile_all()?; // implicit: one answer per task the master knows
         } else if self.answers == 4 {
-            let any_master = self.master.split(',').next().unwrap_or_default();
-            inject(any_master, &Fault::FailOverLeader)?; // another master leads
+            cause(handle, &Fault::FailOverLeader)?; // another master leads
         } else if self.answers == 6 {
             // TEARDOWN removes the framework from the master and stops the driver.
             handle.teardown()?;
@@ -148,7 +149,6 @@ pub fn run(args: Args) -> Result<()> {
     // `local` starts a devcluster inside this process; it stops when `_cluster` is dropped.
     // --principal, --secret-file and --ca-file apply here (steps 14 and 15 explain them).
     let (mut config, _cluster) = args.connection.scheduler_config(info)?;
-    let master = config.masters.clone();
     config.auto_acknowledge = false; // `update` acknowledges, once it has handled the update
     config.missed_heartbeats = 2; // silent intervals before the connection counts as dead
     // SUBSCRIBED's id is kept in this file; a driver that finds it subscribes with it.
@@ -160,7 +160,6 @@ pub fn run(args: Args) -> Result<()> {
     let executor = shipped.executor("ch12-executor", "").build();
     let mut framework = Framework {
         executor,
-        master,
         ..Default::default()
     };
     SchedulerDriver::new(config.clone())?.run(&mut framework)?;

@@ -18,13 +18,20 @@
 //! otherwise it keeps the instances running until killed (restart it with
 //! the same `--state-file` and it picks them up again).
 //!
+//! An instance that cannot be placed is reported, once per interval, with
+//! the offers that did not suit it and why (an attribute, too little of a
+//! resource: [`manager::Misfit`]); with a deadline, `--until-running` gives
+//! up with an error that says the same.
+//!
 //! Layout: [`app`] (the JSON file), [`manager`] (task and resource
-//! managers), [`state`] (the state file), `sdk` (the scheduler).
+//! managers), [`placement`] (instances waiting for a place), [`state`]
+//! (the state file), `sdk` (the scheduler).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod app;
 pub mod manager;
+pub mod placement;
 mod sdk;
 pub mod state;
 
@@ -64,6 +71,13 @@ pub struct Config {
     /// How long an instance must have been RUNNING to count as running
     /// for `until_running`. Default: 2 s.
     pub running_grace: Duration,
+    /// An instance that waits for a place is reported (which offers did not
+    /// suit it, and why) at most once per this interval. Default: 30 s.
+    pub report_every: Duration,
+    /// With `until_running`: give up when not every instance runs after
+    /// this long (TEARDOWN, and [`placement::NotRunning`] as the error).
+    /// Default: none (wait as long as it takes).
+    pub deadline: Option<Duration>,
 }
 
 impl Config {
@@ -79,6 +93,8 @@ impl Config {
             stop_after_launches: None,
             refuse_seconds: 1.0,
             running_grace: Duration::from_secs(2),
+            report_every: Duration::from_secs(30),
+            deadline: None,
         }
     }
 }
@@ -97,6 +113,11 @@ pub struct Outcome {
 }
 
 /// Runs the app until stopped (see [`Config::until_running`]).
+///
+/// # Errors
+///
+/// Those of the driver; with [`Config::deadline`], [`placement::NotRunning`]
+/// (in [`Error::Other`]) when not every instance ran in time.
 pub fn run(config: Config) -> Result<Outcome> {
     let (master, _cluster) = mesos_client::local::resolve_master(&config.connection.master)?;
     let state_file = state::StateFile::new(config.state_file.as_deref());
@@ -129,6 +150,8 @@ pub fn run(config: Config) -> Result<Outcome> {
         grace: config.running_grace,
         launches: 0,
         reconciled: 0,
+        placement: placement::Placement::new(config.report_every),
+        deadline: config.deadline.map(|d| (Instant::now() + d, d)),
     };
     driver.run(&mut sdk)?;
     Ok(Outcome {

@@ -1,7 +1,8 @@
 //! `sdk-scheduler --app app.json [--master M] [--principal P --secret-file F] [--ca-file
-//! CA.pem] [--state-file F] [--until-running] [--log-level L]`: see the crate docs (src/lib.rs).
+//! CA.pem] [--state-file F] [--until-running [--deadline SECS]] [--log-level L]`: see the crate docs (src/lib.rs).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 use mesos_client::connect::Connection;
@@ -22,12 +23,27 @@ struct Args {
     /// Tear down once every instance runs (instead of running until killed).
     #[arg(long)]
     until_running: bool,
+    /// With --until-running: give up (TEARDOWN, exit non-zero) when not every instance runs
+    /// after this many seconds, naming what could not be placed and why.
+    #[arg(long, value_name = "SECS", requires = "until_running")]
+    deadline: Option<f64>,
     /// error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     log_level: log::LevelFilter,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Runs, and on an error says what went wrong in words (not its debug form) and exits 1.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     simple_logger::SimpleLogger::new()
         .with_level(args.log_level)
@@ -36,6 +52,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.connection = args.connection;
     config.state_file = args.state_file;
     config.until_running = args.until_running;
+    config.deadline = match args.deadline {
+        Some(secs) => Some(
+            Duration::try_from_secs_f64(secs)
+                .map_err(|_| format!("--deadline: {secs} is not a number of seconds"))?,
+        ),
+        None => None,
+    };
     let outcome = ch20_framework_sdk::run(config)?;
     for instance in &outcome.instances {
         println!(

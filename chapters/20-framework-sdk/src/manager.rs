@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use mesos_client::offers::Resources;
-use mesos_proto::v1::{Offer, TaskState, TaskStatus, value};
+use mesos_client::offers::{RemainingResources, Resources};
+use mesos_client::resources;
+use mesos_proto::v1::{Attribute, Offer, TaskState, TaskStatus, value};
 
 use crate::app::{App, AttributeFilter, TaskSpec};
 use crate::state::{SavedInstance, SavedState};
@@ -261,10 +262,133 @@ pub fn need(spec: &TaskSpec) -> Resources {
     Resources::new(spec.resources.cpus, spec.resources.mem).with_disk(spec.resources.disk)
 }
 
+/// A scalar resource an instance asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    /// CPU shares.
+    Cpus,
+    /// Memory, MB.
+    Mem,
+    /// Disk, MB.
+    Disk,
+}
+
+impl Scalar {
+    /// Mesos' name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scalar::Cpus => "cpus",
+            Scalar::Mem => "mem",
+            Scalar::Disk => "disk",
+        }
+    }
+}
+
+/// Why an offer does not suit an instance: the resource manager's answer, for the report
+/// of instances that cannot be placed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Misfit {
+    /// The agent lacks an attribute the instance wants, or has another value.
+    Attribute {
+        /// The attribute.
+        name: String,
+        /// The value the app file asks for.
+        wanted: String,
+        /// What the agent has under that name (text, or a scalar as text), if anything.
+        found: Option<String>,
+    },
+    /// What is left of the offer is too little of a resource.
+    Short {
+        /// The resource.
+        resource: Scalar,
+        /// What one instance needs.
+        wanted: f64,
+        /// What is left of the offer.
+        left: f64,
+    },
+    /// The amounts are there, but not in a form a task can take (persistent volumes,
+    /// mount disks, shared resources).
+    NotDivisible,
+}
+
+impl std::fmt::Display for Misfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Misfit::Attribute {
+                name,
+                wanted,
+                found: Some(found),
+            } => write!(f, "{name}={wanted} wanted, the agent has {name}={found}"),
+            Misfit::Attribute {
+                name,
+                wanted,
+                found: None,
+            } => write!(f, "{name}={wanted} wanted, the agent has no {name}"),
+            Misfit::Short {
+                resource,
+                wanted,
+                left,
+            } => write!(f, "{} {wanted} wanted, {left} left", resource.name()),
+            Misfit::NotDivisible => f.write_str("its resources cannot be divided"),
+        }
+    }
+}
+
+/// Whether an instance of `spec` can take its share of `remaining`, an offer's resources
+/// that earlier instances have not taken: `None` if so, else the first reason why not
+/// (attributes first, as [`attributes_match`] checks them; then cpus, mem, disk).
+pub fn misfit(offer: &Offer, remaining: &RemainingResources, spec: &TaskSpec) -> Option<Misfit> {
+    for filter in &spec.attributes {
+        if !attributes_match(offer, std::slice::from_ref(filter)) {
+            let found = offer.attributes.iter().find(|a| a.name == filter.name);
+            return Some(Misfit::Attribute {
+                name: filter.name.clone(),
+                wanted: filter.value.clone(),
+                found: found.map(attribute_text),
+            });
+        }
+    }
+    let want = need(spec);
+    if remaining.fits(&want) {
+        return None;
+    }
+    let left = remaining.resources();
+    let amounts = [
+        (Scalar::Cpus, want.cpus, resources::cpus(left)),
+        (Scalar::Mem, want.mem, resources::mem(left)),
+        (Scalar::Disk, want.disk, resources::disk(left)),
+    ];
+    let short = amounts.into_iter().find(|(_, wanted, left)| wanted > left);
+    Some(
+        short.map_or(Misfit::NotDivisible, |(resource, wanted, left)| {
+            Misfit::Short {
+                resource,
+                wanted,
+                left,
+            }
+        }),
+    )
+}
+
+/// An attribute's value as the app file would write it.
+fn attribute_text(attribute: &Attribute) -> String {
+    match attribute.r#type() {
+        value::Type::Text => attribute
+            .text
+            .as_ref()
+            .map_or(String::new(), |t| t.value.clone()),
+        value::Type::Scalar => attribute
+            .scalar
+            .as_ref()
+            .map_or(String::new(), |s| s.value.to_string()),
+        other => other.as_str_name().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mesos_proto::v1::{Attribute, TaskId, value::Text};
+    use mesos_proto::v1::{TaskId, value::Text};
 
     fn app() -> App {
         App::from_json(
@@ -339,5 +463,47 @@ mod tests {
         assert!(attributes_match(&offer, &[want("zone", "a")]));
         assert!(!attributes_match(&offer, &[want("zone", "b")]));
         assert!(!attributes_match(&offer, &[want("rack", "a")]));
+    }
+
+    #[test]
+    fn a_misfit_says_which_attribute_or_resource() {
+        let mut zone = Attribute {
+            name: "zone".into(),
+            text: Some(Text { value: "b".into() }),
+            ..Default::default()
+        };
+        zone.set_type(value::Type::Text);
+        let offer = Offer {
+            attributes: vec![zone],
+            resources: vec![
+                resources::scalar("cpus", 0.1),
+                resources::scalar("mem", 512.0),
+            ],
+            ..Default::default()
+        };
+        let remaining = RemainingResources::from_offer(&offer);
+        let mut spec = app().tasks[0].clone();
+        spec.resources.cpus = 0.2;
+        spec.resources.mem = 64.0;
+        assert_eq!(
+            misfit(&offer, &remaining, &spec),
+            Some(Misfit::Short {
+                resource: Scalar::Cpus,
+                wanted: 0.2,
+                left: 0.1
+            })
+        );
+        spec.attributes = vec![AttributeFilter {
+            name: "zone".into(),
+            value: "a".into(),
+        }];
+        let zone = misfit(&offer, &remaining, &spec).unwrap();
+        assert_eq!(zone.to_string(), "zone=a wanted, the agent has zone=b");
+        spec.attributes[0].name = "rack".into();
+        let rack = misfit(&offer, &remaining, &spec).unwrap();
+        assert_eq!(rack.to_string(), "rack=a wanted, the agent has no rack");
+        spec.attributes.clear();
+        spec.resources.cpus = 0.1;
+        assert_eq!(misfit(&offer, &remaining, &spec), None);
     }
 }

@@ -1,7 +1,7 @@
 //! The scheduler that drives the managers: reconcile saved tasks, match
 //! offers to pending instances, follow updates, save the state.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mesos_client::offers::RemainingResources;
 use mesos_client::tasks::{TaskBuilder, shell_command, uri};
@@ -10,7 +10,8 @@ use mesos_proto::v1::container_info::{self, DockerInfo};
 use mesos_proto::v1::scheduler::{call, event};
 use mesos_proto::v1::{AgentId, ContainerInfo, Filters, Offer, TaskId, TaskInfo, TaskStatus};
 
-use crate::manager::{TaskManager, attributes_match, need};
+use crate::manager::{Phase, TaskManager, misfit, need};
+use crate::placement::{NotRunning, Placement, Stuck};
 use crate::state::StateFile;
 
 /// The scheduler's state.
@@ -29,6 +30,10 @@ pub(crate) struct Sdk {
     pub grace: std::time::Duration,
     pub launches: usize,
     pub reconciled: usize,
+    /// What waiting instances saw of the offers, reported once per interval each.
+    pub placement: Placement,
+    /// With `teardown_when_running`: when to give up, and the deadline as given.
+    pub deadline: Option<(Instant, Duration)>,
 }
 
 impl Scheduler for Sdk {
@@ -95,7 +100,7 @@ impl Scheduler for Sdk {
                 return Ok(());
             }
         }
-        Ok(())
+        self.watch(handle)
     }
 
     fn update(
@@ -112,12 +117,12 @@ impl Scheduler for Sdk {
             self.save();
         }
         self.stop_if_settled(handle);
-        Ok(())
+        self.watch(handle)
     }
 
     fn heartbeat(&mut self, handle: &SchedulerHandle) -> mesos_client::Result<()> {
         self.stop_if_settled(handle);
-        Ok(())
+        self.watch(handle)
     }
 }
 
@@ -127,14 +132,18 @@ impl Sdk {
     fn match_offer(&mut self, offer: &Offer) -> (Vec<TaskInfo>, Vec<usize>) {
         let mut remaining = RemainingResources::from_offer(offer);
         let (mut tasks, mut instances) = (Vec::new(), Vec::new());
-        for i in self.manager.pending(Instant::now()) {
+        let now = Instant::now();
+        for i in self.manager.pending(now) {
             let spec = self.manager.spec(i).clone();
-            if !attributes_match(offer, &spec.attributes) {
+            // Why not, for the report of instances that cannot be placed.
+            if let Some(misfit) = misfit(offer, &remaining, &spec) {
+                self.placement.misfit(i, offer, misfit, now);
                 continue;
             }
             let Some(resources) = remaining.take(&need(&spec)) else {
                 continue;
             };
+            self.placement.placed(i);
             let name = self.manager.instances()[i].name.clone();
             let mut command = shell_command(&spec.command);
             command.uris = spec.uris.iter().map(|u| uri(u, false, true)).collect();
@@ -188,6 +197,49 @@ impl Sdk {
             handle.stop(StopMode::Failover);
         }
         true
+    }
+
+    /// Reports the instances that wait for a place (once per interval each), and with a
+    /// deadline for `teardown_when_running`, gives up once it has passed: TEARDOWN, and
+    /// an error naming what is not running and why.
+    fn watch(&mut self, handle: &SchedulerHandle) -> mesos_client::Result<()> {
+        let now = Instant::now();
+        let waiting: Vec<(usize, String)> = self
+            .manager
+            .pending(now)
+            .into_iter()
+            .map(|i| (i, self.manager.instances()[i].name.clone()))
+            .collect();
+        let passed = self
+            .deadline
+            .filter(|(at, _)| now >= *at)
+            .map(|(_, after)| after);
+        let Some(after) = passed.filter(|_| self.teardown_when_running) else {
+            for report in self.placement.due(&waiting, now) {
+                log::warn!("{report}");
+            }
+            return Ok(());
+        };
+        if self.manager.settled(now, self.grace) {
+            return Ok(()); // done in time: `stop_if_settled` tears down
+        }
+        let stuck = self
+            .manager
+            .instances()
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| !matches!(i.phase, Phase::Running | Phase::Finished | Phase::GaveUp))
+            .map(|(n, i)| Stuck {
+                instance: i.name.clone(),
+                phase: i.phase,
+                placement: self.placement.current(n, &i.name, now),
+            })
+            .collect();
+        self.teardown_when_running = false;
+        if let Err(err) = handle.teardown() {
+            log::error!("teardown failed: {err}");
+        }
+        Err(Error::other(NotRunning { after, stuck }))
     }
 
     fn save(&self) {

@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod by_hand;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
