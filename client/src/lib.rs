@@ -46,6 +46,9 @@
 //!
 //!     fn update(&mut self, handle: &SchedulerHandle, status: &TaskStatus) -> Result<()> {
 //!         println!("{} is {:?}", status.task_id.value, status.state());
+//!         // Any other end (TASK_FAILED, TASK_ERROR, TASK_LOST, ...) stops `run` with an
+//!         // error naming the task, its state and Mesos' reason: `main` exits non-zero.
+//!         mesos_client::tasks::expect_end(status, &[TaskState::TaskFinished])?;
 //!         if status.state() == TaskState::TaskFinished {
 //!             // 4. Done: remove the framework, which ends `run`.
 //!             handle.teardown()?;
@@ -108,12 +111,12 @@
 //! | [`scheduler`] | the scheduler API: events in, calls out |
 //! | [`executor`] | the executor API and the `MESOS_*` environment |
 //! | [`resources`], [`offers`] | resources, "does this offer fit", carving offers |
-//! | [`tasks`] | `TaskInfo` (built from its offer: cannot fail), `CommandInfo`, `ExecutorInfo` builders, task ids, the user |
+//! | [`tasks`] | `TaskInfo` (built from its offer: cannot fail), `CommandInfo`, `ExecutorInfo` builders, task ids, the user, [`tasks::expect_end`] (how a task must end) |
 //! | [`artifact`] | shipping your executor to the agents: a path, or served over HTTP ([`artifact::ShippedExecutor`]) |
 //! | [`faults`] | breaking a master on purpose, typed ([`faults::Fault`]): devcluster injects, a real master is broken by hand ([`faults::cause`] says how and waits) |
 //! | [`connect`] | the `--master`/`--principal`/`--secret-file`/`--ca-file` options every framework takes |
 //! | [`masters`], [`transport`], [`credentials`], [`backoff`] | HTTP plumbing |
-//! | [`error`] | the one [`Error`] type (typed: [`Error::FrameworkRemoved`], [`Error::is_call_failure`], ...) |
+//! | [`error`] | the one [`Error`] type (typed: [`Error::FrameworkRemoved`], [`Error::UnexpectedTaskState`], [`Error::is_call_failure`], ...) |
 //!
 //! ## Features
 //!

@@ -291,20 +291,42 @@ impl Resources {
 
     /// Whether every resource of `list` is one a devcluster offer can contain for
     /// allocation role `role`: unreserved (no role other than `*`, no reservation in either
-    /// format), and allocated to `role` if it names an allocation at all. Mesos compares
-    /// reservations and allocation roles when it checks that a task fits its offer, and
-    /// devcluster offers only unreserved resources, so anything else is "more than
-    /// available" there too.
+    /// format), not revocable, not shared, no disk info (volumes, sources), no resource
+    /// provider, and allocated to `role` if it names an allocation at all. Mesos compares
+    /// all of these when it checks that a task fits its offer, and devcluster offers only
+    /// plain unreserved resources, so anything else is "more than available" there too.
     pub fn offerable_to(list: &[Resource], role: &str) -> bool {
         list.iter().all(|r| {
             r.role.as_deref().is_none_or(|x| x == "*")
                 && r.reservation.is_none()
                 && r.reservations.is_empty()
+                && r.revocable.is_none()
+                && r.shared.is_none()
+                && r.disk.is_none()
+                && r.provider_id.is_none()
                 && r.allocation_info
                     .as_ref()
                     .and_then(|a| a.role.as_deref())
                     .is_none_or(|x| x == role)
         })
+    }
+
+    /// Mesos' `detectOverlappingSetAndRangeResources`: whether some range or set item is
+    /// in more than one of `lists` (the sum of their sizes exceeds the size of their union).
+    pub fn overlap(lists: &[&[Resource]]) -> bool {
+        fn size(r: &Resources) -> u128 {
+            r.entries
+                .iter()
+                .map(|(_, q)| match q {
+                    Quantity::Scalar(_) => 0,
+                    Quantity::Ranges(rs) => rs.iter().map(|(b, e)| (e - b) as u128 + 1).sum(),
+                    Quantity::Set(items) => items.len() as u128,
+                })
+                .sum()
+        }
+        let parts: Vec<Resources> = lists.iter().map(|l| Resources::from_protos(l)).collect();
+        let union = parts.iter().fold(Resources::new(), |acc, p| acc.plus(p));
+        parts.iter().map(size).sum::<u128>() != size(&union)
     }
 
     fn add(&mut self, name: &str, q: Quantity) {

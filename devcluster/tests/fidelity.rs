@@ -79,7 +79,14 @@ fn group_refused(name: &str, edit: impl FnOnce(&str, &mut Value, &mut Vec<Value>
     } else {
         op
     };
-    let seen = accept_updates(&mut s, &o, vec![op], &["G1", "G2"]);
+    let mut ids: Vec<String> = (op["launch_group"]["task_group"]["tasks"].as_array())
+        .unwrap()
+        .iter()
+        .map(|t| t["task_id"]["value"].as_str().unwrap().to_string())
+        .collect();
+    ids.dedup();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let seen = accept_updates(&mut s, &o, vec![op], &ids);
     let msg = msg
         .replace("{fw}", &s.framework_id)
         .replace("{agent}", &o.agent_id.value);
@@ -428,6 +435,15 @@ fn launch_task_with_reserved_resources_the_offer_lacks() {
 }
 
 #[test]
+fn launch_task_with_revocable_resources_the_offer_lacks() {
+    launch_refused(
+        "revocable",
+        |_, _, t| t["resources"][0]["revocable"] = json!({}),
+        "Total resources cpus(allocated: *):0.1; mem(allocated: *):32 required by task and its executor is more than available cpus(allocated: *):4; mem(allocated: *):4096; disk(allocated: *):10240; ports(allocated: *):[31000-32000]",
+    );
+}
+
+#[test]
 fn launch_task_allocated_to_another_role() {
     launch_refused(
         "alloc",
@@ -678,5 +694,334 @@ fn executor_update_with_untyped_check_status_is_400() {
     assert_eq!(
         r.text(),
         "Failed to validate Executor::Call: CheckStatusInfo must specify 'type'"
+    );
+}
+
+/// UPDATE_FRAMEWORK changing `user` or `checkpoint`: 400 with Mesos' words (which say
+/// from what to what).
+#[test]
+fn update_framework_immutable_fields_say_what_changed() {
+    let c = cluster(0);
+    let s = subscribe(&c.master_url(), framework("uf"));
+    let update = |info: Value| {
+        let r = call(
+            &s,
+            "UPDATE_FRAMEWORK",
+            Some(("update_framework", json!({"framework_info": info}))),
+        );
+        (r.status, r.text())
+    };
+    let id = json!({"value": s.framework_id});
+    assert_eq!(
+        update(json!({"user": "other", "name": "uf", "id": id})),
+        (
+            400,
+            "Updating 'FrameworkInfo.user' is unsupported; attempted to update from 'tester' to 'other'"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        update(json!({"user": "tester", "name": "uf", "id": id, "checkpoint": true})),
+        (
+            400,
+            "Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from 'false' to 'true'"
+                .to_string()
+        )
+    );
+}
+
+/// ACKNOWLEDGE_OPERATION_STATUS without `agent_id`: 400 with Mesos' words.
+#[test]
+fn acknowledge_operation_status_without_agent_id_is_400() {
+    let c = cluster(0);
+    let s = subscribe(&c.master_url(), framework("aos"));
+    let r = call(
+        &s,
+        "ACKNOWLEDGE_OPERATION_STATUS",
+        Some((
+            "acknowledge_operation_status",
+            json!({"uuid": "vQMQmtWnSm6GPb3NdQYDyg==", "operation_id": {"value": "op"}}),
+        )),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.text(),
+        "Failed to validate scheduler::Call: Expecting 'agent_id' to be present"
+    );
+}
+
+// ---- More rows of docs/fidelity.md ----
+
+/// A SUBSCRIBE refused for its framework id and for its failover timeout: Mesos' texts
+/// (`validateID`; C++'s printing of the double).
+#[test]
+fn subscribe_with_invalid_id_or_failover_timeout_gets_mesos_messages() {
+    let c = cluster(0);
+    for (info, msg) in [
+        (
+            json!({"user": "u", "name": "n", "id": {"value": "a/b"}}),
+            "'a/b' contains invalid characters",
+        ),
+        (
+            json!({"user": "u", "name": "n", "failover_timeout": 1e300}),
+            "The framework failover_timeout (1e+300) is invalid",
+        ),
+    ] {
+        let body = subscribe_body(info).to_string();
+        let mut s = subscribe_raw(
+            &c.master_url(),
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        assert_eq!(s.next().unwrap().error.unwrap().message, msg);
+    }
+}
+
+/// With authentication, a call authenticated as another principal than the framework's:
+/// 400 (§1.7 row 14).
+#[test]
+fn call_authenticated_as_another_principal_is_400() {
+    use base64::Engine;
+    let mut cfg = devcluster::ClusterConfig::for_tests(0);
+    cfg.credentials = Some(devcluster::http::Credentials::parse("alice a1\nbob b1\n").unwrap());
+    let c = devcluster::Cluster::start(cfg).unwrap();
+    let basic = |u: &str, p: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+        )
+    };
+    let body = subscribe_body(json!({"user": "u", "name": "p", "principal": "alice"}));
+    let alice = basic("alice", "a1");
+    let mut s = subscribe_raw(
+        &c.master_url(),
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &alice),
+        ],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(s.status, 200);
+    let fw = s.next().unwrap().subscribed.unwrap().framework_id.value;
+    let teardown = json!({"type": "TEARDOWN", "framework_id": {"value": fw}}).to_string();
+    let r = request(
+        &c.master_url(),
+        "POST",
+        "/api/v1/scheduler",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &basic("bob", "b1")),
+            ("Mesos-Stream-Id", &s.stream_id),
+        ],
+        teardown.as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(
+        r.text(),
+        "Authenticated principal 'bob' does not match principal 'alice' set in `FrameworkInfo`"
+    );
+}
+
+#[test]
+fn accept_without_offers() {
+    let c = cluster(1);
+    let mut s = subscribe(&c.master_url(), framework("no-offers"));
+    let o = s.offers(5).remove(0);
+    let body = json!({"offer_ids": [],
+        "operations": [{"type": "LAUNCH", "launch": {"task_infos": [command_task("T", &o, "true")]}}]});
+    assert_eq!(call(&s, "ACCEPT", Some(("accept", body))).status, 202);
+    assert_invalid_offers(&s.update_for(5, "T"), "No offers specified");
+}
+
+#[test]
+fn accept_of_offers_for_two_roles() {
+    let c = cluster(2);
+    let info = json!({"user": "u", "name": "roles", "roles": ["a", "b"],
+                      "capabilities": [{"type": "MULTI_ROLE"}]});
+    let mut s = subscribe(&c.master_url(), info);
+    let role = |o: &Offer| o.allocation_info.as_ref().unwrap().role.clone().unwrap();
+    // Hold offers until two roles are among them: an agent refused for one role is
+    // offered to the other.
+    let mut held: Vec<Offer> = Vec::new();
+    while !held.iter().any(|o| role(o) != role(&held[0])) {
+        held.extend(s.offers(5));
+        if held.len() >= 2 && held.iter().all(|o| role(o) == role(&held[0])) {
+            let o = held.pop().unwrap();
+            let d = json!({"offer_ids": [{"value": o.id.value}], "filters": {"refuse_seconds": 3600.0}});
+            assert_eq!(call(&s, "DECLINE", Some(("decline", d))).status, 202);
+        }
+    }
+    let o1 = held[0].clone();
+    let o2 = held.iter().find(|o| role(o) != role(&o1)).unwrap().clone();
+    let body = json!({"offer_ids": [{"value": o1.id.value}, {"value": o2.id.value}],
+        "operations": [{"type": "LAUNCH", "launch": {"task_infos": [command_task("T", &o1, "true")]}}]});
+    assert_eq!(call(&s, "ACCEPT", Some(("accept", body))).status, 202);
+    assert_invalid_offers(
+        &s.update_for(5, "T"),
+        &format!(
+            "Aggregated offers must be allocated to the same role. Offer {} uses role '{} but another is using role '{}",
+            o2.id.value,
+            role(&o2),
+            role(&o1)
+        ),
+    );
+}
+
+#[test]
+fn launch_task_with_negative_kill_grace_period() {
+    launch_refused(
+        "kill",
+        |_, _, t| t["kill_policy"] = json!({"grace_period": {"nanoseconds": -1}}),
+        "Task's 'kill_policy.grace_period' must be non-negative",
+    );
+}
+
+#[test]
+fn group_bigger_than_the_offer() {
+    let c = cluster(1);
+    let mut s = subscribe(&c.master_url(), framework("big-group"));
+    let o = s.offers(5).remove(0);
+    let mut exec = default_executor(&s.framework_id);
+    exec["resources"][0]["scalar"]["value"] = json!(100.0);
+    let op = json!({"type": "LAUNCH_GROUP", "launch_group": {"executor": exec,
+        "task_group": {"tasks": [group_task("G1", &o)]}}});
+    let st = &accept_updates(&mut s, &o, vec![op], &["G1"])["G1"];
+    assert_eq!(st.state(), TaskState::TaskError);
+    assert_eq!(st.reason(), Reason::ReasonTaskGroupInvalid);
+    assert!(
+        st.message.as_deref().unwrap_or("").starts_with(
+            "Total resources cpus(allocated: *):100.1; mem(allocated: *):64; disk(allocated: *):10 required by task group and its executor are more than available "
+        ),
+        "{st:?}"
+    );
+}
+
+#[test]
+fn group_tasks_disagreeing_on_share_cgroups() {
+    group_refused(
+        "cgroups",
+        |_, _, t| {
+            t[1]["container"] = json!({"type": "MESOS", "linux_info": {"share_cgroups": false}})
+        },
+        "If set, the value of 'share_cgroups' must be the same for all tasks in each task group and under a single executor",
+    );
+}
+
+/// Stricter than Mesos (docs/fidelity.md 6.21, 6.22): two tasks of one id, and a task
+/// without a command on the default executor, are refused at once.
+#[test]
+fn group_with_duplicate_ids_or_commandless_task_is_refused() {
+    group_refused(
+        "dup",
+        |_, _, t| t[1]["task_id"] = json!({"value": "G1"}),
+        "Task group has duplicate task ID: G1",
+    );
+}
+
+#[test]
+fn group_default_executor_task_without_command_is_refused() {
+    group_refused(
+        "no-cmd",
+        |_, _, t| {
+            t[1].as_object_mut().unwrap().remove("command");
+        },
+        "Task 'G2' is missing 'command'",
+    );
+}
+
+/// A port in both the task and its executor: refused (Mesos'
+/// `detectOverlappingSetAndRangeResources`), though the offer holds the port.
+#[test]
+fn launch_task_and_executor_sharing_a_port() {
+    let port = json!({"name": "ports", "type": "RANGES",
+                      "ranges": {"range": [{"begin": 31000, "end": 31000}]}});
+    launch_refused(
+        "overlap",
+        |_, _, t| {
+            t["resources"].as_array_mut().unwrap().push(port.clone());
+            let mut e = custom_executor();
+            e["resources"].as_array_mut().unwrap().push(port.clone());
+            on_executor(t, e);
+        },
+        "There are overlapping resources in the task resources cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31000] and executor resources cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31000]",
+    );
+}
+
+#[test]
+fn group_tasks_sharing_a_port() {
+    group_refused(
+        "overlap",
+        |_, _, t| {
+            let port = json!({"name": "ports", "type": "RANGES",
+                              "ranges": {"range": [{"begin": 31000, "end": 31001}]}});
+            t[0]["resources"].as_array_mut().unwrap().push(port.clone());
+            t[1]["resources"].as_array_mut().unwrap().push(port);
+        },
+        "There are overlapping resources in the task group's task resources [ cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31001], cpus(allocated: *):0.1; mem(allocated: *):32; ports(allocated: *):[31000-31001] ] and/or executor resources cpus(allocated: *):0.1; mem(allocated: *):32; disk(allocated: *):10",
+    );
+}
+
+/// A RESERVE asking for feedback (`id`) in an ACCEPT of invalid offers: UPDATE_OPERATION_STATUS
+/// OPERATION_ERROR, with Mesos' message and no uuid.
+#[test]
+fn accept_of_invalid_offers_errors_operations_with_an_id() {
+    let c = cluster(1);
+    let mut s = subscribe(&c.master_url(), framework("op-error"));
+    let o = s.offers(5).remove(0);
+    let body = json!({"offer_ids": [{"value": "no-such-offer"}],
+        "operations": [{"type": "RESERVE", "id": {"value": "r1"},
+                        "reserve": {"resources": [scalar("cpus", 1.0)]}}]});
+    assert_eq!(call(&s, "ACCEPT", Some(("accept", body))).status, 202);
+    let e = s.wait_type(5, event::Type::UpdateOperationStatus);
+    let st = e.update_operation_status.unwrap().status;
+    assert_eq!(st.operation_id.as_ref().unwrap().value, "r1");
+    assert_eq!(st.state(), mesos_proto::v1::OperationState::OperationError);
+    assert!(st.uuid.is_none());
+    assert_eq!(
+        st.message.as_deref(),
+        Some("Operation attempted with invalid offers: Offer no-such-offer is no longer valid")
+    );
+    drop(o);
+}
+
+/// RECONCILE_OPERATIONS of operations devcluster does not know (all of them): one
+/// UPDATE_OPERATION_STATUS per listed operation, as a 1.12 master answers for unknown ones.
+#[test]
+fn reconcile_operations_answers_each_unknown_operation() {
+    let c = cluster(1);
+    let mut s = subscribe(&c.master_url(), framework("rec-ops"));
+    let o = s.offers(5).remove(0);
+    let body = json!({"operations": [
+        {"operation_id": {"value": "a"}, "agent_id": {"value": o.agent_id.value}},
+        {"operation_id": {"value": "b"}, "agent_id": {"value": "S9"}},
+        {"operation_id": {"value": "c"}}]});
+    let r = call(
+        &s,
+        "RECONCILE_OPERATIONS",
+        Some(("reconcile_operations", body)),
+    );
+    assert_eq!(r.status, 202);
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let e = s.wait_type(5, event::Type::UpdateOperationStatus);
+        let st = e.update_operation_status.unwrap().status;
+        assert!(st.uuid.is_none());
+        assert_eq!(
+            st.state(),
+            mesos_proto::v1::OperationState::OperationUnknown
+        );
+        got.push((st.operation_id.unwrap().value, st.message.unwrap()));
+    }
+    assert_eq!(
+        got,
+        [
+            ("a", "Reconciliation: Operation is unknown"),
+            ("b", "Reconciliation: Both operation and agent are unknown"),
+            (
+                "c",
+                "Reconciliation: Operation is unknown and no 'agent_id' was provided"
+            ),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
     );
 }

@@ -217,6 +217,10 @@ fn stop_processes_on_signals(killer: ProcessKiller) {
                 eprintln!("interrupted again: exiting");
                 std::process::exit(130);
             }
+            // Drivers first: a task killed below must not reach a framework's `update`
+            // as an end it did not expect (which would turn Ctrl-C into a failed run).
+            let drivers = crate::scheduler::stop_all_drivers();
+            log::info!("interrupted: asked {drivers} scheduler driver(s) to return");
             eprintln!("stopping the local cluster's tasks");
             let killers = KILLERS.lock().unwrap_or_else(|p| p.into_inner()).clone();
             for k in killers {
@@ -225,8 +229,6 @@ fn stop_processes_on_signals(killer: ProcessKiller) {
             for dir in WORK_DIRS.lock().unwrap_or_else(|p| p.into_inner()).iter() {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            let drivers = crate::scheduler::stop_all_drivers();
-            log::info!("interrupted: asked {drivers} scheduler driver(s) to return");
         });
         if let Err(err) = installed {
             log::debug!("no signal handler for the local cluster: {err}");

@@ -45,6 +45,28 @@ impl Master {
             } else {
                 TaskState::TaskLost
             };
+            // Other operations asking for feedback get OPERATION_ERROR (Mesos' `drop`).
+            for op in (a.operations.iter()).filter(|op| {
+                !matches!(
+                    op.r#type(),
+                    offer::operation::Type::Launch | offer::operation::Type::LaunchGroup
+                )
+            }) {
+                if let Some(id) = &op.id {
+                    let mut status = mesos_proto::v1::OperationStatus {
+                        operation_id: Some(id.clone()),
+                        message: Some(format!("Operation attempted with invalid offers: {err}")),
+                        ..Default::default()
+                    };
+                    status.set_state(mesos_proto::v1::OperationState::OperationError);
+                    let mut e = super::event_of(
+                        mesos_proto::v1::scheduler::event::Type::UpdateOperationStatus,
+                    );
+                    e.update_operation_status =
+                        Some(mesos_proto::v1::scheduler::event::UpdateOperationStatus { status });
+                    self.send(st, fw_id, &e);
+                }
+            }
             for task in launched_tasks(&a.operations) {
                 let s = master_status(
                     &task.task_id.value,
@@ -184,6 +206,13 @@ impl Master {
                             .to_string(),
                     );
                 }
+                if Resources::overlap(&[&task.resources, &e.resources]) {
+                    return Err(format!(
+                        "There are overlapping resources in the task resources {} and executor resources {}",
+                        Resources::from_protos(&task.resources).describe(role),
+                        Resources::from_protos(&e.resources).describe(role)
+                    ));
+                }
                 if !self.executor_known(st, fw_id, agent_id, &e.executor_id.value) {
                     needed = needed.plus(&Resources::from_protos(&e.resources));
                     offerable &= Resources::offerable_to(&e.resources, role);
@@ -317,6 +346,19 @@ impl Master {
             }
             self.executor_checks(st, fw_id, agent_id, &executor)?;
             validate::group_executor(&executor, &tasks)?;
+            let mut lists: Vec<&[mesos_proto::v1::Resource]> =
+                tasks.iter().map(|t| &t.resources[..]).collect();
+            lists.push(&executor.resources);
+            if Resources::overlap(&lists) {
+                let tasks_text: Vec<String> = (tasks.iter())
+                    .map(|t| Resources::from_protos(&t.resources).describe(role))
+                    .collect();
+                return Err(format!(
+                    "There are overlapping resources in the task group's task resources [ {} ] and/or executor resources {}",
+                    tasks_text.join(", "),
+                    Resources::from_protos(&executor.resources).describe(role)
+                ));
+            }
             if !self.executor_known(st, fw_id, agent_id, &executor.executor_id.value) {
                 needed = needed.plus(&Resources::from_protos(&executor.resources));
             }

@@ -114,6 +114,11 @@ impl Master {
                     return self.update_framework(fw_id, u);
                 }
             }
+            call::Type::ReconcileOperations => {
+                if let Some(r) = c.reconcile_operations {
+                    self.reconcile_operations(fw_id, r);
+                }
+            }
             // REQUEST is ignored by the built-in allocator; inverse offers and operation
             // feedback do not exist here (no maintenance, no reliable operations), so these
             // are accepted and have no effect.
@@ -121,11 +126,52 @@ impl Master {
             | call::Type::AcceptInverseOffers
             | call::Type::DeclineInverseOffers
             | call::Type::AcknowledgeOperationStatus
-            | call::Type::ReconcileOperations
             | call::Type::Subscribe
             | call::Type::Unknown => {}
         }
         Response::empty(202)
+    }
+
+    /// RECONCILE_OPERATIONS (§8) as a 1.12 master answers it for operations it does not
+    /// know, which on devcluster is every operation (none are modelled): nothing for an
+    /// implicit reconciliation, and for each listed operation an UPDATE_OPERATION_STATUS
+    /// without uuid whose state and message depend on what is known of its agent.
+    fn reconcile_operations(&self, fw_id: &str, r: call::ReconcileOperations) {
+        use mesos_proto::v1::OperationState as S;
+        let mut st = self.lock();
+        for op in r.operations {
+            let agent = op.agent_id.as_ref().map(|a| a.value.as_str());
+            let (state, message) = match agent {
+                Some(a) if st.agents.contains_key(a) => {
+                    (S::OperationUnknown, "Reconciliation: Operation is unknown")
+                }
+                Some(a) if st.unreachable_agents.contains_key(a) => (
+                    S::OperationUnreachable,
+                    "Reconciliation: Agent is unreachable",
+                ),
+                Some(_) => (
+                    S::OperationUnknown,
+                    "Reconciliation: Both operation and agent are unknown",
+                ),
+                None => (
+                    S::OperationUnknown,
+                    "Reconciliation: Operation is unknown and no 'agent_id' was provided",
+                ),
+            };
+            let mut status = mesos_proto::v1::OperationStatus {
+                operation_id: Some(op.operation_id),
+                message: Some(message.to_string()),
+                agent_id: op.agent_id,
+                resource_provider_id: op.resource_provider_id,
+                ..Default::default()
+            };
+            status.set_state(state);
+            let mut e =
+                super::event_of(mesos_proto::v1::scheduler::event::Type::UpdateOperationStatus);
+            e.update_operation_status =
+                Some(mesos_proto::v1::scheduler::event::UpdateOperationStatus { status });
+            self.send(&mut st, fw_id, &e);
+        }
     }
 
     fn update_framework(&self, fw_id: &str, u: call::UpdateFramework) -> Response {

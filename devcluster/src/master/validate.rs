@@ -68,7 +68,7 @@ pub(crate) fn validate_call(c: &Call, principal: Option<&str>) -> Result<(), Str
         call::Type::AcknowledgeOperationStatus => match &c.acknowledge_operation_status {
             None => missing("acknowledge_operation_status"),
             Some(a) if !mesos_proto::uuid::is_valid(&a.uuid) => Err("Not a valid UUID".to_string()),
-            Some(a) if a.agent_id.is_none() => missing("acknowledge_operation_status.agent_id"),
+            Some(a) if a.agent_id.is_none() => missing("agent_id"),
             Some(_) => Ok(()),
         },
         call::Type::Reconcile if c.reconcile.is_none() => missing("reconcile"),
@@ -184,7 +184,10 @@ pub(crate) fn validate_framework(
     // (negative ones too).
     let ft = info.failover_timeout();
     if !ft.is_finite() || (ft * 1e9).abs() > i64::MAX as f64 {
-        return Err(format!("The framework failover_timeout ({ft}) is invalid"));
+        return Err(format!(
+            "The framework failover_timeout ({}) is invalid",
+            fmt_double(ft)
+        ));
     }
     let bad: std::collections::BTreeSet<&String> =
         suppressed.iter().filter(|s| !roles.contains(s)).collect();
@@ -202,10 +205,36 @@ pub(crate) fn validate_framework(
 const MIN_CPUS: f64 = 0.01;
 const MIN_MEM_MB: f64 = 32.0;
 
-/// Mesos' `stringify(double)`: the shortest text that reads back as the same value
-/// (`0.01`, `0.005`, `1`).
+/// Mesos' `stringify(double)`: C++'s default stream output, `%g` with six significant
+/// digits (`0.01`, `0.005`, `1`, `1e+300`).
 fn fmt_double(v: f64) -> String {
-    format!("{v}")
+    if v == 0.0 || !v.is_finite() {
+        return if v.is_nan() {
+            "nan".to_string()
+        } else if v.is_infinite() {
+            if v > 0.0 { "inf" } else { "-inf" }.to_string()
+        } else {
+            "0".to_string()
+        };
+    }
+    // Round to six significant digits first; the exponent after rounding decides.
+    let sci = format!("{v:.5e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa.to_string()), exp.abs())
+    } else {
+        let decimals = (5 - exp).max(0) as usize;
+        trim(format!("{v:.decimals$}"))
+    }
 }
 
 /// Mesos' `stringify(Bytes)` of a `mem` value in MB: the largest unit without loss.
@@ -721,6 +750,17 @@ pub(crate) fn group_cgroups(e: &ExecutorInfo, tasks: &[TaskInfo]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doubles_print_as_cpp_streams_do() {
+        assert_eq!(fmt_double(0.01), "0.01");
+        assert_eq!(fmt_double(0.005), "0.005");
+        assert_eq!(fmt_double(1.0), "1");
+        assert_eq!(fmt_double(1e300), "1e+300");
+        assert_eq!(fmt_double(123456789.0), "1.23457e+08");
+        assert_eq!(fmt_double(0.00001), "1e-05");
+        assert_eq!(fmt_double(-2.5), "-2.5");
+    }
 
     #[test]
     fn roles() {
