@@ -213,7 +213,13 @@ fn c58_agent_generated_updates_carry_a_uuid() {
     let (mut s, x, _) = launched(&addr, "c58", "c58-t", "c58-e");
     x.update("c58-t", "TASK_RUNNING");
     s.wait_state(WAIT, "c58-t", TaskState::TaskRunning);
-    assert!(c.crash_executor(&s.framework_id, "c58-e"));
+    // The agent starts the executor's process on its own thread: under load the test's
+    // executor connection can run ahead of it, so wait (bounded) until there is a pid to kill.
+    let deadline = std::time::Instant::now() + WAIT;
+    while !c.crash_executor(&s.framework_id, "c58-e") {
+        assert!(std::time::Instant::now() < deadline, "c58-e never had a process");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let (st, _) = s.update_for(WAIT, "c58-t");
     assert_eq!(st.state(), TaskState::TaskFailed);
     assert_eq!(st.source(), Source::SourceAgent);
