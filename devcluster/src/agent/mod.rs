@@ -67,11 +67,13 @@ pub(crate) enum ExecKind {
 
 /// One task on this agent.
 pub(crate) struct AgentTask {
-    /// Boxed: a TaskInfo is about 2.7 KB, moved whenever the task map changes.
-    pub info: Box<TaskInfo>,
+    /// Behind a pointer: a TaskInfo is about 2.7 KB, moved whenever the task map changes.
+    /// Shared with the master's record (the RunTask carried it).
+    pub info: Arc<TaskInfo>,
     pub state: TaskState,
     /// Updates not yet acknowledged by the scheduler; the front one is outstanding.
-    pub pending: VecDeque<TaskStatus>,
+    /// Shared (`Arc`) with the messages that carry them to the master.
+    pub pending: VecDeque<Arc<TaskStatus>>,
     pub next_retry: Option<Instant>,
     pub backoff: Duration,
     pub kill_requested: bool,
@@ -90,10 +92,8 @@ pub(crate) struct Executor {
     pub container_id: String,
     pub directory: PathBuf,
     pub tasks: BTreeMap<String, AgentTask>,
-    // Boxed on purpose: a finished task's info moves here from its `AgentTask` box
-    // without copying ~2.7 KB or allocating again.
-    #[allow(clippy::vec_box)]
-    pub completed_tasks: Vec<Box<TaskInfo>>,
+    /// A finished task's info moves here from its `AgentTask` without copying ~2.7 KB.
+    pub completed_tasks: Vec<Arc<TaskInfo>>,
     /// Tasks/groups waiting for a custom executor to subscribe.
     pub queued: Vec<TaskInfo>,
     pub queued_groups: Vec<TaskGroupInfo>,
@@ -113,7 +113,8 @@ pub(crate) struct Executor {
 
 /// A framework as the agent knows it.
 pub(crate) struct AgentFramework {
-    pub info: FrameworkInfo,
+    /// The master's (shared) record: launches compare pointers, not contents.
+    pub info: Arc<FrameworkInfo>,
     pub executors: BTreeMap<String, Executor>,
     pub completed_executors: VecDeque<Executor>,
 }
@@ -285,7 +286,7 @@ impl Agent {
                     };
                     state.set_state(t.state);
                     tasks.push(TaskReport {
-                        framework: fw.info.clone(),
+                        framework: (*fw.info).clone(),
                         task: (*t.info).clone(),
                         state,
                     });
@@ -295,7 +296,7 @@ impl Agent {
         drop(st);
         self.recovered.store(true, Ordering::SeqCst);
         self.shared.to_leader(ToMaster::RegisterAgent {
-            info: self.info.clone(),
+            info: Box::new(self.info.clone()),
             tx: self.tx.clone(),
             tasks,
         });
@@ -373,7 +374,7 @@ impl Agent {
                 .frameworks
                 .entry(fw_id.clone())
                 .or_insert_with(|| AgentFramework {
-                    info: r.framework.clone(),
+                    info: Arc::new(r.framework.clone()),
                     executors: BTreeMap::new(),
                     completed_executors: VecDeque::new(),
                 });
@@ -412,9 +413,9 @@ impl Agent {
             ex.tasks.insert(
                 r.task.task_id.value.clone(),
                 AgentTask {
-                    info: Box::new(r.task),
+                    info: Arc::new(r.task),
                     state,
-                    pending: VecDeque::from([status]),
+                    pending: VecDeque::from([Arc::new(status)]),
                     next_retry: Some(Instant::now() + self.cfg.status_update_retry),
                     backoff: self.cfg.status_update_retry,
                     kill_requested: false,
@@ -474,12 +475,12 @@ impl Agent {
     fn handle(self: &Arc<Self>, msg: ToAgent) {
         self.shared.timeline.master_to_agent(&self.id, &msg);
         match msg {
-            ToAgent::RunTask { framework, task } => self.run_task(*framework, task),
+            ToAgent::RunTask { framework, task } => self.run_task(framework, task),
             ToAgent::RunTaskGroup {
                 framework,
                 executor,
                 group,
-            } => self.run_task_group(*framework, *executor, group),
+            } => self.run_task_group(framework, *executor, group),
             ToAgent::KillTask {
                 framework_id,
                 task_id,

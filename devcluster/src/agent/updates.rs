@@ -2,6 +2,7 @@
 //! time; it is resent (backoff from `status_update_retry`, doubling, capped at 10 min)
 //! until the scheduler's acknowledgement comes back, then the next one goes.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mesos_proto::v1::{
@@ -122,7 +123,7 @@ impl Agent {
         else {
             return;
         };
-        task.pending.push_back(s);
+        task.pending.push_back(Arc::new(s));
         if task.pending.len() == 1 {
             let front = task.pending[0].clone();
             let latest = task.state as i32;

@@ -147,7 +147,7 @@ impl Master {
             return Response::text(400, "Updating 'FrameworkInfo.checkpoint' is unsupported");
         }
         let old_roles = fw.roles();
-        fw.info = new;
+        fw.info = std::sync::Arc::new(new);
         let roles = fw.roles();
         let newly_unsuppressed: Vec<String> = fw
             .suppressed

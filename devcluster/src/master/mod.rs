@@ -41,6 +41,7 @@ use crate::resources::Resources;
 
 pub(crate) use allocator::Filter;
 pub(crate) use events::{error_event, event_of, legacy_ip, master_status, now_secs, record};
+use events::{protobuf_record, update_record};
 pub(crate) use validate::has_capability;
 
 /// One open subscription stream.
@@ -54,7 +55,9 @@ pub(crate) struct Subscription {
 /// A framework known to the master.
 pub(crate) struct Framework {
     pub id: String,
-    pub info: FrameworkInfo,
+    /// Shared with every RunTask sent for this framework (replaced, not changed in place,
+    /// when the framework changes).
+    pub info: Arc<FrameworkInfo>,
     pub sub: Option<Subscription>,
     pub suppressed: BTreeSet<String>,
     pub tasks: BTreeMap<String, TaskEntry>,
@@ -91,16 +94,18 @@ impl Framework {
 /// The master's view of one task.
 #[derive(Clone)]
 pub(crate) struct TaskEntry {
-    /// Boxed: a TaskInfo is about 2.7 KB, and entries are moved whenever the task map
-    /// inserts or removes (a B-tree shifts its neighbours) and into the completed list.
-    pub info: Box<TaskInfo>,
+    /// Behind a pointer: a TaskInfo is about 2.7 KB, and entries are moved whenever the
+    /// task map inserts or removes (a B-tree shifts its neighbours) and into the completed
+    /// list. Shared with the agent's record of the task (the RunTask carries it).
+    pub info: Arc<TaskInfo>,
     pub framework_id: String,
     pub agent_id: String,
     pub role: String,
     pub state: TaskState,
-    pub statuses: Vec<TaskStatus>,
+    /// Shared with the agent's message (see [`ToMaster::StatusUpdate`]).
+    pub statuses: Vec<Arc<TaskStatus>>,
     /// The last status forwarded to the scheduler (what reconciliation reports).
-    pub last_forwarded: Option<TaskStatus>,
+    pub last_forwarded: Option<Arc<TaskStatus>>,
     pub resources: Resources,
     pub released: bool,
     /// The executor id for custom-executor tasks (command tasks have none in the master).
@@ -266,7 +271,7 @@ impl Master {
         let mut st = self.lock();
         match msg {
             ToMaster::RegisterAgent { info, tx, tasks } => {
-                self.register_agent(&mut st, info, tx, tasks)
+                self.register_agent(&mut st, *info, tx, tasks)
             }
             ToMaster::StatusUpdate {
                 framework_id,
@@ -380,15 +385,71 @@ impl Master {
         };
         let Some(sub) = &fw.sub else { return false };
         // Encoded once: the protobuf bytes serve the timeline and, on a protobuf
-        // stream, the record itself.
-        let protobuf = prost::Message::encode_to_vec(event);
+        // stream, the record itself (framed in the same buffer).
         let chunk = match sub.content_type {
-            ContentType::Protobuf => mesos_proto::recordio::encode(&protobuf),
-            ContentType::Json => record(ContentType::Json, event),
+            ContentType::Protobuf => {
+                let (chunk, start) = protobuf_record(event);
+                self.shared
+                    .timeline
+                    .event_encoded(framework_id, event, &chunk[start..]);
+                chunk
+            }
+            ContentType::Json => {
+                let protobuf = prost::Message::encode_to_vec(event);
+                self.shared
+                    .timeline
+                    .event_encoded(framework_id, event, &protobuf);
+                record(ContentType::Json, event)
+            }
         };
-        self.shared
-            .timeline
-            .event_encoded(framework_id, event, &protobuf);
+        self.queue_chunk(st, framework_id, chunk)
+    }
+
+    /// Sends an UPDATE event carrying `status` to a connected framework, as [`Master::send`]
+    /// does, without copying the status into an event first: on a protobuf stream the
+    /// record is encoded from the borrowed status (the JSON encoder needs the event).
+    pub(crate) fn send_status(
+        &self,
+        st: &mut MasterState,
+        framework_id: &str,
+        status: &TaskStatus,
+    ) -> bool {
+        let Some(sub) = st.frameworks.get(framework_id).and_then(|f| f.sub.as_ref()) else {
+            return false;
+        };
+        if sub.content_type == ContentType::Json {
+            let mut e = event_of(event::Type::Update);
+            e.update = Some(event::Update {
+                status: status.clone(),
+            });
+            return self.send(st, framework_id, &e);
+        }
+        let (chunk, start) = update_record(status);
+        let protobuf = &chunk[start..];
+        // The timeline looks into the event only to describe one it truncates (it keeps
+        // the bytes): the whole event is built for those alone.
+        if protobuf.len() > self.cfg.bounds.timeline_max_message_bytes {
+            let mut e = event_of(event::Type::Update);
+            e.update = Some(event::Update {
+                status: status.clone(),
+            });
+            self.shared
+                .timeline
+                .event_encoded(framework_id, &e, protobuf);
+        } else {
+            let e = event_of(event::Type::Update);
+            self.shared
+                .timeline
+                .event_encoded(framework_id, &e, protobuf);
+        }
+        self.queue_chunk(st, framework_id, chunk)
+    }
+
+    /// Queues one record on a framework's stream; a refused one disconnects it.
+    fn queue_chunk(&self, st: &mut MasterState, framework_id: &str, chunk: Vec<u8>) -> bool {
+        let Some(sub) = st.frameworks.get(framework_id).and_then(|f| f.sub.as_ref()) else {
+            return false;
+        };
         match sub.tx.send_chunk(chunk) {
             Ok(()) => return true,
             Err(e) => behind(framework_id, &sub.tx, e),
