@@ -19,8 +19,8 @@ pub(crate) fn safe_component(id: &str) -> bool {
 }
 
 impl Agent {
-    pub(crate) fn new_task(info: impl Into<Arc<TaskInfo>>) -> AgentTask {
-        AgentTask {
+    pub(crate) fn new_task(info: impl Into<Arc<TaskInfo>>) -> Box<AgentTask> {
+        Box::new(AgentTask {
             info: info.into(),
             state: TaskState::TaskStaging,
             pending: Default::default(),
@@ -29,7 +29,7 @@ impl Agent {
             kill_requested: false,
             pid: None,
             record: None,
-        }
+        })
     }
 
     /// A task to run: written down first when its framework asked for checkpointing,
@@ -40,17 +40,16 @@ impl Agent {
         exec_id: &str,
         kind: ExecKind,
         info: impl Into<Arc<TaskInfo>>,
-    ) -> AgentTask {
+    ) -> Box<AgentTask> {
         let info = info.into();
         let record = if framework.checkpoint() {
             super::checkpoint::record_task(&self.meta, framework, exec_id, kind, &info)
         } else {
             None
         };
-        AgentTask {
-            record,
-            ..Self::new_task(info)
-        }
+        let mut task = Self::new_task(info);
+        task.record = record;
+        task
     }
 
     /// Creates the executor's run directory.

@@ -91,7 +91,11 @@ pub(crate) struct Executor {
     pub kind: ExecKind,
     pub container_id: String,
     pub directory: PathBuf,
-    pub tasks: BTreeMap<String, AgentTask>,
+    /// Boxed: a map node of inline tasks is over 1 KB, and most executors (every command
+    /// task's) get a map of their own; glibc's malloc tidies all its small free blocks
+    /// (`malloc_consolidate`) before every allocation that large.
+    #[allow(clippy::vec_box)]
+    pub tasks: BTreeMap<String, Box<AgentTask>>,
     /// A finished task's info moves here from its `AgentTask` without copying ~2.7 KB.
     pub completed_tasks: Vec<Arc<TaskInfo>>,
     /// Tasks/groups waiting for a custom executor to subscribe.
@@ -146,6 +150,8 @@ pub(crate) struct Agent {
     /// This agent's checkpoint directory (`checkpoint.rs`).
     pub meta: PathBuf,
     pub start_time: f64,
+    /// The cluster's IP as text, for every status's container network (formatted once).
+    pub ip_text: String,
     addr: SocketAddr,
     state: Mutex<AgentState>,
     tx: Sender<ToAgent>,
@@ -213,6 +219,7 @@ impl Agent {
         std::fs::create_dir_all(&dir)?;
         checkpoint::remember_agent_id(work_dir, index, &id)?;
         let meta = checkpoint::agent_dir(work_dir, &id);
+        let ip_text = cfg.ip.to_string();
         let (tx, rx) = crossbeam_channel::unbounded();
         let agent = Arc::new(Agent {
             index,
@@ -223,6 +230,7 @@ impl Agent {
             work_dir: work_dir.to_path_buf(),
             meta,
             start_time: crate::master::now_secs(),
+            ip_text,
             addr,
             state: Mutex::new(AgentState::default()),
             tx,
@@ -412,7 +420,7 @@ impl Agent {
             );
             ex.tasks.insert(
                 r.task.task_id.value.clone(),
-                AgentTask {
+                Box::new(AgentTask {
                     info: Arc::new(r.task),
                     state,
                     pending: VecDeque::from([Arc::new(status)]),
@@ -421,7 +429,7 @@ impl Agent {
                     kill_requested: false,
                     pid: None,
                     record: Some(r.path),
-                },
+                }),
             );
         }
         self.resend_after_register.store(true, Ordering::SeqCst);

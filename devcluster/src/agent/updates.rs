@@ -81,7 +81,7 @@ impl Agent {
         }
         if s.container_status.is_none() && !container.is_empty() {
             let mut ip = network_info::IpAddress {
-                ip_address: Some(self.cfg.ip.to_string()),
+                ip_address: Some(self.ip_text.clone()),
                 ..Default::default()
             };
             ip.set_protocol(network_info::Protocol::IPv4);
