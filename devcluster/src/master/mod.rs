@@ -268,16 +268,33 @@ impl Master {
     }
 
     fn handle_message(&self, msg: ToMaster) {
+        if let ToMaster::StatusUpdate {
+            framework_id,
+            status,
+            latest_state,
+        } = msg
+        {
+            // The event is encoded before the master's lock is taken (only its content
+            // type is looked up under it): the calls that wait for the lock meanwhile
+            // (three acknowledgements per task) do not wait for the encoding too.
+            let content_type = self
+                .lock()
+                .frameworks
+                .get(&framework_id)
+                .and_then(|f| f.sub.as_ref())
+                .map(|s| s.content_type);
+            let encoded = content_type.map(|ct| EncodedUpdate::new(ct, &status));
+            let mut st = self.lock();
+            self.status_update(&mut st, &framework_id, status, latest_state, encoded);
+            return;
+        }
         let mut st = self.lock();
         match msg {
             ToMaster::RegisterAgent { info, tx, tasks } => {
                 self.register_agent(&mut st, *info, tx, tasks)
             }
-            ToMaster::StatusUpdate {
-                framework_id,
-                status,
-                latest_state,
-            } => self.status_update(&mut st, &framework_id, status, latest_state),
+            // Handled above.
+            ToMaster::StatusUpdate { .. } => {}
             ToMaster::ExecutorMessage {
                 framework_id,
                 agent_id,
@@ -414,35 +431,47 @@ impl Master {
         framework_id: &str,
         status: &TaskStatus,
     ) -> bool {
+        self.send_update_encoded(st, framework_id, status, None)
+    }
+
+    /// [`Master::send_status`] with the event already encoded (outside the lock) for the
+    /// content type the framework's stream had then; encoded now if that has changed.
+    pub(crate) fn send_update_encoded(
+        &self,
+        st: &mut MasterState,
+        framework_id: &str,
+        status: &TaskStatus,
+        encoded: Option<EncodedUpdate>,
+    ) -> bool {
         let Some(sub) = st.frameworks.get(framework_id).and_then(|f| f.sub.as_ref()) else {
             return false;
         };
-        if sub.content_type == ContentType::Json {
-            let mut e = event_of(event::Type::Update);
-            e.update = Some(event::Update {
-                status: status.clone(),
-            });
-            return self.send(st, framework_id, &e);
-        }
-        let (chunk, start) = update_record(status);
-        let protobuf = &chunk[start..];
-        // The timeline looks into the event only to describe one it truncates (it keeps
-        // the bytes): the whole event is built for those alone.
-        if protobuf.len() > self.cfg.bounds.timeline_max_message_bytes {
-            let mut e = event_of(event::Type::Update);
-            e.update = Some(event::Update {
-                status: status.clone(),
-            });
-            self.shared
+        let u = match encoded {
+            Some(u) if u.content_type == sub.content_type => u,
+            _ => EncodedUpdate::new(sub.content_type, status),
+        };
+        let protobuf = u.protobuf();
+        match &u.event {
+            Some(e) => self
+                .shared
                 .timeline
-                .event_encoded(framework_id, &e, protobuf);
-        } else {
-            let e = event_of(event::Type::Update);
-            self.shared
-                .timeline
-                .event_encoded(framework_id, &e, protobuf);
+                .event_encoded(framework_id, e, protobuf),
+            // The timeline looks into the event only to describe one it truncates (it
+            // keeps the bytes): the whole event is built for those alone.
+            None if protobuf.len() > self.cfg.bounds.timeline_max_message_bytes => {
+                let e = update_event(status);
+                self.shared
+                    .timeline
+                    .event_encoded(framework_id, &e, protobuf);
+            }
+            None => {
+                let e = event_of(event::Type::Update);
+                self.shared
+                    .timeline
+                    .event_encoded(framework_id, &e, protobuf);
+            }
         }
-        self.queue_chunk(st, framework_id, chunk)
+        self.queue_chunk(st, framework_id, u.chunk)
     }
 
     /// Queues one record on a framework's stream; a refused one disconnects it.
@@ -468,6 +497,59 @@ impl Master {
     /// The ids of frameworks this master knows (tests and faults).
     pub(crate) fn framework_ids(&self) -> Vec<String> {
         self.lock().frameworks.keys().cloned().collect()
+    }
+}
+
+/// `Event { type: UPDATE, update: { status } }` (a copy of the status).
+fn update_event(status: &TaskStatus) -> Event {
+    let mut e = event_of(event::Type::Update);
+    e.update = Some(event::Update {
+        status: status.clone(),
+    });
+    e
+}
+
+/// An UPDATE event encoded for a stream of one content type: the record to queue and the
+/// protobuf bytes the timeline keeps.
+pub(crate) struct EncodedUpdate {
+    content_type: ContentType,
+    chunk: Vec<u8>,
+    /// Protobuf: where the event starts in `chunk`. JSON: the event's own protobuf bytes.
+    protobuf: Result<usize, Vec<u8>>,
+    /// The event, when it had to be built (JSON: its encoder needs it).
+    event: Option<Event>,
+}
+
+impl EncodedUpdate {
+    fn new(content_type: ContentType, status: &TaskStatus) -> EncodedUpdate {
+        match content_type {
+            // No event around a copy of the status: the record is written from it.
+            ContentType::Protobuf => {
+                let (chunk, start) = update_record(status);
+                EncodedUpdate {
+                    content_type,
+                    chunk,
+                    protobuf: Ok(start),
+                    event: None,
+                }
+            }
+            ContentType::Json => {
+                let e = update_event(status);
+                EncodedUpdate {
+                    content_type,
+                    chunk: record(ContentType::Json, &e),
+                    protobuf: Err(prost::Message::encode_to_vec(&e)),
+                    event: Some(e),
+                }
+            }
+        }
+    }
+
+    fn protobuf(&self) -> &[u8] {
+        match &self.protobuf {
+            Ok(start) => &self.chunk[*start..],
+            Err(bytes) => bytes,
+        }
     }
 }
 

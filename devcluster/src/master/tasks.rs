@@ -132,6 +132,7 @@ impl Master {
         fw_id: &str,
         status: Arc<TaskStatus>,
         latest: i32,
+        encoded: Option<super::EncodedUpdate>,
     ) {
         let latest = TaskState::try_from(latest).unwrap_or(status.state());
         let task_id = status.task_id.value.as_str();
@@ -157,7 +158,7 @@ impl Master {
         }
         // The agent's status itself is encoded, kept in the history and remembered as
         // `last_forwarded`: no copies of it.
-        self.send_status(st, fw_id, &status);
+        self.send_update_encoded(st, fw_id, &status, encoded);
         if let Some(task) = st
             .frameworks
             .get_mut(fw_id)
