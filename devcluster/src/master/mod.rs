@@ -569,9 +569,13 @@ fn behind(framework_id: &str, tx: &BoundedSender, why: SendRefused) {
 
 /// Moves a task to the completed list, which keeps `max` (Mesos'
 /// `--max_completed_tasks_per_framework`, an option here).
-pub(crate) fn completed_push(fw: &mut Framework, task: TaskEntry, max: usize) {
+/// Returns the one pushed out, if any, for the caller to free when it suits it (after
+/// releasing the master's lock: a task's info and statuses are dozens of `free`s).
+pub(crate) fn completed_push(fw: &mut Framework, task: TaskEntry, max: usize) -> Option<TaskEntry> {
     fw.completed_tasks.push_back(task);
+    let mut out = None;
     while fw.completed_tasks.len() > max {
-        fw.completed_tasks.pop_front();
+        out = fw.completed_tasks.pop_front();
     }
+    out
 }

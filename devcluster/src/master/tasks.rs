@@ -170,6 +170,9 @@ impl Master {
 
     /// ACKNOWLEDGE: forwarded to the agent; an acked terminal update retires the task.
     pub(crate) fn acknowledge(&self, fw_id: &str, a: call::Acknowledge) {
+        // A completed task pushed out of the framework's list: freed after the lock
+        // (declared first, so dropped after the guard).
+        let mut evicted = None;
         let mut guard = self.lock();
         let st = &mut *guard;
         // Whether this acknowledges the task's terminal update, decided before the ids
@@ -198,8 +201,10 @@ impl Master {
             },
         );
         if let (Some(t), Some(fw)) = (retired, st.frameworks.get_mut(fw_id)) {
-            completed_push(fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
+            evicted = completed_push(fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
         }
+        drop(guard);
+        drop(evicted);
     }
 
     /// KILL: known task -> agent; unknown -> the explicit reconciliation answer.
