@@ -2,10 +2,13 @@
 //! the offer holds, and pipelined calls.
 //!
 //! No driver: one plain TCP connection holds the SUBSCRIBE stream (HTTP/1.1 chunked, then
-//! RecordIO), a second one carries every other call. Calls are written back to back
-//! without waiting for each `202 Accepted` (HTTP/1.1 pipelining); a separate thread reads
-//! the answers and only counts failures. Events are handled in batches: everything that
-//! has arrived is handled, then the calls it produced go out in one write.
+//! RecordIO), a second one carries the acknowledgements (and the final TEARDOWN, after
+//! them), a third the answers to offers (ACCEPT, DECLINE), so that those do not queue
+//! behind thousands of acknowledgements (the driver, too, sends them on a connection of
+//! their own). Calls are written back to back without waiting for each `202 Accepted`
+//! (HTTP/1.1 pipelining); a thread per connection reads the answers and only counts
+//! failures. Events are handled in batches: everything that has arrived is handled, then
+//! the calls it produced go out in one write per connection.
 //!
 //! What the driver does differently (see the module docs of `mesos_client::scheduler`):
 //! it pipelines only acknowledgements (queued after each `update` callback, written up to
@@ -81,6 +84,10 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
     let failures = Arc::new(AtomicU64::new(0));
     drain_answers(calls.try_clone()?, failures.clone());
     let mut out = BufWriter::with_capacity(1 << 16, calls);
+    let offer_calls = TcpStream::connect(addr)?;
+    offer_calls.set_nodelay(true)?;
+    drain_answers(offer_calls.try_clone()?, failures.clone());
+    let mut offer_out = BufWriter::with_capacity(1 << 16, offer_calls);
     let mut s = State {
         head: request_head(addr, Some(&stream_id)),
         body: Vec::with_capacity(1 << 10),
@@ -96,7 +103,8 @@ pub fn run(addr: &str, tasks: usize, command: &str) -> Result<(), Error> {
         let first = rx.recv().map_err(|_| "the event stream ended")?;
         let mut batch = std::iter::once(first).chain(rx.try_iter());
         let sent = batch
-            .try_for_each(|e| s.handle(e, &mut out))
+            .try_for_each(|e| s.handle(e, &mut out, &mut offer_out))
+            .and_then(|()| Ok(offer_out.flush()?))
             .and_then(|()| Ok(out.flush()?));
         if let Err(e) = sent {
             let (launched, ended) = (s.launched, s.ended);
@@ -133,14 +141,20 @@ struct State {
 }
 
 impl State {
-    fn handle(&mut self, e: Event, out: &mut impl Write) -> Result<(), Error> {
+    /// Handles one event: acknowledgements go to `out`, answers to offers to `offer_out`.
+    fn handle(
+        &mut self,
+        e: Event,
+        out: &mut impl Write,
+        offer_out: &mut impl Write,
+    ) -> Result<(), Error> {
         match e.r#type() {
             event::Type::Subscribed => {
                 self.framework_id = e.subscribed.map(|s| s.framework_id);
             }
             event::Type::Offers => {
                 for o in e.offers.map(|o| o.offers).unwrap_or_default() {
-                    self.offer(o, out)?;
+                    self.offer(o, offer_out)?;
                 }
             }
             event::Type::Update => {

@@ -5,6 +5,8 @@
 //! actor: losing an agent is just dropping its channel, and a new leading master learns
 //! the cluster by having every agent register again.
 
+use std::sync::Arc;
+
 use crossbeam_channel::Sender;
 use mesos_proto::v1::{
     AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, TaskGroupInfo, TaskInfo, TaskStatus,
@@ -12,22 +14,23 @@ use mesos_proto::v1::{
 
 /// Master -> agent.
 // Every message is as large as the largest variant, and each is moved into and out of a
-// channel slot. A TaskInfo is about 2.7 KB, so the launch payloads are boxed: otherwise
-// every acknowledgement (three per task) would carry 3 KB through the channel, and the
-// channel's blocks of slots would be ~90 KB allocations.
+// channel slot. A TaskInfo is about 2.7 KB, so the launch payloads are behind pointers:
+// otherwise every acknowledgement (three per task) would carry 3 KB through the channel,
+// and the channel's blocks of slots would be ~90 KB allocations. The task and framework of
+// a RunTask are shared (`Arc`) with the master's records: a launch copies neither.
 #[derive(Debug, Clone)]
 pub enum ToAgent {
     /// Launch one task (`task.executor` set: custom executor; else command executor).
     RunTask {
-        /// The framework, with its id.
-        framework: Box<FrameworkInfo>,
-        /// The task, as validated by the master.
-        task: Box<TaskInfo>,
+        /// The framework, with its id (the master's own record of it).
+        framework: Arc<FrameworkInfo>,
+        /// The task, as validated by the master (the master keeps the same one).
+        task: Arc<TaskInfo>,
     },
     /// Launch a task group on `executor`.
     RunTaskGroup {
         /// The framework, with its id.
-        framework: Box<FrameworkInfo>,
+        framework: Arc<FrameworkInfo>,
         /// The group's executor.
         executor: Box<ExecutorInfo>,
         /// The tasks.
@@ -93,12 +96,14 @@ pub struct TaskReport {
 }
 
 /// Agent -> master.
+// Kept small (the registration's AgentInfo is boxed): three status updates per task go
+// through the master's channel, in blocks of slots as large as the largest variant.
 #[derive(Debug, Clone)]
 pub enum ToMaster {
     /// An agent (re-)registers, with its running tasks.
     RegisterAgent {
         /// Agent info with id, resources and attributes.
-        info: AgentInfo,
+        info: Box<AgentInfo>,
         /// Where to send [`ToAgent`] messages.
         tx: Sender<ToAgent>,
         /// Tasks the agent runs.
@@ -108,8 +113,10 @@ pub enum ToMaster {
     StatusUpdate {
         /// Framework id.
         framework_id: String,
-        /// The pending (oldest unacknowledged) update.
-        status: TaskStatus,
+        /// The pending (oldest unacknowledged) update, shared with the agent's queue of
+        /// pending updates and the master's task history: built once, never deep-copied
+        /// on its way to the scheduler (a TaskStatus is a dozen allocations).
+        status: Arc<TaskStatus>,
         /// The task's latest state known to the agent.
         latest_state: i32,
     },

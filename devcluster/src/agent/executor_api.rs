@@ -207,7 +207,7 @@ impl Agent {
         let Some(fw) = st.frameworks.get_mut(&fw_id) else {
             return Response::text(400, "Framework cannot be found");
         };
-        let fw_info = fw.info.clone();
+        let fw_info = (*fw.info).clone();
         let Some(ex) = fw
             .executors
             .get_mut(&exec_id)

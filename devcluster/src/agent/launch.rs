@@ -19,8 +19,8 @@ pub(crate) fn safe_component(id: &str) -> bool {
 }
 
 impl Agent {
-    pub(crate) fn new_task(info: impl Into<Box<TaskInfo>>) -> AgentTask {
-        AgentTask {
+    pub(crate) fn new_task(info: impl Into<Arc<TaskInfo>>) -> Box<AgentTask> {
+        Box::new(AgentTask {
             info: info.into(),
             state: TaskState::TaskStaging,
             pending: Default::default(),
@@ -29,7 +29,7 @@ impl Agent {
             kill_requested: false,
             pid: None,
             record: None,
-        }
+        })
     }
 
     /// A task to run: written down first when its framework asked for checkpointing,
@@ -39,18 +39,17 @@ impl Agent {
         framework: &FrameworkInfo,
         exec_id: &str,
         kind: ExecKind,
-        info: impl Into<Box<TaskInfo>>,
-    ) -> AgentTask {
+        info: impl Into<Arc<TaskInfo>>,
+    ) -> Box<AgentTask> {
         let info = info.into();
         let record = if framework.checkpoint() {
             super::checkpoint::record_task(&self.meta, framework, exec_id, kind, &info)
         } else {
             None
         };
-        AgentTask {
-            record,
-            ..Self::new_task(info)
-        }
+        let mut task = Self::new_task(info);
+        task.record = record;
+        task
     }
 
     /// Creates the executor's run directory.
@@ -167,21 +166,27 @@ impl Agent {
 
     fn framework_entry<'a>(
         st: &'a mut AgentState,
-        framework: &FrameworkInfo,
+        framework: &Arc<FrameworkInfo>,
     ) -> &'a mut AgentFramework {
-        let id = framework
-            .id
-            .as_ref()
-            .map(|i| i.value.clone())
-            .unwrap_or_default();
-        let fw = st.frameworks.entry(id).or_insert_with(|| AgentFramework {
-            info: framework.clone(),
-            executors: BTreeMap::new(),
-            completed_executors: Default::default(),
-        });
-        // Every launch carries the FrameworkInfo; it rarely changes, so compare before
-        // paying for a deep copy.
-        if fw.info != *framework {
+        let id = framework.id.as_ref().map_or("", |i| i.value.as_str());
+        // Looked up by &str first: `entry` would allocate the key on every launch.
+        if !st.frameworks.contains_key(id) {
+            st.frameworks.insert(
+                id.to_string(),
+                AgentFramework {
+                    info: framework.clone(),
+                    executors: BTreeMap::new(),
+                    completed_executors: Default::default(),
+                },
+            );
+        }
+        let fw = st
+            .frameworks
+            .get_mut(id)
+            .expect("the framework was inserted above");
+        // Every launch carries the master's current FrameworkInfo (shared, so this is a
+        // pointer copy): the agent keeps the latest.
+        if !Arc::ptr_eq(&fw.info, framework) {
             fw.info = framework.clone();
         }
         fw
@@ -189,7 +194,7 @@ impl Agent {
 
     /// RunTask from the master.
     /// The task stays in the box it came in (a TaskInfo is about 2.7 KB).
-    pub(crate) fn run_task(self: &Arc<Self>, framework: FrameworkInfo, task: Box<TaskInfo>) {
+    pub(crate) fn run_task(self: &Arc<Self>, framework: Arc<FrameworkInfo>, task: Arc<TaskInfo>) {
         let fw_id = framework
             .id
             .as_ref()
@@ -208,7 +213,7 @@ impl Agent {
             let mut st = self.lock();
             Self::framework_entry(&mut st, &framework);
             drop(st);
-            self.agent_failure(&fw_id, &exec_id, *task, &reason);
+            self.agent_failure(&fw_id, &exec_id, Arc::unwrap_or_clone(task), &reason);
             return;
         }
         let mut st = self.lock();
@@ -224,7 +229,7 @@ impl Agent {
                 let e = super::executor_api::launch_event(&task);
                 self.send_to_executor(&fw_id, &exec_id, tx, *ct, &e);
             } else {
-                ex.queued.push(*task);
+                ex.queued.push((*task).clone());
             }
             return;
         }
@@ -233,12 +238,15 @@ impl Agent {
             Ok(d) => d,
             Err(e) => {
                 drop(st);
-                self.agent_failure(&fw_id, &exec_id, *task, &e);
+                self.agent_failure(&fw_id, &exec_id, Arc::unwrap_or_clone(task), &e);
                 return;
             }
         };
+        // A simulated command task starts without its ExecutorInfo: no copy of it then.
+        let simulated = kind == ExecKind::Command && self.cfg.simulate_tasks.is_some();
+        let start_info = (!simulated).then(|| exec_info.clone());
         let mut ex = Executor {
-            info: Box::new(exec_info.clone()),
+            info: Box::new(exec_info),
             kind,
             container_id: container,
             directory: dir.clone(),
@@ -265,11 +273,14 @@ impl Agent {
         );
         fw.executors.insert(exec_id.clone(), ex);
         drop(st);
-        match kind {
-            ExecKind::Command => {
+        match (kind, start_info) {
+            (_, None) => self.start_simulated_task(&fw_id, &exec_id, &task_id),
+            (ExecKind::Command, Some(exec_info)) => {
                 self.start_command_task(&fw_id, &exec_id, &task_id, &framework, &exec_info, dir)
             }
-            _ => self.start_custom_executor(&fw_id, &exec_id, &framework, &exec_info, dir),
+            (_, Some(exec_info)) => {
+                self.start_custom_executor(&fw_id, &exec_id, &framework, &exec_info, dir)
+            }
         }
     }
 
@@ -313,7 +324,7 @@ impl Agent {
     /// RunTaskGroup from the master.
     pub(crate) fn run_task_group(
         self: &Arc<Self>,
-        framework: FrameworkInfo,
+        framework: Arc<FrameworkInfo>,
         executor: ExecutorInfo,
         group: TaskGroupInfo,
     ) {

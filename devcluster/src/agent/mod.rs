@@ -67,11 +67,13 @@ pub(crate) enum ExecKind {
 
 /// One task on this agent.
 pub(crate) struct AgentTask {
-    /// Boxed: a TaskInfo is about 2.7 KB, moved whenever the task map changes.
-    pub info: Box<TaskInfo>,
+    /// Behind a pointer: a TaskInfo is about 2.7 KB, moved whenever the task map changes.
+    /// Shared with the master's record (the RunTask carried it).
+    pub info: Arc<TaskInfo>,
     pub state: TaskState,
     /// Updates not yet acknowledged by the scheduler; the front one is outstanding.
-    pub pending: VecDeque<TaskStatus>,
+    /// Shared (`Arc`) with the messages that carry them to the master.
+    pub pending: VecDeque<Arc<TaskStatus>>,
     pub next_retry: Option<Instant>,
     pub backoff: Duration,
     pub kill_requested: bool,
@@ -89,11 +91,13 @@ pub(crate) struct Executor {
     pub kind: ExecKind,
     pub container_id: String,
     pub directory: PathBuf,
-    pub tasks: BTreeMap<String, AgentTask>,
-    // Boxed on purpose: a finished task's info moves here from its `AgentTask` box
-    // without copying ~2.7 KB or allocating again.
+    /// Boxed: a map node of inline tasks is over 1 KB, and most executors (every command
+    /// task's) get a map of their own; glibc's malloc tidies all its small free blocks
+    /// (`malloc_consolidate`) before every allocation that large.
     #[allow(clippy::vec_box)]
-    pub completed_tasks: Vec<Box<TaskInfo>>,
+    pub tasks: BTreeMap<String, Box<AgentTask>>,
+    /// A finished task's info moves here from its `AgentTask` without copying ~2.7 KB.
+    pub completed_tasks: Vec<Arc<TaskInfo>>,
     /// Tasks/groups waiting for a custom executor to subscribe.
     pub queued: Vec<TaskInfo>,
     pub queued_groups: Vec<TaskGroupInfo>,
@@ -113,7 +117,8 @@ pub(crate) struct Executor {
 
 /// A framework as the agent knows it.
 pub(crate) struct AgentFramework {
-    pub info: FrameworkInfo,
+    /// The master's (shared) record: launches compare pointers, not contents.
+    pub info: Arc<FrameworkInfo>,
     pub executors: BTreeMap<String, Executor>,
     pub completed_executors: VecDeque<Executor>,
 }
@@ -145,6 +150,8 @@ pub(crate) struct Agent {
     /// This agent's checkpoint directory (`checkpoint.rs`).
     pub meta: PathBuf,
     pub start_time: f64,
+    /// The cluster's IP as text, for every status's container network (formatted once).
+    pub ip_text: String,
     addr: SocketAddr,
     state: Mutex<AgentState>,
     tx: Sender<ToAgent>,
@@ -212,6 +219,7 @@ impl Agent {
         std::fs::create_dir_all(&dir)?;
         checkpoint::remember_agent_id(work_dir, index, &id)?;
         let meta = checkpoint::agent_dir(work_dir, &id);
+        let ip_text = cfg.ip.to_string();
         let (tx, rx) = crossbeam_channel::unbounded();
         let agent = Arc::new(Agent {
             index,
@@ -222,6 +230,7 @@ impl Agent {
             work_dir: work_dir.to_path_buf(),
             meta,
             start_time: crate::master::now_secs(),
+            ip_text,
             addr,
             state: Mutex::new(AgentState::default()),
             tx,
@@ -285,7 +294,7 @@ impl Agent {
                     };
                     state.set_state(t.state);
                     tasks.push(TaskReport {
-                        framework: fw.info.clone(),
+                        framework: (*fw.info).clone(),
                         task: (*t.info).clone(),
                         state,
                     });
@@ -295,7 +304,7 @@ impl Agent {
         drop(st);
         self.recovered.store(true, Ordering::SeqCst);
         self.shared.to_leader(ToMaster::RegisterAgent {
-            info: self.info.clone(),
+            info: Box::new(self.info.clone()),
             tx: self.tx.clone(),
             tasks,
         });
@@ -373,7 +382,7 @@ impl Agent {
                 .frameworks
                 .entry(fw_id.clone())
                 .or_insert_with(|| AgentFramework {
-                    info: r.framework.clone(),
+                    info: Arc::new(r.framework.clone()),
                     executors: BTreeMap::new(),
                     completed_executors: VecDeque::new(),
                 });
@@ -411,16 +420,16 @@ impl Agent {
             );
             ex.tasks.insert(
                 r.task.task_id.value.clone(),
-                AgentTask {
-                    info: Box::new(r.task),
+                Box::new(AgentTask {
+                    info: Arc::new(r.task),
                     state,
-                    pending: VecDeque::from([status]),
+                    pending: VecDeque::from([Arc::new(status)]),
                     next_retry: Some(Instant::now() + self.cfg.status_update_retry),
                     backoff: self.cfg.status_update_retry,
                     kill_requested: false,
                     pid: None,
                     record: Some(r.path),
-                },
+                }),
             );
         }
         self.resend_after_register.store(true, Ordering::SeqCst);
@@ -474,12 +483,12 @@ impl Agent {
     fn handle(self: &Arc<Self>, msg: ToAgent) {
         self.shared.timeline.master_to_agent(&self.id, &msg);
         match msg {
-            ToAgent::RunTask { framework, task } => self.run_task(*framework, task),
+            ToAgent::RunTask { framework, task } => self.run_task(framework, task),
             ToAgent::RunTaskGroup {
                 framework,
                 executor,
                 group,
-            } => self.run_task_group(*framework, *executor, group),
+            } => self.run_task_group(framework, *executor, group),
             ToAgent::KillTask {
                 framework_id,
                 task_id,

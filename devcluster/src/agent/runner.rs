@@ -171,15 +171,8 @@ impl Agent {
         dir: PathBuf,
     ) {
         // Simulated tasks need no copy of their TaskInfo: they run nowhere.
-        if let Some(d) = self.cfg.simulate_tasks {
-            self.update_from(fw_id, exec_id, task_id, TaskState::TaskStarting, "");
-            self.update_from(fw_id, exec_id, task_id, TaskState::TaskRunning, "");
-            self.lock().sim_timers.push(Reverse((
-                Instant::now() + d,
-                fw_id.to_string(),
-                exec_id.to_string(),
-                task_id.to_string(),
-            )));
+        if self.cfg.simulate_tasks.is_some() {
+            self.start_simulated_task(fw_id, exec_id, task_id);
             return;
         }
         let task = {
@@ -201,6 +194,21 @@ impl Agent {
         std::thread::spawn(move || {
             agent.run_process(&fw_id, &exec_id, &task, &fw, &exec, dir);
         });
+    }
+
+    /// Simulated mode: STARTING and RUNNING now, FINISHED when the task's time is up.
+    pub(crate) fn start_simulated_task(&self, fw_id: &str, exec_id: &str, task_id: &str) {
+        let Some(d) = self.cfg.simulate_tasks else {
+            return;
+        };
+        self.update_from(fw_id, exec_id, task_id, TaskState::TaskStarting, "");
+        self.update_from(fw_id, exec_id, task_id, TaskState::TaskRunning, "");
+        self.lock().sim_timers.push(Reverse((
+            Instant::now() + d,
+            fw_id.to_string(),
+            exec_id.to_string(),
+            task_id.to_string(),
+        )));
     }
 
     /// Starts one task of a group on the (emulated) default executor.

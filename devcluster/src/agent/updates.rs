@@ -2,6 +2,7 @@
 //! time; it is resent (backoff from `status_update_retry`, doubling, capped at 10 min)
 //! until the scheduler's acknowledgement comes back, then the next one goes.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mesos_proto::v1::{
@@ -80,7 +81,7 @@ impl Agent {
         }
         if s.container_status.is_none() && !container.is_empty() {
             let mut ip = network_info::IpAddress {
-                ip_address: Some(self.cfg.ip.to_string()),
+                ip_address: Some(self.ip_text.clone()),
                 ..Default::default()
             };
             ip.set_protocol(network_info::Protocol::IPv4);
@@ -122,7 +123,7 @@ impl Agent {
         else {
             return;
         };
-        task.pending.push_back(s);
+        task.pending.push_back(Arc::new(s));
         if task.pending.len() == 1 {
             let front = task.pending[0].clone();
             let latest = task.state as i32;

@@ -201,8 +201,13 @@ fn respond(
 ) -> After {
     let keep_alive = meta.keep_alive && !ctx.stopping();
     match encode(response, meta, head_only, keep_alive) {
-        Encoded::Whole(bytes) => {
-            pending.extend_from_slice(&bytes);
+        Encoded::Whole(mut bytes) => {
+            // Nothing held yet (the usual case): this answer becomes the buffer, no copy.
+            if pending.is_empty() {
+                std::mem::swap(pending, &mut bytes);
+            } else {
+                pending.extend_from_slice(&bytes);
+            }
             if hold && keep_alive {
                 return After::KeepOpen;
             }

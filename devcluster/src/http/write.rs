@@ -92,7 +92,9 @@ pub(crate) fn head(
         use std::io::Write as _;
         let _ = write!(out, "HTTP/1.1 {} {}\r\n", status, reason(status));
     }
-    push_header(&mut out, "Date", &http_date_cached(now));
+    out.extend_from_slice(b"Date: ");
+    with_http_date_cached(now, |date| out.extend_from_slice(date.as_bytes()));
+    out.extend_from_slice(b"\r\n");
     if framing == Framing::Chunked {
         push_header(&mut out, "Transfer-Encoding", "chunked");
     }
@@ -107,16 +109,13 @@ pub(crate) fn head(
     if let Some(c) = connection {
         push_header(&mut out, "Connection", c);
     }
-    let length = match framing {
-        Framing::Length(n) => Some(n.to_string()),
-        _ => None,
-    };
     let text_first = content_type.is_some_and(|c| c.starts_with("text/plain"));
     if text_first && let Some(c) = content_type {
         push_header(&mut out, "Content-Type", c);
     }
-    if let Some(n) = &length {
-        push_header(&mut out, "Content-Length", n);
+    if let Framing::Length(n) = framing {
+        use std::io::Write as _;
+        let _ = write!(out, "Content-Length: {n}\r\n");
     }
     if !text_first && let Some(c) = content_type {
         push_header(&mut out, "Content-Type", c);
@@ -186,9 +185,10 @@ pub(crate) fn push_cut_chunk(out: &mut Vec<u8>, data: &[u8]) {
 /// The chunked-body terminator (no trailers).
 pub(crate) const TERMINATOR: &[u8] = b"0\r\n\r\n";
 
-/// [`http_date`] of `time`, formatted once per second per thread: every response carries a
-/// `Date`, and a busy connection answers thousands of requests a second.
-fn http_date_cached(time: SystemTime) -> String {
+/// Calls `f` with [`http_date`] of `time`, formatted once per second per thread: every
+/// response carries a `Date`, and a busy connection answers thousands of requests a second
+/// (lent, not copied: no allocation per response).
+fn with_http_date_cached(time: SystemTime, f: impl FnOnce(&str)) {
     use std::cell::RefCell;
     thread_local! {
         static LAST: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
@@ -202,7 +202,7 @@ fn http_date_cached(time: SystemTime) -> String {
         if last.0 != secs {
             *last = (secs, http_date(time));
         }
-        last.1.clone()
+        f(&last.1);
     })
 }
 

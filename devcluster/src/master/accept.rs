@@ -243,18 +243,12 @@ impl Master {
                 if let Some(e) = task.executor.as_mut() {
                     prepare_executor(e, fw_id, role);
                 }
+                let task = std::sync::Arc::new(task);
                 self.add_task(st, fw_id, agent_id, role, task.clone(), needed);
                 let Some(framework) = st.frameworks.get(fw_id).map(|f| f.info.clone()) else {
                     return;
                 };
-                self.to_agent(
-                    st,
-                    agent_id,
-                    ToAgent::RunTask {
-                        framework: Box::new(framework),
-                        task: Box::new(task),
-                    },
-                );
+                self.to_agent(st, agent_id, ToAgent::RunTask { framework, task });
             }
         }
     }
@@ -421,7 +415,7 @@ impl Master {
                         res = res.plus(&exec_res);
                         first = false;
                     }
-                    self.add_task(st, fw_id, agent_id, role, t.clone(), res);
+                    self.add_task(st, fw_id, agent_id, role, t.clone().into(), res);
                 }
                 let Some(framework) = st.frameworks.get(fw_id).map(|f| f.info.clone()) else {
                     return;
@@ -430,7 +424,7 @@ impl Master {
                     st,
                     agent_id,
                     ToAgent::RunTaskGroup {
-                        framework: Box::new(framework),
+                        framework,
                         executor: Box::new(executor),
                         group: mesos_proto::v1::TaskGroupInfo { tasks },
                     },
@@ -479,7 +473,7 @@ impl Master {
         fw_id: &str,
         agent_id: &str,
         role: &str,
-        task: TaskInfo,
+        task: std::sync::Arc<TaskInfo>,
         res: Resources,
     ) {
         let executor_id = task.executor.as_ref().map(|e| e.executor_id.value.clone());
@@ -501,7 +495,7 @@ impl Master {
             task_res = res;
         }
         let entry = TaskEntry {
-            info: Box::new(task),
+            info: task,
             framework_id: fw_id.to_string(),
             agent_id: agent_id.to_string(),
             role: role.to_string(),
@@ -517,20 +511,7 @@ impl Master {
 
     /// Sends an UPDATE event carrying `status`.
     pub(crate) fn send_update(&self, st: &mut MasterState, fw_id: &str, status: TaskStatus) {
-        self.send_update_returning(st, fw_id, status);
-    }
-
-    /// [`Master::send_update`], handing the status back for the caller to keep.
-    pub(crate) fn send_update_returning(
-        &self,
-        st: &mut MasterState,
-        fw_id: &str,
-        status: TaskStatus,
-    ) -> TaskStatus {
-        let mut e = super::event_of(mesos_proto::v1::scheduler::event::Type::Update);
-        e.update = Some(mesos_proto::v1::scheduler::event::Update { status });
-        self.send(st, fw_id, &e);
-        e.update.map(|u| u.status).unwrap_or_default()
+        self.send_status(st, fw_id, &status);
     }
 }
 

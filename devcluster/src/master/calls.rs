@@ -207,7 +207,7 @@ impl Master {
             );
         }
         let old_roles = fw.roles();
-        fw.info = new;
+        fw.info = std::sync::Arc::new(new);
         let roles = fw.roles();
         let newly_unsuppressed: Vec<String> = fw
             .suppressed

@@ -41,6 +41,7 @@ use crate::resources::Resources;
 
 pub(crate) use allocator::Filter;
 pub(crate) use events::{error_event, event_of, legacy_ip, master_status, now_secs, record};
+use events::{protobuf_record, update_record};
 pub(crate) use validate::has_capability;
 
 /// One open subscription stream.
@@ -54,7 +55,9 @@ pub(crate) struct Subscription {
 /// A framework known to the master.
 pub(crate) struct Framework {
     pub id: String,
-    pub info: FrameworkInfo,
+    /// Shared with every RunTask sent for this framework (replaced, not changed in place,
+    /// when the framework changes).
+    pub info: Arc<FrameworkInfo>,
     pub sub: Option<Subscription>,
     pub suppressed: BTreeSet<String>,
     pub tasks: BTreeMap<String, TaskEntry>,
@@ -91,16 +94,18 @@ impl Framework {
 /// The master's view of one task.
 #[derive(Clone)]
 pub(crate) struct TaskEntry {
-    /// Boxed: a TaskInfo is about 2.7 KB, and entries are moved whenever the task map
-    /// inserts or removes (a B-tree shifts its neighbours) and into the completed list.
-    pub info: Box<TaskInfo>,
+    /// Behind a pointer: a TaskInfo is about 2.7 KB, and entries are moved whenever the
+    /// task map inserts or removes (a B-tree shifts its neighbours) and into the completed
+    /// list. Shared with the agent's record of the task (the RunTask carries it).
+    pub info: Arc<TaskInfo>,
     pub framework_id: String,
     pub agent_id: String,
     pub role: String,
     pub state: TaskState,
-    pub statuses: Vec<TaskStatus>,
+    /// Shared with the agent's message (see [`ToMaster::StatusUpdate`]).
+    pub statuses: Vec<Arc<TaskStatus>>,
     /// The last status forwarded to the scheduler (what reconciliation reports).
-    pub last_forwarded: Option<TaskStatus>,
+    pub last_forwarded: Option<Arc<TaskStatus>>,
     pub resources: Resources,
     pub released: bool,
     /// The executor id for custom-executor tasks (command tasks have none in the master).
@@ -263,16 +268,33 @@ impl Master {
     }
 
     fn handle_message(&self, msg: ToMaster) {
+        if let ToMaster::StatusUpdate {
+            framework_id,
+            status,
+            latest_state,
+        } = msg
+        {
+            // The event is encoded before the master's lock is taken (only its content
+            // type is looked up under it): the calls that wait for the lock meanwhile
+            // (three acknowledgements per task) do not wait for the encoding too.
+            let content_type = self
+                .lock()
+                .frameworks
+                .get(&framework_id)
+                .and_then(|f| f.sub.as_ref())
+                .map(|s| s.content_type);
+            let encoded = content_type.map(|ct| EncodedUpdate::new(ct, &status));
+            let mut st = self.lock();
+            self.status_update(&mut st, &framework_id, status, latest_state, encoded);
+            return;
+        }
         let mut st = self.lock();
         match msg {
             ToMaster::RegisterAgent { info, tx, tasks } => {
-                self.register_agent(&mut st, info, tx, tasks)
+                self.register_agent(&mut st, *info, tx, tasks)
             }
-            ToMaster::StatusUpdate {
-                framework_id,
-                status,
-                latest_state,
-            } => self.status_update(&mut st, &framework_id, status, latest_state),
+            // Handled above.
+            ToMaster::StatusUpdate { .. } => {}
             ToMaster::ExecutorMessage {
                 framework_id,
                 agent_id,
@@ -380,15 +402,83 @@ impl Master {
         };
         let Some(sub) = &fw.sub else { return false };
         // Encoded once: the protobuf bytes serve the timeline and, on a protobuf
-        // stream, the record itself.
-        let protobuf = prost::Message::encode_to_vec(event);
+        // stream, the record itself (framed in the same buffer).
         let chunk = match sub.content_type {
-            ContentType::Protobuf => mesos_proto::recordio::encode(&protobuf),
-            ContentType::Json => record(ContentType::Json, event),
+            ContentType::Protobuf => {
+                let (chunk, start) = protobuf_record(event);
+                self.shared
+                    .timeline
+                    .event_encoded(framework_id, event, &chunk[start..]);
+                chunk
+            }
+            ContentType::Json => {
+                let protobuf = prost::Message::encode_to_vec(event);
+                self.shared
+                    .timeline
+                    .event_encoded(framework_id, event, &protobuf);
+                record(ContentType::Json, event)
+            }
         };
-        self.shared
-            .timeline
-            .event_encoded(framework_id, event, &protobuf);
+        self.queue_chunk(st, framework_id, chunk)
+    }
+
+    /// Sends an UPDATE event carrying `status` to a connected framework, as [`Master::send`]
+    /// does, without copying the status into an event first: on a protobuf stream the
+    /// record is encoded from the borrowed status (the JSON encoder needs the event).
+    pub(crate) fn send_status(
+        &self,
+        st: &mut MasterState,
+        framework_id: &str,
+        status: &TaskStatus,
+    ) -> bool {
+        self.send_update_encoded(st, framework_id, status, None)
+    }
+
+    /// [`Master::send_status`] with the event already encoded (outside the lock) for the
+    /// content type the framework's stream had then; encoded now if that has changed.
+    pub(crate) fn send_update_encoded(
+        &self,
+        st: &mut MasterState,
+        framework_id: &str,
+        status: &TaskStatus,
+        encoded: Option<EncodedUpdate>,
+    ) -> bool {
+        let Some(sub) = st.frameworks.get(framework_id).and_then(|f| f.sub.as_ref()) else {
+            return false;
+        };
+        let u = match encoded {
+            Some(u) if u.content_type == sub.content_type => u,
+            _ => EncodedUpdate::new(sub.content_type, status),
+        };
+        let protobuf = u.protobuf();
+        match &u.event {
+            Some(e) => self
+                .shared
+                .timeline
+                .event_encoded(framework_id, e, protobuf),
+            // The timeline looks into the event only to describe one it truncates (it
+            // keeps the bytes): the whole event is built for those alone.
+            None if protobuf.len() > self.cfg.bounds.timeline_max_message_bytes => {
+                let e = update_event(status);
+                self.shared
+                    .timeline
+                    .event_encoded(framework_id, &e, protobuf);
+            }
+            None => {
+                let e = event_of(event::Type::Update);
+                self.shared
+                    .timeline
+                    .event_encoded(framework_id, &e, protobuf);
+            }
+        }
+        self.queue_chunk(st, framework_id, u.chunk)
+    }
+
+    /// Queues one record on a framework's stream; a refused one disconnects it.
+    fn queue_chunk(&self, st: &mut MasterState, framework_id: &str, chunk: Vec<u8>) -> bool {
+        let Some(sub) = st.frameworks.get(framework_id).and_then(|f| f.sub.as_ref()) else {
+            return false;
+        };
         match sub.tx.send_chunk(chunk) {
             Ok(()) => return true,
             Err(e) => behind(framework_id, &sub.tx, e),
@@ -410,6 +500,59 @@ impl Master {
     }
 }
 
+/// `Event { type: UPDATE, update: { status } }` (a copy of the status).
+fn update_event(status: &TaskStatus) -> Event {
+    let mut e = event_of(event::Type::Update);
+    e.update = Some(event::Update {
+        status: status.clone(),
+    });
+    e
+}
+
+/// An UPDATE event encoded for a stream of one content type: the record to queue and the
+/// protobuf bytes the timeline keeps.
+pub(crate) struct EncodedUpdate {
+    content_type: ContentType,
+    chunk: Vec<u8>,
+    /// Protobuf: where the event starts in `chunk`. JSON: the event's own protobuf bytes.
+    protobuf: Result<usize, Vec<u8>>,
+    /// The event, when it had to be built (JSON: its encoder needs it).
+    event: Option<Event>,
+}
+
+impl EncodedUpdate {
+    fn new(content_type: ContentType, status: &TaskStatus) -> EncodedUpdate {
+        match content_type {
+            // No event around a copy of the status: the record is written from it.
+            ContentType::Protobuf => {
+                let (chunk, start) = update_record(status);
+                EncodedUpdate {
+                    content_type,
+                    chunk,
+                    protobuf: Ok(start),
+                    event: None,
+                }
+            }
+            ContentType::Json => {
+                let e = update_event(status);
+                EncodedUpdate {
+                    content_type,
+                    chunk: record(ContentType::Json, &e),
+                    protobuf: Err(prost::Message::encode_to_vec(&e)),
+                    event: Some(e),
+                }
+            }
+        }
+    }
+
+    fn protobuf(&self) -> &[u8] {
+        match &self.protobuf {
+            Ok(start) => &self.chunk[*start..],
+            Err(bytes) => bytes,
+        }
+    }
+}
+
 /// A send to a subscriber failed: if it fell behind, its stream is ended at once (what is
 /// queued is dropped); either way the caller disconnects it, and it resubscribes as after
 /// a cut stream.
@@ -426,9 +569,13 @@ fn behind(framework_id: &str, tx: &BoundedSender, why: SendRefused) {
 
 /// Moves a task to the completed list, which keeps `max` (Mesos'
 /// `--max_completed_tasks_per_framework`, an option here).
-pub(crate) fn completed_push(fw: &mut Framework, task: TaskEntry, max: usize) {
+/// Returns the one pushed out, if any, for the caller to free when it suits it (after
+/// releasing the master's lock: a task's info and statuses are dozens of `free`s).
+pub(crate) fn completed_push(fw: &mut Framework, task: TaskEntry, max: usize) -> Option<TaskEntry> {
     fw.completed_tasks.push_back(task);
+    let mut out = None;
     while fw.completed_tasks.len() > max {
-        fw.completed_tasks.pop_front();
+        out = fw.completed_tasks.pop_front();
     }
+    out
 }

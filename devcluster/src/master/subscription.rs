@@ -107,7 +107,7 @@ impl Master {
             .entry(id.clone())
             .or_insert_with(|| Framework {
                 id: id.clone(),
-                info: info.clone(),
+                info: std::sync::Arc::new(info.clone()),
                 sub: None,
                 suppressed: BTreeSet::new(),
                 tasks: BTreeMap::new(),
@@ -127,10 +127,9 @@ impl Master {
             fw.reregistered_time = Some(now_secs());
         }
         // `user` and `checkpoint` cannot change on re-subscription (silently kept).
-        let (user, checkpoint) = (fw.info.user.clone(), fw.info.checkpoint);
-        fw.info = info;
-        fw.info.user = user;
-        fw.info.checkpoint = checkpoint;
+        info.user = fw.info.user.clone();
+        info.checkpoint = fw.info.checkpoint;
+        fw.info = std::sync::Arc::new(info);
         fw.suppressed = sub.suppressed_roles.into_iter().collect();
         fw.failover_deadline = None;
         fw.unregistered_time = None;
@@ -220,7 +219,7 @@ impl Master {
                     "Framework removed",
                     Some(&t.agent_id),
                 );
-                t.statuses.push(s);
+                t.statuses.push(std::sync::Arc::new(s));
             }
             completed_push(
                 &mut fw,

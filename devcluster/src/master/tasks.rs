@@ -1,5 +1,7 @@
 //! Status updates, acknowledgements, kills, agents coming and going, reconciliation (§8).
 
+use std::sync::Arc;
+
 use mesos_proto::v1::framework_info::capability::Type as Cap;
 use mesos_proto::v1::scheduler::{call, event};
 use mesos_proto::v1::{
@@ -50,7 +52,7 @@ impl Master {
                 .entry(fw_id.clone())
                 .or_insert_with(|| super::Framework {
                     id: fw_id.clone(),
-                    info: report.framework.clone(),
+                    info: Arc::new(report.framework.clone()),
                     sub: None,
                     suppressed: Default::default(),
                     tasks: Default::default(),
@@ -92,13 +94,13 @@ impl Master {
             fw.tasks.insert(
                 report.task.task_id.value.clone(),
                 TaskEntry {
-                    info: Box::new(report.task),
+                    info: Arc::new(report.task),
                     framework_id: fw_id,
                     agent_id: id.clone(),
                     role,
                     state,
-                    statuses: vec![report.state.clone()],
-                    last_forwarded: Some(report.state),
+                    statuses: vec![Arc::new(report.state.clone())],
+                    last_forwarded: Some(Arc::new(report.state)),
                     resources: res,
                     released: state.is_terminal(),
                     executor_id,
@@ -128,15 +130,16 @@ impl Master {
         &self,
         st: &mut MasterState,
         fw_id: &str,
-        status: TaskStatus,
+        status: Arc<TaskStatus>,
         latest: i32,
+        encoded: Option<super::EncodedUpdate>,
     ) {
         let latest = TaskState::try_from(latest).unwrap_or(status.state());
-        let task_id = status.task_id.value.clone();
+        let task_id = status.task_id.value.as_str();
         let Some(fw) = st.frameworks.get_mut(fw_id) else {
             return;
         };
-        let Some(task) = fw.tasks.get_mut(&task_id) else {
+        let Some(task) = fw.tasks.get_mut(task_id) else {
             return;
         };
         task.state = latest;
@@ -153,13 +156,13 @@ impl Master {
             }
             st.allocate_now = true;
         }
-        // The status goes into the event and comes back out of it as the task's
-        // `last_forwarded`: one copy per update fewer than cloning it for each.
-        let status = self.send_update_returning(st, fw_id, status);
+        // The agent's status itself is encoded, kept in the history and remembered as
+        // `last_forwarded`: no copies of it.
+        self.send_update_encoded(st, fw_id, &status, encoded);
         if let Some(task) = st
             .frameworks
             .get_mut(fw_id)
-            .and_then(|f| f.tasks.get_mut(&task_id))
+            .and_then(|f| f.tasks.get_mut(task_id))
         {
             task.last_forwarded = Some(status);
         }
@@ -167,6 +170,9 @@ impl Master {
 
     /// ACKNOWLEDGE: forwarded to the agent; an acked terminal update retires the task.
     pub(crate) fn acknowledge(&self, fw_id: &str, a: call::Acknowledge) {
+        // A completed task pushed out of the framework's list: freed after the lock
+        // (declared first, so dropped after the guard).
+        let mut evicted = None;
         let mut guard = self.lock();
         let st = &mut *guard;
         // Whether this acknowledges the task's terminal update, decided before the ids
@@ -195,8 +201,10 @@ impl Master {
             },
         );
         if let (Some(t), Some(fw)) = (retired, st.frameworks.get_mut(fw_id)) {
-            completed_push(fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
+            evicted = completed_push(fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
         }
+        drop(guard);
+        drop(evicted);
     }
 
     /// KILL: known task -> agent; unknown -> the explicit reconciliation answer.
@@ -400,7 +408,7 @@ impl Master {
                     s.executor_id = Some(ExecutorId { value: e.clone() });
                 }
                 t.state = s.state();
-                t.statuses.push(s.clone());
+                t.statuses.push(Arc::new(s.clone()));
                 completed_push(fw, t, self.cfg.bounds.max_completed_tasks_per_framework);
                 updates.push(s);
             }
@@ -432,8 +440,8 @@ impl Master {
 
 /// The "latest state" answer for a known task (§8 case 1).
 fn latest_state_answer(t: &TaskEntry) -> TaskStatus {
-    let base = t.last_forwarded.clone();
-    let state = base.as_ref().map_or(t.state, |s| s.state());
+    let base = t.last_forwarded.as_deref();
+    let state = base.map_or(t.state, |s| s.state());
     let mut s = master_status(
         &t.info.task_id.value,
         state,
@@ -444,7 +452,7 @@ fn latest_state_answer(t: &TaskEntry) -> TaskStatus {
     if let Some(b) = base {
         s.healthy = b.healthy;
         s.check_status = b.check_status;
-        s.container_status = b.container_status;
+        s.container_status = b.container_status.clone();
     }
     if let Some(e) = &t.executor_id {
         s.executor_id = Some(ExecutorId { value: e.clone() });

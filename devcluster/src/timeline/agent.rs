@@ -249,8 +249,8 @@ mod tests {
             ..Default::default()
         };
         let run = ToAgent::RunTask {
-            framework: Box::new(info),
-            task: Box::new(task),
+            framework: info.into(),
+            task: task.into(),
         };
         tl.master_to_agent("agent-S0", &run);
         tl.master_to_agent("agent-S0", &ToAgent::Reregister);
@@ -261,7 +261,7 @@ mod tests {
         status.set_state(mesos_proto::v1::TaskState::TaskRunning);
         let update = ToMaster::StatusUpdate {
             framework_id: "fw".into(),
-            status,
+            status: status.into(),
             latest_state: 0,
         };
         tl.agent_to_master("agent-S0", &update);

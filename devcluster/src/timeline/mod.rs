@@ -304,6 +304,9 @@ impl Timeline {
         log.touched = seq;
         log.bytes += cost;
         log.entries.push_back(Entry { seq, time, payload });
+        // Entries pushed out are freed after the lock is released: every master, agent
+        // and call thread records here, and freeing an entry is a dozen `free`s.
+        let mut evicted = None;
         let mut freed = 0;
         if log.entries.len() > self.max_entries
             && let Some(e) = log.entries.pop_front()
@@ -312,7 +315,9 @@ impl Timeline {
             log.bytes -= c;
             log.dropped += 1;
             freed = c;
+            evicted = Some(e);
         }
+        let mut evicted_more = Vec::new();
         st.bytes = st.bytes + cost - freed;
         // Over the byte bound: drop the cluster's oldest entries (by sequence) until it
         // fits. Each step looks at the front of at most MAX_FRAMEWORKS queues.
@@ -334,7 +339,11 @@ impl Timeline {
             log.bytes -= c;
             log.dropped += 1;
             st.bytes -= c;
+            evicted_more.push(e);
         }
+        drop(st);
+        drop(evicted);
+        drop(evicted_more);
     }
 
     /// The payload for a message: whole, or its prefix when it is over the bound.
