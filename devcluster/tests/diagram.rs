@@ -61,7 +61,7 @@ fn custom_executor_run() -> (devcluster::Cluster, String, Stream) {
     eventually(10, || {
         request(&c.master_url(), "GET", "/devcluster/diagram.txt", &[], b"")
             .text()
-            .contains("M -> A1: StatusUpdateAcknowledgementMessage T1\n")
+            .contains("M -> A1: StatusUpdateAcknowledgementMessage T1 TASK_RUNNING\n")
     });
     c.fault("stall-heartbeats", Some("0"))
         .expect("fault applies");
@@ -102,8 +102,8 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
             "E1 -> A1: UPDATE T1 TASK_RUNNING",
             "A1 -> M: StatusUpdateMessage T1 TASK_RUNNING",
             "M -> F1: UPDATE T1 TASK_RUNNING",
-            "F1 -> M: ACKNOWLEDGE T1",
-            "M -> A1: StatusUpdateAcknowledgementMessage T1",
+            "F1 -> M: ACKNOWLEDGE T1 TASK_RUNNING",
+            "M -> A1: StatusUpdateAcknowledgementMessage T1 TASK_RUNNING",
             "fault stall-heartbeats at M",
         ],
     )
@@ -120,7 +120,7 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
         &lines,
         &[
             "E1 -> A1: UPDATE T1 TASK_RUNNING",
-            "A1 -> E1: ACKNOWLEDGED T1",
+            "A1 -> E1: ACKNOWLEDGED T1 TASK_RUNNING",
         ],
     )
     .unwrap();
@@ -141,7 +141,7 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
             "A1 -> E1: SUBSCRIBED",
             "A1 -> E1: LAUNCH T1",
             "E1 -> A1: UPDATE T1 TASK_RUNNING",
-            "A1 -> E1: ACKNOWLEDGED T1",
+            "A1 -> E1: ACKNOWLEDGED T1 TASK_RUNNING",
         ]
     );
 

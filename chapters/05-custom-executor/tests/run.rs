@@ -34,4 +34,5 @@ fn the_custom_executor_answers_with_the_task_data() {
         .collect();
     assert_eq!(replies, ["HELLO FROM CH05!", "MESOS IN ACTION"]);
     assert!(seen.acknowledged_every_reliable_update());
+    observe::check_diagram!(&cluster);
 }

@@ -32,4 +32,5 @@ fn notices_the_silence_and_subscribes_again() {
         "{:?}",
         seen.kinds()
     );
+    observe::check_diagram!(&cluster);
 }

@@ -47,4 +47,5 @@ fn reconnects_after_a_cut_stream_and_after_silence() {
         last,
         [(ids[0].clone(), TaskRunning), (ids[1].clone(), TaskRunning)]
     );
+    observe::check_diagram!(&cluster);
 }

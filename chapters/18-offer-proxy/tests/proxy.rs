@@ -139,6 +139,7 @@ fn launches_what_the_backend_returns_and_reports_statuses() {
     assert_eq!(first["framework_id"], outcome.framework_id.as_str());
     assert_eq!(states_of(&seen, "t1"), ["starting", "running", "finished"]);
     assert!(outcome.delivery.undelivered.is_empty());
+    devcluster::check_diagram!(&cluster);
 }
 
 /// Each kind of bad answer declines the offer, which then comes back.

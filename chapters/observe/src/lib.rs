@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub use devcluster::check_diagram;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

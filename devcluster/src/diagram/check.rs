@@ -1,0 +1,291 @@
+//! Checked-in pictures of a program's run: a chapter step's test draws the sequence
+//! diagram of its own run into the step's folder and fails when the program no longer
+//! talks the way the checked-in picture shows.
+//!
+//! A step's folder holds, next to its `README.md` (which shows the picture below its
+//! `<!-- diagram -->` slot):
+//!
+//! - `sequence.svg`: the diagram of one run, drawn with [`RenderOptions::stable`] (no
+//!   times, no ids: it only changes when it is regenerated);
+//! - `sequence.txt`: the [`Normalized`] form of that run, what the test compares.
+//!
+//! The test calls [`check_diagram!`](crate::check_diagram) (`observe::check_diagram!` in
+//! the chapters) once the step has run. With `UPDATE_DIAGRAMS=1` in the environment it
+//! writes both files and the README's diagram block instead of comparing:
+//!
+//! ```text
+//! UPDATE_DIAGRAMS=1 cargo test -p ch05-custom-executor
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::model::PartyKind;
+use super::svg::RenderOptions;
+use super::{Direction, Normalized, Sequence, Timeline};
+use crate::Cluster;
+
+/// Entries read per framework: the recorder keeps at most 5,000 (its bound).
+const ENTRY_LIMIT: usize = 5000;
+
+/// How long to wait for what a TEARDOWN set going (executors shutting down) to be
+/// recorded: a deadline to stop waiting, not a timing the check relies on.
+const SETTLE_DEADLINE: Duration = Duration::from_secs(20);
+
+/// The environment variable that makes the check write the files instead of comparing.
+pub const UPDATE_VAR: &str = "UPDATE_DIAGRAMS";
+
+/// The README's slot for the picture; the generated block ends at [`SLOT_END`].
+pub const SLOT: &str = "<!-- diagram -->";
+/// The end of the generated block under [`SLOT`].
+pub const SLOT_END: &str = "<!-- /diagram -->";
+
+/// The cluster's record of every framework, in the form `GET /devcluster/diagram.json`
+/// serves (what [`Timeline::from_json`] reads), read in process.
+pub fn record(cluster: &Cluster) -> Value {
+    let index = cluster.timeline(None, 0).unwrap_or(Value::Null);
+    let frameworks: Vec<Value> = index["frameworks"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|f| f["id"].as_str())
+                .filter_map(|id| cluster.timeline(Some(id), ENTRY_LIMIT))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({ "frameworks": frameworks })
+}
+
+/// Whether the record is complete: every executor of a framework that was torn down has
+/// been reported gone (`ExitedExecutorMessage`). What a TEARDOWN sets going (SHUTDOWN to
+/// the executors, their last updates, their exit) goes on after the program returned.
+pub fn settled(t: &Timeline) -> bool {
+    t.frameworks.iter().all(|f| {
+        let torn_down = f
+            .entries
+            .iter()
+            .any(|e| e.direction == Direction::Call && e.kind == "TEARDOWN");
+        if !torn_down {
+            return true;
+        }
+        let mut started = std::collections::BTreeSet::new();
+        let mut exited = std::collections::BTreeSet::new();
+        for e in &f.entries {
+            if let Some(x) = &e.executor_id {
+                started.insert(x.clone());
+            }
+            let Some(m) = &e.message else { continue };
+            let named = match e.kind.as_str() {
+                "RunTaskGroupMessage" => m["executor_id"].as_str(),
+                "RunTaskMessage" => m["task"]["executor"]["executor_id"]["value"].as_str(),
+                "ExitedExecutorMessage" => {
+                    if let Some(x) = m["executor_id"].as_str() {
+                        exited.insert(x.to_string());
+                    }
+                    None
+                }
+                _ => None,
+            };
+            if let Some(x) = named {
+                started.insert(x.to_string());
+            }
+        }
+        started.is_subset(&exited)
+    })
+}
+
+/// The record once [`settled`] (or at [`SETTLE_DEADLINE`], as it is then).
+fn settled_record(cluster: &Cluster) -> (Value, Timeline) {
+    let deadline = Instant::now() + SETTLE_DEADLINE;
+    loop {
+        let v = record(cluster);
+        let t = Timeline::from_json(&v).unwrap_or_default();
+        if settled(&t) || Instant::now() >= deadline {
+            return (v, t);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// What a step's folder holds for its picture.
+struct Files {
+    dir: PathBuf,
+    package: String,
+}
+
+impl Files {
+    fn txt(&self) -> PathBuf {
+        self.dir.join("sequence.txt")
+    }
+    fn svg(&self) -> PathBuf {
+        self.dir.join("sequence.svg")
+    }
+    fn readme(&self) -> PathBuf {
+        self.dir.join("README.md")
+    }
+    fn command(&self) -> String {
+        format!("{UPDATE_VAR}=1 cargo test -p {}", self.package)
+    }
+    /// `chapters/05-custom-executor/sequence.txt`: the folder and its parent.
+    fn shown(&self, file: &str) -> String {
+        let mut parts: Vec<String> = self
+            .dir
+            .components()
+            .rev()
+            .take(2)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        parts.reverse();
+        format!("{}/{file}", parts.join("/"))
+    }
+}
+
+/// The comment at the top of `sequence.txt`.
+fn header(files: &Files) -> String {
+    format!(
+        "# The messages of this step's own run, normalized: what its test compares with each new run.\n\
+         # Kept: who sends what about which task or executor, in order per direction; left out:\n\
+         # heartbeats, offers and declines, resent updates, timing (devcluster::diagram::Normalized).\n\
+         # The picture of the same run is sequence.svg. After changing the step, regenerate both:\n\
+         #   {}\n",
+        files.command()
+    )
+}
+
+/// The README's block under the slot: the picture and how it is made.
+fn readme_block(files: &Files, seq: &Sequence) -> String {
+    let parties: Vec<String> = seq
+        .parties
+        .iter()
+        .map(|p| format!("{} {}", p.kind.as_str(), p.short))
+        .collect();
+    let executor_lane = seq.parties.iter().any(|p| p.kind == PartyKind::Executor);
+    let note = if executor_lane {
+        ""
+    } else {
+        " (a command task has no executor lane: the agent runs it)"
+    };
+    format!(
+        "{SLOT}\n![Sequence diagram of this step's run: {}](sequence.svg)\n\n\
+         *The messages of this step's own run{note}, drawn by its test from devcluster's record \
+         (heartbeats folded, ids and times left out). The test compares each new run with \
+         [sequence.txt](sequence.txt); after changing the step, `{}` redraws both.*\n{SLOT_END}",
+        parties.join(", "),
+        files.command()
+    )
+}
+
+/// `text` with the block under [`SLOT`] replaced by `block` (up to [`SLOT_END`], or the
+/// slot alone when there is no block yet); `None` without a slot.
+fn with_block(text: &str, block: &str) -> Option<String> {
+    let start = text.find(SLOT)?;
+    let end = match text[start..].find(SLOT_END) {
+        Some(i) => start + i + SLOT_END.len(),
+        None => start + SLOT.len(),
+    };
+    Some(format!("{}{block}{}", &text[..start], &text[end..]))
+}
+
+/// Where a mismatching run's files are kept for a look.
+fn scratch(package: &str) -> PathBuf {
+    std::env::temp_dir()
+        .join("devcluster-diagrams")
+        .join(package)
+}
+
+/// Checks (or, with `UPDATE_DIAGRAMS=1`, writes) the picture of a program's run kept in
+/// `dir` (a chapter step's folder; `package` is its Cargo package, for the command that
+/// regenerates). Panics, with the difference and that command, when this run's
+/// [`Normalized`] form differs from `dir/sequence.txt`, or when a file is missing.
+/// Use [`check_diagram!`](crate::check_diagram), which passes both.
+pub fn check_step(cluster: &Cluster, dir: &str, package: &str) {
+    let files = Files {
+        dir: PathBuf::from(dir),
+        package: package.to_string(),
+    };
+    let (record, timeline) = settled_record(cluster);
+    let now = Normalized::from_timeline(&timeline);
+    let seq = Sequence::from_timeline(&timeline);
+    let svg = super::render_sequence(&seq, &RenderOptions::stable());
+    let update = std::env::var(UPDATE_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
+    if update {
+        let text = format!("{}{}", header(&files), now.to_text());
+        write(&files.txt(), &text);
+        write(&files.svg(), &svg);
+        let readme = std::fs::read_to_string(files.readme()).unwrap_or_default();
+        match with_block(&readme, &readme_block(&files, &seq)) {
+            Some(new) if new != readme => write(&files.readme(), &new),
+            Some(_) => {}
+            None => panic!(
+                "{} has no `{SLOT}` line to put the picture under",
+                files.shown("README.md")
+            ),
+        }
+        eprintln!(
+            "wrote {} ({} lines) and {} ({} bytes)",
+            files.shown("sequence.txt"),
+            now.lines.len(),
+            files.shown("sequence.svg"),
+            svg.len()
+        );
+        return;
+    }
+    let Ok(kept) = std::fs::read_to_string(files.txt()) else {
+        panic!(
+            "{} is missing: draw this step's picture with\n  {}",
+            files.shown("sequence.txt"),
+            files.command()
+        );
+    };
+    if let Some(diff) = Normalized::parse(&kept).diff(&now) {
+        let keep = scratch(package);
+        let _ = std::fs::create_dir_all(&keep);
+        let _ = std::fs::write(keep.join("sequence.txt"), now.to_text());
+        let _ = std::fs::write(keep.join("sequence.svg"), &svg);
+        let _ = std::fs::write(
+            keep.join("record.json"),
+            serde_json::to_string_pretty(&record).unwrap_or_default(),
+        );
+        panic!(
+            "This run's messages differ from the picture kept in {} \
+             (- kept, + this run):\n{diff}\n\
+             If the step changed on purpose, redraw the picture and its sequence:\n  {}\n\
+             (this run's sequence, picture and record: {})",
+            files.shown("sequence.txt"),
+            files.command(),
+            keep.display()
+        );
+    }
+    let readme = std::fs::read_to_string(files.readme()).unwrap_or_default();
+    assert!(
+        readme.contains(SLOT) && readme.contains("(sequence.svg)"),
+        "{} does not show sequence.svg under its `{SLOT}` line; put it back with\n  {}",
+        files.shown("README.md"),
+        files.command()
+    );
+    assert!(
+        files.svg().exists(),
+        "{} is missing; draw it with\n  {}",
+        files.shown("sequence.svg"),
+        files.command()
+    );
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+/// Checks the calling crate's checked-in picture of this run (see [`check_step`]): the
+/// folder and package are the caller's (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`).
+///
+/// ```ignore
+/// devcluster::check_diagram!(&cluster);
+/// ```
+#[macro_export]
+macro_rules! check_diagram {
+    ($cluster:expr) => {
+        $crate::diagram::check_step($cluster, env!("CARGO_MANIFEST_DIR"), env!("CARGO_PKG_NAME"))
+    };
+}
