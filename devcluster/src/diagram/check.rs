@@ -197,84 +197,114 @@ fn scratch(package: &str) -> PathBuf {
 
 /// Checks (or, with `UPDATE_DIAGRAMS=1`, writes) the picture of a program's run kept in
 /// `dir` (a chapter step's folder; `package` is its Cargo package, for the command that
-/// regenerates). Panics, with the difference and that command, when this run's
-/// [`Normalized`] form differs from `dir/sequence.txt`, or when a file is missing.
-/// Use [`check_diagram!`](crate::check_diagram), which passes both.
+/// redraws it), once the cluster's record is complete (see [`settled`]). Panics, with the
+/// difference and that command, when this run's [`Normalized`] form differs from
+/// `dir/sequence.txt`, or when a file is missing. [`check_diagram!`](crate::check_diagram)
+/// passes the caller's folder and package.
 pub fn check_step(cluster: &Cluster, dir: &str, package: &str) {
+    let (record, timeline) = settled_record(cluster);
+    let update = std::env::var(UPDATE_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
+    match check_files(&timeline, Some(&record), Path::new(dir), package, update) {
+        Ok(done) => {
+            if update {
+                eprintln!("{done}");
+            }
+        }
+        Err(failure) => panic!("{failure}"),
+    }
+}
+
+/// What [`check_step`] does with a recorded timeline: with `update`, writes
+/// `dir/sequence.txt`, `dir/sequence.svg` and the block under the README's
+/// `<!-- diagram -->` line (and says what it wrote); else compares `timeline` with
+/// `dir/sequence.txt` and checks that the picture and the README's reference to it are
+/// there. The error is the message for the reader: the difference (`-` kept, `+` this
+/// run) and the command that redraws. On a difference, this run's files and `record` are
+/// kept in the temporary directory (`devcluster-diagrams/PACKAGE`) for a look.
+pub fn check_files(
+    timeline: &Timeline,
+    record: Option<&Value>,
+    dir: &Path,
+    package: &str,
+    update: bool,
+) -> Result<String, String> {
     let files = Files {
-        dir: PathBuf::from(dir),
+        dir: dir.to_path_buf(),
         package: package.to_string(),
     };
-    let (record, timeline) = settled_record(cluster);
-    let now = Normalized::from_timeline(&timeline);
-    let seq = Sequence::from_timeline(&timeline);
+    let now = Normalized::from_timeline(timeline);
+    let seq = Sequence::from_timeline(timeline);
     let svg = super::render_sequence(&seq, &RenderOptions::stable());
-    let update = std::env::var(UPDATE_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
     if update {
         let text = format!("{}{}", header(&files), now.to_text());
-        write(&files.txt(), &text);
-        write(&files.svg(), &svg);
         let readme = std::fs::read_to_string(files.readme()).unwrap_or_default();
-        match with_block(&readme, &readme_block(&files, &seq)) {
-            Some(new) if new != readme => write(&files.readme(), &new),
-            Some(_) => {}
-            None => panic!(
+        let Some(new) = with_block(&readme, &readme_block(&files, &seq)) else {
+            return Err(format!(
                 "{} has no `{SLOT}` line to put the picture under",
                 files.shown("README.md")
-            ),
+            ));
+        };
+        write(&files.txt(), &text)?;
+        write(&files.svg(), &svg)?;
+        if new != readme {
+            write(&files.readme(), &new)?;
         }
-        eprintln!(
+        return Ok(format!(
             "wrote {} ({} lines) and {} ({} bytes)",
             files.shown("sequence.txt"),
             now.lines.len(),
             files.shown("sequence.svg"),
             svg.len()
-        );
-        return;
+        ));
     }
     let Ok(kept) = std::fs::read_to_string(files.txt()) else {
-        panic!(
+        return Err(format!(
             "{} is missing: draw this step's picture with\n  {}",
             files.shown("sequence.txt"),
             files.command()
-        );
+        ));
     };
     if let Some(diff) = Normalized::parse(&kept).diff(&now) {
         let keep = scratch(package);
         let _ = std::fs::create_dir_all(&keep);
         let _ = std::fs::write(keep.join("sequence.txt"), now.to_text());
         let _ = std::fs::write(keep.join("sequence.svg"), &svg);
-        let _ = std::fs::write(
-            keep.join("record.json"),
-            serde_json::to_string_pretty(&record).unwrap_or_default(),
-        );
-        panic!(
-            "This run's messages differ from the picture kept in {} \
+        if let Some(r) = record {
+            let _ = std::fs::write(
+                keep.join("record.json"),
+                serde_json::to_string_pretty(r).unwrap_or_default(),
+            );
+        }
+        return Err(format!(
+            "This run's messages differ from the ones kept in {} \
              (- kept, + this run):\n{diff}\n\
              If the step changed on purpose, redraw the picture and its sequence:\n  {}\n\
-             (this run's sequence, picture and record: {})",
+             (this run's sequence and picture: {})",
             files.shown("sequence.txt"),
             files.command(),
             keep.display()
-        );
+        ));
     }
     let readme = std::fs::read_to_string(files.readme()).unwrap_or_default();
-    assert!(
-        readme.contains(SLOT) && readme.contains("(sequence.svg)"),
-        "{} does not show sequence.svg under its `{SLOT}` line; put it back with\n  {}",
-        files.shown("README.md"),
-        files.command()
-    );
-    assert!(
-        files.svg().exists(),
-        "{} is missing; draw it with\n  {}",
-        files.shown("sequence.svg"),
-        files.command()
-    );
+    if !(readme.contains(SLOT) && readme.contains("(sequence.svg)")) {
+        return Err(format!(
+            "{} does not show sequence.svg under its `{SLOT}` line; put it back with\n  {}",
+            files.shown("README.md"),
+            files.command()
+        ));
+    }
+    if !files.svg().exists() {
+        return Err(format!(
+            "{} is missing; draw it with\n  {}",
+            files.shown("sequence.svg"),
+            files.command()
+        ));
+    }
+    Ok(format!("{} matches this run", files.shown("sequence.txt")))
 }
 
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("Cannot write {}: {e}", path.display()))
 }
 
 /// Checks the calling crate's checked-in picture of this run (see [`check_step`]): the

@@ -76,7 +76,7 @@ mod model;
 mod normal;
 mod svg;
 
-pub use check::{SLOT, SLOT_END, UPDATE_VAR, check_step, record, settled};
+pub use check::{SLOT, SLOT_END, UPDATE_VAR, check_files, check_step, record, settled};
 pub(crate) use endpoint::handle;
 pub use model::{Arrow, FaultMark, Party, PartyKind, Sequence, Step};
 pub use normal::Normalized;

@@ -20,10 +20,11 @@ use super::{Direction, Entry, Timeline};
 /// normalized form keeps what the program decides:
 ///
 /// - **Parties** get short names: `F1`, `F2` for frameworks and `E1`, `E2` for executors
-///   (by framework and executor id), in order of first appearance; `M` is the leading
-///   master; every agent is `A` (which agent's offer a task takes is the allocator's
-///   choice). Tasks are `T1`, `T2` in order of first appearance (the order the scheduler
-///   launches them).
+///   (by framework and executor id, numbered in the order their tasks are launched), in
+///   order of first appearance; `M` is the leading master; every agent is `A` (which
+///   agent's offer a task takes is the allocator's choice; an executor id started on two
+///   agents is then one `E`, with two of each of its messages). Tasks are `T1`, `T2` in
+///   order of first appearance (the order the scheduler launches them).
 /// - **Subjects.** Each message is filed under what it is about: a task (`[T1]`; a message
 ///   about several tasks under each), else an executor (`[E1]`: its subscription,
 ///   messages, shutdown, exit, FAILURE), else the framework itself (no prefix).
@@ -383,7 +384,9 @@ impl Normalized {
         // Group by subject and direction; in each, messages in order (resent ones once),
         // then the acknowledgements in the order of the updates they acknowledge.
         type Key = (Subject, u8, Who, Who);
-        let mut groups: BTreeMap<Key, (Vec<String>, Vec<(usize, String)>)> = BTreeMap::new();
+        // Per group: the messages, and the acknowledgements with their update's position.
+        type Said = (Vec<String>, Vec<(usize, String)>);
+        let mut groups: BTreeMap<Key, Said> = BTreeMap::new();
         let mut seen: HashSet<(Key, String, bool)> = HashSet::new();
         for m in filed {
             let key = (m.subject, hop(m.from, m.to), m.from, m.to);
