@@ -10,7 +10,6 @@
 //! The record is read in process, through [`Cluster::timeline`] (what
 //! `GET /devcluster/timeline` answers, without HTTP), so it works for a cluster that speaks
 //! only TLS or wants a password just as for a plain one.
-
 //!
 //! The same record draws the step's picture: [`check_diagram!`] (once the step has run)
 //! compares the run with the step's checked-in `sequence.txt` and, with
