@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::model::PartyKind;
+use super::model::{PartyKind, Step};
 use super::svg::RenderOptions;
 use super::{Direction, Normalized, Sequence, Timeline};
 use crate::Cluster;
@@ -58,17 +58,28 @@ pub fn record(cluster: &Cluster) -> Value {
     json!({ "frameworks": frameworks })
 }
 
-/// Whether the record is complete: every executor of a framework that was torn down has
-/// been reported gone (`ExitedExecutorMessage`). What a TEARDOWN sets going (SHUTDOWN to
-/// the executors, their last updates, their exit) goes on after the program returned.
-pub fn settled(t: &Timeline) -> bool {
+/// Whether the record is complete, for a framework that was torn down: every agent in
+/// `agents` has recorded the master's `ShutdownFrameworkMessage` (an agent records what
+/// the master sends it when it gets it, in order, so everything before it is there too),
+/// and every executor the framework had has been reported gone (`ExitedExecutorMessage`).
+/// What a TEARDOWN sets going (SHUTDOWN to the executors, their last updates, their
+/// exit) goes on after the program returned.
+pub fn settled(t: &Timeline, agents: &[String]) -> bool {
     t.frameworks.iter().all(|f| {
-        let torn_down = f
+        let Some(teardown) = f
             .entries
             .iter()
-            .any(|e| e.direction == Direction::Call && e.kind == "TEARDOWN");
-        if !torn_down {
+            .rposition(|e| e.direction == Direction::Call && e.kind == "TEARDOWN")
+        else {
             return true;
+        };
+        let told: std::collections::BTreeSet<&str> = f.entries[teardown..]
+            .iter()
+            .filter(|e| e.direction == Direction::ToAgent && e.kind == "ShutdownFrameworkMessage")
+            .filter_map(|e| e.agent_id.as_deref())
+            .collect();
+        if !agents.iter().all(|a| told.contains(a.as_str())) {
+            return false;
         }
         let mut started = std::collections::BTreeSet::new();
         let mut exited = std::collections::BTreeSet::new();
@@ -102,7 +113,7 @@ fn settled_record(cluster: &Cluster) -> (Value, Timeline) {
     loop {
         let v = record(cluster);
         let t = Timeline::from_json(&v).unwrap_or_default();
-        if settled(&t) || Instant::now() >= deadline {
+        if settled(&t, &cluster.agent_ids()) || Instant::now() >= deadline {
             return (v, t);
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -162,10 +173,20 @@ fn readme_block(files: &Files, seq: &Sequence) -> String {
         .map(|p| format!("{} {}", p.kind.as_str(), p.short))
         .collect();
     let executor_lane = seq.parties.iter().any(|p| p.kind == PartyKind::Executor);
+    let sent = |kind: &str| {
+        seq.steps
+            .iter()
+            .any(|s| matches!(s, Step::Message(a) if a.kind == kind))
+    };
+    // Executors devcluster's agent plays itself speak no executor API: no lane to draw.
     let note = if executor_lane {
         ""
+    } else if sent("RunTaskGroupMessage") {
+        " (Mesos' default executor is played by devcluster's agent: it has no lane)"
+    } else if sent("RunTaskMessage") {
+        " (the command executor is played by devcluster's agent: it has no lane)"
     } else {
-        " (a command task has no executor lane: the agent runs it)"
+        ""
     };
     format!(
         "{SLOT}\n![Sequence diagram of this step's run: {}](sequence.svg)\n\n\
@@ -275,9 +296,18 @@ pub fn check_files(
                 serde_json::to_string_pretty(r).unwrap_or_default(),
             );
         }
+        let dropped: u64 = timeline.frameworks.iter().map(|f| f.dropped).sum();
+        let dropped = if dropped > 0 {
+            format!(
+                "(The recorder dropped {dropped} older entries of this run: its bound; \
+                 the first lines are missing for that.)\n"
+            )
+        } else {
+            String::new()
+        };
         return Err(format!(
             "This run's messages differ from the ones kept in {} \
-             (- kept, + this run):\n{diff}\n\
+             (- kept, + this run):\n{diff}{dropped}\n\
              If the step changed on purpose, redraw the picture and its sequence:\n  {}\n\
              (this run's sequence and picture: {})",
             files.shown("sequence.txt"),
