@@ -61,7 +61,7 @@ fn custom_executor_run() -> (devcluster::Cluster, String, Stream) {
     eventually(10, || {
         request(&c.master_url(), "GET", "/devcluster/diagram.txt", &[], b"")
             .text()
-            .contains("M -> A1: StatusUpdateAcknowledgementMessage T1\n")
+            .contains("M -> A1: StatusUpdateAcknowledgementMessage T1 TASK_RUNNING\n")
     });
     c.fault("stall-heartbeats", Some("0"))
         .expect("fault applies");
@@ -102,8 +102,8 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
             "E1 -> A1: UPDATE T1 TASK_RUNNING",
             "A1 -> M: StatusUpdateMessage T1 TASK_RUNNING",
             "M -> F1: UPDATE T1 TASK_RUNNING",
-            "F1 -> M: ACKNOWLEDGE T1",
-            "M -> A1: StatusUpdateAcknowledgementMessage T1",
+            "F1 -> M: ACKNOWLEDGE T1 TASK_RUNNING",
+            "M -> A1: StatusUpdateAcknowledgementMessage T1 TASK_RUNNING",
             "fault stall-heartbeats at M",
         ],
     )
@@ -120,7 +120,7 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
         &lines,
         &[
             "E1 -> A1: UPDATE T1 TASK_RUNNING",
-            "A1 -> E1: ACKNOWLEDGED T1",
+            "A1 -> E1: ACKNOWLEDGED T1 TASK_RUNNING",
         ],
     )
     .unwrap();
@@ -141,7 +141,7 @@ fn a_custom_executor_run_is_drawn_from_the_record() {
             "A1 -> E1: SUBSCRIBED",
             "A1 -> E1: LAUNCH T1",
             "E1 -> A1: UPDATE T1 TASK_RUNNING",
-            "A1 -> E1: ACKNOWLEDGED T1",
+            "A1 -> E1: ACKNOWLEDGED T1 TASK_RUNNING",
         ]
     );
 
@@ -436,4 +436,565 @@ fn bad_records_give_clear_errors() {
     // An empty record draws an empty picture, not an error.
     let empty = Timeline::from_json(&json!({"frameworks": []})).unwrap();
     assert!(diagram::render_svg(&empty).contains("No messages recorded yet."));
+}
+
+/// A hand-written record of a program's run: a framework launches tasks on a custom
+/// executor (the conversation of `chapters/05-custom-executor`). `Timing` changes what
+/// varies between two runs of the same program; the other knobs change the program.
+struct Run {
+    entries: Vec<Value>,
+    fw: String,
+}
+
+/// What differs between two runs of one program.
+#[derive(Clone, Copy, Default)]
+struct Timing {
+    /// Tasks' conversations interleaved (else one task after the other).
+    interleave: bool,
+    /// Offers, declines and heartbeats in between.
+    offers: bool,
+    /// The agent resends the first update (acknowledged late), and the framework
+    /// acknowledges it twice.
+    resend: bool,
+    /// Ids in another spelling; a program without executors of its own gets each task
+    /// on another agent (the allocator's choice).
+    two_agents: bool,
+    /// The framework's acknowledgements sent after its next call (a driver
+    /// acknowledges beside the program's calls).
+    late_acks: bool,
+    /// The master still had the framework's old stream when it subscribed again.
+    old_stream: bool,
+}
+
+/// What the program does.
+#[derive(Clone, Copy)]
+struct Program {
+    tasks: usize,
+    acknowledge: bool,
+    /// Tasks run by the program's executor (else command tasks: the agent runs them).
+    executor: bool,
+}
+
+const PROGRAM: Program = Program {
+    tasks: 2,
+    acknowledge: true,
+    executor: true,
+};
+
+fn uuid_b64(task: usize, state: usize) -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 16];
+    bytes[0] = task as u8;
+    bytes[1] = state as u8;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn uuid_text(task: usize, state: usize) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[0] = task as u8;
+    bytes[1] = state as u8;
+    mesos_proto::uuid::to_string(&bytes)
+}
+
+impl Run {
+    fn push(&mut self, direction: &str, kind: &str, at: Option<(&str, &str)>, message: Value) {
+        let seq = self.entries.len() as u64 + 1;
+        let mut e = entry(seq, direction, kind);
+        if let Some((agent, exec)) = at {
+            e["agent_id"] = json!(agent);
+            if !exec.is_empty() {
+                e["executor_id"] = json!(exec);
+            }
+        }
+        e["message"] = message;
+        self.entries.push(e);
+    }
+
+    fn timeline(self) -> Timeline {
+        Timeline::from_json(&json!({"frameworks": [
+            {"framework_id": self.fw, "name": "ch05", "entries": self.entries}
+        ]}))
+        .expect("a hand-written record parses")
+    }
+}
+
+/// A message to record: direction, type, agent and executor, message.
+type Said = (String, String, Option<(String, String)>, Value);
+
+/// One task's conversation, in causal order.
+fn task_story(t: usize, agent: &str, p: Program, timing: Timing) -> Vec<Said> {
+    let task = format!("task-{t}");
+    let id = json!({"value": task});
+    let exec = if p.executor {
+        json!({"executor_id": {"value": "the-executor"}})
+    } else {
+        Value::Null
+    };
+    let a = Some((agent.to_string(), String::new()));
+    let ax = Some((agent.to_string(), "the-executor".to_string()));
+    let status =
+        |s: usize, state: &str| json!({"task_id": id, "state": state, "uuid": uuid_b64(t, s)});
+    let mut out = vec![
+        (
+            "call".into(),
+            "ACCEPT".into(),
+            None,
+            json!({"type": "ACCEPT", "accept": {"operations": [
+            {"type": "LAUNCH", "launch": {"task_infos": [{"task_id": id, "executor": exec}]}}]}}),
+        ),
+        (
+            "to_agent".into(),
+            "RunTaskMessage".into(),
+            a.clone(),
+            json!({"task": {"task_id": id, "executor": exec}}),
+        ),
+        (
+            "executor_event".into(),
+            "LAUNCH".into(),
+            ax.clone(),
+            json!({"type": "LAUNCH", "launch": {"task": {"task_id": id}}}),
+        ),
+    ];
+    if !p.executor {
+        out.remove(2);
+    }
+    for (s, state) in [(1, "TASK_RUNNING"), (2, "TASK_FINISHED")] {
+        if !p.executor {
+            break;
+        }
+        out.push((
+            "executor_call".into(),
+            "UPDATE".into(),
+            ax.clone(),
+            json!({"type": "UPDATE", "update": {"status": status(s, state)}}),
+        ));
+        out.push(("executor_event".into(), "ACKNOWLEDGED".into(), ax.clone(), json!({"type": "ACKNOWLEDGED", "acknowledged": {"task_id": id, "uuid": uuid_b64(t, s)}})));
+    }
+    // The agent forwards one update at a time: the next once the last is acknowledged.
+    for (s, state) in [(1, "TASK_RUNNING"), (2, "TASK_FINISHED")] {
+        let sends = if (timing.resend && s == 1) || !p.acknowledge {
+            2
+        } else {
+            1
+        };
+        for _ in 0..sends {
+            out.push((
+                "from_agent".into(),
+                "StatusUpdateMessage".into(),
+                a.clone(),
+                json!({"status": status(s, state)}),
+            ));
+            out.push((
+                "event".into(),
+                "UPDATE".into(),
+                None,
+                json!({"type": "UPDATE", "update": {"status": status(s, state)}}),
+            ));
+        }
+        if !p.acknowledge {
+            break;
+        }
+        for _ in 0..sends {
+            out.push(("call".into(), "ACKNOWLEDGE".into(), None, json!({"type": "ACKNOWLEDGE", "acknowledge": {"task_id": id, "uuid": uuid_b64(t, s)}})));
+        }
+        out.push((
+            "to_agent".into(),
+            "StatusUpdateAcknowledgementMessage".into(),
+            a.clone(),
+            json!({"task_id": task, "uuid": uuid_text(t, s)}),
+        ));
+    }
+    out
+}
+
+/// The record of one run of `p` with `timing`.
+fn program_run(p: Program, timing: Timing) -> Timeline {
+    let fw = if timing.two_agents {
+        "other-id-0001"
+    } else {
+        "fw-0000"
+    };
+    let mut run = Run {
+        entries: Vec::new(),
+        fw: fw.to_string(),
+    };
+    // Two agents: a program without executors of its own gets its tasks on either.
+    let cluster: Vec<&str> = match (timing.two_agents, p.executor) {
+        (true, false) => vec!["other-S1", "other-S0"],
+        (true, true) => vec!["other-S1"],
+        _ => vec!["fw-S0"],
+    };
+    let agents = if timing.two_agents && !p.executor && timing.interleave {
+        ["other-S0", "other-S1"]
+    } else if timing.two_agents && !p.executor {
+        ["other-S1", "other-S1"]
+    } else {
+        [cluster[0], cluster[0]]
+    };
+    run.push(
+        "call",
+        "SUBSCRIBE",
+        None,
+        json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": {"name": "ch05"}}}),
+    );
+    if timing.old_stream {
+        run.push(
+            "event",
+            "ERROR",
+            None,
+            json!({"type": "ERROR", "error": {"message": "Framework failed over"}}),
+        );
+    }
+    run.push(
+        "event",
+        "SUBSCRIBED",
+        None,
+        json!({"type": "SUBSCRIBED", "subscribed": {"framework_id": {"value": fw}}}),
+    );
+    let mut stories: Vec<std::collections::VecDeque<_>> = (1..=p.tasks)
+        .map(|t| task_story(t, agents[(t - 1) % 2], p, timing).into())
+        .collect();
+    // The executor subscribes before its first LAUNCH (per agent).
+    let mut subscribed = std::collections::HashSet::new();
+    let mut turn = 0;
+    let mut held_acks: Vec<Said> = Vec::new();
+    while stories.iter().any(|s| !s.is_empty()) {
+        let i = if timing.interleave {
+            turn % stories.len()
+        } else {
+            stories.iter().position(|s| !s.is_empty()).unwrap()
+        };
+        turn += 1;
+        let Some((dir, kind, at, msg)) = stories[i].pop_front() else {
+            continue;
+        };
+        if kind == "LAUNCH" {
+            let (agent, exec) = at.clone().unwrap();
+            if subscribed.insert(agent.clone()) {
+                run.push(
+                    "executor_call",
+                    "SUBSCRIBE",
+                    Some((&agent, &exec)),
+                    json!({"type": "SUBSCRIBE", "subscribe": {}}),
+                );
+                run.push(
+                    "executor_event",
+                    "SUBSCRIBED",
+                    Some((&agent, &exec)),
+                    json!({"type": "SUBSCRIBED"}),
+                );
+            }
+        }
+        if timing.offers && turn % 3 == 0 {
+            run.push(
+                "event",
+                "OFFERS",
+                None,
+                json!({"type": "OFFERS", "offers": {}}),
+            );
+            run.push("event", "HEARTBEAT", None, json!({"type": "HEARTBEAT"}));
+            run.push(
+                "call",
+                "DECLINE",
+                None,
+                json!({"type": "DECLINE", "decline": {}}),
+            );
+        }
+        if timing.late_acks && kind == "ACKNOWLEDGE" {
+            held_acks.push((dir, kind, at, msg));
+            continue;
+        }
+        let at_ref = at.as_ref().map(|(a, x)| (a.as_str(), x.as_str()));
+        run.push(&dir, &kind, at_ref, msg);
+        if kind != "ACKNOWLEDGE" && dir == "call" {
+            for (d, k, a, m) in held_acks.drain(..) {
+                let a_ref = a.as_ref().map(|(a, x)| (a.as_str(), x.as_str()));
+                run.push(&d, &k, a_ref, m);
+            }
+        }
+    }
+    for (d, k, a, m) in held_acks.drain(..) {
+        let a_ref = a.as_ref().map(|(a, x)| (a.as_str(), x.as_str()));
+        run.push(&d, &k, a_ref, m);
+    }
+    run.push("call", "TEARDOWN", None, json!({"type": "TEARDOWN"}));
+    // The master tells every agent; the executor was on the first.
+    for agent in cluster {
+        run.push(
+            "to_agent",
+            "ShutdownFrameworkMessage",
+            Some((agent, "")),
+            json!({}),
+        );
+        if !p.executor || agents[0] != agent {
+            continue;
+        }
+        run.push(
+            "executor_event",
+            "SHUTDOWN",
+            Some((agent, "the-executor")),
+            json!({"type": "SHUTDOWN"}),
+        );
+        run.push(
+            "from_agent",
+            "ExitedExecutorMessage",
+            Some((agent, "")),
+            json!({"executor_id": "the-executor"}),
+        );
+    }
+    run.timeline()
+}
+
+#[test]
+fn the_normalized_sequence_stays_the_same_across_timing() {
+    let base = diagram::Normalized::from_timeline(&program_run(PROGRAM, Timing::default()));
+    let text = base.to_text();
+    // What the program said, filed by task and direction.
+    for line in [
+        "party F1 framework \"ch05\"",
+        "party A agent",
+        "party E1 executor",
+        "F1 -> M: SUBSCRIBE",
+        "M -> F1: SUBSCRIBED",
+        "[T1] F1 -> M: ACCEPT LAUNCH T1",
+        "[T1] F1 -> M: ACKNOWLEDGE T1 TASK_RUNNING",
+        "[T1] F1 -> M: ACKNOWLEDGE T1 TASK_FINISHED",
+        "[T1] M -> A: StatusUpdateAcknowledgementMessage T1 TASK_FINISHED",
+        "[T1] A -> E1: ACKNOWLEDGED T1 TASK_RUNNING",
+        "[T2] M -> F1: UPDATE T2 TASK_FINISHED",
+        "[E1] E1 -> A: SUBSCRIBE",
+        "[E1] A -> M: ExitedExecutorMessage",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in:\n{text}");
+    }
+    for left_out in [
+        "OFFERS",
+        "DECLINE",
+        "HEARTBEAT",
+        "ERROR",
+        "fw-0000",
+        "task-1",
+    ] {
+        assert!(!text.contains(left_out), "{left_out} in:\n{text}");
+    }
+    // Each kind of timing alone, and all of them at once.
+    let all = Timing {
+        interleave: true,
+        offers: true,
+        resend: true,
+        two_agents: true,
+        late_acks: true,
+        old_stream: true,
+    };
+    let one_at_a_time = [
+        Timing {
+            interleave: true,
+            ..Timing::default()
+        },
+        Timing {
+            offers: true,
+            ..Timing::default()
+        },
+        Timing {
+            resend: true,
+            ..Timing::default()
+        },
+        Timing {
+            two_agents: true,
+            ..Timing::default()
+        },
+        Timing {
+            late_acks: true,
+            ..Timing::default()
+        },
+        Timing {
+            old_stream: true,
+            ..Timing::default()
+        },
+    ];
+    for (i, timing) in one_at_a_time.into_iter().chain([all]).enumerate() {
+        let t = program_run(PROGRAM, timing);
+        // The runs do differ in order, as a run's text shows it.
+        let order = Sequence::from_timeline(&t).to_text();
+        if i != 3 {
+            assert_ne!(
+                order,
+                Sequence::from_timeline(&program_run(PROGRAM, Timing::default())).to_text(),
+                "timing {i} changes the recorded order"
+            );
+        }
+        let other = diagram::Normalized::from_timeline(&t);
+        assert_eq!(
+            base.diff(&other),
+            None,
+            "timing {i}:\n{order}\n{}",
+            other.to_text()
+        );
+    }
+    // Command tasks (the agent runs them): which agent each lands on does not count.
+    let commands = Program {
+        executor: false,
+        ..PROGRAM
+    };
+    let in_order = Timing {
+        two_agents: true,
+        ..Timing::default()
+    };
+    let one_agent = diagram::Normalized::from_timeline(&program_run(commands, in_order));
+    let two = program_run(commands, all);
+    assert_eq!(
+        Sequence::from_timeline(&two)
+            .parties
+            .iter()
+            .filter(|p| p.kind == PartyKind::Agent)
+            .count(),
+        2
+    );
+    assert_eq!(
+        one_agent.diff(&diagram::Normalized::from_timeline(&two)),
+        None
+    );
+
+    // Read back from its text (comments and blank lines skipped), it is the same.
+    let kept = format!("# a comment\n\n{text}");
+    assert_eq!(diagram::Normalized::parse(&kept), base);
+}
+
+#[test]
+fn the_normalized_sequence_changes_when_the_program_does() {
+    let base = diagram::Normalized::from_timeline(&program_run(PROGRAM, Timing::default()));
+    let busy = Timing {
+        interleave: true,
+        offers: true,
+        ..Timing::default()
+    };
+
+    // It stops acknowledging: the acknowledgements go, the agent resends, and the
+    // finished states never come.
+    let no_acks = Program {
+        acknowledge: false,
+        ..PROGRAM
+    };
+    let diff = base
+        .diff(&diagram::Normalized::from_timeline(&program_run(
+            no_acks, busy,
+        )))
+        .expect("a program that does not acknowledge talks differently");
+    for line in [
+        "-[T1] F1 -> M: ACKNOWLEDGE T1 TASK_RUNNING",
+        "-[T2] M -> A: StatusUpdateAcknowledgementMessage T2 TASK_RUNNING",
+        "-[T1] M -> F1: UPDATE T1 TASK_FINISHED",
+    ] {
+        assert!(diff.lines().any(|l| l == line), "{line:?} in:\n{diff}");
+    }
+    assert!(!diff.lines().any(|l| l.starts_with('+')), "{diff}");
+
+    // It launches one task fewer: everything about T2 goes.
+    let one = Program {
+        tasks: 1,
+        ..PROGRAM
+    };
+    let diff = base
+        .diff(&diagram::Normalized::from_timeline(&program_run(one, busy)))
+        .expect("a program that launches one task fewer talks differently");
+    assert!(diff.contains("-[T2] F1 -> M: ACCEPT LAUNCH T2\n"), "{diff}");
+    assert!(
+        !diff
+            .lines()
+            .any(|l| (l.starts_with('-') || l.starts_with('+')) && l.contains("[T1]")),
+        "T1 is the same: {diff}"
+    );
+
+    // A state more, and an ERROR that is not the old stream's, count.
+    let mut t = program_run(PROGRAM, busy);
+    let log = &mut t.frameworks[0];
+    let mut extra = log.entries[log.entries.len() - 4].clone();
+    extra.seq = 1000;
+    extra.kind = "ERROR".into();
+    extra.direction = diagram::Direction::Event;
+    extra.agent_id = None;
+    extra.executor_id = None;
+    extra.message = Some(json!({"type": "ERROR", "error": {"message": "bad call"}}));
+    log.entries.push(extra);
+    let diff = base
+        .diff(&diagram::Normalized::from_timeline(&t))
+        .expect("an ERROR counts");
+    assert_eq!(
+        diff.lines().filter(|l| l.starts_with('+')).count(),
+        1,
+        "{diff}"
+    );
+    assert!(diff.contains("+M -> F1: ERROR\n"), "{diff}");
+}
+
+#[test]
+fn a_checked_in_picture_is_written_compared_and_explained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let readme = dir.path().join("README.md");
+    std::fs::write(&readme, "# Step\n\n<!-- diagram -->\n\n## Text\n").unwrap();
+    let run = program_run(PROGRAM, Timing::default());
+
+    // Nothing kept yet: the message says how to draw it.
+    let err = diagram::check_files(&run, None, dir.path(), "ch99-step", false).unwrap_err();
+    assert!(err.contains("sequence.txt is missing"), "{err}");
+    assert!(
+        err.contains("UPDATE_DIAGRAMS=1 cargo test -p ch99-step"),
+        "{err}"
+    );
+
+    // Drawing writes the text, the picture and the README's block under its slot.
+    let wrote = diagram::check_files(&run, None, dir.path(), "ch99-step", true).unwrap();
+    assert!(wrote.contains("sequence.svg"), "{wrote}");
+    let text = std::fs::read_to_string(dir.path().join("sequence.txt")).unwrap();
+    assert!(text.starts_with("# "), "{text}");
+    assert!(
+        text.contains("#   UPDATE_DIAGRAMS=1 cargo test -p ch99-step\n"),
+        "{text}"
+    );
+    let svg = std::fs::read_to_string(dir.path().join("sequence.svg")).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(!svg.contains("<script") && !svg.contains("data-seq") && !svg.contains("fw-0000"));
+    let page = std::fs::read_to_string(&readme).unwrap();
+    assert!(
+        page.starts_with("# Step\n\n<!-- diagram -->\n![Sequence diagram"),
+        "{page}"
+    );
+    assert!(page.contains("](sequence.svg)"), "{page}");
+    assert!(page.ends_with("<!-- /diagram -->\n\n## Text\n"), "{page}");
+    // Drawing again replaces the block instead of adding one.
+    diagram::check_files(&run, None, dir.path(), "ch99-step", true).unwrap();
+    assert_eq!(std::fs::read_to_string(&readme).unwrap(), page);
+
+    // Another run of the same program matches; a program that changed does not, and
+    // the message shows the difference and the command.
+    let again = program_run(
+        PROGRAM,
+        Timing {
+            interleave: true,
+            resend: true,
+            ..Timing::default()
+        },
+    );
+    diagram::check_files(&again, None, dir.path(), "ch99-step", false).expect("the same program");
+    let changed = program_run(
+        Program {
+            tasks: 1,
+            ..PROGRAM
+        },
+        Timing::default(),
+    );
+    let err = diagram::check_files(&changed, None, dir.path(), "ch99-step", false).unwrap_err();
+    assert!(err.contains("(- kept, + this run)"), "{err}");
+    assert!(err.contains("\n-[T2] F1 -> M: ACCEPT LAUNCH T2\n"), "{err}");
+    assert!(
+        err.contains("\n  UPDATE_DIAGRAMS=1 cargo test -p ch99-step\n"),
+        "{err}"
+    );
+
+    // A README that lost the picture is reported too.
+    std::fs::write(&readme, "# Step\n").unwrap();
+    let err = diagram::check_files(&again, None, dir.path(), "ch99-step", false).unwrap_err();
+    assert!(err.contains("does not show sequence.svg"), "{err}");
+    let err = diagram::check_files(&again, None, dir.path(), "ch99-step", true).unwrap_err();
+    assert!(err.contains("no `<!-- diagram -->` line"), "{err}");
 }

@@ -20,4 +20,5 @@ fn subscribes_and_tears_down() {
     assert_eq!(seen.subscribed_ids(), vec![seen.framework_id.clone()]);
     // TEARDOWN removed the framework from the master.
     assert!(!cluster.framework_ids().contains(&seen.framework_id));
+    observe::check_diagram!(&cluster);
 }

@@ -31,4 +31,5 @@ fn declines_three_rounds_of_offers_with_a_filter() {
         seen.kinds()
     );
     assert!(!cluster.framework_ids().contains(&seen.framework_id));
+    observe::check_diagram!(&cluster);
 }

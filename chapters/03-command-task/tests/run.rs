@@ -27,4 +27,5 @@ fn launches_command_tasks_that_finish() {
     }
     // TEARDOWN came once both had ended.
     assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));
+    observe::check_diagram!(&cluster);
 }

@@ -28,4 +28,5 @@ fn acknowledges_every_reliable_update() {
     assert!(seen.updates().iter().all(|s| s.uuid.is_some()));
     assert_eq!(seen.acknowledged().len(), seen.updates().len());
     assert!(seen.acknowledged_every_reliable_update());
+    observe::check_diagram!(&cluster);
 }

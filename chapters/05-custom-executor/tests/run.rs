@@ -34,6 +34,7 @@ fn the_custom_executor_answers_with_the_task_data() {
         .collect();
     assert_eq!(replies, ["HELLO FROM CH05!", "MESOS IN ACTION"]);
     assert!(seen.acknowledged_every_reliable_update());
+    observe::check_diagram!(&cluster);
 }
 
 /// A task that does not end as the step teaches makes the scheduler exit non-zero, saying

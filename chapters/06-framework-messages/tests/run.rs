@@ -39,4 +39,5 @@ fn scheduler_and_executor_exchange_messages() {
             "{id}"
         );
     }
+    observe::check_diagram!(&cluster);
 }

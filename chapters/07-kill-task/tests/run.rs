@@ -39,4 +39,5 @@ fn kill_ends_one_task_and_the_other_keeps_running() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(cluster.running_pids().is_empty());
+    observe::check_diagram!(&cluster);
 }

@@ -40,4 +40,5 @@ fn shutdown_ends_the_executor_and_failure_reports_its_exit() {
         seen.kinds()
     );
     assert!(cluster.running_pids().is_empty());
+    observe::check_diagram!(&cluster);
 }

@@ -43,4 +43,5 @@ fn the_master_answers_explicit_and_implicit_reconciliation() {
     );
     assert_eq!(implicit, expected);
     assert!(seen.acknowledged_every_reliable_update());
+    observe::check_diagram!(&cluster);
 }

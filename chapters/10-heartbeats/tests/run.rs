@@ -36,6 +36,7 @@ fn notices_the_silence_and_subscribes_again() {
         "{:?}",
         seen.kinds()
     );
+    observe::check_diagram!(&cluster);
 }
 
 /// How long the step waits for the person below: the same in both by-hand tests (it is one

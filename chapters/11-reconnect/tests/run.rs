@@ -49,6 +49,7 @@ fn reconnects_after_a_cut_stream_and_after_silence() {
         last,
         [(ids[0].clone(), TaskRunning), (ids[1].clone(), TaskRunning)]
     );
+    observe::check_diagram!(&cluster);
 }
 
 /// On a master that is not a devcluster (a front that answers 404 on the fault endpoint, as

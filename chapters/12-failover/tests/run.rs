@@ -62,6 +62,7 @@ fn survives_a_leader_change_and_a_scheduler_restart() {
         [(ids[0].clone(), TaskRunning), (ids[1].clone(), TaskRunning)]
     );
     assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));
+    observe::check_diagram!(&cluster);
 }
 
 /// On a single master that is not a devcluster (a front that answers 404 on the fault

@@ -28,4 +28,5 @@ fn no_offers_while_suppressed_and_offers_at_once_after_revive() {
         .filter(|k| *k != "HEARTBEAT")
         .collect();
     assert_eq!(after, ["OFFERS", "TEARDOWN"], "{kinds:?}");
+    observe::check_diagram!(&cluster);
 }

@@ -43,6 +43,7 @@ fn refused_without_credentials_then_runs_tasks_authenticated() {
         assert!(seen.states()[id].contains(&TaskRunning), "{id}");
     }
     assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));
+    observe::check_diagram!(cluster.cluster());
 }
 
 #[test]

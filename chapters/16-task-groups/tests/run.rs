@@ -41,4 +41,5 @@ fn launches_a_group_on_the_default_executor() {
         assert!(seen.states()[&task.task_id.value].contains(&TaskRunning));
     }
     assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));
+    observe::check_diagram!(&cluster);
 }

@@ -33,4 +33,5 @@ fn a_failed_task_takes_its_group_down() {
         "we killed nothing ourselves"
     );
     assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));
+    observe::check_diagram!(&cluster);
 }

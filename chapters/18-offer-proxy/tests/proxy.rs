@@ -148,6 +148,7 @@ fn launches_what_the_backend_returns_and_reports_statuses() {
     assert_eq!(states_of(&seen, "t1"), ["starting", "running", "finished"]);
     assert!(outcome.delivery.undelivered.is_empty());
     assert!(outcome.not_finished.is_empty(), "{outcome:?}");
+    devcluster::check_diagram!(&cluster);
 }
 
 #[test]

@@ -61,6 +61,7 @@ fn every_job_completes_in_batches() {
     assert_eq!(outcome.batches, 3, "2 + 2 + 1 jobs: {outcome:?}");
     assert!((0..5).all(|j| outcome.finished_attempts(j) == 1));
     assert_eq!(recorded(dir.path()), [0, 1, 2, 3, 4]);
+    devcluster::check_diagram!(&cluster);
 }
 
 #[test]

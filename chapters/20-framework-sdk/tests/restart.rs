@@ -97,6 +97,7 @@ fn a_restarted_scheduler_reconciles_and_ends_with_every_instance_running() {
         .find(|i| i.name == "zonal-0")
         .unwrap();
     assert_eq!(zonal.agent_id, cluster.agent_ids()[1]);
+    devcluster::check_diagram!(&cluster);
 }
 
 #[test]

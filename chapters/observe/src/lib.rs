@@ -10,11 +10,20 @@
 //! The record is read in process, through [`Cluster::timeline`] (what
 //! `GET /devcluster/timeline` answers, without HTTP), so it works for a cluster that speaks
 //! only TLS or wants a password just as for a plain one.
+//!
+//! The same record draws the step's picture: [`check_diagram!`] (once the step has run)
+//! compares the run with the step's checked-in `sequence.txt` and, with
+//! `UPDATE_DIAGRAMS=1`, redraws `sequence.svg` and `sequence.txt` for its README
+//! (see `devcluster::diagram::Normalized` for what is compared).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod by_hand;
+
+/// Checks the step's checked-in sequence diagram against this run (or redraws it with
+/// `UPDATE_DIAGRAMS=1`): `observe::check_diagram!(&cluster)` at the end of a step's test.
+pub use devcluster::check_diagram;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

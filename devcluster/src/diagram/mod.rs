@@ -45,35 +45,41 @@
 //! A1 -> E1: LAUNCH T1
 //! E1 -> A1: UPDATE T1 TASK_RUNNING
 //! A1 -> M: StatusUpdateMessage T1 TASK_RUNNING
-//! A1 -> E1: ACKNOWLEDGED T1
+//! A1 -> E1: ACKNOWLEDGED T1 TASK_RUNNING
 //! M -> F1: UPDATE T1 TASK_RUNNING
-//! F1 -> M: ACKNOWLEDGE T1
-//! M -> A1: StatusUpdateAcknowledgementMessage T1
+//! F1 -> M: ACKNOWLEDGE T1 TASK_RUNNING
+//! M -> A1: StatusUpdateAcknowledgementMessage T1 TASK_RUNNING
 //! fault cut-streams at F1 M
 //! ```
 //!
-//! A test that keeps a picture checked in compares this text, not the bytes of the SVG
-//! (and draws the picture with [`RenderOptions::stable`]: no times, no ids). What it can
-//! compare is what its run makes certain: messages of different pairs of parties that
-//! cross in flight can come in either order from run to run (above, the agent's
-//! ACKNOWLEDGED to the executor and its StatusUpdateMessage to the master), more OFFERS
-//! come as the allocator runs, and an agent resends an update nobody acknowledged in
-//! time. A step's test would, for example:
+//! This text is one run's order, and much of that order is timing: messages of different
+//! pairs of parties that cross in flight come in either order from run to run (above,
+//! the agent's ACKNOWLEDGED to the executor and its StatusUpdateMessage to the master),
+//! more OFFERS come as the allocator runs, and an agent resends an update nobody
+//! acknowledged in time. One pair's conversation keeps more of its order
+//! ([`Sequence::between`]), but not all of it (a driver acknowledges beside its other
+//! calls).
 //!
-//! ```text
-//! let record = GET {master}/devcluster/diagram.json      (full entries, with `message`)
-//! let timeline = devcluster::diagram::Timeline::parse(&record)?;
-//! write README's run.svg  <- render_svg_with(&timeline, &RenderOptions::stable())
-//! compare run.sequence.txt <- Sequence::from_timeline(&timeline).to_text()
-//!   (or each pair's conversation, Sequence::between("E1", "A1"), which keeps its order)
-//! ```
+//! **Checked-in pictures.** [`Normalized`] is the form that stays the same from run to
+//! run and still changes when the program talks differently: per task, executor or
+//! framework and per direction, in order, with acknowledgements as a set and offers,
+//! declines, heartbeats and resent updates left out (its documentation has the rules).
+//! Each chapter step's test keeps its run's picture (`sequence.svg`, drawn with
+//! [`RenderOptions::stable`]) and normalized form (`sequence.txt`) in the step's folder,
+//! compares each new run with the text, never the SVG's bytes, and redraws both when
+//! asked: [`check_diagram!`](crate::check_diagram) and [`check_step`]; the command is
+//! `UPDATE_DIAGRAMS=1 cargo test -p ch05-custom-executor`.
 
+mod check;
 mod endpoint;
 mod model;
+mod normal;
 mod svg;
 
+pub use check::{SLOT, SLOT_END, UPDATE_VAR, check_files, check_step, record, settled};
 pub(crate) use endpoint::handle;
 pub use model::{Arrow, FaultMark, Party, PartyKind, Sequence, Step};
+pub use normal::Normalized;
 pub use svg::{RenderOptions, render_sequence, render_svg, render_svg_with};
 
 use serde_json::Value;

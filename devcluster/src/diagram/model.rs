@@ -273,6 +273,7 @@ impl Sequence {
         // Pass 2: the rows.
         let lane = |kind: PartyKind, id: &str| position[&(kind, id.to_string())];
         let mut tasks = TaskNames::default();
+        let states = UpdateStates::of(all.iter().map(|(_, e)| *e));
         let mut steps: Vec<Step> = Vec::new();
         let mut struck = struck.into_iter();
         for (fw, e) in &all {
@@ -356,7 +357,7 @@ impl Sequence {
                 direction: e.direction,
                 kind: e.kind.clone(),
                 summary: e.summary.clone(),
-                detail: detail(e, &mut tasks),
+                detail: detail(e, &mut tasks, &states),
                 seq: e.seq,
                 time: e.time,
                 framework_id: fw.to_string(),
@@ -520,12 +521,12 @@ fn fault_lanes(e: &Entry, fw: &str, agents: &[String], lanes: &Lanes) -> Vec<Key
 
 /// Task ids by order of first appearance: `T1`, `T2`, ...
 #[derive(Default)]
-struct TaskNames {
+pub(super) struct TaskNames {
     names: HashMap<String, String>,
 }
 
 impl TaskNames {
-    fn name(&mut self, id: &str) -> String {
+    pub(super) fn name(&mut self, id: &str) -> String {
         let n = self.names.len() + 1;
         self.names
             .entry(id.to_string())
@@ -534,11 +535,92 @@ impl TaskNames {
     }
 }
 
+/// An update's uuid in one spelling: the record writes it as base64 (the JSON of protobuf
+/// bytes: calls, events, `StatusUpdateMessage`) or as text (`StatusUpdateAcknowledgement
+/// Message`).
+pub(super) fn uuid_key(v: &Value) -> Option<String> {
+    use base64::Engine as _;
+    let s = v.as_str()?;
+    if s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4 {
+        return Some(s.to_ascii_lowercase());
+    }
+    match base64::engine::general_purpose::STANDARD.decode(s) {
+        Ok(bytes) if bytes.len() == 16 => Some(mesos_proto::uuid::to_string(&bytes)),
+        _ => Some(s.to_string()),
+    }
+}
+
+/// The status a recorded message carries, with where it sits in the message.
+pub(super) fn status_of(e: &Entry) -> Option<&Value> {
+    let m = e.message.as_ref()?;
+    let s = match (e.direction, e.kind.as_str()) {
+        (Direction::Event | Direction::ExecutorCall, "UPDATE") => &m["update"]["status"],
+        (Direction::FromAgent, "StatusUpdateMessage") => &m["status"],
+        _ => return None,
+    };
+    s.is_object().then_some(s)
+}
+
+/// The uuid an acknowledgement names (ACKNOWLEDGE, ACKNOWLEDGED,
+/// `StatusUpdateAcknowledgementMessage`).
+pub(super) fn acknowledged_uuid(e: &Entry) -> Option<String> {
+    let m = e.message.as_ref()?;
+    match (e.direction, e.kind.as_str()) {
+        (Direction::Call, "ACKNOWLEDGE") => uuid_key(&m["acknowledge"]["uuid"]),
+        (Direction::ExecutorEvent, "ACKNOWLEDGED") => uuid_key(&m["acknowledged"]["uuid"]),
+        (Direction::ToAgent, "StatusUpdateAcknowledgementMessage") => uuid_key(&m["uuid"]),
+        _ => None,
+    }
+}
+
+/// The state of every update recorded, by uuid: an acknowledgement carries only the
+/// uuid, and says which state it acknowledges through this.
+#[derive(Default)]
+pub(super) struct UpdateStates {
+    states: HashMap<String, String>,
+    /// Order of first appearance, so acknowledgements can be sorted as their updates.
+    order: HashMap<String, usize>,
+}
+
+impl UpdateStates {
+    pub(super) fn of<'a>(entries: impl Iterator<Item = &'a Entry>) -> UpdateStates {
+        let mut u = UpdateStates::default();
+        for e in entries {
+            let Some(s) = status_of(e) else { continue };
+            if let (Some(id), Some(state)) = (uuid_key(&s["uuid"]), s["state"].as_str()) {
+                let n = u.order.len();
+                u.order.entry(id.clone()).or_insert(n);
+                u.states.entry(id).or_insert_with(|| state.to_string());
+            }
+        }
+        u
+    }
+
+    pub(super) fn state(&self, uuid: &str) -> Option<&str> {
+        self.states.get(uuid).map(String::as_str)
+    }
+
+    /// Where the update with this uuid first appeared (`usize::MAX` if never).
+    pub(super) fn position(&self, uuid: &str) -> usize {
+        self.order.get(uuid).copied().unwrap_or(usize::MAX)
+    }
+}
+
 /// The stable detail of a message: its tasks (shortened) and states, read from the full
-/// message; empty when the record has no message.
-fn detail(e: &Entry, tasks: &mut TaskNames) -> String {
+/// message (an acknowledgement says the state of the update it acknowledges); empty when
+/// the record has no message.
+pub(super) fn detail(e: &Entry, tasks: &mut TaskNames, states: &UpdateStates) -> String {
     let Some(m) = &e.message else {
         return String::new();
+    };
+    let acked = |t: String| -> String {
+        match acknowledged_uuid(e)
+            .as_deref()
+            .and_then(|u| states.state(u))
+        {
+            Some(state) if !t.is_empty() => format!("{t} {state}"),
+            _ => t,
+        }
     };
     let task = |v: &Value, tasks: &mut TaskNames| -> Option<String> {
         v["value"].as_str().map(|id| tasks.name(id))
@@ -576,7 +658,17 @@ fn detail(e: &Entry, tasks: &mut TaskNames) -> String {
             parts.join("; ")
         }
         (Direction::Call, "ACKNOWLEDGE") => {
-            task(&m["acknowledge"]["task_id"], tasks).unwrap_or_default()
+            acked(task(&m["acknowledge"]["task_id"], tasks).unwrap_or_default())
+        }
+        (Direction::Call, "RECONCILE") => {
+            let ids: Vec<String> = m["reconcile"]["tasks"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|t| task(&t["task_id"], tasks))
+                .collect();
+            ids.join(",")
         }
         (Direction::Call, "KILL") => task(&m["kill"]["task_id"], tasks).unwrap_or_default(),
         (Direction::Event, "UPDATE") | (Direction::ExecutorCall, "UPDATE") => {
@@ -606,7 +698,7 @@ fn detail(e: &Entry, tasks: &mut TaskNames) -> String {
             task(&m["kill"]["task_id"], tasks).unwrap_or_default()
         }
         (Direction::ExecutorEvent, "ACKNOWLEDGED") => {
-            task(&m["acknowledged"]["task_id"], tasks).unwrap_or_default()
+            acked(task(&m["acknowledged"]["task_id"], tasks).unwrap_or_default())
         }
         (Direction::ToAgent, "RunTaskMessage") => {
             task(&m["task"]["task_id"], tasks).unwrap_or_default()
@@ -621,11 +713,16 @@ fn detail(e: &Entry, tasks: &mut TaskNames) -> String {
                 .collect();
             ids.join(",")
         }
-        (Direction::ToAgent, "KillTaskMessage")
-        | (Direction::ToAgent, "StatusUpdateAcknowledgementMessage") => m["task_id"]
+        (Direction::ToAgent, "KillTaskMessage") => m["task_id"]
             .as_str()
             .map(|id| tasks.name(id))
             .unwrap_or_default(),
+        (Direction::ToAgent, "StatusUpdateAcknowledgementMessage") => acked(
+            m["task_id"]
+                .as_str()
+                .map(|id| tasks.name(id))
+                .unwrap_or_default(),
+        ),
         (Direction::FromAgent, "StatusUpdateMessage") => status(&m["status"], tasks),
         _ => String::new(),
     }

@@ -57,6 +57,8 @@ const HEADER_H: f64 = 58.0;
 const ROW_H: f64 = 26.0;
 /// Width of one character at the label's font size (monospace, 11px).
 const CHAR_W: f64 = 6.7;
+/// The longest arrow label, in characters (about the width of two lanes).
+const MAX_LABEL_CHARS: usize = 60;
 
 fn color(d: Direction) -> &'static str {
     match d {
@@ -148,6 +150,25 @@ fn framework_short(seq: &Sequence, id: &str) -> String {
         .iter()
         .find(|p| p.kind == PartyKind::Framework && p.id == id)
         .map_or_else(String::new, |p| p.short.clone())
+}
+
+/// The `data-seq` attribute naming an arrow's entry; none in a picture without ids (the
+/// numbers differ from run to run).
+fn seq_attr(o: &RenderOptions, seq: u64) -> String {
+    if o.ids {
+        format!(" data-seq=\"{seq}\"")
+    } else {
+        String::new()
+    }
+}
+
+/// The entry's number at the start of a tooltip (`#12 `), in a picture with ids.
+fn seq_title(o: &RenderOptions, seq: u64) -> String {
+    if o.ids {
+        format!("#{seq} ")
+    } else {
+        String::new()
+    }
 }
 
 /// Draws a sequence (see [`render_svg`]).
@@ -289,8 +310,11 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
             Step::Message(a) => {
                 let (x1, x2) = (x(a.from), x(a.to));
                 let c = color(a.direction);
-                let span = (x2 - x1).abs();
-                let label_chars = ((span - 20.0) / CHAR_W).max(8.0) as usize;
+                // One arrow per row: its label may run past the arrow's ends (a halo keeps
+                // it legible over the lifelines), up to the picture's edges.
+                let mid = (x1 + x2) / 2.0;
+                let room = 2.0 * (mid - 4.0).min(width - mid - 4.0);
+                let label_chars = ((room / CHAR_W) as usize).clamp(8, MAX_LABEL_CHARS);
                 let said = if o.ids {
                     compact(&a.summary)
                 } else {
@@ -307,7 +331,16 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                     framework_short(seq, &a.framework_id)
                 };
                 // Master-agent messages are named `...Message`; the arrow says so already.
-                let name = a.kind.strip_suffix("Message").unwrap_or(&a.kind);
+                let full = a.kind.strip_suffix("Message").unwrap_or(&a.kind);
+                // Too long: the name gives way first (`StatusUpdate… T1 TASK_RUNNING`),
+                // the task and state are what tells one arrow from the next.
+                let room = label_chars.saturating_sub(rest.chars().count());
+                let name = if full.chars().count() + rest.chars().count() > label_chars && room >= 8
+                {
+                    fit(full, room)
+                } else {
+                    full.to_string()
+                };
                 let label = fit(&format!("{name}{rest}"), label_chars);
                 let cut = label
                     .char_indices()
@@ -316,14 +349,14 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                 let (kind_part, rest_part) = label.split_at(cut);
                 let _ = write!(
                     s,
-                    r##"<g class="msg" data-seq="{seq}" data-type="{kind}" data-direction="{dir}" data-framework="{fw}"><title>{title}</title><line x1="{x1:.1}" y1="{ly:.1}" x2="{x2:.1}" y2="{ly:.1}" stroke="{c}" stroke-width="1.5" marker-end="url(#head-{dir})"/><text x="{mx:.1}" y="{ty:.1}" text-anchor="middle" fill="{c}"><tspan font-weight="bold">{k}</tspan>{r}</text></g>"##,
-                    seq = a.seq,
+                    r##"<g class="msg"{seq} data-type="{kind}" data-direction="{dir}" data-framework="{fw}"><title>{title}</title><line x1="{x1:.1}" y1="{ly:.1}" x2="{x2:.1}" y2="{ly:.1}" stroke="{c}" stroke-width="1.5" marker-end="url(#head-{dir})"/><text x="{mx:.1}" y="{ty:.1}" text-anchor="middle" fill="{c}" stroke="#ffffff" stroke-width="3" paint-order="stroke"><tspan font-weight="bold">{k}</tspan>{r}</text></g>"##,
+                    seq = seq_attr(o, a.seq),
                     kind = esc(&a.kind),
                     dir = a.direction.as_str(),
                     fw = esc(&fw_name),
                     title = esc(&format!(
-                        "#{} {} {}",
-                        a.seq,
+                        "{}{} {}",
+                        seq_title(o, a.seq),
                         a.kind,
                         if o.ids { &a.summary } else { &a.detail }
                     )),
@@ -362,13 +395,13 @@ pub fn render_sequence(seq: &Sequence, o: &RenderOptions) -> String {
                 };
                 let _ = write!(
                     s,
-                    r##"<g class="fault" data-seq="{seq}" data-fault="{name}" data-framework="{fw}"><title>{title}</title><rect x="{x1:.1}" y="{ry:.1}" width="{w:.1}" height="20" rx="4" fill="#fdeceb" stroke="#b3261e"/><text x="{tx:.1}" y="{ty:.1}" fill="#b3261e" font-weight="bold">&#9889; {label}</text></g>"##,
-                    seq = f.seq,
+                    r##"<g class="fault"{seq} data-fault="{name}" data-framework="{fw}"><title>{title}</title><rect x="{x1:.1}" y="{ry:.1}" width="{w:.1}" height="20" rx="4" fill="#fdeceb" stroke="#b3261e"/><text x="{tx:.1}" y="{ty:.1}" fill="#b3261e" font-weight="bold">&#9889; {label}</text></g>"##,
+                    seq = seq_attr(o, f.seq),
                     name = esc(&f.name),
                     fw = esc(&fw_name),
                     title = esc(&format!(
-                        "#{} fault: {}",
-                        f.seq,
+                        "{}fault: {}",
+                        seq_title(o, f.seq),
                         if o.ids { &f.summary } else { &said }
                     )),
                     ry = y + 4.0,
