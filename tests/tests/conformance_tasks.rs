@@ -217,7 +217,10 @@ fn c58_agent_generated_updates_carry_a_uuid() {
     // executor connection can run ahead of it, so wait (bounded) until there is a pid to kill.
     let deadline = std::time::Instant::now() + WAIT;
     while !c.crash_executor(&s.framework_id, "c58-e") {
-        assert!(std::time::Instant::now() < deadline, "c58-e never had a process");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "c58-e never had a process"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let (st, _) = s.update_for(WAIT, "c58-t");
