@@ -587,3 +587,36 @@ fn a_refused_call_from_a_callback_is_logged_and_the_driver_goes_on() {
     result.unwrap();
     assert_eq!(failing.updates, 2, "run went on after the refusal");
 }
+
+#[test]
+fn many_events_come_in_order_and_a_stop_overtakes_those_already_read() {
+    // More events than the driver hands over at once (they arrive together,
+    // so they are read ahead in batches): all in the stream's order, and
+    // none dispatched after the callback that asked to stop.
+    let mut events = vec![subscribed(15.0)];
+    events.extend((0..100u8).map(|n| update_numbered(&format!("t{n}"), n)));
+    events.push(heartbeat());
+    let peer = Peer::start(script(events));
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let recorder = Recorder::stopping_on("update t40 TASK_RUNNING", StopMode::Failover);
+
+    let (result, recorder) = run_with_deadline(driver, recorder);
+    result.unwrap();
+
+    let mut expected = vec![format!("subscribed {FRAMEWORK_ID}")];
+    expected.extend((0..=40).map(|n| format!("update t{n} TASK_RUNNING")));
+    assert_eq!(recorder.seen, expected);
+    // Each dispatched update acknowledged once, in order, before `run`
+    // returned; none of the others.
+    let acked: Vec<String> = of_type(&peer.requests(), "ACKNOWLEDGE")
+        .iter()
+        .map(|r| {
+            r.json()["acknowledge"]["task_id"]["value"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let expected: Vec<String> = (0..=40).map(|n| format!("t{n}")).collect();
+    assert_eq!(acked, expected);
+}

@@ -95,6 +95,39 @@ impl<R: Read> Decoder<R> {
         }
     }
 
+    /// Whether the next record is already buffered whole, so that
+    /// [`next_record`](Self::next_record) returns it without reading from the
+    /// underlying stream (and so without blocking on a socket).
+    ///
+    /// A reader that hands records on in batches uses this to pass on what it
+    /// has before it waits for more. `false` is always a safe answer: it is
+    /// also given for a record that is only partly buffered, and for a length
+    /// prefix that is empty, zero or not (yet) valid.
+    pub fn has_buffered_record(&self) -> bool {
+        let rest = &self.buffer[self.start..];
+        let mut value: usize = 0;
+        for (at, &byte) in rest.iter().enumerate().take(MAX_LENGTH_DIGITS + 1) {
+            match byte {
+                b'0'..=b'9' => {
+                    let Some(next) = value
+                        .checked_mul(10)
+                        .and_then(|v| v.checked_add(usize::from(byte - b'0')))
+                    else {
+                        return false;
+                    };
+                    value = next;
+                }
+                b'\n' if at > 0 => {
+                    return value > 0
+                        && value <= self.max_record_size
+                        && rest.len() - (at + 1) >= value;
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// Reads the decimal prefix and its newline. `None` if the stream ended
     /// before the first digit.
     fn read_length(&mut self) -> Result<Option<usize>> {

@@ -123,3 +123,74 @@ proptest! {
         prop_assert!(total <= data.len());
     }
 }
+
+/// A [`Trickle`] that counts its reads.
+struct Counting<'a> {
+    inner: Trickle<'a>,
+    reads: usize,
+}
+
+impl Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.reads += 1;
+        self.inner.read(buf)
+    }
+}
+
+/// Decodes `stream` read `step` bytes at a time; checks that every record
+/// `has_buffered_record` promised came without a read, and returns how many
+/// records were promised.
+fn promised_records(stream: &[u8], step: usize, expected: &[Vec<u8>]) -> usize {
+    let reader = Counting {
+        inner: Trickle { data: stream, step },
+        reads: 0,
+    };
+    let mut decoder = Decoder::new(reader);
+    let mut promised = 0;
+    for record in expected {
+        let buffered = decoder.has_buffered_record();
+        let reads = decoder.get_ref().reads;
+        assert_eq!(decoder.next_record().unwrap().as_ref(), Some(record));
+        if buffered {
+            promised += 1;
+            assert_eq!(decoder.get_ref().reads, reads, "a promised record was read");
+        }
+    }
+    assert!(!decoder.has_buffered_record());
+    assert_eq!(decoder.next_record().unwrap(), None);
+    promised
+}
+
+#[test]
+fn buffered_records_are_promised_only_when_whole() {
+    let records = vec![b"abc".to_vec(), b"hello".to_vec(), vec![7u8; 300]];
+    let mut stream = Vec::new();
+    for record in &records {
+        stream.extend(encode(record));
+    }
+    // One read brings everything: the first record needs that read, the
+    // other two are promised.
+    assert_eq!(promised_records(&stream, 1 << 20, &records), 2);
+    // One byte at a time: never whole before it is read.
+    assert_eq!(promised_records(&stream, 1, &records), 0);
+    // A zero length, garbage, or a length without its newline yet, after a
+    // whole record: not promised (`next_record` may have to read, or fails).
+    for stream in [&b"3\nabc0\n2\nxy"[..], b"3\nabcz\n", b"3\nabc12"] {
+        let mut decoder = Decoder::new(stream);
+        assert_eq!(decoder.next_record().unwrap(), Some(b"abc".to_vec()));
+        assert!(!decoder.has_buffered_record(), "{stream:?}");
+    }
+}
+
+proptest! {
+    /// Whatever the read size, a promised record never needs a read.
+    #[test]
+    fn promised_records_need_no_read(records in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..200), 0..20),
+                                     step in 1usize..400) {
+        let mut stream = Vec::new();
+        for record in &records {
+            stream.extend(encode(record));
+        }
+        promised_records(&stream, step, &records);
+    }
+}

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, after, at, select_biased, unbounded};
+use crossbeam_channel::{Receiver, TryRecvError, after, at, select_biased, unbounded};
 use mesos_proto::v1::FrameworkId;
 use mesos_proto::v1::scheduler::{Call, call, event};
 
@@ -161,20 +161,28 @@ impl SchedulerDriver {
                             return self.finish(mode.unwrap_or(StopMode::Failover));
                         }
                         recv(subscription.events) -> item => match item {
-                            Ok(Ok(event)) => {
-                                // Any event is a sign of life.
-                                deadline = Instant::now() + silence_limit;
-                                if let Some(subscribed) = &event.subscribed {
-                                    silence_limit = self.on_subscribed(&subscription, subscribed);
+                            Ok(Ok(batch)) => {
+                                for event in batch {
+                                    // A stop request overtakes the rest of
+                                    // the batch, as it overtakes queued events.
+                                    if let Some(mode) = stop_requested(&self.stop) {
+                                        return self.finish(mode);
+                                    }
+                                    // Any event is a sign of life (counted
+                                    // per event: callbacks take time).
                                     deadline = Instant::now() + silence_limit;
-                                    backoff.reset();
-                                    failures = 0;
-                                }
-                                // To the scheduler (and acknowledge updates).
-                                // Only an ERROR event fails: that ends `run`.
-                                if let Err(err) = dispatch(scheduler, &handle, &self.config, event) {
-                                    handle.clear_live();
-                                    return Err(err);
+                                    if let Some(subscribed) = &event.subscribed {
+                                        silence_limit = self.on_subscribed(&subscription, subscribed);
+                                        deadline = Instant::now() + silence_limit;
+                                        backoff.reset();
+                                        failures = 0;
+                                    }
+                                    // To the scheduler (and acknowledge updates).
+                                    // Only an ERROR event fails: that ends `run`.
+                                    if let Err(err) = dispatch(scheduler, &handle, &self.config, event) {
+                                        handle.clear_live();
+                                        return Err(err);
+                                    }
                                 }
                             }
                             // The stream broke (bad framing, read error).
@@ -334,6 +342,16 @@ impl SchedulerDriver {
         };
         self.handle.clear_live();
         result
+    }
+}
+
+/// A stop request waiting on `stop`, if any (a closed channel counts as one,
+/// as it does for the `select!` in `run_loop`).
+fn stop_requested(stop: &Receiver<StopMode>) -> Option<StopMode> {
+    match stop.try_recv() {
+        Ok(mode) => Some(mode),
+        Err(TryRecvError::Empty) => None,
+        Err(TryRecvError::Disconnected) => Some(StopMode::Failover),
     }
 }
 
