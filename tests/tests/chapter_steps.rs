@@ -31,20 +31,9 @@ fn chapters() -> PathBuf {
 }
 
 /// The step folders `01-...` to `17-...`, in order (the systems examples from 18 on are
-/// not steps).
+/// not steps); the real-master mode runs the same list.
 fn steps() -> Vec<String> {
-    let mut steps: Vec<String> = std::fs::read_dir(chapters())
-        .expect("chapters/ is readable")
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| {
-            let number = name.get(..2).and_then(|n| n.parse::<u32>().ok());
-            matches!(number, Some(1..=17))
-        })
-        .collect();
-    steps.sort();
-    steps
+    e2e_tests::real_master::step_folders()
 }
 
 /// Replaces the step's own number and name with placeholders.

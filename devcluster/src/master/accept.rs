@@ -195,17 +195,7 @@ impl Master {
                 if e.command.is_none() {
                     return Err("'ExecutorInfo.command' must be set".to_string());
                 }
-                if e.container
-                    .as_ref()
-                    .and_then(|c| c.linux_info.as_ref())
-                    .and_then(|l| l.share_cgroups)
-                    == Some(true)
-                {
-                    return Err(
-                        "The 'share_cgroups' field cannot be set to 'true' on executor containers"
-                            .to_string(),
-                    );
-                }
+                validate::executor_cgroups(e)?;
                 if Resources::overlap(&[&task.resources, &e.resources]) {
                     return Err(format!(
                         "There are overlapping resources in the task resources {} and executor resources {}",

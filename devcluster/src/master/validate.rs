@@ -725,9 +725,9 @@ pub(crate) fn group_executor(e: &ExecutorInfo, tasks: &[TaskInfo]) -> Result<(),
     Ok(())
 }
 
-/// Mesos' `validateShareCgroups` for a task group: never `true` on the executor, and one
-/// value for every task of the group.
-pub(crate) fn group_cgroups(e: &ExecutorInfo, tasks: &[TaskInfo]) -> Result<(), String> {
+/// An executor's container may not share its cgroups (Mesos refuses `share_cgroups: true`
+/// on executor containers, for LAUNCH and LAUNCH_GROUP alike).
+pub(crate) fn executor_cgroups(e: &ExecutorInfo) -> Result<(), String> {
     if e.container
         .as_ref()
         .and_then(|c| c.linux_info.as_ref())
@@ -738,6 +738,13 @@ pub(crate) fn group_cgroups(e: &ExecutorInfo, tasks: &[TaskInfo]) -> Result<(), 
             "The 'share_cgroups' field cannot be set to 'true' on executor containers".to_string(),
         );
     }
+    Ok(())
+}
+
+/// Mesos' `validateShareCgroups` for a task group: never `true` on the executor, and one
+/// value for every task of the group.
+pub(crate) fn group_cgroups(e: &ExecutorInfo, tasks: &[TaskInfo]) -> Result<(), String> {
+    executor_cgroups(e)?;
     let mut values = tasks.iter().map(|t| !shares_no_cgroups(t));
     if let Some(first) = values.next()
         && values.any(|v| v != first)
