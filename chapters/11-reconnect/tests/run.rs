@@ -7,7 +7,6 @@ use clap::Parser;
 use devcluster::{Cluster, ClusterConfig};
 use mesos_client::faults::set_by_hand_wait;
 use mesos_proto::v1::TaskState::TaskRunning;
-use mesos_proto::v1::task_status::Reason;
 use observe::by_hand::{Logs, NotDevcluster};
 use observe::{Seen, run_step};
 
@@ -37,16 +36,8 @@ fn reconnects_after_a_cut_stream_and_after_silence() {
     assert!(seen.in_order(&order), "{:?}", seen.kinds());
     // The tasks kept running through both: the last implicit reconciliation says so.
     let ids = seen.launched_ids();
-    let answers: Vec<_> = seen
-        .updates()
-        .into_iter()
-        .filter(|s| s.reason.is_some() && s.reason() == Reason::ReasonReconciliation)
-        .map(|s| (s.task_id.value.clone(), s.state()))
-        .collect();
-    let mut last = answers[answers.len() - 2..].to_vec();
-    last.sort();
     assert_eq!(
-        last,
+        seen.last_reconciled(2),
         [(ids[0].clone(), TaskRunning), (ids[1].clone(), TaskRunning)]
     );
     observe::check_diagram!(&cluster);

@@ -7,7 +7,6 @@ use clap::Parser;
 use devcluster::{Cluster, ClusterConfig};
 use mesos_client::faults::set_by_hand_wait;
 use mesos_proto::v1::TaskState::TaskRunning;
-use mesos_proto::v1::task_status::Reason;
 use observe::by_hand::{Logs, NotDevcluster};
 use observe::{Seen, run_step};
 
@@ -49,16 +48,8 @@ fn survives_a_leader_change_and_a_scheduler_restart() {
     assert_eq!(leaders[1], leaders[2], "{leaders:?}");
     // The scheduler that took over found both tasks still running.
     let ids = seen.launched_ids();
-    let answers: Vec<_> = seen
-        .updates()
-        .into_iter()
-        .filter(|s| s.reason.is_some() && s.reason() == Reason::ReasonReconciliation)
-        .map(|s| (s.task_id.value.clone(), s.state()))
-        .collect();
-    let mut last = answers[answers.len() - 2..].to_vec();
-    last.sort();
     assert_eq!(
-        last,
+        seen.last_reconciled(2),
         [(ids[0].clone(), TaskRunning), (ids[1].clone(), TaskRunning)]
     );
     assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));
@@ -109,16 +100,8 @@ fn on_a_single_master_that_is_not_a_devcluster_you_stop_and_start_it_by_hand() {
     assert!(seen.faults().is_empty(), "{:?}", seen.faults());
     assert_eq!(seen.subscribed_ids(), vec![seen.framework_id.clone(); 3]);
     let ids = seen.launched_ids();
-    let answers: Vec<_> = seen
-        .updates()
-        .into_iter()
-        .filter(|s| s.reason.is_some() && s.reason() == Reason::ReasonReconciliation)
-        .map(|s| (s.task_id.value.clone(), s.state()))
-        .collect();
-    let mut last = answers[answers.len() - 2..].to_vec();
-    last.sort();
     assert_eq!(
-        last,
+        seen.last_reconciled(2),
         [(ids[0].clone(), TaskRunning), (ids[1].clone(), TaskRunning)]
     );
     assert_eq!(seen.kinds().last().map(String::as_str), Some("TEARDOWN"));

@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use devcluster::{Cluster, ClusterConfig};
 use mesos_proto::v1::scheduler::{Call, Event, call, event};
+use mesos_proto::v1::task_status::Reason;
 use mesos_proto::v1::{TaskInfo, TaskState, TaskStatus, offer};
 
 /// How long a step may take before its test fails.
@@ -247,6 +248,20 @@ impl Seen {
             .into_iter()
             .map(|t| t.task_id.value)
             .collect()
+    }
+
+    /// The last `n` answers the master gave to reconciliation (reason RECONCILIATION), as
+    /// (task id, state), sorted by task id: what the scheduler learned last about its tasks.
+    pub fn last_reconciled(&self, n: usize) -> Vec<(String, TaskState)> {
+        let answers: Vec<_> = self
+            .updates()
+            .into_iter()
+            .filter(|s| s.reason.is_some() && s.reason() == Reason::ReasonReconciliation)
+            .map(|s| (s.task_id.value.clone(), s.state()))
+            .collect();
+        let mut last = answers[answers.len().saturating_sub(n)..].to_vec();
+        last.sort();
+        last
     }
 
     /// Every operation of every ACCEPT, in order.
