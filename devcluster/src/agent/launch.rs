@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mesos_proto::v1::{
     CommandInfo, ExecutorId, ExecutorInfo, FrameworkInfo, TaskGroupInfo, TaskInfo, TaskState,
     executor_info,
 };
 
-use super::{Agent, AgentFramework, AgentState, AgentTask, EXECUTOR_HEARTBEAT, ExecKind, Executor};
+use super::{Agent, AgentFramework, AgentState, AgentTask, ExecKind, Executor};
 use crate::config::mesos_duration;
 
 /// Whether an id can be a directory name inside the sandbox tree.
@@ -245,24 +245,7 @@ impl Agent {
         // A simulated command task starts without its ExecutorInfo: no copy of it then.
         let simulated = kind == ExecKind::Command && self.cfg.simulate_tasks.is_some();
         let start_info = (!simulated).then(|| exec_info.clone());
-        let mut ex = Executor {
-            info: Box::new(exec_info),
-            kind,
-            container_id: container,
-            directory: dir.clone(),
-            tasks: BTreeMap::new(),
-            completed_tasks: Vec::new(),
-            queued: Vec::new(),
-            queued_groups: Vec::new(),
-            sub: None,
-            pid: None,
-            launched: Instant::now(),
-            subscribed_ever: false,
-            terminated: false,
-            registration_timed_out: false,
-            shutting_down: false,
-            next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
-        };
+        let mut ex = Executor::starting(exec_info, kind, container, dir.clone());
         // Only a custom executor needs a second copy (queued until it subscribes).
         if kind == ExecKind::Custom {
             ex.queued.push((*task).clone());
@@ -357,24 +340,7 @@ impl Agent {
             let fw = Self::framework_entry(&mut st, &framework);
             fw.executors.insert(
                 exec_id.clone(),
-                Executor {
-                    info: Box::new(executor.clone()),
-                    kind,
-                    container_id: container,
-                    directory: dir,
-                    tasks: BTreeMap::new(),
-                    completed_tasks: Vec::new(),
-                    queued: Vec::new(),
-                    queued_groups: Vec::new(),
-                    sub: None,
-                    pid: None,
-                    launched: Instant::now(),
-                    subscribed_ever: false,
-                    terminated: false,
-                    registration_timed_out: false,
-                    shutting_down: false,
-                    next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
-                },
+                Executor::starting(executor.clone(), kind, container, dir),
             );
         }
         let fw = Self::framework_entry(&mut st, &framework);

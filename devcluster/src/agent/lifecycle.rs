@@ -1,17 +1,16 @@
 //! Executor lifecycle: starting custom executors, their termination, kills, shutdowns
 //! and the registration timeout.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mesos_proto::v1::framework_info::capability::Type as Cap;
 use mesos_proto::v1::{
     ExecutorId, ExecutorInfo, FrameworkInfo, KillPolicy, TaskInfo, TaskState, task_status,
 };
 
-use super::{Agent, EXECUTOR_HEARTBEAT, ExecKind, Executor, process};
+use super::{Agent, ExecKind, Executor, process};
 use crate::messages::ToMaster;
 
 impl Agent {
@@ -131,27 +130,9 @@ impl Agent {
         let mut st = self.lock();
         let task_id = task.task_id.value.clone();
         if let Some(fw) = st.frameworks.get_mut(fw_id) {
-            let ex = fw
-                .executors
-                .entry(exec_id.to_string())
-                .or_insert_with(|| Executor {
-                    info: Box::new(task.executor.clone().unwrap_or_default()),
-                    kind: ExecKind::Command,
-                    container_id: String::new(),
-                    directory: PathBuf::new(),
-                    tasks: BTreeMap::new(),
-                    completed_tasks: Vec::new(),
-                    queued: Vec::new(),
-                    queued_groups: Vec::new(),
-                    sub: None,
-                    pid: None,
-                    launched: Instant::now(),
-                    subscribed_ever: false,
-                    terminated: true,
-                    registration_timed_out: false,
-                    shutting_down: false,
-                    next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
-                });
+            let ex = fw.executors.entry(exec_id.to_string()).or_insert_with(|| {
+                Executor::ended(task.executor.clone().unwrap_or_default(), ExecKind::Command)
+            });
             ex.tasks.insert(task_id.clone(), Self::new_task(task));
         }
         let mut s = self.new_status(&task_id, TaskState::TaskFailed, msg, None);

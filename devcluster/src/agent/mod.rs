@@ -115,6 +115,45 @@ pub(crate) struct Executor {
     pub next_heartbeat: Instant,
 }
 
+impl Executor {
+    /// An executor being started now, in `container_id` with its sandbox at `directory`:
+    /// no tasks yet, not subscribed.
+    pub(crate) fn starting(
+        info: ExecutorInfo,
+        kind: ExecKind,
+        container_id: String,
+        directory: PathBuf,
+    ) -> Executor {
+        Executor {
+            info: Box::new(info),
+            kind,
+            container_id,
+            directory,
+            tasks: BTreeMap::new(),
+            completed_tasks: Vec::new(),
+            queued: Vec::new(),
+            queued_groups: Vec::new(),
+            sub: None,
+            pid: None,
+            launched: Instant::now(),
+            subscribed_ever: false,
+            terminated: false,
+            registration_timed_out: false,
+            shutting_down: false,
+            next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
+        }
+    }
+
+    /// The record of an executor that is not running (it never started, or did not survive
+    /// a restart): it only holds tasks until their terminal updates are sent.
+    pub(crate) fn ended(info: ExecutorInfo, kind: ExecKind) -> Executor {
+        Executor {
+            terminated: true,
+            ..Executor::starting(info, kind, String::new(), PathBuf::new())
+        }
+    }
+}
+
 /// A framework as the agent knows it.
 pub(crate) struct AgentFramework {
     /// The master's (shared) record: launches compare pointers, not contents.
@@ -389,28 +428,14 @@ impl Agent {
             let ex = fw
                 .executors
                 .entry(r.executor_id.clone())
-                .or_insert_with(|| Executor {
-                    info: Box::new(r.task.executor.clone().unwrap_or_else(|| ExecutorInfo {
+                .or_insert_with(|| {
+                    let info = r.task.executor.clone().unwrap_or_else(|| ExecutorInfo {
                         executor_id: mesos_proto::v1::ExecutorId {
                             value: r.executor_id.clone(),
                         },
                         ..Default::default()
-                    })),
-                    kind: r.kind,
-                    container_id: String::new(),
-                    directory: PathBuf::new(),
-                    tasks: BTreeMap::new(),
-                    completed_tasks: Vec::new(),
-                    queued: Vec::new(),
-                    queued_groups: Vec::new(),
-                    sub: None,
-                    pid: None,
-                    launched: Instant::now(),
-                    subscribed_ever: false,
-                    terminated: true,
-                    registration_timed_out: false,
-                    shutting_down: false,
-                    next_heartbeat: Instant::now() + EXECUTOR_HEARTBEAT,
+                    });
+                    Executor::ended(info, r.kind)
                 });
             log::warn!(
                 "agent {}: task {} of framework {fw_id} did not survive the restart: {}",
