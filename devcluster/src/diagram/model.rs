@@ -625,6 +625,19 @@ pub(super) fn detail(e: &Entry, tasks: &mut TaskNames, states: &UpdateStates) ->
     let task = |v: &Value, tasks: &mut TaskNames| -> Option<String> {
         v["value"].as_str().map(|id| tasks.name(id))
     };
+    // The shortened ids of a list of tasks (RECONCILE's, a task group's), comma-separated.
+    let task_list = |list: &Value, tasks: &mut TaskNames| -> String {
+        let ids: Vec<String> = list
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|t| task(&t["task_id"], tasks))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.join(",")
+    };
     let status = |s: &Value, tasks: &mut TaskNames| -> String {
         let t = task(&s["task_id"], tasks).unwrap_or_default();
         format!("{t} {}", s["state"].as_str().unwrap_or(""))
@@ -660,16 +673,7 @@ pub(super) fn detail(e: &Entry, tasks: &mut TaskNames, states: &UpdateStates) ->
         (Direction::Call, "ACKNOWLEDGE") => {
             acked(task(&m["acknowledge"]["task_id"], tasks).unwrap_or_default())
         }
-        (Direction::Call, "RECONCILE") => {
-            let ids: Vec<String> = m["reconcile"]["tasks"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|t| task(&t["task_id"], tasks))
-                .collect();
-            ids.join(",")
-        }
+        (Direction::Call, "RECONCILE") => task_list(&m["reconcile"]["tasks"], tasks),
         (Direction::Call, "KILL") => task(&m["kill"]["task_id"], tasks).unwrap_or_default(),
         (Direction::Event, "UPDATE") | (Direction::ExecutorCall, "UPDATE") => {
             status(&m["update"]["status"], tasks)
@@ -685,14 +689,7 @@ pub(super) fn detail(e: &Entry, tasks: &mut TaskNames, states: &UpdateStates) ->
             task(&m["launch"]["task"]["task_id"], tasks).unwrap_or_default()
         }
         (Direction::ExecutorEvent, "LAUNCH_GROUP") => {
-            let ids: Vec<String> = m["launch_group"]["task_group"]["tasks"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|t| task(&t["task_id"], tasks))
-                .collect();
-            ids.join(",")
+            task_list(&m["launch_group"]["task_group"]["tasks"], tasks)
         }
         (Direction::ExecutorEvent, "KILL") => {
             task(&m["kill"]["task_id"], tasks).unwrap_or_default()
@@ -703,16 +700,7 @@ pub(super) fn detail(e: &Entry, tasks: &mut TaskNames, states: &UpdateStates) ->
         (Direction::ToAgent, "RunTaskMessage") => {
             task(&m["task"]["task_id"], tasks).unwrap_or_default()
         }
-        (Direction::ToAgent, "RunTaskGroupMessage") => {
-            let ids: Vec<String> = m["task_group"]["tasks"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|t| task(&t["task_id"], tasks))
-                .collect();
-            ids.join(",")
-        }
+        (Direction::ToAgent, "RunTaskGroupMessage") => task_list(&m["task_group"]["tasks"], tasks),
         (Direction::ToAgent, "KillTaskMessage") => m["task_id"]
             .as_str()
             .map(|id| tasks.name(id))
