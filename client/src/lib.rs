@@ -175,4 +175,6 @@ pub mod prelude {
     pub use mesos_proto::v1::{FrameworkInfo, Offer, TaskId, TaskInfo, TaskState, TaskStatus};
 }
 pub use executor::{Executor, ExecutorDriver, ExecutorHandle};
-pub use scheduler::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode};
+pub use scheduler::{
+    FailedCall, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode,
+};

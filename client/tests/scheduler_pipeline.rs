@@ -317,6 +317,32 @@ fn a_refused_acknowledgement_is_logged_and_the_driver_goes_on() {
 }
 
 #[test]
+fn a_refused_acknowledgement_does_not_hold_back_the_next_ones() {
+    // t0's acknowledgement is refused (400: the master would refuse it
+    // again); the subscription goes on, so the acknowledgements of t1 and
+    // t2, which the master streams only after it refused t0's, are still
+    // sent.
+    let (feed, records) = crossbeam_channel::unbounded::<Vec<u8>>();
+    feed.send(update_numbered("t0", 0).into_bytes()).unwrap();
+    let peer = Peer::start(move |request: &Request| match request.call_type() {
+        "SUBSCRIBE" => Reply::json_stream("s0", &[subscribed(15.0)], After::Feed(records.clone())),
+        "ACKNOWLEDGE" if acked_task(request) == "t0" => {
+            for (task, n) in [("t1", 1), ("t2", 2)] {
+                feed.send(update_numbered(task, n).into_bytes()).unwrap();
+            }
+            Reply::status(400, "Failed to validate scheduler::Call: bad uuid")
+        }
+        _ => Reply::accepted(),
+    });
+    let driver = SchedulerDriver::new(fast_config(&peer.addr())).unwrap();
+    let recorder = Recorder::stopping_on("update t2 TASK_RUNNING", StopMode::Failover);
+    let (result, _) = run_with_deadline(driver, recorder);
+    result.unwrap();
+    // Flushed before `run` returned.
+    assert_eq!(acks(&peer.requests()), ["t0", "t1", "t2"]);
+}
+
+#[test]
 fn after_a_503_acknowledgement_the_resent_update_is_acknowledged_again_once() {
     resent_update_is_acknowledged_again_once(503, "Master is not the leader");
 }

@@ -30,7 +30,9 @@ pub use ledger::{Ledger, assert_agents_drained};
 use mesos_client::credentials::Credentials;
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::tasks::TaskBuilder;
-use mesos_client::{Error, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode};
+use mesos_client::{
+    Error, FailedCall, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle, StopMode,
+};
 use mesos_proto::v1::scheduler::{call, event};
 use mesos_proto::v1::{
     AgentId, Filters, FrameworkInfo, Offer, OfferId, TaskId, TaskState, TaskStatus,
@@ -211,6 +213,30 @@ impl Jobs {
     }
 
     /// Asks the master about every unfinished task (explicit reconciliation).
+    /// An ACCEPT of the tasks `ids` failed with `e`. Refused, or never sent:
+    /// nothing was launched, the jobs wait again. Lost in transit: the master
+    /// may or may not have it; reconciliation (now, and after the next
+    /// subscription) tells.
+    fn not_launched(&mut self, handle: &SchedulerHandle, ids: &[String], e: &Error) {
+        let mut l = self.ledger();
+        l.call_errors.push(format!("ACCEPT: {e}"));
+        if !matches!(e, Error::Http { .. } | Error::NotSubscribed) {
+            l.uncertain.extend(ids.iter().cloned());
+            drop(l);
+            self.reconcile_active(handle);
+            return;
+        }
+        for id in ids {
+            l.launched.remove(id);
+        }
+        drop(l);
+        for id in ids.iter().rev() {
+            if let Some((job, _)) = self.active.remove(id) {
+                self.pending.push_front(job);
+            }
+        }
+    }
+
     fn reconcile_active(&self, handle: &SchedulerHandle) {
         let tasks: Vec<call::reconcile::Task> = self
             .active
@@ -326,29 +352,11 @@ impl Scheduler for Jobs {
             let filters = Some(Filters {
                 refuse_seconds: Some(0.0),
             });
-            match handle.launch_offers(vec![offer.id.clone()], tasks, filters) {
-                Ok(()) => {}
-                // The master answered and refused: nothing was launched.
-                Err(e @ Error::Http { .. }) | Err(e @ Error::NotSubscribed) => {
-                    for (id, job) in jobs.iter().rev() {
-                        self.active.remove(id);
-                        self.pending.push_front(*job);
-                    }
-                    let mut l = self.ledger();
-                    l.call_errors.push(format!("ACCEPT: {e}"));
-                    for (id, _) in &jobs {
-                        l.launched.remove(id);
-                    }
-                }
-                // Lost in transit: the master may or may not have it. Reconciliation
-                // (now, and after the next subscription) tells.
-                Err(e) => {
-                    let mut l = self.ledger();
-                    l.call_errors.push(format!("ACCEPT: {e}"));
-                    l.uncertain.extend(jobs.iter().map(|(id, _)| id.clone()));
-                    drop(l);
-                    self.reconcile_active(handle);
-                }
+            // Queued: a refusal, or a call lost in transit, comes back
+            // through `call_failed`.
+            if let Err(e) = handle.launch_offers(vec![offer.id.clone()], tasks, filters) {
+                let ids: Vec<String> = jobs.iter().map(|(id, _)| id.clone()).collect();
+                self.not_launched(handle, &ids, &e);
             }
         }
         // With nothing to run, refuse the resources for long: an idle framework should
@@ -432,6 +440,22 @@ impl Scheduler for Jobs {
 
     fn disconnected(&mut self, _handle: &SchedulerHandle) -> mesos_client::Result<()> {
         self.ledger().disconnections.push(Instant::now());
+        Ok(())
+    }
+
+    fn call_failed(
+        &mut self,
+        handle: &SchedulerHandle,
+        failed: &FailedCall,
+    ) -> mesos_client::Result<()> {
+        if failed.kind == call::Type::Decline {
+            self.ledger()
+                .call_errors
+                .push(format!("DECLINE: {}", failed.error));
+            return Ok(());
+        }
+        let ids: Vec<String> = failed.task_ids.iter().map(|t| t.value.clone()).collect();
+        self.not_launched(handle, &ids, &failed.error);
         Ok(())
     }
 }

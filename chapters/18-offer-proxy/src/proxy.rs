@@ -8,7 +8,7 @@
 
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::tasks::{TaskBuilder, expect_end};
-use mesos_client::{Scheduler, SchedulerHandle};
+use mesos_client::{FailedCall, Scheduler, SchedulerHandle};
 use mesos_proto::v1::scheduler::event;
 use mesos_proto::v1::{Filters, Offer, TaskInfo, TaskState, TaskStatus};
 
@@ -27,7 +27,8 @@ pub enum DeclineReason {
     Blacklisted,
     /// The backend's answer could not be used.
     BadAnswer(BadAnswer),
-    /// The master refused the ACCEPT (the text is its reason).
+    /// The ACCEPT could not be sent (the text says why; a refusal by the
+    /// master comes later, see `Scheduler::call_failed`).
     LaunchFailed(String),
 }
 
@@ -93,6 +94,30 @@ impl Scheduler for Proxy {
                 Err(reason) => reason,
             };
             self.decline(handle, offer, reason);
+        }
+        Ok(())
+    }
+
+    fn call_failed(
+        &mut self,
+        handle: &SchedulerHandle,
+        failed: &FailedCall,
+    ) -> mesos_client::Result<()> {
+        // The master refused the ACCEPT (or it never got there): its tasks
+        // never ran, which the run's exit status says, and its offers go back.
+        for task_id in &failed.task_ids {
+            log::warn!("{} was not launched: {}", task_id.value, failed.error);
+            self.outcome.launched.retain(|id| *id != task_id.value);
+            self.outcome.not_finished.push(format!(
+                "task '{}' was not launched: {}",
+                task_id.value, failed.error
+            ));
+        }
+        if failed.kind == mesos_proto::v1::scheduler::call::Type::Accept
+            && let Err(err) =
+                handle.decline_offers(failed.offer_ids.clone(), Some(self.refuse_seconds))
+        {
+            log::warn!("could not decline the offers of a failed launch: {err}");
         }
         Ok(())
     }

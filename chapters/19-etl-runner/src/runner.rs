@@ -18,7 +18,7 @@
 use std::time::{Duration, Instant};
 
 use mesos_client::offers::{RemainingResources, Resources};
-use mesos_client::{Error, Scheduler, SchedulerHandle, StopMode};
+use mesos_client::{Error, FailedCall, Scheduler, SchedulerHandle, StopMode};
 use mesos_proto::v1::scheduler::{call, event};
 use mesos_proto::v1::{AgentId, Filters, Offer, TaskId, TaskState, TaskStatus, task_status};
 
@@ -91,24 +91,21 @@ impl Scheduler for Runner {
             let filters = Filters {
                 refuse_seconds: Some(self.refuse_seconds),
             };
-            match handle.launch_offers(vec![offer.id.clone()], tasks, Some(filters)) {
-                Ok(()) => {}
-                // Not sent, or refused: nothing runs, the jobs wait again.
-                Err(err @ (Error::NotSubscribed | Error::Http { .. })) => {
-                    log::warn!("launch of {ids:?} refused: {err}");
-                    for id in &ids {
-                        let job = self.jobs.job_of(id);
-                        self.jobs.not_launched(id, Instant::now());
-                        if let Some(index) = job {
-                            self.persist(handle, index);
-                        }
-                    }
-                }
-                // Unknown whether the master got it: keep the tasks live;
-                // reconciliation after the reconnection settles them.
-                Err(err) => log::warn!("launch of {ids:?} uncertain: {err}"),
+            // Queued: a refusal comes back through `call_failed`.
+            if let Err(err) = handle.launch_offers(vec![offer.id.clone()], tasks, Some(filters)) {
+                self.not_launched(handle, &ids, &err);
             }
         }
+        Ok(())
+    }
+
+    fn call_failed(
+        &mut self,
+        handle: &SchedulerHandle,
+        failed: &FailedCall,
+    ) -> mesos_client::Result<()> {
+        let ids: Vec<String> = failed.task_ids.iter().map(|t| t.value.clone()).collect();
+        self.not_launched(handle, &ids, &failed.error);
         Ok(())
     }
 
@@ -189,6 +186,25 @@ impl Scheduler for Runner {
 }
 
 impl Runner {
+    /// A launch of `ids` that was not sent, or refused: nothing runs, the
+    /// jobs wait again. If the connection broke while it was on the wire
+    /// the master may have it: the tasks stay live, and reconciliation after
+    /// the reconnection settles them.
+    fn not_launched(&mut self, handle: &SchedulerHandle, ids: &[String], err: &Error) {
+        if !matches!(err, Error::NotSubscribed | Error::Http { .. }) {
+            log::warn!("launch of {ids:?} uncertain: {err}");
+            return;
+        }
+        log::warn!("launch of {ids:?} refused: {err}");
+        for id in ids {
+            let job = self.jobs.job_of(id);
+            self.jobs.not_launched(id, Instant::now());
+            if let Some(index) = job {
+                self.persist(handle, index);
+            }
+        }
+    }
+
     /// Records job `index` in the job table, if there is one; `false` (and
     /// scheduling stops) if this instance no longer leads.
     fn persist(&mut self, handle: &SchedulerHandle, index: usize) -> bool {

@@ -116,6 +116,11 @@ impl TaskManager {
         instance.last_state = "TASK_STAGING".into();
     }
 
+    /// The instance whose current task is `task_id`, if any.
+    pub fn instance_of(&self, task_id: &str) -> Option<usize> {
+        self.instances.iter().position(|i| i.task_id == task_id)
+    }
+
     /// The launch of instance `i` was refused: it is pending again.
     pub fn not_launched(&mut self, i: usize, now: Instant) {
         self.instances[i].phase = Phase::Pending { not_before: now };

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use mesos_client::offers::RemainingResources;
 use mesos_client::tasks::{TaskBuilder, shell_command, uri};
-use mesos_client::{Error, Scheduler, SchedulerHandle, StopMode};
+use mesos_client::{Error, FailedCall, Scheduler, SchedulerHandle, StopMode};
 use mesos_proto::v1::container_info::{self, DockerInfo};
 use mesos_proto::v1::scheduler::{call, event};
 use mesos_proto::v1::{AgentId, ContainerInfo, Filters, Offer, TaskId, TaskInfo, TaskStatus};
@@ -82,13 +82,12 @@ impl Scheduler for Sdk {
             };
             match handle.launch_offers(vec![offer.id.clone()], tasks, Some(filters)) {
                 Ok(()) => self.launches += instances.len(),
-                Err(err @ (Error::NotSubscribed | Error::Http { .. })) => {
-                    log::warn!("launch refused: {err}");
+                Err(err) => {
+                    log::warn!("launch not sent: {err}");
                     for i in instances {
                         self.manager.not_launched(i, Instant::now());
                     }
                 }
-                Err(err) => log::warn!("launch uncertain (reconciled on reconnect): {err}"),
             }
             self.save();
             if self.stop_after_launches.is_some_and(|n| self.launches >= n) {
@@ -123,6 +122,27 @@ impl Scheduler for Sdk {
     fn heartbeat(&mut self, handle: &SchedulerHandle) -> mesos_client::Result<()> {
         self.stop_if_settled(handle);
         self.watch(handle)
+    }
+
+    fn call_failed(
+        &mut self,
+        _handle: &SchedulerHandle,
+        failed: &FailedCall,
+    ) -> mesos_client::Result<()> {
+        match &failed.error {
+            // Refused, or never sent: nothing runs, the instances wait again.
+            Error::NotSubscribed | Error::Http { .. } => {
+                log::warn!("launch refused: {}", failed.error);
+                for task_id in &failed.task_ids {
+                    if let Some(i) = self.manager.instance_of(&task_id.value) {
+                        self.manager.not_launched(i, Instant::now());
+                    }
+                }
+                self.save();
+            }
+            err => log::warn!("launch uncertain (reconciled on reconnect): {err}"),
+        }
+        Ok(())
     }
 }
 

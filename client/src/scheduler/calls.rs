@@ -30,6 +30,12 @@ impl SchedulerHandle {
     /// goes back to the master, which offers it again after Mesos' default
     /// 5 s.
     ///
+    /// Returns once the ACCEPT is queued (it goes out at once, on the
+    /// driver's `mesos-calls` thread); `Err` only if it cannot be queued (no
+    /// live subscription, or torn down). What becomes of the tasks comes as
+    /// status updates; a refused ACCEPT as
+    /// [`Scheduler::call_failed`](super::Scheduler::call_failed).
+    ///
     /// ```no_run
     /// # use mesos_client::{SchedulerHandle, tasks::TaskBuilder};
     /// # fn f(handle: &SchedulerHandle, offer: &mesos_proto::v1::Offer, r: Vec<mesos_proto::v1::Resource>) -> mesos_client::Result<()> {

@@ -15,6 +15,7 @@ use super::Scheduler;
 use super::config::SchedulerConfig;
 use super::dispatch::{self, dispatch};
 use super::handle::{SchedulerHandle, StopMode, simple_call};
+use super::pipeline::{Refused, ends_subscription};
 use super::subscription::{self, Subscription};
 use crate::backoff::Backoff;
 use crate::error::{Error, Result};
@@ -112,15 +113,25 @@ impl SchedulerDriver {
     pub fn run<S: Scheduler + ?Sized>(&mut self, scheduler: &mut S) -> Result<()> {
         let result = self.run_loop(scheduler);
         // Normally a no-op (finish() flushed); after an error it waits for the
-        // calls thread to drop what can no longer be sent.
+        // calls threads to drop what can no longer be sent.
         self.handle.clear_live();
         self.handle.flush();
+        // `run` is ending with an error: no more callbacks, but not silently.
+        for refused in self.handle.refused().try_iter() {
+            log::warn!(
+                "{} of {} task(s) failed, not reported to the scheduler (the driver stopped): {}",
+                refused.call.kind.as_str_name(),
+                refused.call.task_ids.len(),
+                refused.call.error
+            );
+        }
         result
     }
 
     fn run_loop<S: Scheduler + ?Sized>(&mut self, scheduler: &mut S) -> Result<()> {
         let handle = self.handle.clone();
         let call_failures = handle.failures().clone();
+        let refused = handle.refused().clone();
         let mut backoff = Backoff::new(self.config.backoff_min, self.config.backoff_max);
         // Failures since the last SUBSCRIBED; compared with max_reconnect_attempts.
         let mut failures: u32 = 0;
@@ -155,18 +166,26 @@ impl SchedulerDriver {
                 //    until SUBSCRIBED, then `missed_heartbeats` intervals).
                 let mut silence_limit = self.config.request_timeout;
                 let mut deadline = Instant::now() + silence_limit;
-                let lost = loop {
+                let lost = 'events: loop {
                     select_biased! {
                         recv(self.stop) -> mode => {
-                            return self.finish(mode.unwrap_or(StopMode::Failover));
+                            return self.finish(scheduler, mode.unwrap_or(StopMode::Failover));
                         }
                         recv(subscription.events) -> item => match item {
                             Ok(Ok(batch)) => {
+                                // Failed ACCEPTs and DECLINEs first: under
+                                // load there is always an event ready, and
+                                // they must not wait for a quiet moment.
+                                for failed in refused.try_iter() {
+                                    if let Some(lost) = self.on_refused(scheduler, &handle, failed)? {
+                                        break 'events lost;
+                                    }
+                                }
                                 for event in batch {
                                     // A stop request overtakes the rest of
                                     // the batch, as it overtakes queued events.
                                     if let Some(mode) = stop_requested(&self.stop) {
-                                        return self.finish(mode);
+                                        return self.finish(scheduler, mode);
                                     }
                                     // Any event is a sign of life (counted
                                     // per event: callbacks take time).
@@ -196,24 +215,24 @@ impl SchedulerDriver {
                             // subscription are old news.
                             if let Ok(failure) = failure
                                 && failure.generation == handle.live_generation()
-                            {
-                                let refused = matches!(
-                                    failure.error,
-                                    Error::Http { status: 400..=499, .. }
-                                ) && !matches!(failure.error, Error::Http { status: 403, .. });
-                                if refused {
-                                    // Refused (the calls thread logged it): as
-                                    // any refused call, it ends nothing. The
-                                    // update stays unacknowledged, so its agent
-                                    // sends it again.
-                                    continue;
-                                }
                                 // 403 (the master no longer has this stream:
                                 // it was cut, or fell behind), 307 (no longer
                                 // the leader), 5xx, a broken connection: as
                                 // after a lost connection. Re-subscribe; the
                                 // master re-sends what was not acknowledged.
+                                // Any other refusal ends nothing: the update
+                                // stays unacknowledged, so its agent sends it
+                                // again.
+                                && ends_subscription(&failure.error)
+                            {
                                 break failure.error;
+                            }
+                        }
+                        recv(refused) -> failed => {
+                            if let Ok(failed) = failed
+                                && let Some(lost) = self.on_refused(scheduler, &handle, failed)?
+                            {
+                                break lost;
                             }
                         }
                         recv(at(deadline)) -> _ => {
@@ -262,7 +281,7 @@ impl SchedulerDriver {
             log::warn!("subscription failed or lost ({lost}); retrying in {delay:?}");
             select_biased! {
                 recv(self.stop) -> mode => if let Ok(mode) = mode {
-                    return self.finish(mode);
+                    return self.finish(scheduler, mode);
                 },
                 recv(leader_news) -> _ => log::info!("the leader changed; retrying now"),
                 recv(after(delay)) -> _ => {}
@@ -319,9 +338,33 @@ impl SchedulerDriver {
         interval * self.config.missed_heartbeats
     }
 
+    /// Tells the scheduler that a background call failed; returns the error
+    /// that ends the subscription, if it does. An error of the framework's
+    /// own from the callback stops `run`, as from any callback.
+    fn on_refused<S: Scheduler + ?Sized>(
+        &self,
+        scheduler: &mut S,
+        handle: &SchedulerHandle,
+        refused: Refused,
+    ) -> Result<Option<Error>> {
+        let Refused { generation, call } = refused;
+        let outcome = scheduler.call_failed(handle, &call);
+        if let Err(err) = dispatch::callback_outcome("call_failed", outcome) {
+            handle.clear_live();
+            return Err(err);
+        }
+        // A call dropped because its subscription was lost (NotSubscribed)
+        // is news of a loss already handled, not a new one.
+        let lost = generation == handle.live_generation()
+            && !matches!(call.error, Error::NotSubscribed)
+            && ends_subscription(&call.error);
+        Ok(lost.then_some(call.error))
+    }
+
     /// Stops as asked: TEARDOWN first if wanted and possible. Either way the
-    /// queued calls are sent first, while the subscription is still live.
-    fn finish(&self, mode: StopMode) -> Result<()> {
+    /// queued calls are sent first, while the subscription is still live,
+    /// and the scheduler hears of background calls that failed meanwhile.
+    fn finish<S: Scheduler + ?Sized>(&self, scheduler: &mut S, mode: StopMode) -> Result<()> {
         let result = match mode {
             // `SchedulerHandle::teardown` sent TEARDOWN already.
             StopMode::Failover if self.handle.is_torn_down() => {
@@ -341,6 +384,14 @@ impl SchedulerDriver {
             }
         };
         self.handle.clear_live();
+        for refused in self.handle.refused().try_iter() {
+            let outcome = scheduler.call_failed(&self.handle, &refused.call);
+            if let Err(err) = dispatch::callback_outcome("call_failed", outcome)
+                && result.is_ok()
+            {
+                return Err(err);
+            }
+        }
         result
     }
 }

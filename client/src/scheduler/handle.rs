@@ -5,13 +5,13 @@
 //! `Mesos-Stream-Id` header of that subscription (fact sheet §1.6), on
 //! keep-alive connections separate from the event stream (§1.2).
 //!
-//! ACKNOWLEDGE and ACKNOWLEDGE_OPERATION_STATUS go through a bounded queue
-//! to the `mesos-calls` thread (see `pipeline`), which sends them in order,
-//! several requests per write (HTTP/1.1 pipelining); they return once
-//! queued. Every other call is sent by the caller on a second connection and
-//! waits for its own answer, so it returns the master's status as a plain
-//! synchronous call would; TEARDOWN waits in the queue, behind the
-//! acknowledgements.
+//! Calls are queued to the driver's two sending threads (see `pipeline`):
+//! acknowledgements to `mesos-acks`, which sends them in order, several
+//! requests per write (HTTP/1.1 pipelining), TEARDOWN behind them; every
+//! other call to `mesos-calls`, in order. ACCEPT, DECLINE and the
+//! acknowledgements return once queued; every other call waits for its own
+//! answer, so it returns the master's status as a plain synchronous call
+//! would.
 //!
 //! The handle is `Clone + Send + Sync`: callbacks get a reference, and a copy
 //! can be given to another thread (a web UI, a test) that wants to launch,
@@ -25,7 +25,8 @@ use mesos_proto::ContentType;
 use mesos_proto::v1::FrameworkId;
 use mesos_proto::v1::scheduler::{Call, call};
 
-use super::pipeline::{Failure, Msg, Pipeline, Reply, Target};
+use super::background::FailedCall;
+use super::pipeline::{Failure, Msg, Pipeline, Refused, Reply, Target};
 use crate::error::{Error, Result};
 use crate::masters::Endpoint;
 use crate::transport::Transport;
@@ -54,8 +55,8 @@ struct Shared {
     content_type: ContentType,
     session: Mutex<Session>,
     stop: Sender<StopMode>,
-    /// The queue to the `mesos-calls` thread; its failures; the state both
-    /// sides see (live subscription, torn down).
+    /// The queues to the `mesos-acks` and `mesos-calls` threads; their
+    /// failures; the state all sides see (live subscription, torn down).
     pipeline: Pipeline,
 }
 
@@ -164,16 +165,26 @@ impl SchedulerHandle {
     /// Sends any call but SUBSCRIBE (the driver makes those).
     ///
     /// `framework_id` is filled in if unset. Calls go out in the order they
-    /// are made, on one connection. ACKNOWLEDGE and
-    /// ACKNOWLEDGE_OPERATION_STATUS return `Ok(())` once queued (a failure is
-    /// handled by the driver, see the [module docs](crate::scheduler)); every
-    /// other call waits for the master's answer: it succeeds on
-    /// `202 Accepted` (`200 OK` for UPDATE_FRAMEWORK), and any other status
-    /// gives [`Error::Http`] with Mesos' reason.
+    /// are made, acknowledgements on one connection, every other call on
+    /// another (the order between an acknowledgement and another call means
+    /// nothing to Mesos).
+    ///
+    /// * ACKNOWLEDGE and ACKNOWLEDGE_OPERATION_STATUS return `Ok(())` once
+    ///   queued (a failure is handled by the driver, see the
+    ///   [module docs](crate::scheduler)).
+    /// * ACCEPT and DECLINE return `Ok(())` once queued; if the master
+    ///   refuses one, or it cannot be sent, the driver calls
+    ///   [`Scheduler::call_failed`](super::Scheduler::call_failed).
+    /// * Every other call waits for the master's answer (after the answers
+    ///   to the calls made before it): it succeeds on `202 Accepted` (`200
+    ///   OK` for UPDATE_FRAMEWORK), and any other status gives
+    ///   [`Error::Http`] with Mesos' reason. TEARDOWN is sent after every
+    ///   call made before it, acknowledgements included.
     ///
     /// Fails with [`Error::NotSubscribed`] while no subscription is live, and
     /// with [`Error::Stopped`] after an accepted TEARDOWN. Blocks while the
-    /// queue is full (`SchedulerConfig::max_queued_calls`).
+    /// call's queue is full (`SchedulerConfig::max_queued_calls`
+    /// acknowledgements, 64 other calls).
     pub fn call(&self, mut call: Call) -> Result<()> {
         let kind = call.r#type();
         if matches!(kind, call::Type::Subscribe | call::Type::Unknown) {
@@ -195,53 +206,41 @@ impl SchedulerHandle {
         if call.framework_id.is_none() {
             call.framework_id = framework_id;
         }
-        let fire_and_forget = matches!(
-            kind,
-            call::Type::Acknowledge | call::Type::AcknowledgeOperationStatus
-        );
         // Encoded here, on the caller's thread: a queued acknowledgement is
         // then a few hundred bytes, not a whole `Call`.
         let body = self.shared.content_type.encode(&call);
-        if fire_and_forget {
-            return self.enqueue(Msg::Call {
-                kind,
-                body,
-                target,
-                reply: Reply::Report,
-            });
-        }
-        if kind != call::Type::Teardown {
-            // Overtakes queued acknowledgements (see `pipeline`).
-            return self.shared.pipeline.call_now(kind, body, target);
-        }
-        // TEARDOWN in order, behind every queued acknowledgement.
-        let (tx, rx) = bounded(1);
-        self.enqueue(Msg::Call {
+        let pipeline = &self.shared.pipeline;
+        let msg = |reply| Msg::Call {
             kind,
             body,
             target,
-            reply: Reply::Wait(tx),
-        })?;
-        // The thread always answers; it is gone only if it panicked.
-        rx.recv().unwrap_or(Err(Error::Stopped))
+            reply,
+        };
+        match kind {
+            call::Type::Acknowledge | call::Type::AcknowledgeOperationStatus => {
+                send(&pipeline.acks, msg(Reply::Report))
+            }
+            call::Type::Accept | call::Type::Decline => {
+                let about = FailedCall::of(&call).ok_or_else(|| {
+                    Error::Config(format!("{} without its payload", kind.as_str_name()))
+                })?;
+                send(&pipeline.calls, msg(Reply::Background(Box::new(about))))
+            }
+            call::Type::Teardown => {
+                // After every call made before it: the other lane's first,
+                // then in the acknowledgements' queue, behind them.
+                flush(&pipeline.calls);
+                wait(&pipeline.acks, msg)
+            }
+            _ => wait(&pipeline.calls, msg),
+        }
     }
 
     /// Waits until every call queued so far has been sent and answered (or
     /// dropped, if its subscription is gone).
     pub(crate) fn flush(&self) {
-        let (tx, rx) = bounded(1);
-        if self.enqueue(Msg::Flush(tx)).is_ok() {
-            let _ = rx.recv();
-        }
-    }
-
-    /// Puts `msg` on the queue, blocking while it is full (backpressure).
-    fn enqueue(&self, msg: Msg) -> Result<()> {
-        self.shared
-            .pipeline
-            .queue
-            .send(msg)
-            .map_err(|_| Error::Stopped)
+        flush(&self.shared.pipeline.calls);
+        flush(&self.shared.pipeline.acks);
     }
 
     /// Makes `target` the live subscription: calls go there from now on.
@@ -273,9 +272,14 @@ impl SchedulerHandle {
         self.shared.pipeline.state.live.load(Ordering::SeqCst)
     }
 
-    /// Failures of fire-and-forget calls, for the driver.
+    /// Failed acknowledgements, for the driver.
     pub(crate) fn failures(&self) -> &Receiver<Failure> {
         &self.shared.pipeline.failures
+    }
+
+    /// Failed background calls (ACCEPT, DECLINE), for the driver.
+    pub(crate) fn refused(&self) -> &Receiver<Refused> {
+        &self.shared.pipeline.refused
     }
 
     pub(crate) fn transport(&self) -> &Transport {
@@ -311,6 +315,27 @@ pub(crate) fn stop_all_drivers() -> usize {
         }
     }
     asked
+}
+
+/// Puts `msg` on `queue`, blocking while it is full (backpressure).
+fn send(queue: &Sender<Msg>, msg: Msg) -> Result<()> {
+    queue.send(msg).map_err(|_| Error::Stopped)
+}
+
+/// Queues the call `msg` makes with a reply channel and waits for its answer.
+fn wait(queue: &Sender<Msg>, msg: impl FnOnce(Reply) -> Msg) -> Result<()> {
+    let (tx, rx) = bounded(1);
+    send(queue, msg(Reply::Wait(tx)))?;
+    // The thread always answers; it is gone only if it panicked.
+    rx.recv().unwrap_or(Err(Error::Stopped))
+}
+
+/// Waits until everything queued on `queue` so far has been answered.
+fn flush(queue: &Sender<Msg>) {
+    let (tx, rx) = bounded(1);
+    if queue.send(Msg::Flush(tx)).is_ok() {
+        let _ = rx.recv();
+    }
 }
 
 /// A call of `kind` with no payload (TEARDOWN, REVIVE, SUPPRESS, ...).

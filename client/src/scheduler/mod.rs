@@ -30,30 +30,41 @@
 //!
 //! Layout: [`config`] (what you can tune), `driver` (the run loop),
 //! `subscription` (SUBSCRIBE and the reader thread), `handle` and `calls`
-//! (how callbacks talk back to the master), `pipeline` (the thread that
-//! sends the calls).
+//! (how callbacks talk back to the master), `pipeline` (the threads that
+//! send the calls), `background` (what a failed ACCEPT or DECLINE reports).
 //!
 //! # How calls are sent
 //!
-//! The thread that runs your callbacks never waits a round trip for an
-//! acknowledgement, and an ACCEPT does not wait behind thousands of them.
-//! Nothing changes in your code:
+//! The thread that runs your callbacks does not wait a round trip for an
+//! acknowledgement or an answer to an offer, and an ACCEPT does not wait
+//! behind thousands of acknowledgements. Nothing changes in your code:
 //!
 //! * **ACKNOWLEDGE** and **ACKNOWLEDGE_OPERATION_STATUS** (the automatic ones
 //!   and [`SchedulerHandle::acknowledge`]) are put on a bounded queue and
-//!   return. A thread of the driver (`mesos-calls`) writes whatever is queued
+//!   return. A thread of the driver (`mesos-acks`) writes whatever is queued
 //!   (up to 64 requests) to the master in one go on its own keep-alive
 //!   connection, then reads the answers in order (HTTP/1.1 pipelining), and
 //!   repeats.
-//! * **Every other call** ([`SchedulerHandle::launch`], `decline`, `kill`,
-//!   `reconcile`, ...) is sent by the calling thread on a second keep-alive
-//!   connection and returns the master's answer: `Ok` on `202`, the status
-//!   and Mesos' reason as [`Error::Http`](crate::Error::Http) otherwise, as
-//!   before. So these overtake acknowledgements still in the queue (the order
-//!   between an acknowledgement and another call means nothing to Mesos),
-//!   and an ACCEPT goes out at once. Calls from several threads take turns.
-//! * **TEARDOWN** waits for its answer too, but in the queue, behind every
-//!   acknowledgement queued before it.
+//! * **ACCEPT** and **DECLINE** ([`SchedulerHandle::launch`], `decline`,
+//!   `launch_group`, `accept`, ...) are put on a second bounded queue (64
+//!   calls) and return, as the book's driver did. A second thread
+//!   (`mesos-calls`) sends that queue the same way on a second keep-alive
+//!   connection. Mesos answers a well-formed ACCEPT `202` whatever becomes
+//!   of its tasks (a task or offer it refuses comes back as a `TASK_ERROR`,
+//!   `TASK_DROPPED` or `TASK_LOST` update), so an answer other than `202` is
+//!   rare; the driver then calls [`Scheduler::call_failed`] with the call's
+//!   offers and tasks and the error.
+//! * **Every other call** (`kill`, `reconcile`, `revive`, `message`, ...)
+//!   goes into the same queue as ACCEPT and DECLINE, in the order made, and
+//!   waits for its own answer: `Ok` on `202`, the status and Mesos' reason as
+//!   [`Error::Http`](crate::Error::Http) otherwise. So a KILL made after a
+//!   LAUNCH reaches the master after it. These calls overtake
+//!   acknowledgements still queued (the order between an acknowledgement
+//!   and another call means nothing to Mesos). Calls from several threads
+//!   take turns.
+//! * **TEARDOWN** waits for its answer too, but after every call made
+//!   before it: the second queue is sent first, then TEARDOWN goes into the
+//!   acknowledgements' queue, behind them.
 //!
 //! The protocol's contract is kept this way (`tests/scheduler_pipeline.rs`
 //! checks each point):
@@ -66,16 +77,21 @@
 //!   reconnection, because the first acknowledgement did not reach it), that
 //!   delivery is acknowledged again, once.
 //! * **Never after TEARDOWN.** TEARDOWN waits in the same queue, behind
-//!   every acknowledgement queued before it; once the master has accepted
-//!   it nothing more is sent, and an update whose callback called
-//!   [`SchedulerHandle::teardown`] is not acknowledged.
+//!   every acknowledgement queued before it (and after every other call
+//!   made before it); once the master has accepted it nothing more is sent,
+//!   and an update whose callback called [`SchedulerHandle::teardown`] is
+//!   not acknowledged.
 //! * **Flushed.** What is queued is sent before TEARDOWN and before
 //!   [`SchedulerDriver::run`] returns (`run` waits for the answers). Calls
 //!   of a subscription that was lost are dropped instead of sent: the master
 //!   would refuse their `Mesos-Stream-Id`, and it re-sends the updates that
 //!   were not acknowledged once the driver has re-subscribed.
 //! * **Failures are reported.** A call that waits gets its error, as ever.
-//!   A failed acknowledgement is logged (warn) and handed to the driver: a
+//!   A failed ACCEPT or DECLINE goes to [`Scheduler::call_failed`] (also
+//!   one dropped because its subscription was lost before it could be sent),
+//!   on the thread that runs the callbacks, between events; a failure that
+//!   ends the subscription (below) ends it after that callback. A failed
+//!   acknowledgement is logged (warn) and handed to the driver: a
 //!   `403` (the master no longer has this stream: it was cut, or its reader
 //!   fell too far behind), a `307` (that master is no longer the leader), a
 //!   `503` or other 5xx, or a broken connection (its fate is unknown) ends
@@ -85,12 +101,15 @@
 //!   acknowledged); any other 4xx (the master refuses it, and would refuse it
 //!   again) ends nothing, as any refused call: the update stays
 //!   unacknowledged and its agent sends it again.
-//! * **Bounded.** The queue holds at most
+//! * **Bounded.** The acknowledgements' queue holds at most
 //!   [`SchedulerConfig::max_queued_calls`] calls (4096 by default, about
-//!   1 MiB), and at most 64 more are on the wire. When it is full, the call
-//!   (the automatic acknowledgement after `update`, and so the next event)
-//!   waits: a scheduler that launches faster than the master answers is
-//!   slowed down, not given more memory.
+//!   1 MiB), the other queue 64 (an ACCEPT of 40 tasks is ~25 KB of JSON),
+//!   and at most 64 more of each are on the wire. When a queue is full, the
+//!   call (the automatic acknowledgement after `update`, and so the next
+//!   event; or the next `launch`) waits: a scheduler that launches faster
+//!   than the master answers is slowed down, not given more memory. At most
+//!   1,024 failed ACCEPTs and DECLINEs wait for [`Scheduler::call_failed`];
+//!   beyond that a failure is logged (error) and not kept.
 //!
 //! Every request carries the `Mesos-Stream-Id` of the subscription it was
 //! made in. Over https the connection uses the CA of
@@ -98,6 +117,7 @@
 //! go through ureq one at a time, in the same order and with the same
 //! contract, only slower.
 
+mod background;
 mod calls;
 pub mod config;
 mod dispatch;
@@ -106,6 +126,7 @@ mod handle;
 mod pipeline;
 mod subscription;
 
+pub use background::FailedCall;
 pub use config::SchedulerConfig;
 pub use driver::SchedulerDriver;
 #[cfg(feature = "local")]
@@ -127,10 +148,12 @@ use crate::error::Result;
 /// you implement only what your framework cares about.
 ///
 /// Each method receives a [`SchedulerHandle`] through which it makes calls
-/// (launch, decline, kill, acknowledge, stop ...). Calls return once the
-/// master has answered `202 Accepted`, which means "queued", not "done": the
-/// result arrives later as another event. Acknowledgements return as soon as
-/// they are queued (see [the module docs](self#how-calls-are-sent)).
+/// (launch, decline, kill, acknowledge, stop ...). Launches, declines and
+/// acknowledgements return as soon as they are queued (a failure comes back
+/// through [`Scheduler::call_failed`] or is handled by the driver); other
+/// calls return once the master has answered `202 Accepted`. Either way the
+/// master's `202` means "queued", not "done": the result arrives later as
+/// another event (see [the module docs](self#how-calls-are-sent)).
 ///
 /// Keep callbacks short. While one runs no other event is handled, and the
 /// heartbeat clock keeps running (a callback that blocks for longer than the
@@ -378,6 +401,38 @@ pub trait Scheduler {
     fn heartbeat(&mut self, handle: &SchedulerHandle) -> Result<()> {
         let _ = handle;
         log::debug!("heartbeat");
+        Ok(())
+    }
+
+    /// Called when an ACCEPT or DECLINE that the driver sent in the
+    /// background ([`SchedulerHandle::launch`] and friends return once the
+    /// call is queued) did not succeed: the master refused it (an HTTP 4xx
+    /// or 5xx; Mesos answers a well-formed ACCEPT `202` even when its tasks
+    /// are invalid, and reports those as `TASK_ERROR` updates), it was
+    /// dropped because the subscription was lost first, or the connection
+    /// broke while it was on the wire. [`FailedCall`] names its offers and
+    /// the tasks it would have launched, so a framework can put them back
+    /// in its queue (after a broken connection the call may have reached the
+    /// master: reconcile those tasks to know).
+    ///
+    /// Called on the thread that runs the callbacks, between events, in the
+    /// order the calls failed. If the failure ends the subscription (a
+    /// `403`, `307`, 5xx or broken connection), [`Scheduler::disconnected`]
+    /// follows and the driver re-subscribes.
+    ///
+    /// Default: logs at warn level.
+    ///
+    /// Upstream: v0 `error` for a failed `launchTasks` (the native driver
+    /// sent calls in the background too).
+    fn call_failed(&mut self, handle: &SchedulerHandle, failed: &FailedCall) -> Result<()> {
+        let _ = handle;
+        log::warn!(
+            "{} of {} offer(s) and {} task(s) failed: {}",
+            failed.kind.as_str_name(),
+            failed.offer_ids.len(),
+            failed.task_ids.len(),
+            failed.error
+        );
         Ok(())
     }
 

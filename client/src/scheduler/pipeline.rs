@@ -1,33 +1,40 @@
-//! The call pipeline: acknowledgements queued to one thread that sends them
-//! in order, many at a time; other calls sent at once by their caller.
+//! The call pipeline: two threads, each with its own keep-alive connection
+//! to the master, that send the calls queued to them in order, many at a
+//! time (HTTP/1.1 pipelining), so that the thread running the callbacks
+//! does not wait a round trip per call.
 //!
-//! Why: the driver used to send each call as its own request and wait for the
+//! Why: the driver used to send each call as its own request and wait for its
 //! `202` on the thread that runs the callbacks. A task costs three
-//! ACKNOWLEDGEs, so 10,000 tasks meant 30,000 round trips in a row, and every
-//! OFFERS event waited behind them. Now a call is put on a bounded queue; a
-//! thread takes everything queued (up to [`MAX_BATCH`] requests), writes it in
-//! one go on its keep-alive connection, reads the answers in order, and
-//! repeats.
+//! ACKNOWLEDGEs and a share of an ACCEPT, so 10,000 tasks meant tens of
+//! thousands of round trips in a row, and every OFFERS event waited behind
+//! them. Now a call is put on a bounded queue; a thread takes everything
+//! queued (up to [`MAX_BATCH`] requests), writes it in one go, reads the
+//! answers in order, and repeats.
 //!
-//! Two kinds of items (see the module docs of [`crate::scheduler`] for the
+//! The two lanes (see the module docs of [`crate::scheduler`] for the
 //! contract this keeps):
 //!
-//! * **fire and forget** ([`Reply::Report`]): acknowledgements. The caller
-//!   returns as soon as the call is queued; a failure is sent to the driver
-//!   on the `failures` channel, tagged with the subscription it belonged to.
-//! * **wait**: every other call. The caller sends it on a second keep-alive
-//!   connection and reads the answer itself ([`Pipeline::call_now`]), so it
-//!   gets the master's status as before. An ACCEPT must not wait behind a
-//!   thousand acknowledgements, nor for the answers of a batch of them, nor
-//!   for a hand-off to another thread (offers go stale, and offer→ACCEPT
-//!   latency is what a cluster measures). TEARDOWN is the exception: it
-//!   waits in the ordered queue ([`Reply::Wait`]), behind every
-//!   acknowledgement. A [`Msg::Flush`] is a wait without a request, in the
-//!   ordered queue.
+//! * **`mesos-acks`**: acknowledgements ([`Reply::Report`]: the caller
+//!   returns once the call is queued; a failure goes to the driver on the
+//!   `failures` channel, tagged with its subscription), then TEARDOWN, which
+//!   waits behind them ([`Reply::Wait`]).
+//! * **`mesos-calls`**: every other call, in the order made. The answers to
+//!   offers (ACCEPT, DECLINE) are sent in the background
+//!   ([`Reply::Background`]): the caller returns once queued, and a failure
+//!   goes to the driver on the `refused` channel with what the call was
+//!   about, for [`Scheduler::call_failed`](super::Scheduler::call_failed).
+//!   The caller of any other call waits for its answer ([`Reply::Wait`]),
+//!   which comes after those of the calls queued before it: a KILL made
+//!   after a LAUNCH reaches the master after it. Offers go stale and
+//!   offer→ACCEPT latency is what a cluster measures, so an ACCEPT does not
+//!   wait behind a thousand acknowledgements: the `mesos-acks` thread holds
+//!   its next batch back (up to [`MAX_YIELD`]) while calls of this lane are
+//!   on the wire.
 //!
-//! Calls of a subscription that is no longer live are not sent (the master
-//! would refuse the old `Mesos-Stream-Id`); after a TEARDOWN the master
-//! accepted, nothing more is sent at all.
+//! A [`Msg::Flush`] is a wait without a request. Calls of a subscription that
+//! is no longer live are not sent (the master would refuse the old
+//! `Mesos-Stream-Id`); after a TEARDOWN the master accepted, nothing more is
+//! sent at all.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -38,23 +45,35 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use mesos_proto::ContentType;
 use mesos_proto::v1::scheduler::call;
 
+use super::background::FailedCall;
 use crate::error::{Error, Result};
 use crate::masters::Endpoint;
 use crate::transport::{CallConnection, CallRequest, Response, Transport};
 
 /// The most requests written in one batch (and so the most unanswered
-/// requests on the connection). Small enough that the answers of a batch fit
+/// requests on a connection). Small enough that the answers of a batch fit
 /// in the socket buffers while we are still writing it.
 pub(crate) const MAX_BATCH: usize = 64;
 
-/// The longest the `mesos-calls` thread holds a batch back while direct
-/// calls are on the wire (see [`Gate`]): it yields to them, it is not
+/// How many calls the `mesos-calls` lane holds before a caller waits
+/// (backpressure): at most this many, plus a batch on the wire. An ACCEPT
+/// of 40 tasks is about 25 KB of JSON, so this is at most ~1.6 MB.
+pub(crate) const CALLS_QUEUE: usize = 64;
+
+/// The longest the `mesos-acks` thread holds a batch back while calls of the
+/// other lane are on the wire (see [`Gate`]): it yields to them, it is not
 /// starved by them.
 const MAX_YIELD: Duration = Duration::from_millis(5);
 
-/// Failures kept for the driver; more than that in one go are only logged
-/// (the first one already ends the subscription).
+/// Failed acknowledgements kept for the driver; more than that in one go
+/// are only logged (the first one already ends the subscription).
 const FAILURE_QUEUE: usize = 16;
+
+/// Failed background calls (ACCEPT, DECLINE) kept for
+/// [`Scheduler::call_failed`](super::Scheduler::call_failed). The driver
+/// takes them between events; beyond this many not yet taken, a failure is
+/// logged (error) but not kept.
+pub(crate) const REFUSED_QUEUE: usize = 1024;
 
 /// Where a call goes: the live subscription when it was made.
 #[derive(Debug)]
@@ -72,8 +91,11 @@ pub(crate) struct Target {
 pub(crate) enum Reply {
     /// Blocks on this channel (capacity 1) for the result.
     Wait(Sender<Result<()>>),
-    /// Does not wait; a failure goes to the driver.
+    /// An acknowledgement: does not wait; a failure goes to the driver.
     Report,
+    /// An answer to offers: does not wait; a failure goes to the driver with
+    /// what the call was about (the error field is filled in then).
+    Background(Box<FailedCall>),
 }
 
 /// One queued item.
@@ -93,7 +115,7 @@ pub(crate) enum Msg {
     Flush(Sender<()>),
 }
 
-/// A fire-and-forget call that failed.
+/// A call that failed without anyone waiting for it.
 #[derive(Debug)]
 pub(crate) struct Failure {
     /// The subscription it was sent on.
@@ -102,7 +124,29 @@ pub(crate) struct Failure {
     pub error: Error,
 }
 
-/// What the handle and the `mesos-calls` thread both see.
+/// A background call that failed, for the driver.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    /// The subscription it was made in.
+    pub generation: u64,
+    /// The call and its error.
+    pub call: FailedCall,
+}
+
+/// Whether a failed call means the subscription is over for this driver: a
+/// `403` (the master no longer has this stream: it was cut, or its reader
+/// fell too far behind), a `307` (no longer the leader), a 5xx, or a broken
+/// connection (the call's fate is unknown). Any other 4xx is a refusal the
+/// master would repeat; it ends nothing.
+pub(crate) fn ends_subscription(error: &Error) -> bool {
+    match error {
+        Error::Http { status: 403, .. } => true,
+        Error::Http { status, .. } => !(400..=499).contains(status),
+        _ => true,
+    }
+}
+
+/// What the handle and the two threads all see.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     /// The generation of the live subscription; 0 while there is none.
@@ -111,14 +155,13 @@ pub(crate) struct State {
     pub torn_down: AtomicBool,
 }
 
-/// How many direct calls are on the wire. The `mesos-calls` thread waits
-/// (up to [`MAX_YIELD`]) until there are none before it writes a batch, so
-/// that an ACCEPT does not share the master (its lock and the CPU) with a
-/// fresh batch of acknowledgements: the ACCEPT's caller, usually the thread
-/// that runs the callbacks, waits for its answer, while the
-/// acknowledgements wait in their queue either way. Measured in `bench e2e`
-/// (session 4): offer→ACCEPT p99 lower by about 15 %, throughput about 5 %
-/// lower.
+/// Whether calls of the `mesos-calls` lane are on the wire. The
+/// `mesos-acks` thread waits (up to [`MAX_YIELD`]) until there are none
+/// before it writes a batch, so that an ACCEPT does not share the master
+/// (its lock and the CPU) with a fresh batch of acknowledgements, which wait
+/// in their queue either way. Measured in `bench e2e` (session 4, when the
+/// ACCEPT's caller still waited for its answer): offer→ACCEPT p99 lower by
+/// about 15 %, throughput about 5 % lower.
 #[derive(Default)]
 struct Gate {
     in_flight: Mutex<usize>,
@@ -132,10 +175,10 @@ impl Gate {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `call` counted as on the wire.
-    fn during<T>(&self, call: impl FnOnce() -> T) -> T {
+    /// Runs `exchange` counted as on the wire.
+    fn during<T>(&self, exchange: impl FnOnce() -> T) -> T {
         *self.lock() += 1;
-        let result = call();
+        let result = exchange();
         let mut in_flight = self.lock();
         *in_flight -= 1;
         if *in_flight == 0 {
@@ -144,8 +187,9 @@ impl Gate {
         result
     }
 
-    /// Waits until no direct call is on the wire, or `MAX_YIELD` passed.
-    fn yield_to_direct_calls(&self) {
+    /// Waits until no call of the other lane is on the wire, or `MAX_YIELD`
+    /// passed.
+    fn yield_to_calls(&self) {
         let in_flight = self.lock();
         let _ = self
             .clear
@@ -153,74 +197,69 @@ impl Gate {
     }
 }
 
-/// The queues into the `mesos-calls` thread and what comes back from it.
+/// A worker's part in the [`Gate`].
+enum Lane {
+    /// `mesos-acks`: yields to the other lane before each batch.
+    Acks(Arc<Gate>),
+    /// `mesos-calls`: counted as on the wire while it exchanges a batch.
+    Calls(Arc<Gate>),
+}
+
+/// The queues into the two threads and what comes back from them.
 pub(crate) struct Pipeline {
     /// Acknowledgements, TEARDOWN and flushes, in order (bounded by
     /// `max_queued_calls`).
-    pub queue: Sender<Msg>,
-    /// The connection for calls whose caller waits for the answer: the
-    /// caller sends on it and reads the answer itself, so these calls
-    /// overtake queued acknowledgements and cost no hand-off to a thread.
-    direct: Mutex<Worker>,
-    /// Direct calls on the wire, which the `mesos-calls` thread yields to.
-    gate: Arc<Gate>,
+    pub acks: Sender<Msg>,
+    /// Every other call and flushes, in order (bounded by [`CALLS_QUEUE`]).
+    pub calls: Sender<Msg>,
+    /// Failed acknowledgements.
     pub failures: Receiver<Failure>,
+    /// Failed background calls.
+    pub refused: Receiver<Refused>,
     pub state: Arc<State>,
 }
 
 impl Pipeline {
-    /// Starts the `mesos-calls` thread; it ends when the `Pipeline` is
-    /// dropped. `capacity` bounds the queue: a caller blocks while it
-    /// is full (backpressure).
+    /// Starts the `mesos-acks` and `mesos-calls` threads; they end when the
+    /// `Pipeline` is dropped. `capacity` bounds the acknowledgement queue: a
+    /// caller blocks while it is full (backpressure).
     pub fn start(
         transport: Arc<Transport>,
         content_type: ContentType,
         capacity: usize,
     ) -> Result<Pipeline> {
-        let (queue, items) = bounded(capacity.max(1));
+        let (acks, ack_items) = bounded(capacity.max(1));
+        let (calls, call_items) = bounded(CALLS_QUEUE);
         let (report, failures) = bounded(FAILURE_QUEUE);
+        let (refuse, refused) = bounded(REFUSED_QUEUE);
         let state = Arc::new(State::default());
         let gate = Arc::new(Gate::default());
-        let worker = |report: &Sender<Failure>, gate: Option<Arc<Gate>>| Worker {
-            gate,
+        let worker = |lane: Lane| Worker {
+            lane,
             transport: transport.clone(),
             content_type,
             state: state.clone(),
             report: report.clone(),
+            refuse: refuse.clone(),
             connection: None,
             failed: 0,
         };
-        let mut ordered = worker(&report, Some(gate.clone()));
-        thread::Builder::new()
-            .name("mesos-calls".into())
-            .spawn(move || ordered.run(&items))
-            .map_err(Error::Io)?;
-        let direct = Mutex::new(worker(&report, None));
+        for (name, mut worker, items) in [
+            ("mesos-acks", worker(Lane::Acks(gate.clone())), ack_items),
+            ("mesos-calls", worker(Lane::Calls(gate)), call_items),
+        ] {
+            thread::Builder::new()
+                .name(name.into())
+                .spawn(move || worker.run(&items))
+                .map_err(Error::Io)?;
+        }
         Ok(Pipeline {
-            queue,
-            direct,
-            gate,
+            acks,
+            calls,
             failures,
+            refused,
             state,
         })
-    }
-
-    /// Sends one call on the direct connection and returns the master's
-    /// answer (callers from several threads take turns).
-    pub fn call_now(&self, kind: call::Type, body: Vec<u8>, target: Arc<Target>) -> Result<()> {
-        let (tx, rx) = bounded(1);
-        let mut batch = vec![Pending {
-            kind,
-            target,
-            body,
-            reply: Reply::Wait(tx),
-        }];
-        let mut direct = self
-            .direct
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.gate.during(|| direct.send_batch(&mut batch));
-        rx.try_recv().unwrap_or(Err(Error::Stopped))
     }
 }
 
@@ -250,16 +289,17 @@ struct Open {
 }
 
 struct Worker {
-    /// The ordered worker's: direct calls it yields to before writing a
-    /// batch. `None` for the direct worker.
-    gate: Option<Arc<Gate>>,
+    /// Which lane, and its part in the [`Gate`].
+    lane: Lane,
     transport: Arc<Transport>,
     content_type: ContentType,
     state: Arc<State>,
     report: Sender<Failure>,
+    refuse: Sender<Refused>,
     connection: Option<Open>,
-    /// The subscription whose acknowledgement failed last (0: none): its
-    /// other queued acknowledgements are dropped, not sent.
+    /// The subscription a call of this lane failed in last, in a way that
+    /// ends it (0: none): its other queued calls that nobody waits for are
+    /// dropped, not sent.
     failed: u64,
 }
 
@@ -319,29 +359,30 @@ impl Worker {
         }
         // Drop what must not be sent: after an accepted TEARDOWN, or for a
         // subscription that is gone (the master re-sends what was not
-        // acknowledged once the driver has re-subscribed).
+        // acknowledged once the driver has re-subscribed; offers made before
+        // are void).
         let live = self.state.live.load(Ordering::SeqCst);
         let torn_down = self.state.torn_down.load(Ordering::SeqCst);
         let mut sendable = Vec::with_capacity(batch.len());
         for pending in batch.drain(..) {
+            let unwaited = !matches!(pending.reply, Reply::Wait(_));
             if torn_down {
                 log::debug!(
                     "{} not sent: the framework was torn down",
                     pending.kind.as_str_name()
                 );
-                answer(&self.report, pending, Err(Error::Stopped), false);
+                self.answer(pending, Err(Error::Stopped), false);
             } else if pending.target.generation != live
-                || (pending.target.generation == self.failed
-                    && matches!(pending.reply, Reply::Report))
+                || (pending.target.generation == self.failed && unwaited)
             {
-                // A failed acknowledgement ends its subscription (the driver
-                // re-subscribes); the rest of that subscription's need not
-                // wait on a master that just failed.
+                // A failure that ends the subscription ends it for the calls
+                // queued behind too: the driver re-subscribes, and they need
+                // not wait on a master that just failed.
                 log::debug!(
                     "{} not sent: its subscription is gone",
                     pending.kind.as_str_name()
                 );
-                answer(&self.report, pending, Err(Error::NotSubscribed), false);
+                self.answer(pending, Err(Error::NotSubscribed), false);
             } else {
                 sendable.push(pending);
             }
@@ -349,10 +390,16 @@ impl Worker {
         if sendable.is_empty() {
             return;
         }
-        if let Some(gate) = &self.gate {
-            gate.yield_to_direct_calls();
-        }
-        let results = self.exchange(&sendable);
+        let results = match &self.lane {
+            Lane::Acks(gate) => {
+                gate.yield_to_calls();
+                self.exchange(&sendable)
+            }
+            Lane::Calls(gate) => {
+                let gate = gate.clone();
+                gate.during(|| self.exchange(&sendable))
+            }
+        };
         for (pending, result) in sendable.into_iter().zip(results) {
             let result = result.and_then(|response| {
                 let expected = expected_status(pending.kind);
@@ -369,10 +416,63 @@ impl Worker {
             if pending.kind == call::Type::Teardown && result.is_ok() {
                 self.state.torn_down.store(true, Ordering::SeqCst);
             }
-            if result.is_err() && matches!(pending.reply, Reply::Report) {
+            if let Err(error) = &result
+                && !matches!(pending.reply, Reply::Wait(_))
+                && ends_subscription(error)
+            {
                 self.failed = pending.target.generation;
             }
-            answer(&self.report, pending, result, true);
+            self.answer(pending, result, true);
+        }
+    }
+
+    /// Gives `result` to whoever waits for it, or reports a failure of a call
+    /// nobody waits for to the driver: an acknowledgement only if it was
+    /// `sent` (one dropped on purpose is re-sent by the master's agent after
+    /// the next subscription), a background call unless dropped after a
+    /// TEARDOWN (its offers are void either way, but the scheduler must hear
+    /// that its tasks were not launched).
+    fn answer(&self, pending: Pending, result: Result<()>, sent: bool) {
+        let Err(error) = result else {
+            if let Reply::Wait(tx) = pending.reply {
+                let _ = tx.send(Ok(()));
+            }
+            return;
+        };
+        let kind = pending.kind.as_str_name();
+        let generation = pending.target.generation;
+        match pending.reply {
+            // The caller may have gone (its thread ended); nothing to tell then.
+            Reply::Wait(tx) => {
+                let _ = tx.send(Err(error));
+            }
+            Reply::Report if !sent => {}
+            Reply::Report => {
+                log::warn!("{kind} failed: {error}");
+                let failure = Failure { generation, error };
+                if let Err(TrySendError::Full(failure)) = self.report.try_send(failure) {
+                    // The driver already has failures of this kind to act on.
+                    log::debug!("failure not queued (queue full): {}", failure.error);
+                }
+            }
+            Reply::Background(_) if matches!(error, Error::Stopped) => {}
+            Reply::Background(mut call) => {
+                if sent {
+                    log::warn!("{kind} failed: {error}");
+                }
+                call.error = error;
+                let refused = Refused {
+                    generation,
+                    call: *call,
+                };
+                if let Err(TrySendError::Full(refused)) = self.refuse.try_send(refused) {
+                    log::error!(
+                        "{kind} failed ({}), and {REFUSED_QUEUE} failed calls are already \
+                         waiting for Scheduler::call_failed: not reported",
+                        refused.call.error
+                    );
+                }
+            }
         }
     }
 
@@ -471,32 +571,6 @@ impl Worker {
 
 fn same_master(a: &Endpoint, b: &Endpoint) -> bool {
     a.https == b.https && a.host == b.host && a.port == b.port && a.path == b.path
-}
-
-/// Gives `result` to whoever waits for it, or reports a failure of a
-/// fire-and-forget call that was sent (`sent`) to the driver.
-fn answer(report: &Sender<Failure>, pending: Pending, result: Result<()>, sent: bool) {
-    match pending.reply {
-        // The caller may have gone (its thread ended); nothing to tell then.
-        Reply::Wait(tx) => {
-            let _ = tx.send(result);
-        }
-        Reply::Report => {
-            let Err(error) = result else { return };
-            if !sent {
-                return; // dropped on purpose, see `send_batch`
-            }
-            log::warn!("{} failed: {error}", pending.kind.as_str_name());
-            let failure = Failure {
-                generation: pending.target.generation,
-                error,
-            };
-            if let Err(TrySendError::Full(failure)) = report.try_send(failure) {
-                // The driver already has failures of this kind to act on.
-                log::debug!("failure not queued (queue full): {}", failure.error);
-            }
-        }
-    }
 }
 
 /// The same error again, for every call of a batch that failed as a whole.
