@@ -3,9 +3,10 @@
 //! It does what a reader of `minimal/` would write: the [`Scheduler`] trait, one ACCEPT
 //! per offer holding as many tasks as fit (0.1 cpu, 32 MB each), command tasks, the
 //! driver's automatic acknowledgements, TEARDOWN once every task has ended. The code is
-//! what every example of the toolkit writes: ACCEPT and DECLINE wait for their `202`; the
-//! driver queues the acknowledgements and pipelines them on its call connection (see the
-//! module docs of `mesos_client::scheduler`), which is where its speed comes from.
+//! what every example of the toolkit writes. The driver queues the acknowledgements and
+//! the answers to offers (ACCEPT, DECLINE) and pipelines them on two connections of its
+//! own (see the module docs of `mesos_client::scheduler`), which is where its speed comes
+//! from.
 
 use mesos_client::offers::{RemainingResources, Resources};
 use mesos_client::tasks::{TaskBuilder, default_user};

@@ -230,8 +230,8 @@ fn a_kill_after_a_launch_reaches_the_master_after_it_and_teardown_comes_last() {
 /// At most this many calls wait in the queue of answers to offers, and at
 /// most `ON_THE_WIRE` more are written and unanswered (both documented in
 /// `mesos_client::scheduler`).
-const QUEUED: usize = 64;
-const ON_THE_WIRE: usize = 64;
+const QUEUED: usize = 16;
+const ON_THE_WIRE: usize = 16;
 
 #[test]
 fn a_full_queue_of_offer_answers_slows_the_scheduler_down() {

@@ -184,7 +184,7 @@ impl SchedulerHandle {
     /// Fails with [`Error::NotSubscribed`] while no subscription is live, and
     /// with [`Error::Stopped`] after an accepted TEARDOWN. Blocks while the
     /// call's queue is full (`SchedulerConfig::max_queued_calls`
-    /// acknowledgements, 64 other calls).
+    /// acknowledgements, 16 other calls).
     pub fn call(&self, mut call: Call) -> Result<()> {
         let kind = call.r#type();
         if matches!(kind, call::Type::Subscribe | call::Type::Unknown) {

@@ -46,7 +46,7 @@
 //!   connection, then reads the answers in order (HTTP/1.1 pipelining), and
 //!   repeats.
 //! * **ACCEPT** and **DECLINE** ([`SchedulerHandle::launch`], `decline`,
-//!   `launch_group`, `accept`, ...) are put on a second bounded queue (64
+//!   `launch_group`, `accept`, ...) are put on a second bounded queue (16
 //!   calls) and return, as the book's driver did. A second thread
 //!   (`mesos-calls`) sends that queue the same way on a second keep-alive
 //!   connection. Mesos answers a well-formed ACCEPT `202` whatever becomes
@@ -103,8 +103,9 @@
 //!   unacknowledged and its agent sends it again.
 //! * **Bounded.** The acknowledgements' queue holds at most
 //!   [`SchedulerConfig::max_queued_calls`] calls (4096 by default, about
-//!   1 MiB), the other queue 64 (an ACCEPT of 40 tasks is ~25 KB of JSON),
-//!   and at most 64 more of each are on the wire. When a queue is full, the
+//!   1 MiB), the other queue 16 (an ACCEPT of 40 tasks is ~25 KB of JSON);
+//!   at most 64 acknowledgements and 16 other calls more are on the wire
+//!   (their bodies freed once written). When a queue is full, the
 //!   call (the automatic acknowledgement after `update`, and so the next
 //!   event; or the next `launch`) waits: a scheduler that launches faster
 //!   than the master answers is slowed down, not given more memory. At most

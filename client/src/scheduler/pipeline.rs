@@ -57,8 +57,14 @@ pub(crate) const MAX_BATCH: usize = 64;
 
 /// How many calls the `mesos-calls` lane holds before a caller waits
 /// (backpressure): at most this many, plus a batch on the wire. An ACCEPT
-/// of 40 tasks is about 25 KB of JSON, so this is at most ~1.6 MB.
-pub(crate) const CALLS_QUEUE: usize = 64;
+/// of 40 tasks is about 25 KB of JSON, so the queue holds at most ~400 KB
+/// (a request's body is freed once written).
+pub(crate) const CALLS_QUEUE: usize = 16;
+
+/// The most requests of the `mesos-calls` lane written in one batch. The
+/// master handles an ACCEPT in a fraction of a millisecond; more than this
+/// many in flight would only move the queue into the socket.
+pub(crate) const CALLS_BATCH: usize = 16;
 
 /// The longest the `mesos-acks` thread holds a batch back while calls of the
 /// other lane are on the wire (see [`Gate`]): it yields to them, it is not
@@ -304,10 +310,18 @@ struct Worker {
 }
 
 impl Worker {
+    /// The most requests this lane writes in one batch.
+    fn max_batch(&self) -> usize {
+        match self.lane {
+            Lane::Acks(_) => MAX_BATCH,
+            Lane::Calls(_) => CALLS_BATCH,
+        }
+    }
+
     /// Takes whatever is queued into batches; ends when the queue is closed
     /// (the handle is gone).
     fn run(&mut self, items: &Receiver<Msg>) {
-        let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+        let mut batch: Vec<Pending> = Vec::with_capacity(self.max_batch());
         while let Ok(first) = items.recv() {
             let mut next = Some(first);
             while let Some(msg) = next.take() {
@@ -345,7 +359,7 @@ impl Worker {
                     body,
                     reply,
                 });
-                if kind == call::Type::Teardown || batch.len() >= MAX_BATCH {
+                if kind == call::Type::Teardown || batch.len() >= self.max_batch() {
                     self.send_batch(batch);
                 }
             }
@@ -393,11 +407,11 @@ impl Worker {
         let results = match &self.lane {
             Lane::Acks(gate) => {
                 gate.yield_to_calls();
-                self.exchange(&sendable)
+                self.exchange(&mut sendable)
             }
             Lane::Calls(gate) => {
                 let gate = gate.clone();
-                gate.during(|| self.exchange(&sendable))
+                gate.during(|| self.exchange(&mut sendable))
             }
         };
         for (pending, result) in sendable.into_iter().zip(results) {
@@ -477,8 +491,9 @@ impl Worker {
     }
 
     /// Writes the requests (all to one master) and reads one answer each.
-    fn exchange(&mut self, batch: &[Pending]) -> Vec<Result<Response>> {
-        let endpoint = &batch[0].target.endpoint;
+    fn exchange(&mut self, batch: &mut [Pending]) -> Vec<Result<Response>> {
+        let target = batch[0].target.clone();
+        let endpoint = &target.endpoint;
         let mime = self.content_type.mime();
         if let Err(err) = self.ensure_connection(endpoint) {
             return batch.iter().map(|_| Err(copy_error(&err))).collect();
@@ -517,6 +532,12 @@ impl Worker {
         let mut broken = None;
         if let Err(err) = connection.send(&requests) {
             broken = Some(err);
+        }
+        // Written: the bodies are not needed while we wait for the answers.
+        drop(requests);
+        drop(headers);
+        for pending in batch.iter_mut() {
+            pending.body = Vec::new();
         }
         for _ in 0..batch.len() {
             if let Some(err) = &broken {
