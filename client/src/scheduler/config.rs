@@ -90,7 +90,7 @@ pub struct SchedulerConfig {
     /// The largest RecordIO record accepted on the event stream.
     /// Default: 4 MiB ([`mesos_proto::recordio::DEFAULT_MAX_RECORD_SIZE`]).
     pub max_record_size: usize,
-    /// How many calls may wait in the queue to the `mesos-calls` thread (see
+    /// How many acknowledgements may wait in the queue to the `mesos-acks` thread (see
     /// the [module docs](crate::scheduler)); at most 64 more are on the wire
     /// at once. A caller (e.g. the automatic acknowledgement after
     /// [`Scheduler::update`](super::Scheduler::update)) blocks while the

@@ -56,7 +56,7 @@ pub(crate) fn dispatch<S: Scheduler + ?Sized>(
                 // Only after the scheduler has handled it: an update must not
                 // be acknowledged before (a failed callback leaves it
                 // unacknowledged, so the agent sends it again). `acknowledge`
-                // only queues the call (the `mesos-calls` thread sends it, in
+                // only queues the call (the `mesos-acks` thread sends it, in
                 // order; this blocks only while the queue is full) and skips
                 // updates without a uuid (the master's own, never acked).
                 // After a TEARDOWN from the callback there is nothing left to
