@@ -28,6 +28,7 @@ mod encode;
 #[cfg(test)]
 mod oracle_decode;
 mod reflect;
+mod stream;
 
 pub(crate) use reflect::map_key_to_string;
 
@@ -48,7 +49,22 @@ pub fn to_value<T: prost::Message + prost::Name>(message: &T) -> serde_json::Val
 }
 
 /// Decodes Mesos-style JSON bytes into a message, checking `required` fields.
+///
+/// The same answer as `serde_json::from_slice` followed by [`from_value`],
+/// errors included, without building the `serde_json::Value`: the text is
+/// read in one pass straight into protobuf bytes. A document that pass
+/// cannot answer for (any error, and a few rare valid shapes such as a key
+/// given twice) is read again through the `Value`, whose answer it is.
 pub fn from_slice<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result<T> {
+    match stream::encode(plans(), plan_of::<T>(), bytes) {
+        Ok(wire) => T::decode(wire.as_slice()).map_err(|err| Error::Protobuf(err.to_string())),
+        Err(_) => from_slice_by_value(bytes),
+    }
+}
+
+/// [`from_slice`] through a `serde_json::Value`: the reference the one-pass
+/// reader is held to, and the reader of the documents it leaves.
+fn from_slice_by_value<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result<T> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|err| Error::Json(format!("Malformed JSON: {err}")))?;
     from_value(&value)
