@@ -74,11 +74,18 @@ fn from_slice_by_value<T: prost::Message + prost::Name + Default>(bytes: &[u8]) 
 pub fn from_value<T: prost::Message + prost::Name + Default>(
     value: &serde_json::Value,
 ) -> Result<T> {
+    let bytes = value_to_wire(plan_of::<T>(), value)?;
+    T::decode(bytes.as_slice()).map_err(|err| Error::Protobuf(err.to_string()))
+}
+
+/// The protobuf bytes of the message at plan `plan` read from a JSON value
+/// (the tree walk), checking `required` fields.
+fn value_to_wire(plan: usize, value: &serde_json::Value) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     let mut missing = Vec::new();
     decode::encode_message(
         plans(),
-        plan_of::<T>(),
+        plan,
         value,
         &decode::Path::ROOT,
         &mut bytes,
@@ -88,7 +95,7 @@ pub fn from_value<T: prost::Message + prost::Name + Default>(
     if !missing.is_empty() {
         return Err(Error::MissingRequired(missing));
     }
-    T::decode(bytes.as_slice()).map_err(|err| Error::Protobuf(err.to_string()))
+    Ok(bytes)
 }
 
 /// The JSON Mesos writes for an unset field with an explicit default.
@@ -96,5 +103,7 @@ pub(crate) fn reflect_default_json(field: &prost_reflect::FieldDescriptor) -> se
     reflect::single_to_value(&field.kind(), &field.default_value())
 }
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
