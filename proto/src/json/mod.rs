@@ -25,6 +25,7 @@
 
 mod decode;
 mod encode;
+mod keys;
 #[cfg(test)]
 mod oracle_decode;
 mod reflect;

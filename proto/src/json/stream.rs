@@ -27,7 +27,8 @@
 //!   place), and a non-canonical key of an integer-keyed map.
 
 use super::decode::{Scalar, write_scalar};
-use crate::plan::{FieldPlan, Kind, Label, MessagePlan, Plans};
+use super::keys::{KeyTable, key_tables};
+use crate::plan::{FieldPlan, Kind, Label, Plans};
 use crate::wire::{MAX_DEPTH, write_key, write_varint};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -52,9 +53,10 @@ pub(crate) enum GiveUp {
 
 /// The protobuf encoding of the message at plan `plan` read from JSON
 /// `text`, or why the tree walk must answer instead.
-pub(crate) fn encode(plans: &Plans, plan: usize, text: &[u8]) -> Result<Vec<u8>, GiveUp> {
+pub(crate) fn encode(plans: &'static Plans, plan: usize, text: &[u8]) -> Result<Vec<u8>, GiveUp> {
     let mut writer = Writer {
         plans,
+        keys: key_tables(plans),
         // Protobuf is about half the size of Mesos' JSON for the same message.
         out: Vec::with_capacity(text.len() / 2),
         give_up: None,
@@ -81,6 +83,8 @@ pub(crate) fn encode(plans: &Plans, plan: usize, text: &[u8]) -> Result<Vec<u8>,
 /// document.
 struct Writer<'p> {
     plans: &'p Plans,
+    /// Key lookup tables, indexed like `plans.messages`.
+    keys: &'p [KeyTable],
     out: Vec<u8>,
     give_up: Option<GiveUp>,
 }
@@ -141,7 +145,8 @@ impl Writer<'_> {
         let message = &plans.messages[plan];
         let mut seen = Bits::new(message.fields.len());
         let mut present = Bits::new(message.fields.len());
-        while let Some(found) = map.next_key_seed(KeySeed { message })? {
+        let keys = &self.keys[plan];
+        while let Some(found) = map.next_key_seed(KeySeed { keys })? {
             let Some(index) = found else {
                 map.next_value_seed(Skip)?;
                 continue;
@@ -310,7 +315,7 @@ impl<'de> Visitor<'de> for RootSeed<'_, '_> {
 /// An object key: the index of the field it names, `None` for a key the
 /// message does not know (only the exact `.proto` name counts).
 struct KeySeed<'p> {
-    message: &'p MessagePlan,
+    keys: &'p KeyTable,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
@@ -329,7 +334,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<usize>, E> {
-        Ok(self.message.by_name.get(key).copied())
+        Ok(self.keys.get(key))
     }
 }
 
