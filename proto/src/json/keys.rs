@@ -6,6 +6,8 @@
 //! has a small open-addressing table with a multiply-shift hash over the
 //! key's bytes, eight at a time (field names are short: one or two words).
 //! Built once from the plans, so it names exactly the fields `by_name` does.
+//! Each table also lists its message's `required` fields, checked at the
+//! end of every object.
 
 use crate::plan::{MessagePlan, Plans};
 use std::sync::OnceLock;
@@ -23,6 +25,8 @@ pub(crate) struct KeyTable {
     slots: Vec<u32>,
     /// The field names, by field index.
     names: Vec<Box<[u8]>>,
+    /// The indices of the `required` fields.
+    pub(crate) required: Box<[usize]>,
 }
 
 impl KeyTable {
@@ -41,7 +45,15 @@ impl KeyTable {
             }
             slots[at] = u32::try_from(index + 1).expect("fewer than 4 billion fields");
         }
-        KeyTable { slots, names }
+        let required = (message.fields.iter().enumerate())
+            .filter(|(_, field)| field.required)
+            .map(|(index, _)| index)
+            .collect();
+        KeyTable {
+            slots,
+            names,
+            required,
+        }
     }
 
     /// The index of the field named `key`, if the message has one.
@@ -56,7 +68,7 @@ impl KeyTable {
                 return None;
             }
             let index = slot as usize - 1;
-            if *self.names[index] == *key {
+            if same(&self.names[index], key) {
                 return Some(index);
             }
             at = (at + 1) & mask;
@@ -64,27 +76,58 @@ impl KeyTable {
     }
 }
 
-/// A fast hash of a short byte string (not for hostile keys at scale: a
-/// table holds one message's few dozen names, and a lookup ends at the
-/// first empty slot whatever the key).
+/// A fast hash of a short byte string: its length and its first and last
+/// eight bytes (or four, or three single bytes), folded by one 128-bit
+/// multiply. No loop and no copy; keys that differ only in the middle of a
+/// long name share a hash and are told apart by [`same`].
 #[inline]
 fn hash(bytes: &[u8]) -> usize {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = (bytes.len() as u64).wrapping_mul(K);
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        h = (h ^ word).wrapping_mul(K);
-        h ^= h >> 29;
+    let n = bytes.len();
+    let (head, tail) = if n >= 8 {
+        (word8(&bytes[..8]), word8(&bytes[n - 8..]))
+    } else if n >= 4 {
+        (
+            u64::from(word4(&bytes[..4])),
+            u64::from(word4(&bytes[n - 4..])),
+        )
+    } else if n > 0 {
+        (
+            u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16,
+            0,
+        )
+    } else {
+        (0, 0)
+    };
+    let product = u128::from(head ^ 0x243f_6a88_85a3_08d3)
+        * u128::from(tail ^ 0x1319_8a2e_0370_7344 ^ n as u64);
+    (product as u64 ^ (product >> 64) as u64) as usize
+}
+
+/// Byte equality, without a call to `memcmp` for names of up to 16 bytes
+/// (almost all of them): two overlapping word compares cover every byte.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(K);
-        h ^= h >> 29;
+    if (8..=16).contains(&n) {
+        word8(&a[..8]) == word8(&b[..8]) && word8(&a[n - 8..]) == word8(&b[n - 8..])
+    } else if (4..8).contains(&n) {
+        word4(&a[..4]) == word4(&b[..4]) && word4(&a[n - 4..]) == word4(&b[n - 4..])
+    } else {
+        a == b
     }
-    (h >> 32) as usize
+}
+
+#[inline]
+fn word8(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
+}
+
+#[inline]
+fn word4(bytes: &[u8]) -> u32 {
+    u32::from_le_bytes(bytes.try_into().expect("4 bytes"))
 }
 
 #[cfg(test)]
@@ -114,8 +157,45 @@ mod tests {
                     );
                 }
             }
-            for unknown in ["", "frameworkId", "x", "a_rather_long_unknown_key_name"] {
+            for unknown in [
+                "",
+                "frameworkId",
+                "x",
+                "a_rather_long_unknown_key_name",
+                "é",
+            ] {
                 assert_eq!(table.get(unknown), message.by_name.get(unknown).copied());
+            }
+        }
+    }
+
+    #[test]
+    fn same_is_byte_equality() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+        ];
+        let long = "abcdefghijklmnopqrstuvwxyz".as_bytes();
+        for n in 0..long.len() {
+            for m in 0..long.len() {
+                let (a, mut b) = (&long[..n], long[..m].to_vec());
+                assert_eq!(same(a, &b), a == b.as_slice());
+                if let Some(last) = b.get_mut(m / 2) {
+                    *last ^= 1;
+                    assert_eq!(same(a, &b), a == b.as_slice(), "{n} {m}");
+                }
+            }
+        }
+        for a in words {
+            for b in words {
+                assert_eq!(same(a.as_bytes(), b.as_bytes()), a == b);
             }
         }
     }

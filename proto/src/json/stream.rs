@@ -164,12 +164,7 @@ impl Writer<'_> {
                 present.insert(index);
             }
         }
-        let missing = message
-            .fields
-            .iter()
-            .enumerate()
-            .any(|(i, field)| field.required && !present.contains(i));
-        if missing {
+        if keys.required.iter().any(|&i| !present.contains(i)) {
             return Err(self.refuse(GiveUp::MissingRequired));
         }
         Ok(())
