@@ -183,33 +183,125 @@ fn encode_value(
     missing: &mut Vec<String>,
     depth: usize,
 ) -> Result<bool> {
+    if let Kind::Message(plan) = kind {
+        let mut sub = Vec::new();
+        encode_message(plans, plan, json, path, &mut sub, missing, depth + 1)?;
+        write_key(out, number, 2);
+        write_varint(out, sub.len() as u64);
+        out.extend_from_slice(&sub);
+        return Ok(true);
+    }
+    match Scalar::of(json) {
+        Some(scalar) => write_scalar(plans, name, kind, number, scalar, out),
+        None => Err(Error::Json(format!(
+            "Not expecting a JSON {} for field '{name}'",
+            kind_of(json)
+        ))),
+    }
+}
+
+/// A JSON value that is neither an object, an array nor `null`: what a
+/// non-message field can hold. Both JSON readers (this tree walk and the
+/// one-pass reader of `stream.rs`) convert through it, so they agree on
+/// every leniency and every refusal.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scalar<'a> {
+    Bool(bool),
+    /// A non-negative integer number.
+    U64(u64),
+    /// A negative integer number.
+    I64(i64),
+    /// A number with a fraction or an exponent, or too large for 64 bits.
+    F64(f64),
+    Str(&'a str),
+}
+
+impl<'a> Scalar<'a> {
+    /// The scalar a JSON value holds, if it holds one.
+    pub(crate) fn of(json: &'a Json) -> Option<Self> {
+        Some(match json {
+            Json::Bool(b) => Scalar::Bool(*b),
+            Json::Number(n) => match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => Scalar::U64(u),
+                (None, Some(i)) => Scalar::I64(i),
+                (None, None) => Scalar::F64(n.as_f64()?),
+            },
+            Json::String(s) => Scalar::Str(s),
+            Json::Null | Json::Array(_) | Json::Object(_) => return None,
+        })
+    }
+
+    /// How the error messages name it (as [`kind_of`] does).
+    fn kind_name(self) -> &'static str {
+        match self {
+            Scalar::Bool(_) => "bool",
+            Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => "number",
+            Scalar::Str(_) => "string",
+        }
+    }
+
+    /// An integer from a number or a string holding one.
+    fn integer(self) -> Option<i128> {
+        match self {
+            Scalar::U64(u) => Some(i128::from(u)),
+            Scalar::I64(i) => Some(i128::from(i)),
+            Scalar::F64(f) => Some(f)
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e19)
+                .map(|f| f as i128),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            Scalar::Bool(_) => None,
+        }
+    }
+
+    /// A double from a number, a numeric string, or `"Infinity"`-like strings.
+    fn float(self) -> Option<f64> {
+        match self {
+            Scalar::U64(u) => Some(u as f64),
+            Scalar::I64(i) => Some(i as f64),
+            Scalar::F64(f) => Some(f),
+            Scalar::Str(s) => match s.trim() {
+                "Infinity" => Some(f64::INFINITY),
+                "-Infinity" => Some(f64::NEG_INFINITY),
+                "NaN" => Some(f64::NAN),
+                other => other.parse().ok(),
+            },
+            Scalar::Bool(_) => None,
+        }
+    }
+}
+
+/// Writes one scalar as field `number` of kind `kind` (not a message);
+/// `false` if it was left out (an enum name our schema does not know, which
+/// Mesos drops silently). `name` is the field's JSON key, for errors.
+pub(crate) fn write_scalar(
+    plans: &Plans,
+    name: &str,
+    kind: Kind,
+    number: u32,
+    json: Scalar<'_>,
+    out: &mut Vec<u8>,
+) -> Result<bool> {
     let wrong = || {
         Error::Json(format!(
             "Not expecting a JSON {} for field '{name}'",
-            kind_of(json)
+            json.kind_name()
         ))
     };
     match kind {
-        Kind::Message(plan) => {
-            let mut sub = Vec::new();
-            encode_message(plans, plan, json, path, &mut sub, missing, depth + 1)?;
-            write_key(out, number, 2);
-            write_varint(out, sub.len() as u64);
-            out.extend_from_slice(&sub);
-        }
+        Kind::Message(_) => return Err(wrong()),
         Kind::Enum(plan) => {
             // Names only; a number is an error, an unknown name is dropped.
-            let Json::String(text) = json else {
+            let Scalar::Str(text) = json else {
                 return Err(wrong());
             };
-            let Some(&value) = plans.enums[plan].by_name.get(text.as_str()) else {
+            let Some(&value) = plans.enums[plan].by_name.get(text) else {
                 return Ok(false);
             };
             write_key(out, number, 0);
             write_varint(out, value as i64 as u64);
         }
         Kind::String => {
-            let Json::String(text) = json else {
+            let Scalar::Str(text) = json else {
                 return Err(wrong());
             };
             write_key(out, number, 2);
@@ -217,7 +309,7 @@ fn encode_value(
             out.extend_from_slice(text.as_bytes());
         }
         Kind::Bytes => {
-            let Json::String(text) = json else {
+            let Scalar::Str(text) = json else {
                 return Err(wrong());
             };
             let bytes = decode_base64(name, text)?;
@@ -227,9 +319,9 @@ fn encode_value(
         }
         Kind::Bool => {
             let b = match json {
-                Json::Bool(b) => *b,
-                Json::String(s) if s == "true" => true,
-                Json::String(s) if s == "false" => false,
+                Scalar::Bool(b) => b,
+                Scalar::Str("true") => true,
+                Scalar::Str("false") => false,
                 _ => return Err(wrong()),
             };
             write_key(out, number, 0);
@@ -237,18 +329,18 @@ fn encode_value(
         }
         Kind::Double => {
             write_key(out, number, 1);
-            out.extend_from_slice(&float_of(json).ok_or_else(wrong)?.to_bits().to_le_bytes());
+            out.extend_from_slice(&json.float().ok_or_else(wrong)?.to_bits().to_le_bytes());
         }
         Kind::Float => {
             write_key(out, number, 5);
             out.extend_from_slice(
-                &(float_of(json).ok_or_else(wrong)? as f32)
+                &(json.float().ok_or_else(wrong)? as f32)
                     .to_bits()
                     .to_le_bytes(),
             );
         }
         Kind::Int32 | Kind::Int64 | Kind::Uint32 | Kind::Uint64 | Kind::Sint32 | Kind::Sint64 => {
-            let n = integer_of(json).ok_or_else(wrong)?;
+            let n = json.integer().ok_or_else(wrong)?;
             let varint = match kind {
                 Kind::Int32 => i32::try_from(n).map(|v| v as i64 as u64).ok(),
                 Kind::Int64 => i64::try_from(n).map(|v| v as u64).ok(),
@@ -264,7 +356,7 @@ fn encode_value(
             write_varint(out, varint);
         }
         Kind::Fixed32 | Kind::Sfixed32 => {
-            let n = integer_of(json).ok_or_else(wrong)?;
+            let n = json.integer().ok_or_else(wrong)?;
             let bits = match kind {
                 Kind::Fixed32 => u32::try_from(n).ok(),
                 _ => i32::try_from(n).map(|v| v as u32).ok(),
@@ -274,7 +366,7 @@ fn encode_value(
             out.extend_from_slice(&bits.to_le_bytes());
         }
         Kind::Fixed64 | Kind::Sfixed64 => {
-            let n = integer_of(json).ok_or_else(wrong)?;
+            let n = json.integer().ok_or_else(wrong)?;
             let bits = match kind {
                 Kind::Fixed64 => u64::try_from(n).ok(),
                 _ => i64::try_from(n).map(|v| v as u64).ok(),
@@ -300,34 +392,15 @@ fn map_key_json(kind: Kind, key: &str) -> Option<Json> {
 }
 
 /// An integer from a JSON number or a string holding one.
+#[cfg(test)]
 pub(crate) fn integer_of(json: &Json) -> Option<i128> {
-    match json {
-        Json::Number(n) => n
-            .as_i64()
-            .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from))
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e19)
-                    .map(|f| f as i128)
-            }),
-        Json::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    Scalar::of(json)?.integer()
 }
 
 /// A double from a number, a numeric string, or `"Infinity"`-like strings.
+#[cfg(test)]
 pub(crate) fn float_of(json: &Json) -> Option<f64> {
-    match json {
-        Json::Number(n) => n.as_f64(),
-        Json::String(s) => match s.trim() {
-            "Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            "NaN" => Some(f64::NAN),
-            other => other.parse().ok(),
-        },
-        _ => None,
-    }
+    Scalar::of(json)?.float()
 }
 
 /// Standard-alphabet base64 the way Mesos reads it: whitespace is ignored,

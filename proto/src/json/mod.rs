@@ -25,9 +25,11 @@
 
 mod decode;
 mod encode;
+mod keys;
 #[cfg(test)]
 mod oracle_decode;
 mod reflect;
+mod stream;
 
 pub(crate) use reflect::map_key_to_string;
 
@@ -48,7 +50,22 @@ pub fn to_value<T: prost::Message + prost::Name>(message: &T) -> serde_json::Val
 }
 
 /// Decodes Mesos-style JSON bytes into a message, checking `required` fields.
+///
+/// The same answer as `serde_json::from_slice` followed by [`from_value`],
+/// errors included, without building the `serde_json::Value`: the text is
+/// read in one pass straight into protobuf bytes. A document that pass
+/// cannot answer for (any error, and a few rare valid shapes such as a key
+/// given twice) is read again through the `Value`, whose answer it is.
 pub fn from_slice<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result<T> {
+    match stream::encode(plans(), plan_of::<T>(), bytes) {
+        Ok(wire) => T::decode(wire.as_slice()).map_err(|err| Error::Protobuf(err.to_string())),
+        Err(_) => from_slice_by_value(bytes),
+    }
+}
+
+/// [`from_slice`] through a `serde_json::Value`: the reference the one-pass
+/// reader is held to, and the reader of the documents it leaves.
+fn from_slice_by_value<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result<T> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|err| Error::Json(format!("Malformed JSON: {err}")))?;
     from_value(&value)
@@ -58,11 +75,18 @@ pub fn from_slice<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Re
 pub fn from_value<T: prost::Message + prost::Name + Default>(
     value: &serde_json::Value,
 ) -> Result<T> {
+    let bytes = value_to_wire(plan_of::<T>(), value)?;
+    T::decode(bytes.as_slice()).map_err(|err| Error::Protobuf(err.to_string()))
+}
+
+/// The protobuf bytes of the message at plan `plan` read from a JSON value
+/// (the tree walk), checking `required` fields.
+fn value_to_wire(plan: usize, value: &serde_json::Value) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     let mut missing = Vec::new();
     decode::encode_message(
         plans(),
-        plan_of::<T>(),
+        plan,
         value,
         &decode::Path::ROOT,
         &mut bytes,
@@ -72,7 +96,7 @@ pub fn from_value<T: prost::Message + prost::Name + Default>(
     if !missing.is_empty() {
         return Err(Error::MissingRequired(missing));
     }
-    T::decode(bytes.as_slice()).map_err(|err| Error::Protobuf(err.to_string()))
+    Ok(bytes)
 }
 
 /// The JSON Mesos writes for an unset field with an explicit default.
@@ -80,5 +104,7 @@ pub(crate) fn reflect_default_json(field: &prost_reflect::FieldDescriptor) -> se
     reflect::single_to_value(&field.kind(), &field.default_value())
 }
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
