@@ -209,9 +209,9 @@ impl Sent {
 /// What the ids of a master-agent message cost besides their strings (the entry's enum).
 const IDS_COST: usize = 64;
 
-fn payload(agent_id: &str, sent: Sent) -> Payload {
+fn payload(agent_id: &Arc<str>, sent: Sent) -> Payload {
     Payload::Agent {
-        agent_id: agent_id.to_string(),
+        agent_id: Arc::clone(agent_id),
         sent,
     }
 }
@@ -220,7 +220,7 @@ fn payload(agent_id: &str, sent: Sent) -> Payload {
 /// framework (re-registration) and devcluster's own (resend now). Messages over `max`
 /// encoded bytes keep a prefix of their task or group.
 pub(super) fn master_to_agent<'a>(
-    agent_id: &str,
+    agent_id: &Arc<str>,
     m: &'a ToAgent,
     max: usize,
 ) -> Option<(&'a str, Payload)> {
@@ -293,7 +293,7 @@ pub(super) fn master_to_agent<'a>(
 /// The framework and entry of a message agent -> master; `None` for registration and
 /// the agent's loss (about no framework).
 pub(super) fn agent_to_master<'a>(
-    agent_id: &str,
+    agent_id: &Arc<str>,
     m: &'a ToMaster,
     max: usize,
 ) -> Option<(&'a str, Payload)> {
@@ -449,8 +449,8 @@ mod tests {
             framework: info.into(),
             task: task.into(),
         };
-        tl.master_to_agent("agent-S0", &run);
-        tl.master_to_agent("agent-S0", &ToAgent::Reregister);
+        tl.master_to_agent(&"agent-S0".into(), &run);
+        tl.master_to_agent(&"agent-S0".into(), &ToAgent::Reregister);
         let mut status = mesos_proto::v1::TaskStatus {
             task_id: mesos_proto::v1::TaskId { value: "t1".into() },
             ..Default::default()
@@ -461,7 +461,7 @@ mod tests {
             status: status.into(),
             latest_state: 0,
         };
-        tl.agent_to_master("agent-S0", &update);
+        tl.agent_to_master(&"agent-S0".into(), &update);
         let v = tl.entries_json("fw", None, 10, false).unwrap();
         assert_eq!(v["entries"].as_array().unwrap().len(), 2, "{v}");
         let (r, u) = (&v["entries"][0], &v["entries"][1]);
@@ -551,7 +551,7 @@ mod rendering {
         let tl = Timeline::default();
         let t = Arc::new(task());
         tl.master_to_agent(
-            "agent-S0",
+            &"agent-S0".into(),
             &ToAgent::RunTask {
                 framework: framework(),
                 task: Arc::clone(&t),
@@ -559,7 +559,7 @@ mod rendering {
         );
         let s = Arc::new(status());
         tl.agent_to_master(
-            "agent-S0",
+            &"agent-S0".into(),
             &ToMaster::StatusUpdate {
                 framework_id: "fw".into(),
                 status: Arc::clone(&s),
@@ -567,7 +567,7 @@ mod rendering {
             },
         );
         tl.master_to_agent(
-            "agent-S0",
+            &"agent-S0".into(),
             &ToAgent::Acknowledge {
                 framework_id: "fw".into(),
                 task_id: "t7".into(),
@@ -608,7 +608,7 @@ mod rendering {
         });
         let t = Arc::new(task());
         tl.master_to_agent(
-            "agent-S0",
+            &"agent-S0".into(),
             &ToAgent::RunTask {
                 framework: framework(),
                 task: Arc::clone(&t),

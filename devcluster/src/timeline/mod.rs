@@ -98,7 +98,10 @@ enum Payload {
     },
     /// A message between the leading master and an agent: its typed ids and the task,
     /// group or status it carries (see `agent.rs`).
-    Agent { agent_id: String, sent: agent::Sent },
+    Agent {
+        agent_id: Arc<str>,
+        sent: agent::Sent,
+    },
 }
 
 /// A message's protobuf bytes: whole, or (over `timeline_max_message_bytes`) the first
@@ -279,20 +282,21 @@ impl Timeline {
         let mut st = self.lock();
         let seq = st.next_seq;
         st.next_seq += 1;
-        if !st.frameworks.contains_key(framework_id) && st.frameworks.len() >= MAX_FRAMEWORKS {
-            let oldest = st
-                .frameworks
-                .iter()
-                .min_by_key(|(_, f)| f.touched)
-                .map(|(id, _)| id.clone());
-            if let Some(id) = oldest
-                && let Some(gone) = st.frameworks.remove(&id)
-            {
-                st.bytes -= gone.bytes;
-            }
-        }
-        // Looked up by &str first: `entry` would allocate the key on every push.
+        // One lookup by &str when the framework is known (nearly always): `entry` would
+        // allocate the key on every push.
         if !st.frameworks.contains_key(framework_id) {
+            if st.frameworks.len() >= MAX_FRAMEWORKS {
+                let oldest = st
+                    .frameworks
+                    .iter()
+                    .min_by_key(|(_, f)| f.touched)
+                    .map(|(id, _)| id.clone());
+                if let Some(id) = oldest
+                    && let Some(gone) = st.frameworks.remove(&id)
+                {
+                    st.bytes -= gone.bytes;
+                }
+            }
             st.frameworks
                 .insert(framework_id.to_string(), FrameworkLog::default());
         }
@@ -435,14 +439,14 @@ impl Timeline {
 
     /// A message the master sent to agent `agent_id` (recorded by the agent on receipt;
     /// see `agent.rs`).
-    pub(crate) fn master_to_agent(&self, agent_id: &str, m: &crate::messages::ToAgent) {
+    pub(crate) fn master_to_agent(&self, agent_id: &Arc<str>, m: &crate::messages::ToAgent) {
         if let Some((fw, payload)) = agent::master_to_agent(agent_id, m, self.max_message_bytes) {
             self.push(fw, payload, None);
         }
     }
 
     /// A message agent `agent_id` sent to the leading master (see `agent.rs`).
-    pub(crate) fn agent_to_master(&self, agent_id: &str, m: &crate::messages::ToMaster) {
+    pub(crate) fn agent_to_master(&self, agent_id: &Arc<str>, m: &crate::messages::ToMaster) {
         if let Some((fw, payload)) = agent::agent_to_master(agent_id, m, self.max_message_bytes) {
             self.push(fw, payload, None);
         }
@@ -723,7 +727,7 @@ fn entry_json(e: &Entry, framework_id: &str, full: bool) -> Value {
             body.render::<executor::Event>("executor_event", kind, summary::executor_event, full)
         }
         Payload::Agent { agent_id, sent } => {
-            ids_of = Some(agent_id.clone());
+            ids_of = Some(agent_id.to_string());
             agent::render(sent, framework_id, full)
         }
     };
