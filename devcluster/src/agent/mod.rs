@@ -191,6 +191,8 @@ pub(crate) struct Agent {
     pub start_time: f64,
     /// The cluster's IP as text, for every status's container network (formatted once).
     pub ip_text: String,
+    /// `id` again, shared by this agent's timeline entries (three per task; no copy each).
+    timeline_id: Arc<str>,
     addr: SocketAddr,
     state: Mutex<AgentState>,
     tx: Sender<ToAgent>,
@@ -262,6 +264,7 @@ impl Agent {
         let (tx, rx) = crossbeam_channel::unbounded();
         let agent = Arc::new(Agent {
             index,
+            timeline_id: id.as_str().into(),
             id,
             info,
             cfg,
@@ -463,7 +466,9 @@ impl Agent {
     /// Sends to the leading master unless this agent is lost.
     pub(crate) fn to_master(&self, msg: ToMaster) {
         if !self.is_lost() {
-            self.shared.timeline.agent_to_master(&self.id, &msg);
+            self.shared
+                .timeline
+                .agent_to_master(&self.timeline_id, &msg);
             self.shared.to_leader(msg);
         }
     }
@@ -506,7 +511,9 @@ impl Agent {
     }
 
     fn handle(self: &Arc<Self>, msg: ToAgent) {
-        self.shared.timeline.master_to_agent(&self.id, &msg);
+        self.shared
+            .timeline
+            .master_to_agent(&self.timeline_id, &msg);
         match msg {
             ToAgent::RunTask { framework, task } => self.run_task(framework, task),
             ToAgent::RunTaskGroup {

@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::Request;
+use super::{Headers, Request};
 
 /// Most headers a request may have; more is answered `431`.
 const MAX_HEADERS: usize = 100;
@@ -235,18 +235,16 @@ impl Reader {
             return Err(reject(431, "Request header fields too large"));
         }
         let http10 = parsed.version == Some(0);
-        let headers: Vec<(String, String)> = parsed
-            .headers
-            .iter()
-            .map(|h| {
-                // Nearly every value is ASCII: skip the lossy conversion's scan for those.
-                let value = match std::str::from_utf8(h.value) {
-                    Ok(v) => v.trim().to_string(),
-                    Err(_) => String::from_utf8_lossy(h.value).trim().to_string(),
-                };
-                (h.name.to_string(), value)
-            })
-            .collect();
+        let fields = parsed.headers.iter();
+        let bytes = fields.clone().map(|h| h.name.len() + h.value.len()).sum();
+        let mut headers = Headers::with_capacity(parsed.headers.len(), bytes);
+        for h in fields {
+            // Nearly every value is ASCII: skip the lossy conversion's scan for those.
+            match std::str::from_utf8(h.value) {
+                Ok(v) => headers.push(h.name, v.trim()),
+                Err(_) => headers.push(h.name, String::from_utf8_lossy(h.value).trim()),
+            }
+        }
         let target = parsed.path.unwrap_or("/");
         let (path, query) = split_target(target)?;
         let request = Request {
@@ -370,7 +368,7 @@ fn body_kind(request: &Request) -> Result<BodyKind, ReadError> {
             .headers
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     };
     let codings: Vec<&str> = header_values("Transfer-Encoding")
         .flat_map(|v| v.split(','))

@@ -229,10 +229,7 @@ fn request_with(headers: &[(&str, &str)]) -> Request {
         method: "POST".into(),
         path: "/".into(),
         query: String::new(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
+        headers: headers.iter().copied().collect(),
         body: Vec::new(),
         peer: peer(),
     }
@@ -312,4 +309,48 @@ fn unauthorized_response_shape() {
     ));
     assert!(has("Content-Type", "text/plain; charset=utf-8"));
     assert!(matches!(&r.body, Body::Bytes(b) if b == b"401 Unauthorized."));
+}
+
+/// Headers share one string: each name and value comes back whole, in order, including
+/// empty values and repeated names; lookups ignore the name's case and find the first.
+#[test]
+fn headers_keep_order_names_and_values() {
+    let input = b"GET / HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nmesos-stream-id:  s-1 \r\nX-Two: 1\r\nx-two: 2\r\n\r\n";
+    let mut conn = mem(input);
+    let (req, _) = Reader::new(1024, 100)
+        .read_request(&mut conn, peer())
+        .unwrap();
+    let all: Vec<(&str, &str)> = req.headers.iter().collect();
+    assert_eq!(
+        all,
+        [
+            ("Host", "a"),
+            ("X-Empty", ""),
+            ("mesos-stream-id", "s-1"),
+            ("X-Two", "1"),
+            ("x-two", "2")
+        ]
+    );
+    assert_eq!(req.headers.len(), 5);
+    assert_eq!(req.header("Mesos-Stream-Id"), Some("s-1"));
+    assert_eq!(req.header("x-TWO"), Some("1"));
+    assert_eq!(req.header("X-Empty"), Some(""));
+    assert_eq!(req.header("Missing"), None);
+    let mut built = crate::http::Headers::default();
+    assert!(built.is_empty());
+    built.push("A", "b");
+    assert_eq!(built.iter().collect::<Vec<_>>(), [("A", "b")]);
+}
+
+/// The numbers in heads and chunk sizes are what `format!` would write.
+#[test]
+fn numbers_are_written_as_format_would() {
+    for n in [0u64, 1, 9, 10, 15, 16, 202, 4095, 65_536, 1 << 40, u64::MAX] {
+        let mut dec = Vec::new();
+        write::push_decimal(&mut dec, n);
+        assert_eq!(String::from_utf8(dec).unwrap(), n.to_string());
+        let mut hex = Vec::new();
+        write::push_hex(&mut hex, n);
+        assert_eq!(String::from_utf8(hex).unwrap(), format!("{n:x}"));
+    }
 }

@@ -29,9 +29,9 @@ pub(crate) fn record(ct: ContentType, event: &Event) -> Vec<u8> {
 /// (no second copy of the bytes to frame them), and where the protobuf bytes start (the
 /// timeline keeps those).
 fn framed(len: usize, encode: impl FnOnce(&mut Vec<u8>)) -> (Vec<u8>, usize) {
-    use std::io::Write as _;
     let mut out = Vec::with_capacity(len + 12);
-    let _ = writeln!(out, "{len}");
+    crate::http::push_decimal(&mut out, len as u64);
+    out.push(b'\n');
     let start = out.len();
     encode(&mut out);
     debug_assert_eq!(out.len() - start, len);

@@ -163,6 +163,34 @@ pub(crate) struct Master {
     state: Mutex<MasterState>,
 }
 
+/// The content type of frameworks' streams as last looked up under the master's lock, for
+/// encoding status updates before taking it. Only a hint (checked again under the lock),
+/// forgotten after every batch of messages, and holding a few frameworks at most.
+#[derive(Default)]
+struct StreamHints(Vec<(String, Option<ContentType>)>);
+
+impl StreamHints {
+    /// Frameworks remembered per batch; others are looked up every time.
+    const MAX: usize = 8;
+
+    fn get(&self, framework_id: &str) -> Option<Option<ContentType>> {
+        self.0
+            .iter()
+            .find(|(id, _)| id == framework_id)
+            .map(|(_, ct)| *ct)
+    }
+
+    fn insert(&mut self, framework_id: &str, ct: Option<ContentType>) {
+        if self.0.len() < Self::MAX {
+            self.0.push((framework_id.to_string(), ct));
+        }
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 impl Master {
     /// A master (not yet serving). `port` is the port it will be reachable on.
     pub fn new(index: usize, cfg: Arc<ClusterConfig>, shared: Arc<Shared>, port: u16) -> Master {
@@ -233,6 +261,7 @@ impl Master {
     pub fn run(self: Arc<Self>, inbox: Receiver<ToMaster>) {
         let tick = Duration::from_millis(20);
         let mut next_tick = Instant::now();
+        let mut hints = StreamHints::default();
         loop {
             if self.shared.stopping() {
                 break;
@@ -242,9 +271,10 @@ impl Master {
                 Ok(msg) => {
                     // Under load, handle what has queued up as one batch (bounded, so
                     // timers still run): one allocation pass for all of it, not one each.
+                    hints.clear();
                     for msg in std::iter::once(msg).chain(inbox.try_iter().take(1000)) {
                         if self.is_leader() {
-                            self.handle_message(msg);
+                            self.handle_message(msg, &mut hints);
                         }
                     }
                 }
@@ -267,22 +297,31 @@ impl Master {
         }
     }
 
-    fn handle_message(&self, msg: ToMaster) {
+    fn handle_message(&self, msg: ToMaster, hints: &mut StreamHints) {
         if let ToMaster::StatusUpdate {
             framework_id,
             status,
             latest_state,
         } = msg
         {
-            // The event is encoded before the master's lock is taken (only its content
-            // type is looked up under it): the calls that wait for the lock meanwhile
-            // (three acknowledgements per task) do not wait for the encoding too.
-            let content_type = self
-                .lock()
-                .frameworks
-                .get(&framework_id)
-                .and_then(|f| f.sub.as_ref())
-                .map(|s| s.content_type);
+            // The event is encoded before the master's lock is taken: the calls that wait
+            // for the lock meanwhile (three acknowledgements per task) do not wait for the
+            // encoding too. Its content type is a hint, looked up under the lock once per
+            // framework and batch (`send_update_encoded` checks it under the lock and
+            // encodes again if the stream changed meanwhile).
+            let content_type = match hints.get(&framework_id) {
+                Some(ct) => ct,
+                None => {
+                    let ct = self
+                        .lock()
+                        .frameworks
+                        .get(&framework_id)
+                        .and_then(|f| f.sub.as_ref())
+                        .map(|s| s.content_type);
+                    hints.insert(&framework_id, ct);
+                    ct
+                }
+            };
             let encoded = content_type.map(|ct| EncodedUpdate::new(ct, &status));
             let mut st = self.lock();
             self.status_update(&mut st, &framework_id, status, latest_state, encoded);

@@ -96,13 +96,11 @@ enum Payload {
         kind: &'static str,
         body: Body,
     },
-    /// A message between the leading master and an agent: its ids (small JSON) and, for
-    /// the large ones, the TaskInfo, TaskGroupInfo or TaskStatus as protobuf bytes.
+    /// A message between the leading master and an agent: its typed ids and the task,
+    /// group or status it carries (see `agent.rs`).
     Agent {
-        agent_id: String,
-        kind: agent::AgentMessage,
-        ids: Value,
-        body: Body,
+        agent_id: Arc<str>,
+        sent: agent::Sent,
     },
 }
 
@@ -115,6 +113,17 @@ pub(super) struct Body {
 }
 
 impl Body {
+    /// `bytes` whole, or over `max` bytes their first `max` bytes and the size.
+    pub(super) fn of(bytes: Vec<u8>, max: usize) -> Body {
+        let size = bytes.len();
+        let bytes: Arc<[u8]> = if size <= max {
+            bytes.into()
+        } else {
+            bytes[..max].into()
+        };
+        Body { bytes, size }
+    }
+
     /// The whole message, or `None` when only a prefix was kept.
     pub(super) fn whole(&self) -> Option<&[u8]> {
         (self.bytes.len() == self.size).then_some(&self.bytes[..])
@@ -159,9 +168,6 @@ impl Body {
     }
 }
 
-/// What ids of a master-agent message cost (a small JSON object of a few ids).
-const IDS_COST: usize = 160;
-
 impl Payload {
     /// What the entry counts against `timeline_max_bytes`.
     fn cost(&self) -> usize {
@@ -180,9 +186,7 @@ impl Payload {
                     body,
                     ..
                 } => agent_id.len() + executor_id.len() + body.bytes.len(),
-                Payload::Agent { agent_id, body, .. } => {
-                    agent_id.len() + IDS_COST + body.bytes.len()
-                }
+                Payload::Agent { agent_id, sent } => agent_id.len() + sent.cost(),
                 Payload::Truncated {
                     kind,
                     summary,
@@ -278,20 +282,21 @@ impl Timeline {
         let mut st = self.lock();
         let seq = st.next_seq;
         st.next_seq += 1;
-        if !st.frameworks.contains_key(framework_id) && st.frameworks.len() >= MAX_FRAMEWORKS {
-            let oldest = st
-                .frameworks
-                .iter()
-                .min_by_key(|(_, f)| f.touched)
-                .map(|(id, _)| id.clone());
-            if let Some(id) = oldest
-                && let Some(gone) = st.frameworks.remove(&id)
-            {
-                st.bytes -= gone.bytes;
-            }
-        }
-        // Looked up by &str first: `entry` would allocate the key on every push.
+        // One lookup by &str when the framework is known (nearly always): `entry` would
+        // allocate the key on every push.
         if !st.frameworks.contains_key(framework_id) {
+            if st.frameworks.len() >= MAX_FRAMEWORKS {
+                let oldest = st
+                    .frameworks
+                    .iter()
+                    .min_by_key(|(_, f)| f.touched)
+                    .map(|(id, _)| id.clone());
+                if let Some(id) = oldest
+                    && let Some(gone) = st.frameworks.remove(&id)
+                {
+                    st.bytes -= gone.bytes;
+                }
+            }
             st.frameworks
                 .insert(framework_id.to_string(), FrameworkLog::default());
         }
@@ -368,13 +373,7 @@ impl Timeline {
 
     /// The bytes of a message to keep: whole, or its prefix when over the bound.
     fn body(&self, bytes: Vec<u8>) -> Body {
-        let size = bytes.len();
-        let bytes: Arc<[u8]> = if size <= self.max_message_bytes {
-            bytes.into()
-        } else {
-            bytes[..self.max_message_bytes].into()
-        };
-        Body { bytes, size }
+        Body::of(bytes, self.max_message_bytes)
     }
 
     /// A call the master accepted from `framework_id`.
@@ -440,15 +439,15 @@ impl Timeline {
 
     /// A message the master sent to agent `agent_id` (recorded by the agent on receipt;
     /// see `agent.rs`).
-    pub(crate) fn master_to_agent(&self, agent_id: &str, m: &crate::messages::ToAgent) {
-        if let Some((fw, payload)) = agent::master_to_agent(agent_id, m, |b| self.body(b)) {
+    pub(crate) fn master_to_agent(&self, agent_id: &Arc<str>, m: &crate::messages::ToAgent) {
+        if let Some((fw, payload)) = agent::master_to_agent(agent_id, m, self.max_message_bytes) {
             self.push(fw, payload, None);
         }
     }
 
     /// A message agent `agent_id` sent to the leading master (see `agent.rs`).
-    pub(crate) fn agent_to_master(&self, agent_id: &str, m: &crate::messages::ToMaster) {
-        if let Some((fw, payload)) = agent::agent_to_master(agent_id, m, |b| self.body(b)) {
+    pub(crate) fn agent_to_master(&self, agent_id: &Arc<str>, m: &crate::messages::ToMaster) {
+        if let Some((fw, payload)) = agent::agent_to_master(agent_id, m, self.max_message_bytes) {
             self.push(fw, payload, None);
         }
     }
@@ -531,7 +530,7 @@ impl Timeline {
                 .collect();
             (frameworks, st.faults.iter().cloned().collect())
         };
-        let faults: Vec<Value> = faults.iter().map(|e| entry_json(e, true)).collect();
+        let faults: Vec<Value> = faults.iter().map(|e| entry_json(e, "", true)).collect();
         json!({ "frameworks": frameworks, "faults": faults })
     }
 
@@ -567,7 +566,11 @@ impl Timeline {
         brief: bool,
     ) -> Option<Value> {
         let snap = self.snapshot(framework_id, since, limit)?;
-        let entries: Vec<Value> = snap.entries.iter().map(|e| entry_json(e, !brief)).collect();
+        let entries: Vec<Value> = snap
+            .entries
+            .iter()
+            .map(|e| entry_json(e, &snap.framework_id, !brief))
+            .collect();
         Some(json!({
             "framework_id": snap.framework_id,
             "name": snap.name,
@@ -584,7 +587,7 @@ impl Timeline {
             let i = log.entries.binary_search_by_key(&seq, |e| e.seq).ok()?;
             log.entries[i].clone()
         };
-        Some(entry_json(&e, true))
+        Some(entry_json(&e, framework_id, true))
     }
 
     /// The whole timeline of one framework as newline-delimited JSON, one full entry
@@ -605,8 +608,9 @@ impl Timeline {
 impl Snapshot {
     /// The log as newline-delimited JSON, one piece per entry, rendered as it is consumed.
     pub(crate) fn ndjson_pieces(self) -> impl Iterator<Item = Vec<u8>> + Send + 'static {
-        self.entries.into_iter().map(|e| {
-            let mut line = entry_json(&e, true).to_string().into_bytes();
+        let framework_id = self.framework_id;
+        self.entries.into_iter().map(move |e| {
+            let mut line = entry_json(&e, &framework_id, true).to_string().into_bytes();
             line.push(b'\n');
             line
         })
@@ -617,14 +621,19 @@ impl Snapshot {
     pub(crate) fn json_pieces(self, brief: bool) -> impl Iterator<Item = Vec<u8>> + Send + 'static {
         let head = format!(
             "{{\"framework_id\":{},\"name\":{},\"dropped\":{},\"entries\":[",
-            Value::from(self.framework_id),
+            Value::from(self.framework_id.as_str()),
             Value::from(self.name),
             self.dropped
         )
         .into_bytes();
+        let framework_id = self.framework_id;
         let entries = self.entries.into_iter().enumerate().map(move |(i, e)| {
             let mut piece = if i == 0 { Vec::new() } else { vec![b','] };
-            piece.extend(entry_json(&e, !brief).to_string().into_bytes());
+            piece.extend(
+                entry_json(&e, &framework_id, !brief)
+                    .to_string()
+                    .into_bytes(),
+            );
             piece
         });
         std::iter::once(head)
@@ -636,8 +645,9 @@ impl Snapshot {
 /// One entry: `{seq, time, direction, type, summary[, message]}`; an agent-executor
 /// message (`direction` `executor_call` or `executor_event`) also has `agent_id` and
 /// `executor_id`, a master-agent message (`to_agent`, `from_agent`; `type` is its Mesos
-/// name, e.g. `RunTaskMessage`) `agent_id`.
-fn entry_json(e: &Entry, full: bool) -> Value {
+/// name, e.g. `RunTaskMessage`) `agent_id`. `framework_id` is the timeline the entry is
+/// in (master-agent entries show it among their ids).
+fn entry_json(e: &Entry, framework_id: &str, full: bool) -> Value {
     let mut ids = None;
     let mut ids_of = None;
     let (direction, kind, summary, message) = match &e.payload {
@@ -716,22 +726,9 @@ fn entry_json(e: &Entry, full: bool) -> Value {
             ids = Some((agent_id.clone(), executor_id.clone()));
             body.render::<executor::Event>("executor_event", kind, summary::executor_event, full)
         }
-        Payload::Agent {
-            agent_id,
-            kind,
-            ids,
-            body,
-        } => {
-            ids_of = Some(agent_id.clone());
-            match body.whole() {
-                Some(bytes) => agent::render(*kind, ids, bytes, full),
-                None => (
-                    kind.direction(),
-                    kind.name().to_string(),
-                    format!("[{} bytes, truncated]", body.size),
-                    full.then(|| body.truncated_json()),
-                ),
-            }
+        Payload::Agent { agent_id, sent } => {
+            ids_of = Some(agent_id.to_string());
+            agent::render(sent, framework_id, full)
         }
     };
     let mut v = json!({
