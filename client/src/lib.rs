@@ -171,7 +171,7 @@ pub mod prelude {
     };
     pub use crate::{Error, Result, StopMode};
     pub use crate::{Executor, ExecutorDriver, ExecutorHandle};
-    pub use crate::{Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
+    pub use crate::{FailedCall, Scheduler, SchedulerConfig, SchedulerDriver, SchedulerHandle};
     pub use mesos_proto::v1::{FrameworkInfo, Offer, TaskId, TaskInfo, TaskState, TaskStatus};
 }
 pub use executor::{Executor, ExecutorDriver, ExecutorHandle};

@@ -278,6 +278,26 @@ impl Scheduler for Skeleton {
         Ok(())
     }
 
+    /// When: a launch or decline the driver sent in the background (they
+    /// return once queued) was refused, or lost with the connection. Rare:
+    /// Mesos answers 202 even for bad tasks, which come back as updates.
+    /// Must: put its tasks back in your queue. This stub: launches them again.
+    /// Upstream: v0 `error` for a failed `launchTasks`.
+    fn call_failed(&mut self, _handle: &SchedulerHandle, failed: &FailedCall) -> Result<()> {
+        log::warn!(
+            "call_failed: {} {}",
+            failed.kind.as_str_name(),
+            failed.error
+        );
+        for task in &failed.task_ids {
+            if self.active.remove(&task.value) {
+                self.to_launch += 1;
+            }
+        }
+        // TODO: after a broken connection the master may have them: reconcile.
+        Ok(())
+    }
+
     /// When: the connection to the master broke; the driver re-subscribes
     /// (with backoff) and `subscribed` follows. Must: stop using offers;
     /// calls fail meanwhile. This stub: logs. Upstream: v0 `disconnected`.
