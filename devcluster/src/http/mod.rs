@@ -112,9 +112,63 @@ impl Headers {
 
     /// The value of the first header called `name`, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        // On bytes, lengths first: a request is looked up several times (framing,
+        // connection, content type, stream id), and most names differ in length.
+        let text = self.text.as_bytes();
+        let mut start = 0;
+        for &(name_end, value_end) in &self.ends {
+            if name_end - start == name.len()
+                && text[start..name_end].eq_ignore_ascii_case(name.as_bytes())
+            {
+                return self.text.get(name_end..value_end);
+            }
+            start = value_end;
+        }
+        None
+    }
+
+    /// Headers as httparse read them, values without surrounding whitespace (as
+    /// `str::trim` has it), invalid UTF-8 replaced. `None` unless every value is ASCII
+    /// (nearly always): then one check covers the whole text, where [`Headers::push`]
+    /// would convert each value on its own.
+    fn from_ascii(fields: &[httparse::Header<'_>]) -> Option<Headers> {
+        let bytes = fields.iter().map(|h| h.name.len() + h.value.len()).sum();
+        let mut text = Vec::with_capacity(bytes);
+        let mut ends = Vec::with_capacity(fields.len());
+        for h in fields {
+            text.extend_from_slice(h.name.as_bytes());
+            let name_end = text.len();
+            // The ASCII characters `char::is_whitespace` knows (`trim_ascii` leaves out
+            // the vertical tab).
+            let ws = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
+            let from = h.value.iter().position(|b| !ws(b)).unwrap_or(h.value.len());
+            let to = h.value.iter().rposition(|b| !ws(b)).map_or(from, |i| i + 1);
+            let value = &h.value[from..to.max(from)];
+            if !value.is_ascii() {
+                return None;
+            }
+            text.extend_from_slice(value);
+            ends.push((name_end, text.len()));
+        }
+        let text = String::from_utf8(text).ok()?;
+        Some(Headers { text, ends })
+    }
+
+    /// Headers as httparse read them, values without surrounding whitespace, invalid
+    /// UTF-8 replaced.
+    pub(crate) fn parsed(fields: &[httparse::Header<'_>]) -> Headers {
+        if let Some(headers) = Headers::from_ascii(fields) {
+            return headers;
+        }
+        let bytes = fields.iter().map(|h| h.name.len() + h.value.len()).sum();
+        let mut headers = Headers::with_capacity(fields.len(), bytes);
+        for h in fields {
+            match std::str::from_utf8(h.value) {
+                Ok(v) => headers.push(h.name, v.trim()),
+                Err(_) => headers.push(h.name, String::from_utf8_lossy(h.value).trim()),
+            }
+        }
+        headers
     }
 
     /// How many headers there are.

@@ -235,16 +235,7 @@ impl Reader {
             return Err(reject(431, "Request header fields too large"));
         }
         let http10 = parsed.version == Some(0);
-        let fields = parsed.headers.iter();
-        let bytes = fields.clone().map(|h| h.name.len() + h.value.len()).sum();
-        let mut headers = Headers::with_capacity(parsed.headers.len(), bytes);
-        for h in fields {
-            // Nearly every value is ASCII: skip the lossy conversion's scan for those.
-            match std::str::from_utf8(h.value) {
-                Ok(v) => headers.push(h.name, v.trim()),
-                Err(_) => headers.push(h.name, String::from_utf8_lossy(h.value).trim()),
-            }
-        }
+        let headers = Headers::parsed(parsed.headers);
         let target = parsed.path.unwrap_or("/");
         let (path, query) = split_target(target)?;
         let request = Request {

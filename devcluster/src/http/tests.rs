@@ -354,3 +354,39 @@ fn numbers_are_written_as_format_would() {
         assert_eq!(String::from_utf8(hex).unwrap(), format!("{n:x}"));
     }
 }
+
+/// The ASCII fast path keeps what converting and trimming each value gives.
+#[test]
+fn parsed_headers_trim_as_str_trim_does() {
+    let values: [&[u8]; 9] = [
+        b"plain",
+        b"  both sides \t",
+        b"",
+        b"   ",
+        b"\x0b \x0bvt\x0c\r\n",
+        b"inner  spaces kept",
+        "caf\u{e9} \u{3000}".as_bytes(),
+        b"\xff\xfe not utf-8 ",
+        b" \xc3\xa9 ",
+    ];
+    for value in values {
+        let fields = [httparse::Header { name: "X-V", value }];
+        let h = Headers::parsed(&fields);
+        let expected = String::from_utf8_lossy(value).trim().to_string();
+        assert_eq!(h.get("x-v"), Some(expected.as_str()), "{value:?}");
+        assert_eq!(h.len(), 1);
+    }
+    let fields = [
+        httparse::Header {
+            name: "A",
+            value: b" 1 ",
+        },
+        httparse::Header {
+            name: "Bb",
+            value: b"\xe9",
+        },
+    ];
+    let h = Headers::parsed(&fields);
+    let all: Vec<(&str, &str)> = h.iter().collect();
+    assert_eq!(all, [("A", "1"), ("Bb", "\u{fffd}")]);
+}

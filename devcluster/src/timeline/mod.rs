@@ -5,9 +5,12 @@
 //! `GET /devcluster/timeline?framework_id=...` (JSON) and `/devcluster/timeline.ndjson`.
 //!
 //! Why it looks like this: benchmarks push 10,000 tasks through the master, so recording
-//! must stay cheap. An entry keeps the message as protobuf bytes (one encode, several
-//! times smaller in memory than the decoded struct; an OFFERS event for many agents is
-//! large); it is decoded and turned into JSON only when someone asks.
+//! must stay cheap. A call or event entry keeps the message as protobuf bytes (the bytes
+//! the call came in or the event goes out as; several times smaller in memory than the
+//! decoded struct, and an OFFERS event for many agents is large). A master-agent entry
+//! keeps typed ids and the TaskInfo or TaskStatus its sender already shares (`Arc`): three
+//! of those go by per task, and encoding each was a tenth of the cluster's work. Either is
+//! decoded or turned into JSON only when someone asks.
 //!
 //! Bounds (all in [`crate::Bounds`], options of `devcluster`): each framework keeps at most
 //! `timeline_max_entries` entries, the whole timeline at most `timeline_max_bytes` bytes
@@ -17,8 +20,8 @@
 //! [`MAX_FRAMEWORKS`] frameworks are kept. The timeline lives in the cluster's shared
 //! state, not in a master, so it survives a master failover (which is worth watching).
 //!
-//! Readers never render under the lock: the bytes are shared (`Arc`), so a snapshot is a
-//! copy of pointers; decoding and JSON happen after the lock is released, and the long
+//! Readers never render under the lock: the bytes and records are shared (`Arc`), so a
+//! snapshot is a copy of pointers and a few ids; decoding and JSON happen after the lock is released, and the long
 //! answers (`full` entries, the ndjson log) are streamed in chunks, so a reader of a
 //! large timeline holds neither the lock nor the whole answer in memory.
 
