@@ -45,6 +45,12 @@ where
             .decode(body)
             .map_err(|_| format!("Failed to parse body into {what} protobuf")),
         ContentType::Json => {
+            // The one-pass reader first: most calls are well-formed. It
+            // accepts exactly what the tree walk below does; that walk is
+            // kept for the error texts Mesos gives (which stage failed).
+            if let Ok(call) = mesos_proto::json::from_slice(body) {
+                return Ok(call);
+            }
             let value: serde_json::Value = serde_json::from_slice(body)
                 .map_err(|e| format!("Failed to parse body into JSON: {e}"))?;
             if !value.is_object() {
