@@ -127,7 +127,7 @@ impl Writer<'_> {
         }
     }
 
-    /// Writes a scalar as field `field` (`false`: an unknown enum name, left out).
+    /// Writes a scalar as field `number` (`false`: an unknown enum name, left out).
     fn scalar<E: de::Error>(
         &mut self,
         name: &str,
