@@ -1,8 +1,10 @@
 //! `json::from_slice` (the one-pass reader, with the tree walk for what it
 //! leaves) against `serde_json::from_slice` + `json::from_value` (the tree
 //! walk alone), through the public API only: the same message or the same
-//! error, on every captured document and on edited ones.
+//! error, on every captured document and on edited ones; and
+//! `json::from_slice_by_step` against the steps it stands for.
 
+use mesos_proto::json::Refusal;
 use mesos_proto::recordio::Decoder;
 use mesos_proto::v1::{executor, scheduler};
 use mesos_proto::{ContentType, Error, json};
@@ -34,6 +36,16 @@ fn same<T: prost::Message + prost::Name + Default>(text: &[u8]) -> bool {
         .map(|m| m.encode_to_vec());
     let tree = by_value::<T>(text).map(|m| m.encode_to_vec());
     assert_eq!(fast, tree, "{}", String::from_utf8_lossy(text));
+    // The same, step by step, as a server naming the failed step reads it.
+    let by_step = json::from_slice_by_step::<T>(text).map(|m| m.encode_to_vec());
+    let steps = match serde_json::from_slice::<serde_json::Value>(text) {
+        Err(err) => Err(Refusal::Malformed(err.to_string())),
+        Ok(value) if !value.is_object() => Err(Refusal::NotAnObject),
+        Ok(value) => json::from_value::<T>(&value)
+            .map(|m| m.encode_to_vec())
+            .map_err(Refusal::Convert),
+    };
+    assert_eq!(by_step, steps, "{}", String::from_utf8_lossy(text));
     fast.is_ok()
 }
 
@@ -122,6 +134,7 @@ fn errors_are_the_tree_walks_word_for_word() {
         r#"{"type":"TEARDOWN""#,
         r#"{"type":1, "framework_id": {"value": "x"} garbage"#,
         r#"[1]"#,
+        r#""SUBSCRIBE""#,
     ] {
         assert!(!Doc::SchedulerCall.same(text.as_bytes()), "{text}");
     }

@@ -3,11 +3,13 @@
 //! Every key of every object is looked up, so this is the reader's hottest
 //! table. `MessagePlan::by_name` is a `HashMap<String, _>` with SipHash,
 //! which costs more than the rest of reading a short key; here each message
-//! has a small open-addressing table with a multiply-shift hash over the
-//! key's bytes, eight at a time (field names are short: one or two words).
-//! Built once from the plans, so it names exactly the fields `by_name` does.
-//! Each table also lists its message's `required` fields, checked at the
-//! end of every object.
+//! has a small open-addressing table whose slots hold, besides the field
+//! index, the name's length and its first and last eight bytes. Those two
+//! words are the whole name for names of up to 16 bytes (almost all of
+//! them), so a lookup reads one slot and no name; the same two words, folded
+//! by one multiply, are the hash. Built once from the plans, so it names
+//! exactly the fields `by_name` does. Each table also lists its message's
+//! `required` fields, checked at the end of every object.
 
 use crate::plan::{MessagePlan, Plans};
 use std::sync::OnceLock;
@@ -20,30 +22,55 @@ pub(crate) fn key_tables(plans: &'static Plans) -> &'static [KeyTable] {
 
 /// The fields of one message by `.proto` name.
 pub(crate) struct KeyTable {
-    /// Field index + 1; 0 marks an empty slot. A power of two long, at most
-    /// half full, so a miss ends at an empty slot soon.
-    slots: Vec<u32>,
-    /// The field names, by field index.
-    names: Vec<Box<[u8]>>,
+    /// A power of two long, at most half full, so a miss ends at an empty
+    /// slot soon.
+    slots: Box<[Slot]>,
+    /// The field names, by field index (read only for names longer than 16
+    /// bytes, which the slot's words do not cover).
+    names: Box<[Box<[u8]>]>,
     /// The indices of the `required` fields.
     pub(crate) required: Box<[usize]>,
 }
 
+/// One slot: a field's name as [`words`] and its length, and its index.
+#[derive(Clone, Copy)]
+struct Slot {
+    head: u64,
+    tail: u64,
+    len: usize,
+    /// [`EMPTY`] for an empty slot.
+    index: usize,
+}
+
+const EMPTY: usize = usize::MAX;
+
 impl KeyTable {
     fn new(message: &MessagePlan) -> Self {
-        let names: Vec<Box<[u8]>> = message
+        let names: Box<[Box<[u8]>]> = message
             .fields
             .iter()
             .map(|field| field.name.as_bytes().into())
             .collect();
         let size = (names.len() * 2).next_power_of_two().max(8);
-        let mut slots = vec![0u32; size];
+        let empty = Slot {
+            head: 0,
+            tail: 0,
+            len: 0,
+            index: EMPTY,
+        };
+        let mut slots = vec![empty; size].into_boxed_slice();
         for (index, name) in names.iter().enumerate() {
-            let mut at = hash(name) & (size - 1);
-            while slots[at] != 0 {
+            let (head, tail) = words(name);
+            let mut at = hash(head, tail, name.len()) & (size - 1);
+            while slots[at].index != EMPTY {
                 at = (at + 1) & (size - 1);
             }
-            slots[at] = u32::try_from(index + 1).expect("fewer than 4 billion fields");
+            slots[at] = Slot {
+                head,
+                tail,
+                len: name.len(),
+                index,
+            };
         }
         let required = (message.fields.iter().enumerate())
             .filter(|(_, field)| field.required)
@@ -60,30 +87,34 @@ impl KeyTable {
     #[inline]
     pub(crate) fn get(&self, key: &str) -> Option<usize> {
         let key = key.as_bytes();
+        let (head, tail) = words(key);
         let mask = self.slots.len() - 1;
-        let mut at = hash(key) & mask;
+        let mut at = hash(head, tail, key.len()) & mask;
         loop {
             let slot = self.slots[at];
-            if slot == 0 {
+            if slot.index == EMPTY {
                 return None;
             }
-            let index = slot as usize - 1;
-            if same(&self.names[index], key) {
-                return Some(index);
+            if slot.len == key.len()
+                && slot.head == head
+                && slot.tail == tail
+                && (key.len() <= 16 || *self.names[slot.index] == *key)
+            {
+                return Some(slot.index);
             }
             at = (at + 1) & mask;
         }
     }
 }
 
-/// A fast hash of a short byte string: its length and its first and last
-/// eight bytes (or four, or three single bytes), folded by one 128-bit
-/// multiply. No loop and no copy; keys that differ only in the middle of a
-/// long name share a hash and are told apart by [`same`].
+/// Two words that, with the length, are the whole of a string of up to 16
+/// bytes: its first and last eight bytes (overlapping when shorter than
+/// 16), or its first and last four, or, under four bytes, every byte.
+/// Longer strings are only summarised (their middle is left out).
 #[inline]
-fn hash(bytes: &[u8]) -> usize {
+fn words(bytes: &[u8]) -> (u64, u64) {
     let n = bytes.len();
-    let (head, tail) = if n >= 8 {
+    if n >= 8 {
         (word8(&bytes[..8]), word8(&bytes[n - 8..]))
     } else if n >= 4 {
         (
@@ -97,27 +128,16 @@ fn hash(bytes: &[u8]) -> usize {
         )
     } else {
         (0, 0)
-    };
-    let product = u128::from(head ^ 0x243f_6a88_85a3_08d3)
-        * u128::from(tail ^ 0x1319_8a2e_0370_7344 ^ n as u64);
-    (product as u64 ^ (product >> 64) as u64) as usize
+    }
 }
 
-/// Byte equality, without a call to `memcmp` for names of up to 16 bytes
-/// (almost all of them): two overlapping word compares cover every byte.
+/// The slot a name starts looking at: its [`words`] and length folded by
+/// one 128-bit multiply.
 #[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if (8..=16).contains(&n) {
-        word8(&a[..8]) == word8(&b[..8]) && word8(&a[n - 8..]) == word8(&b[n - 8..])
-    } else if (4..8).contains(&n) {
-        word4(&a[..4]) == word4(&b[..4]) && word4(&a[n - 4..]) == word4(&b[n - 4..])
-    } else {
-        a == b
-    }
+fn hash(head: u64, tail: u64, len: usize) -> usize {
+    let product = u128::from(head ^ 0x243f_6a88_85a3_08d3)
+        * u128::from(tail ^ 0x1319_8a2e_0370_7344 ^ len as u64);
+    (product as u64 ^ (product >> 64) as u64) as usize
 }
 
 #[inline]
@@ -170,32 +190,14 @@ mod tests {
     }
 
     #[test]
-    fn same_is_byte_equality() {
-        let words = [
-            "",
-            "a",
-            "ab",
-            "abc",
-            "abcd",
-            "abcde",
-            "abcdefg",
-            "abcdefgh",
-            "abcdefghi",
-        ];
-        let long = "abcdefghijklmnopqrstuvwxyz".as_bytes();
-        for n in 0..long.len() {
-            for m in 0..long.len() {
-                let (a, mut b) = (&long[..n], long[..m].to_vec());
-                assert_eq!(same(a, &b), a == b.as_slice());
-                if let Some(last) = b.get_mut(m / 2) {
-                    *last ^= 1;
-                    assert_eq!(same(a, &b), a == b.as_slice(), "{n} {m}");
-                }
-            }
-        }
-        for a in words {
-            for b in words {
-                assert_eq!(same(a.as_bytes(), b.as_bytes()), a == b);
+    fn up_to_16_bytes_the_words_are_the_whole_string() {
+        let text = "abcdefghijklmnopqrstuvwxyz".as_bytes();
+        for n in 0..=16 {
+            let a = &text[..n];
+            for flip in 0..n {
+                let mut b = a.to_vec();
+                b[flip] ^= 0x20;
+                assert_ne!(words(a), words(&b), "{n} bytes, byte {flip} changed");
             }
         }
     }

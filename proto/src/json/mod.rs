@@ -19,6 +19,10 @@
 //! Mesos: numbers may be given as strings, a single value stands for a
 //! one-element list, `null` means unset; and as strict: enum values must be
 //! names, bytes must be standard base64, `required` fields must be present.
+//! [`from_slice`] (and [`from_slice_by_step`], for servers that name the step
+//! that failed) reads the text in one pass straight into protobuf bytes, and
+//! goes through a `serde_json::Value` only for what that pass leaves to it:
+//! errors, and a few rare shapes (see `stream.rs`).
 //!
 //! Both directions walk the message descriptors of our schema, so every
 //! message is covered without per-type code.
@@ -69,6 +73,46 @@ fn from_slice_by_value<T: prost::Message + prost::Name + Default>(bytes: &[u8]) 
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|err| Error::Json(format!("Malformed JSON: {err}")))?;
     from_value(&value)
+}
+
+/// Why [`from_slice_by_step`] refused a document: the step that failed,
+/// which is what a server answering like a Mesos master names (`Failed to
+/// parse body into JSON: ...`, `Failed to convert JSON into Call protobuf:
+/// ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The bytes are not JSON: serde_json's message (with line and column),
+    /// as `serde_json::from_slice` gives it.
+    Malformed(String),
+    /// The document is JSON, but not an object.
+    NotAnObject,
+    /// A JSON object that does not fit the message: what [`from_value`]
+    /// says of it.
+    Convert(Error),
+}
+
+/// Decodes Mesos-style JSON bytes into a message like [`from_slice`] (in one
+/// pass when it can), telling the three ways of failing apart.
+///
+/// Exactly what this sequence gives, without its `serde_json::Value`:
+/// `serde_json::from_slice` (else [`Refusal::Malformed`]), a check that the
+/// value is an object (else [`Refusal::NotAnObject`]), [`from_value`] (else
+/// [`Refusal::Convert`]).
+pub fn from_slice_by_step<T: prost::Message + prost::Name + Default>(
+    bytes: &[u8],
+) -> std::result::Result<T, Refusal> {
+    match stream::encode(plans(), plan_of::<T>(), bytes) {
+        Ok(wire) => T::decode(wire.as_slice())
+            .map_err(|err| Refusal::Convert(Error::Protobuf(err.to_string()))),
+        Err(_) => {
+            let value: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|err| Refusal::Malformed(err.to_string()))?;
+            if !value.is_object() {
+                return Err(Refusal::NotAnObject);
+            }
+            from_value(&value).map_err(Refusal::Convert)
+        }
+    }
 }
 
 /// Decodes a Mesos-style JSON value into a message, checking `required` fields.

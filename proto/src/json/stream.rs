@@ -29,7 +29,7 @@
 use super::decode::{Scalar, write_scalar};
 use super::keys::{KeyTable, key_tables};
 use crate::plan::{FieldPlan, Kind, Label, Plans};
-use crate::wire::{MAX_DEPTH, write_key, write_varint};
+use crate::wire::{MAX_DEPTH, write_key};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
@@ -112,13 +112,22 @@ impl Writer<'_> {
         if length < 0x80 {
             self.out[start - 1] = length as u8;
         } else {
-            let mut prefix = Vec::with_capacity(10);
-            write_varint(&mut prefix, length as u64);
-            self.out.splice(start - 1..start, prefix);
+            // The varint on the stack (at most 10 bytes), then one move.
+            let mut prefix = [0u8; 10];
+            let mut size = 0;
+            let mut rest = length as u64;
+            while rest >= 0x80 {
+                prefix[size] = rest as u8 | 0x80;
+                rest >>= 7;
+                size += 1;
+            }
+            prefix[size] = rest as u8;
+            self.out
+                .splice(start - 1..start, prefix[..=size].iter().copied());
         }
     }
 
-    /// Writes a scalar as field `field` (`false`: an unknown enum name, left out).
+    /// Writes a scalar as field `number` (`false`: an unknown enum name, left out).
     fn scalar<E: de::Error>(
         &mut self,
         name: &str,

@@ -830,3 +830,17 @@ proptest! {
         let _ = doc.agree(&edited);
     }
 }
+
+#[test]
+fn long_messages_get_longer_length_prefixes() {
+    // Sub-messages of 1, 2 and 3 length bytes, nested (each level's length
+    // is fixed after its content is written).
+    for size in [10, 100, 200, 20_000, 3_000_000] {
+        let text = format!(
+            r#"{{"type":"MESSAGE","framework_id":{{"value":"f"}},"message":{{"agent_id":{{"value":"{}"}},"executor_id":{{"value":"e"}},"data":"{}"}}}}"#,
+            "a".repeat(size),
+            "QUJD".repeat(size / 4 + 1),
+        );
+        assert_eq!(Doc::SchedulerCall.agree(text.as_bytes()), Ok(()), "{size}");
+    }
+}
