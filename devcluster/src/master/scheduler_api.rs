@@ -44,23 +44,20 @@ where
         ContentType::Protobuf => ct
             .decode(body)
             .map_err(|_| format!("Failed to parse body into {what} protobuf")),
-        ContentType::Json => {
-            // The one-pass reader first: most calls are well-formed. It
-            // accepts exactly what the tree walk below does; that walk is
-            // kept for the error texts Mesos gives (which stage failed).
-            if let Ok(call) = mesos_proto::json::from_slice(body) {
-                return Ok(call);
+        // One pass from text to message; the same answers (and error texts)
+        // as serde_json::from_slice + an object check + json::from_value.
+        ContentType::Json => mesos_proto::json::from_slice_by_step(body).map_err(|refusal| {
+            use mesos_proto::json::Refusal;
+            match refusal {
+                Refusal::Malformed(e) => format!("Failed to parse body into JSON: {e}"),
+                Refusal::NotAnObject => {
+                    format!("Failed to convert JSON into {what} protobuf: Expecting a JSON object")
+                }
+                Refusal::Convert(e) => {
+                    format!("Failed to convert JSON into {what} protobuf: {e}")
+                }
             }
-            let value: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|e| format!("Failed to parse body into JSON: {e}"))?;
-            if !value.is_object() {
-                return Err(format!(
-                    "Failed to convert JSON into {what} protobuf: Expecting a JSON object"
-                ));
-            }
-            mesos_proto::json::from_value(&value)
-                .map_err(|e| format!("Failed to convert JSON into {what} protobuf: {e}"))
-        }
+        }),
     }
 }
 
