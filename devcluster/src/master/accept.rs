@@ -474,16 +474,18 @@ impl Master {
             return;
         };
         fw.used = fw.used.plus(&res);
-        let mut task_res = Resources::from_protos(&task.resources);
-        if let Some(e) = &task.executor {
+        // A command task is charged exactly its own resources (`res`); only a task with
+        // an executor has its own share to work out.
+        let task_res = if let Some(e) = &task.executor {
             let key = (agent_id.to_string(), e.executor_id.value.clone());
             fw.executors.entry(key).or_insert_with(|| {
                 let exec_res = Resources::from_protos(&e.resources);
                 (e.clone(), exec_res)
             });
+            Resources::from_protos(&task.resources)
         } else {
-            task_res = res;
-        }
+            res
+        };
         let entry = TaskEntry {
             info: task,
             framework_id: fw_id.to_string(),
