@@ -383,6 +383,27 @@ impl Resources {
         out
     }
 
+    /// `self = self + other`, in place: [`Resources::plus`] without copying `self`.
+    pub fn add_all(&mut self, other: &Resources) {
+        for (n, q) in &other.entries {
+            self.add(n, q.clone());
+        }
+    }
+
+    /// `self = self - other`, in place: [`Resources::minus`] without copying what
+    /// `other` does not touch (names and untouched quantities stay where they are).
+    pub fn subtract(&mut self, other: &Resources) {
+        for (n, q) in self.entries.iter_mut() {
+            match (q, other.get(n)) {
+                (Quantity::Scalar(a), Some(Quantity::Scalar(b))) => *a = (*a - b).max(0),
+                (Quantity::Ranges(a), Some(Quantity::Ranges(b))) => *a = subtract_ranges(a, b),
+                (Quantity::Set(a), Some(Quantity::Set(b))) => a.retain(|x| !b.contains(x)),
+                _ => {}
+            }
+        }
+        self.entries.retain(|(_, q)| !q.is_empty());
+    }
+
     /// Whether `other` fits inside `self`.
     pub fn contains(&self, other: &Resources) -> bool {
         other.entries.iter().all(|(n, q)| match (self.get(n), q) {
@@ -588,5 +609,27 @@ mod tests {
             Resources::parse("cpus:4;mem:4096;ports:[31000-32000]").unwrap()
         );
         assert_eq!(left.summary()["ports"], "[31001-32000]");
+    }
+
+    #[test]
+    fn in_place_arithmetic_matches_plus_and_minus() {
+        let texts = [
+            "cpus:4;mem:4096;ports:[31000-32000];zones:{a,b,c}",
+            "cpus:0.1;mem:32;ports:[31000-31000]",
+            "cpus:4;zones:{b}",
+            "mem:8192;ports:[30000-31500];gpus:1",
+            "",
+        ];
+        for a in texts {
+            for b in texts {
+                let (a, b) = (Resources::parse(a).unwrap(), Resources::parse(b).unwrap());
+                let mut sum = a.clone();
+                sum.add_all(&b);
+                assert_eq!(sum, a.plus(&b));
+                let mut difference = a.clone();
+                difference.subtract(&b);
+                assert_eq!(difference, a.minus(&b));
+            }
+        }
     }
 }
