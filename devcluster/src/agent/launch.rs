@@ -218,8 +218,10 @@ impl Agent {
         }
         let mut st = self.lock();
         let fw = Self::framework_entry(&mut st, &framework);
-        if let Some(ex) = fw.executors.get_mut(&exec_id).filter(|e| !e.terminated)
-            && kind == ExecKind::Custom
+        // The kind first: a command task always gets an executor of its own, and the
+        // lookup (ids with long shared prefixes) is not free.
+        if kind == ExecKind::Custom
+            && let Some(ex) = fw.executors.get_mut(&exec_id).filter(|e| !e.terminated)
         {
             ex.tasks.insert(
                 task_id.clone(),

@@ -98,7 +98,7 @@ impl Master {
         self.shared.stats.accepted(&created, launches);
         for id in &a.offer_ids {
             if let Some(o) = self.remove_offer(st, &id.value) {
-                pool = pool.plus(&o.resources);
+                pool.add_all(&o.resources);
             }
         }
         // 2. The operations, in order, against the remaining pool. As in Mesos, every
@@ -229,7 +229,7 @@ impl Master {
                 );
             }
             Ok(needed) => {
-                *pool = pool.minus(&needed);
+                pool.subtract(&needed);
                 if let Some(e) = task.executor.as_mut() {
                     prepare_executor(e, fw_id, role);
                 }
@@ -389,7 +389,7 @@ impl Master {
                 }
             }
             Ok(needed) => {
-                *pool = pool.minus(&needed);
+                pool.subtract(&needed);
                 prepare_executor(&mut executor, fw_id, role);
                 let exec_res =
                     if self.executor_known(st, fw_id, agent_id, &executor.executor_id.value) {
@@ -468,12 +468,12 @@ impl Master {
     ) {
         let executor_id = task.executor.as_ref().map(|e| e.executor_id.value.clone());
         if let Some(a) = st.agents.get_mut(agent_id) {
-            a.used = a.used.plus(&res);
+            a.used.add_all(&res);
         }
         let Some(fw) = st.frameworks.get_mut(fw_id) else {
             return;
         };
-        fw.used = fw.used.plus(&res);
+        fw.used.add_all(&res);
         // A command task is charged exactly its own resources (`res`); only a task with
         // an executor has its own share to work out.
         let task_res = if let Some(e) = &task.executor {

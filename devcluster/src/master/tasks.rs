@@ -148,11 +148,10 @@ impl Master {
         }
         if latest.is_terminal() && !task.released {
             task.released = true;
-            let res = task.resources.clone();
-            let agent_id = task.agent_id.clone();
-            fw.used = fw.used.minus(&res);
-            if let Some(a) = st.agents.get_mut(&agent_id) {
-                a.used = a.used.minus(&res);
+            // In place, and the task's own resources and agent id borrowed, not copied.
+            fw.used.subtract(&task.resources);
+            if let Some(a) = st.agents.get_mut(&task.agent_id) {
+                a.used.subtract(&task.resources);
             }
             st.allocate_now = true;
         }
