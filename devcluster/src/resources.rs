@@ -240,6 +240,11 @@ impl Resources {
 
     /// Sums a list of protobuf resources (roles, reservations and allocation info are ignored).
     pub fn from_protos(list: &[Resource]) -> Resources {
+        Resources::sum_of(list)
+    }
+
+    /// [`Resources::from_protos`] of any sequence of resources.
+    fn sum_of<'a>(list: impl IntoIterator<Item = &'a Resource>) -> Resources {
         let mut out = Resources::new();
         for r in list {
             let q = match r.r#type() {
@@ -279,7 +284,9 @@ impl Resources {
     pub fn protos_valid(list: &[Resource]) -> Result<(), String> {
         Resources::validate(list).map_err(|e| format!("Invalid resources: {e}"))?;
         // Mesos' `validateGpus`: three decimals are kept, and they must be zero.
-        let gpus = Resources::from_protos(list).scalar("gpus");
+        // Summed over the `gpus` resources alone (the others cannot change it): this runs
+        // for every task, and the whole sum copies every name.
+        let gpus = Resources::sum_of(list.iter().filter(|r| r.name == "gpus")).scalar("gpus");
         if (gpus * 1000.0).round() as i64 % 1000 != 0 {
             return Err(
                 "Invalid 'gpus' resource: The 'gpus' resource must be an unsigned integer"
