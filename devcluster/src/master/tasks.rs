@@ -95,9 +95,9 @@ impl Master {
                 report.task.task_id.value.clone(),
                 TaskEntry {
                     info: Arc::new(report.task),
-                    framework_id: fw_id,
-                    agent_id: id.clone(),
-                    role,
+                    framework_id: fw_id.into(),
+                    agent_id: id.as_str().into(),
+                    role: role.into(),
                     state,
                     statuses: vec![Arc::new(report.state.clone())],
                     last_forwarded: Some(Arc::new(report.state)),
@@ -150,7 +150,7 @@ impl Master {
             task.released = true;
             // In place, and the task's own resources and agent id borrowed, not copied.
             fw.used.subtract(&task.resources);
-            if let Some(a) = st.agents.get_mut(&task.agent_id) {
+            if let Some(a) = st.agents.get_mut(&*task.agent_id) {
                 a.used.subtract(&task.resources);
             }
             st.allocate_now = true;
@@ -217,7 +217,7 @@ impl Master {
             .map(|t| t.agent_id.clone());
         match task {
             Some(agent) => {
-                if k.agent_id.as_ref().is_some_and(|a| a.value != agent) {
+                if k.agent_id.as_ref().is_some_and(|a| *a.value != *agent) {
                     return;
                 }
                 self.to_agent(
@@ -364,7 +364,7 @@ impl Master {
             let ids: Vec<String> = fw
                 .tasks
                 .values()
-                .filter(|t| t.agent_id == agent_id)
+                .filter(|t| *t.agent_id == *agent_id)
                 .map(|t| t.info.task_id.value.clone())
                 .collect();
             let mut updates = Vec::new();
