@@ -195,16 +195,15 @@ impl Agent {
     /// RunTask from the master.
     /// The task stays in the box it came in (a TaskInfo is about 2.7 KB).
     pub(crate) fn run_task(self: &Arc<Self>, framework: Arc<FrameworkInfo>, task: Arc<TaskInfo>) {
-        let fw_id = framework
-            .id
-            .as_ref()
-            .map(|i| i.value.clone())
-            .unwrap_or_default();
-        let task_id = task.task_id.value.clone();
+        // Both ids borrowed, not copied: from the framework, and from a second handle on
+        // the task (which moves into the executor's map below).
+        let fw_id = framework.id.as_ref().map_or("", |i| i.value.as_str());
+        let task_held = Arc::clone(&task);
+        let task_id = task_held.task_id.value.as_str();
         // Simulated mode runs every task like a command task, without processes.
         let (exec_info, kind) = match &task.executor {
             Some(e) if self.cfg.simulate_tasks.is_none() => (e.clone(), ExecKind::Custom),
-            _ => (self.command_executor_info(&fw_id, &task), ExecKind::Command),
+            _ => (self.command_executor_info(fw_id, &task), ExecKind::Command),
         };
         let exec_id = exec_info.executor_id.value.clone();
         if let Some(reason) = unsupported_container(&task) {
@@ -213,7 +212,7 @@ impl Agent {
             let mut st = self.lock();
             Self::framework_entry(&mut st, &framework);
             drop(st);
-            self.agent_failure(&fw_id, &exec_id, Arc::unwrap_or_clone(task), &reason);
+            self.agent_failure(fw_id, &exec_id, Arc::unwrap_or_clone(task), &reason);
             return;
         }
         let mut st = self.lock();
@@ -224,23 +223,23 @@ impl Agent {
             && let Some(ex) = fw.executors.get_mut(&exec_id).filter(|e| !e.terminated)
         {
             ex.tasks.insert(
-                task_id.clone(),
+                task_id.to_string(),
                 self.launched_task(&framework, &exec_id, kind, task.clone()),
             );
             if let Some((tx, ct)) = &ex.sub {
                 let e = super::executor_api::launch_event(&task);
-                self.send_to_executor(&fw_id, &exec_id, tx, *ct, &e);
+                self.send_to_executor(fw_id, &exec_id, tx, *ct, &e);
             } else {
                 ex.queued.push((*task).clone());
             }
             return;
         }
         let container = uuid::Uuid::new_v4().to_string();
-        let dir = match self.sandbox(&fw_id, &exec_id, &container) {
+        let dir = match self.sandbox(fw_id, &exec_id, &container) {
             Ok(d) => d,
             Err(e) => {
                 drop(st);
-                self.agent_failure(&fw_id, &exec_id, Arc::unwrap_or_clone(task), &e);
+                self.agent_failure(fw_id, &exec_id, Arc::unwrap_or_clone(task), &e);
                 return;
             }
         };
@@ -253,18 +252,18 @@ impl Agent {
             ex.queued.push((*task).clone());
         }
         ex.tasks.insert(
-            task_id.clone(),
+            task_id.to_string(),
             self.launched_task(&framework, &exec_id, kind, task),
         );
         fw.executors.insert(exec_id.clone(), ex);
         drop(st);
         match (kind, start_info) {
-            (_, None) => self.start_simulated_task(&fw_id, &exec_id, &task_id),
+            (_, None) => self.start_simulated_task(fw_id, &exec_id, task_id),
             (ExecKind::Command, Some(exec_info)) => {
-                self.start_command_task(&fw_id, &exec_id, &task_id, &framework, &exec_info, dir)
+                self.start_command_task(fw_id, &exec_id, task_id, &framework, &exec_info, dir)
             }
             (_, Some(exec_info)) => {
-                self.start_custom_executor(&fw_id, &exec_id, &framework, &exec_info, dir)
+                self.start_custom_executor(fw_id, &exec_id, &framework, &exec_info, dir)
             }
         }
     }
