@@ -273,9 +273,9 @@ impl Agent {
         let value = task
             .command
             .as_ref()
-            .and_then(|c| c.value.clone())
+            .and_then(|c| c.value.as_deref())
             .unwrap_or_default();
-        let short: String = value.chars().take(12).collect();
+        let name = command_executor_name(&task.task_id.value, value);
         let mut cmd = CommandInfo {
             uris: task
                 .command
@@ -293,10 +293,7 @@ impl Agent {
                 value: fw_id.to_string(),
             }),
             command: Some(cmd),
-            name: Some(format!(
-                "Command Executor (Task: {}) (Command: sh -c '{short}...')",
-                task.task_id.value
-            )),
+            name: Some(name),
             source: Some(task.task_id.value.clone()),
             labels: task.labels.clone(),
             ..Default::default()
@@ -376,6 +373,27 @@ impl Agent {
     }
 }
 
+/// The name a Mesos agent gives a command task's executor: the task id and the first 12
+/// characters of the command. Built in one buffer, borrowing the command (`format!` and a
+/// collected prefix cost two passes and a copy, for every command task).
+fn command_executor_name(task_id: &str, command: &str) -> String {
+    let short = command
+        .char_indices()
+        .nth(12)
+        .map_or(command, |(end, _)| &command[..end]);
+    let mut name = String::with_capacity(task_id.len() + short.len() + 48);
+    for part in [
+        "Command Executor (Task: ",
+        task_id,
+        ") (Command: sh -c '",
+        short,
+        "...')",
+    ] {
+        name.push_str(part);
+    }
+    name
+}
+
 /// Why this agent cannot run the task's container, if it cannot: devcluster
 /// has no Docker engine (the Mesos containerizer only, without images), as an
 /// agent started with `--containerizers=mesos` on a machine without Docker.
@@ -394,4 +412,30 @@ fn unsupported_container(task: &TaskInfo) -> Option<String> {
             )
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_executor_name;
+
+    #[test]
+    fn command_executor_names_keep_twelve_characters() {
+        assert_eq!(
+            command_executor_name("t1", "sleep 1000; echo done"),
+            "Command Executor (Task: t1) (Command: sh -c 'sleep 1000; ...')"
+        );
+        assert_eq!(
+            command_executor_name("t2", "true"),
+            "Command Executor (Task: t2) (Command: sh -c 'true...')"
+        );
+        // Characters, not bytes: a multi-byte command is cut on a character boundary.
+        assert_eq!(
+            command_executor_name("t3", "échoéchoéchoécho"),
+            "Command Executor (Task: t3) (Command: sh -c 'échoéchoécho...')"
+        );
+        assert_eq!(
+            command_executor_name("t4", ""),
+            "Command Executor (Task: t4) (Command: sh -c '...')"
+        );
+    }
 }
