@@ -240,6 +240,11 @@ impl Resources {
 
     /// Sums a list of protobuf resources (roles, reservations and allocation info are ignored).
     pub fn from_protos(list: &[Resource]) -> Resources {
+        Resources::sum_of(list)
+    }
+
+    /// [`Resources::from_protos`] of any sequence of resources.
+    fn sum_of<'a>(list: impl IntoIterator<Item = &'a Resource>) -> Resources {
         let mut out = Resources::new();
         for r in list {
             let q = match r.r#type() {
@@ -279,7 +284,9 @@ impl Resources {
     pub fn protos_valid(list: &[Resource]) -> Result<(), String> {
         Resources::validate(list).map_err(|e| format!("Invalid resources: {e}"))?;
         // Mesos' `validateGpus`: three decimals are kept, and they must be zero.
-        let gpus = Resources::from_protos(list).scalar("gpus");
+        // Summed over the `gpus` resources alone (the others cannot change it): this runs
+        // for every task, and the whole sum copies every name.
+        let gpus = Resources::sum_of(list.iter().filter(|r| r.name == "gpus")).scalar("gpus");
         if (gpus * 1000.0).round() as i64 % 1000 != 0 {
             return Err(
                 "Invalid 'gpus' resource: The 'gpus' resource must be an unsigned integer"
@@ -381,6 +388,27 @@ impl Resources {
             }
         }
         out
+    }
+
+    /// `self = self + other`, in place: [`Resources::plus`] without copying `self`.
+    pub fn add_all(&mut self, other: &Resources) {
+        for (n, q) in &other.entries {
+            self.add(n, q.clone());
+        }
+    }
+
+    /// `self = self - other`, in place: [`Resources::minus`] without copying what
+    /// `other` does not touch (names and untouched quantities stay where they are).
+    pub fn subtract(&mut self, other: &Resources) {
+        for (n, q) in self.entries.iter_mut() {
+            match (q, other.get(n)) {
+                (Quantity::Scalar(a), Some(Quantity::Scalar(b))) => *a = (*a - b).max(0),
+                (Quantity::Ranges(a), Some(Quantity::Ranges(b))) => *a = subtract_ranges(a, b),
+                (Quantity::Set(a), Some(Quantity::Set(b))) => a.retain(|x| !b.contains(x)),
+                _ => {}
+            }
+        }
+        self.entries.retain(|(_, q)| !q.is_empty());
     }
 
     /// Whether `other` fits inside `self`.
@@ -588,5 +616,27 @@ mod tests {
             Resources::parse("cpus:4;mem:4096;ports:[31000-32000]").unwrap()
         );
         assert_eq!(left.summary()["ports"], "[31001-32000]");
+    }
+
+    #[test]
+    fn in_place_arithmetic_matches_plus_and_minus() {
+        let texts = [
+            "cpus:4;mem:4096;ports:[31000-32000];zones:{a,b,c}",
+            "cpus:0.1;mem:32;ports:[31000-31000]",
+            "cpus:4;zones:{b}",
+            "mem:8192;ports:[30000-31500];gpus:1",
+            "",
+        ];
+        for a in texts {
+            for b in texts {
+                let (a, b) = (Resources::parse(a).unwrap(), Resources::parse(b).unwrap());
+                let mut sum = a.clone();
+                sum.add_all(&b);
+                assert_eq!(sum, a.plus(&b));
+                let mut difference = a.clone();
+                difference.subtract(&b);
+                assert_eq!(difference, a.minus(&b));
+            }
+        }
     }
 }

@@ -195,16 +195,15 @@ impl Agent {
     /// RunTask from the master.
     /// The task stays in the box it came in (a TaskInfo is about 2.7 KB).
     pub(crate) fn run_task(self: &Arc<Self>, framework: Arc<FrameworkInfo>, task: Arc<TaskInfo>) {
-        let fw_id = framework
-            .id
-            .as_ref()
-            .map(|i| i.value.clone())
-            .unwrap_or_default();
-        let task_id = task.task_id.value.clone();
+        // Both ids borrowed, not copied: from the framework, and from a second handle on
+        // the task (which moves into the executor's map below).
+        let fw_id = framework.id.as_ref().map_or("", |i| i.value.as_str());
+        let task_held = Arc::clone(&task);
+        let task_id = task_held.task_id.value.as_str();
         // Simulated mode runs every task like a command task, without processes.
         let (exec_info, kind) = match &task.executor {
             Some(e) if self.cfg.simulate_tasks.is_none() => (e.clone(), ExecKind::Custom),
-            _ => (self.command_executor_info(&fw_id, &task), ExecKind::Command),
+            _ => (self.command_executor_info(fw_id, &task), ExecKind::Command),
         };
         let exec_id = exec_info.executor_id.value.clone();
         if let Some(reason) = unsupported_container(&task) {
@@ -213,32 +212,34 @@ impl Agent {
             let mut st = self.lock();
             Self::framework_entry(&mut st, &framework);
             drop(st);
-            self.agent_failure(&fw_id, &exec_id, Arc::unwrap_or_clone(task), &reason);
+            self.agent_failure(fw_id, &exec_id, Arc::unwrap_or_clone(task), &reason);
             return;
         }
         let mut st = self.lock();
         let fw = Self::framework_entry(&mut st, &framework);
-        if let Some(ex) = fw.executors.get_mut(&exec_id).filter(|e| !e.terminated)
-            && kind == ExecKind::Custom
+        // The kind first: a command task always gets an executor of its own, and the
+        // lookup (ids with long shared prefixes) is not free.
+        if kind == ExecKind::Custom
+            && let Some(ex) = fw.executors.get_mut(&exec_id).filter(|e| !e.terminated)
         {
             ex.tasks.insert(
-                task_id.clone(),
+                task_id.to_string(),
                 self.launched_task(&framework, &exec_id, kind, task.clone()),
             );
             if let Some((tx, ct)) = &ex.sub {
                 let e = super::executor_api::launch_event(&task);
-                self.send_to_executor(&fw_id, &exec_id, tx, *ct, &e);
+                self.send_to_executor(fw_id, &exec_id, tx, *ct, &e);
             } else {
                 ex.queued.push((*task).clone());
             }
             return;
         }
         let container = uuid::Uuid::new_v4().to_string();
-        let dir = match self.sandbox(&fw_id, &exec_id, &container) {
+        let dir = match self.sandbox(fw_id, &exec_id, &container) {
             Ok(d) => d,
             Err(e) => {
                 drop(st);
-                self.agent_failure(&fw_id, &exec_id, Arc::unwrap_or_clone(task), &e);
+                self.agent_failure(fw_id, &exec_id, Arc::unwrap_or_clone(task), &e);
                 return;
             }
         };
@@ -251,18 +252,18 @@ impl Agent {
             ex.queued.push((*task).clone());
         }
         ex.tasks.insert(
-            task_id.clone(),
+            task_id.to_string(),
             self.launched_task(&framework, &exec_id, kind, task),
         );
         fw.executors.insert(exec_id.clone(), ex);
         drop(st);
         match (kind, start_info) {
-            (_, None) => self.start_simulated_task(&fw_id, &exec_id, &task_id),
+            (_, None) => self.start_simulated_task(fw_id, &exec_id, task_id),
             (ExecKind::Command, Some(exec_info)) => {
-                self.start_command_task(&fw_id, &exec_id, &task_id, &framework, &exec_info, dir)
+                self.start_command_task(fw_id, &exec_id, task_id, &framework, &exec_info, dir)
             }
             (_, Some(exec_info)) => {
-                self.start_custom_executor(&fw_id, &exec_id, &framework, &exec_info, dir)
+                self.start_custom_executor(fw_id, &exec_id, &framework, &exec_info, dir)
             }
         }
     }
@@ -272,9 +273,9 @@ impl Agent {
         let value = task
             .command
             .as_ref()
-            .and_then(|c| c.value.clone())
+            .and_then(|c| c.value.as_deref())
             .unwrap_or_default();
-        let short: String = value.chars().take(12).collect();
+        let name = command_executor_name(&task.task_id.value, value);
         let mut cmd = CommandInfo {
             uris: task
                 .command
@@ -292,10 +293,7 @@ impl Agent {
                 value: fw_id.to_string(),
             }),
             command: Some(cmd),
-            name: Some(format!(
-                "Command Executor (Task: {}) (Command: sh -c '{short}...')",
-                task.task_id.value
-            )),
+            name: Some(name),
             source: Some(task.task_id.value.clone()),
             labels: task.labels.clone(),
             ..Default::default()
@@ -375,6 +373,27 @@ impl Agent {
     }
 }
 
+/// The name a Mesos agent gives a command task's executor: the task id and the first 12
+/// characters of the command. Built in one buffer, borrowing the command (`format!` and a
+/// collected prefix cost two passes and a copy, for every command task).
+fn command_executor_name(task_id: &str, command: &str) -> String {
+    let short = command
+        .char_indices()
+        .nth(12)
+        .map_or(command, |(end, _)| &command[..end]);
+    let mut name = String::with_capacity(task_id.len() + short.len() + 48);
+    for part in [
+        "Command Executor (Task: ",
+        task_id,
+        ") (Command: sh -c '",
+        short,
+        "...')",
+    ] {
+        name.push_str(part);
+    }
+    name
+}
+
 /// Why this agent cannot run the task's container, if it cannot: devcluster
 /// has no Docker engine (the Mesos containerizer only, without images), as an
 /// agent started with `--containerizers=mesos` on a machine without Docker.
@@ -393,4 +412,30 @@ fn unsupported_container(task: &TaskInfo) -> Option<String> {
             )
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_executor_name;
+
+    #[test]
+    fn command_executor_names_keep_twelve_characters() {
+        assert_eq!(
+            command_executor_name("t1", "sleep 1000; echo done"),
+            "Command Executor (Task: t1) (Command: sh -c 'sleep 1000; ...')"
+        );
+        assert_eq!(
+            command_executor_name("t2", "true"),
+            "Command Executor (Task: t2) (Command: sh -c 'true...')"
+        );
+        // Characters, not bytes: a multi-byte command is cut on a character boundary.
+        assert_eq!(
+            command_executor_name("t3", "échoéchoéchoécho"),
+            "Command Executor (Task: t3) (Command: sh -c 'échoéchoécho...')"
+        );
+        assert_eq!(
+            command_executor_name("t4", ""),
+            "Command Executor (Task: t4) (Command: sh -c '...')"
+        );
+    }
 }

@@ -6,7 +6,7 @@
 use std::cmp::Reverse;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mesos_proto::v1::{ExecutorInfo, FrameworkInfo, TaskInfo, TaskState, task_status};
 
@@ -201,14 +201,21 @@ impl Agent {
         let Some(d) = self.cfg.simulate_tasks else {
             return;
         };
-        self.update_from(fw_id, exec_id, task_id, TaskState::TaskStarting, "");
-        self.update_from(fw_id, exec_id, task_id, TaskState::TaskRunning, "");
-        self.lock().sim_timers.push(Reverse((
-            Instant::now() + d,
-            fw_id.to_string(),
-            exec_id.to_string(),
-            task_id.to_string(),
-        )));
+        self.simulated_start(fw_id, exec_id, task_id, d);
+    }
+
+    /// A simulated task starts: STARTING and RUNNING, and its timer. Under one taking of
+    /// the agent's lock (built before it): nothing a real executor does comes between.
+    fn simulated_start(&self, fw_id: &str, exec_id: &str, task_id: &str, d: Duration) {
+        let starting = self.new_status(task_id, TaskState::TaskStarting, "", Some(exec_id));
+        let running = self.new_status(task_id, TaskState::TaskRunning, "", Some(exec_id));
+        let ids = (fw_id.to_string(), exec_id.to_string(), task_id.to_string());
+        let mut st = self.lock();
+        self.handle_update(&mut st, fw_id, exec_id, starting);
+        self.handle_update(&mut st, fw_id, exec_id, running);
+        // Its time runs from RUNNING, as before.
+        st.sim_timers
+            .push(Reverse((Instant::now() + d, ids.0, ids.1, ids.2)));
     }
 
     /// Starts one task of a group on the (emulated) default executor.
@@ -223,14 +230,7 @@ impl Agent {
     ) {
         let task_id = task.task_id.value.clone();
         if let Some(d) = self.cfg.simulate_tasks {
-            self.update_from(fw_id, exec_id, &task_id, TaskState::TaskStarting, "");
-            self.update_from(fw_id, exec_id, &task_id, TaskState::TaskRunning, "");
-            self.lock().sim_timers.push(Reverse((
-                Instant::now() + d,
-                fw_id.to_string(),
-                exec_id.to_string(),
-                task_id,
-            )));
+            self.simulated_start(fw_id, exec_id, &task_id, d);
             return;
         }
         let agent = self.clone();

@@ -50,6 +50,9 @@ impl Agent {
         exec_id: &str,
         mut s: TaskStatus,
     ) {
+        // One walk down framework -> executor -> task (ids with long shared prefixes make
+        // every B-tree step a few `memcmp`s; this runs for every update of every task).
+        let removed = st.removed.contains(fw_id);
         let Some(ex) = st
             .frameworks
             .get_mut(fw_id)
@@ -57,10 +60,8 @@ impl Agent {
         else {
             return;
         };
-        let container = ex.container_id.clone();
-        let pid = ex
-            .pid
-            .or_else(|| ex.tasks.get(&s.task_id.value).and_then(|t| t.pid));
+        let ex_pid = ex.pid;
+        let container = &ex.container_id;
         let Some(task) = ex.tasks.get_mut(&s.task_id.value) else {
             return;
         };
@@ -87,14 +88,14 @@ impl Agent {
             ip.set_protocol(network_info::Protocol::IPv4);
             s.container_status = Some(ContainerStatus {
                 container_id: Some(ContainerId {
-                    value: container,
+                    value: container.clone(),
                     parent: None,
                 }),
                 network_infos: vec![NetworkInfo {
                     ip_addresses: vec![ip],
                     ..Default::default()
                 }],
-                executor_pid: pid,
+                executor_pid: ex_pid.or(task.pid),
                 ..Default::default()
             });
         }
@@ -102,27 +103,13 @@ impl Agent {
             task.state = s.state();
         }
         // Nobody will acknowledge updates of a removed framework: keep only the state.
-        if st.removed.contains(fw_id) {
-            if let Some(ex) = st
-                .frameworks
-                .get_mut(fw_id)
-                .and_then(|f| f.executors.get_mut(exec_id))
-                && ex.kind == ExecKind::Command
-                && ex.tasks.values().all(|t| t.state.is_terminal())
-            {
+        if removed {
+            if ex.kind == ExecKind::Command && ex.tasks.values().all(|t| t.state.is_terminal()) {
                 ex.terminated = true;
             }
             self.maybe_complete_executor(st, fw_id, exec_id);
             return;
         }
-        let Some(task) = st
-            .frameworks
-            .get_mut(fw_id)
-            .and_then(|f| f.executors.get_mut(exec_id))
-            .and_then(|e| e.tasks.get_mut(&s.task_id.value))
-        else {
-            return;
-        };
         task.pending.push_back(Arc::new(s));
         if task.pending.len() == 1 {
             let front = task.pending[0].clone();

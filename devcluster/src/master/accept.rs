@@ -1,6 +1,7 @@
 //! ACCEPT (§7.2): offer validation, LAUNCH and LAUNCH_GROUP, the unused remainder.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use mesos_proto::v1::framework_info::capability::Type as Cap;
 use mesos_proto::v1::scheduler::call;
@@ -82,6 +83,12 @@ impl Master {
         let (Some(agent_id), Some(role)) = (agent, role) else {
             return;
         };
+        // What every task of this ACCEPT records: allocated once here, shared by all.
+        let ids = TaskIds {
+            framework_id: fw_id.into(),
+            agent_id: agent_id.as_str().into(),
+            role: role.as_str().into(),
+        };
         let mut pool = Resources::new();
         // Benchmarks: offer-to-ACCEPT latency (stats.rs).
         let created: Vec<_> = (a.offer_ids.iter())
@@ -98,7 +105,7 @@ impl Master {
         self.shared.stats.accepted(&created, launches);
         for id in &a.offer_ids {
             if let Some(o) = self.remove_offer(st, &id.value) {
-                pool = pool.plus(&o.resources);
+                pool.add_all(&o.resources);
             }
         }
         // 2. The operations, in order, against the remaining pool. As in Mesos, every
@@ -140,18 +147,10 @@ impl Master {
             if kind == offer::operation::Type::Launch {
                 let tasks = op.launch.map(|l| l.task_infos).unwrap_or_default();
                 for task in tasks {
-                    self.launch_one(st, fw_id, &agent_id, &role, &mut pool, task);
+                    self.launch_one(st, &ids, &mut pool, task);
                 }
             } else if let Some(lg) = op.launch_group {
-                self.launch_group(
-                    st,
-                    fw_id,
-                    &agent_id,
-                    &role,
-                    &mut pool,
-                    lg.executor,
-                    lg.task_group.tasks,
-                );
+                self.launch_group(st, &ids, &mut pool, lg.executor, lg.task_group.tasks);
             }
         }
         // 3. The rest is declined with accept.filters.
@@ -165,12 +164,11 @@ impl Master {
     fn launch_one(
         &self,
         st: &mut MasterState,
-        fw_id: &str,
-        agent_id: &str,
-        role: &str,
+        ids: &TaskIds,
         pool: &mut Resources,
         mut task: TaskInfo,
     ) {
+        let (fw_id, agent_id, role) = (&*ids.framework_id, &*ids.agent_id, &*ids.role);
         // What the master does before validating: the offer's allocation role into
         // resources lacking one, the framework id into the executor lacking one.
         inject_allocation(&mut task.resources, role);
@@ -229,12 +227,12 @@ impl Master {
                 );
             }
             Ok(needed) => {
-                *pool = pool.minus(&needed);
+                pool.subtract(&needed);
                 if let Some(e) = task.executor.as_mut() {
                     prepare_executor(e, fw_id, role);
                 }
                 let task = std::sync::Arc::new(task);
-                self.add_task(st, fw_id, agent_id, role, task.clone(), needed);
+                self.add_task(st, ids, task.clone(), needed);
                 let Some(framework) = st.frameworks.get(fw_id).map(|f| f.info.clone()) else {
                     return;
                 };
@@ -295,17 +293,15 @@ impl Master {
 
     /// Checks a task group (LAUNCH_GROUP) as Mesos' `task::group::validate` does, in its
     /// order, and either sends TASK_ERROR for every task of it or launches it.
-    #[allow(clippy::too_many_arguments)]
     fn launch_group(
         &self,
         st: &mut MasterState,
-        fw_id: &str,
-        agent_id: &str,
-        role: &str,
+        ids: &TaskIds,
         pool: &mut Resources,
         mut executor: ExecutorInfo,
         mut tasks: Vec<TaskInfo>,
     ) {
+        let (fw_id, agent_id, role) = (&*ids.framework_id, &*ids.agent_id, &*ids.role);
         // What the master does before validating: the offer's allocation role into every
         // resource lacking one, the group's executor into every task lacking one. Unlike
         // LAUNCH it does not fill in `ExecutorInfo.framework_id` (§3.5).
@@ -389,7 +385,7 @@ impl Master {
                 }
             }
             Ok(needed) => {
-                *pool = pool.minus(&needed);
+                pool.subtract(&needed);
                 prepare_executor(&mut executor, fw_id, role);
                 let exec_res =
                     if self.executor_known(st, fw_id, agent_id, &executor.executor_id.value) {
@@ -405,7 +401,7 @@ impl Master {
                         res = res.plus(&exec_res);
                         first = false;
                     }
-                    self.add_task(st, fw_id, agent_id, role, t.clone().into(), res);
+                    self.add_task(st, ids, t.clone().into(), res);
                 }
                 let Some(framework) = st.frameworks.get(fw_id).map(|f| f.info.clone()) else {
                     return;
@@ -460,35 +456,36 @@ impl Master {
     fn add_task(
         &self,
         st: &mut MasterState,
-        fw_id: &str,
-        agent_id: &str,
-        role: &str,
+        ids: &TaskIds,
         task: std::sync::Arc<TaskInfo>,
         res: Resources,
     ) {
+        let (fw_id, agent_id) = (&*ids.framework_id, &*ids.agent_id);
         let executor_id = task.executor.as_ref().map(|e| e.executor_id.value.clone());
         if let Some(a) = st.agents.get_mut(agent_id) {
-            a.used = a.used.plus(&res);
+            a.used.add_all(&res);
         }
         let Some(fw) = st.frameworks.get_mut(fw_id) else {
             return;
         };
-        fw.used = fw.used.plus(&res);
-        let mut task_res = Resources::from_protos(&task.resources);
-        if let Some(e) = &task.executor {
+        fw.used.add_all(&res);
+        // A command task is charged exactly its own resources (`res`); only a task with
+        // an executor has its own share to work out.
+        let task_res = if let Some(e) = &task.executor {
             let key = (agent_id.to_string(), e.executor_id.value.clone());
             fw.executors.entry(key).or_insert_with(|| {
                 let exec_res = Resources::from_protos(&e.resources);
                 (e.clone(), exec_res)
             });
+            Resources::from_protos(&task.resources)
         } else {
-            task_res = res;
-        }
+            res
+        };
         let entry = TaskEntry {
             info: task,
-            framework_id: fw_id.to_string(),
-            agent_id: agent_id.to_string(),
-            role: role.to_string(),
+            framework_id: ids.framework_id.clone(),
+            agent_id: ids.agent_id.clone(),
+            role: ids.role.clone(),
             state: TaskState::TaskStaging,
             statuses: Vec::new(),
             last_forwarded: None,
@@ -503,6 +500,13 @@ impl Master {
     pub(crate) fn send_update(&self, st: &mut MasterState, fw_id: &str, status: TaskStatus) {
         self.send_status(st, fw_id, &status);
     }
+}
+
+/// The framework, agent and role of one ACCEPT's tasks, as every task entry keeps them.
+struct TaskIds {
+    framework_id: Arc<str>,
+    agent_id: Arc<str>,
+    role: Arc<str>,
 }
 
 /// Mesos' `offer::validate` of an ACCEPT's offer ids (§7.2); an empty list is

@@ -192,8 +192,8 @@ impl Master {
             }),
             ..Default::default()
         };
-        agent.offered = agent.offered.plus(&free);
-        fw.offered = fw.offered.plus(&free);
+        agent.offered.add_all(&free);
+        fw.offered.add_all(&free);
         fw.offers.insert(id.clone());
         st.offers.insert(
             id,
@@ -213,10 +213,10 @@ impl Master {
     pub(crate) fn remove_offer(&self, st: &mut MasterState, offer_id: &str) -> Option<OfferEntry> {
         let o = st.offers.remove(offer_id)?;
         if let Some(a) = st.agents.get_mut(&o.agent_id) {
-            a.offered = a.offered.minus(&o.resources);
+            a.offered.subtract(&o.resources);
         }
         if let Some(fw) = st.frameworks.get_mut(&o.framework_id) {
-            fw.offered = fw.offered.minus(&o.resources);
+            fw.offered.subtract(&o.resources);
             fw.offers.remove(offer_id);
         }
         st.allocate_now = true;

@@ -98,9 +98,11 @@ pub(crate) struct TaskEntry {
     /// task map inserts or removes (a B-tree shifts its neighbours) and into the completed
     /// list. Shared with the agent's record of the task (the RunTask carries it).
     pub info: Arc<TaskInfo>,
-    pub framework_id: String,
-    pub agent_id: String,
-    pub role: String,
+    /// The ids and role are shared by every task of one ACCEPT (one allocation each per
+    /// ACCEPT, not per task).
+    pub framework_id: Arc<str>,
+    pub agent_id: Arc<str>,
+    pub role: Arc<str>,
     pub state: TaskState,
     /// Shared with the agent's message (see [`ToMaster::StatusUpdate`]).
     pub statuses: Vec<Arc<TaskStatus>>,

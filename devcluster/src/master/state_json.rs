@@ -53,12 +53,12 @@ fn task_json(t: &TaskEntry) -> Value {
     let mut v = json!({
         "id": t.info.task_id.value,
         "name": t.info.name,
-        "framework_id": t.framework_id,
+        "framework_id": &*t.framework_id,
         "executor_id": t.executor_id.clone().unwrap_or_default(),
-        "slave_id": t.agent_id,
+        "slave_id": &*t.agent_id,
         "state": state_name(t.state),
         "resources": Resources::from_protos(&t.info.resources).summary(),
-        "role": t.role,
+        "role": &*t.role,
         "statuses": statuses,
     });
     if let Some(l) = &t.info.labels {
@@ -104,8 +104,8 @@ fn framework_json(st: &MasterState, fw: &Framework, full: bool) -> Value {
         }
         let obj = v.as_object_mut().expect("object");
         obj.extend(counts);
-        let agents: std::collections::BTreeSet<&String> =
-            fw.tasks.values().map(|t| &t.agent_id).collect();
+        let agents: std::collections::BTreeSet<&str> =
+            fw.tasks.values().map(|t| &*t.agent_id).collect();
         obj.insert("slave_ids".into(), json!(agents));
         return v;
     }
@@ -218,7 +218,7 @@ fn agent_json(master: &Master, a: &super::AgentEntry, summary: bool, st: &Master
         let mut fws = Vec::new();
         for fw in st.frameworks.values() {
             let mut any = false;
-            for t in fw.tasks.values().filter(|t| t.agent_id == a.id) {
+            for t in fw.tasks.values().filter(|t| *t.agent_id == *a.id) {
                 any = true;
                 if let Some(c) = obj.get_mut(t.state.as_str_name()) {
                     *c = json!(c.as_u64().unwrap_or(0) + 1);

@@ -205,7 +205,7 @@ impl Master {
         let tasks = std::mem::take(&mut fw.tasks);
         for (_, mut t) in tasks {
             if !t.released {
-                if let Some(agent) = st.agents.get_mut(&t.agent_id) {
+                if let Some(agent) = st.agents.get_mut(&*t.agent_id) {
                     agent.used = agent.used.minus(&t.resources);
                 }
                 t.released = true;

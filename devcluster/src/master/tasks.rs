@@ -95,9 +95,9 @@ impl Master {
                 report.task.task_id.value.clone(),
                 TaskEntry {
                     info: Arc::new(report.task),
-                    framework_id: fw_id,
-                    agent_id: id.clone(),
-                    role,
+                    framework_id: fw_id.into(),
+                    agent_id: id.as_str().into(),
+                    role: role.into(),
                     state,
                     statuses: vec![Arc::new(report.state.clone())],
                     last_forwarded: Some(Arc::new(report.state)),
@@ -148,11 +148,10 @@ impl Master {
         }
         if latest.is_terminal() && !task.released {
             task.released = true;
-            let res = task.resources.clone();
-            let agent_id = task.agent_id.clone();
-            fw.used = fw.used.minus(&res);
-            if let Some(a) = st.agents.get_mut(&agent_id) {
-                a.used = a.used.minus(&res);
+            // In place, and the task's own resources and agent id borrowed, not copied.
+            fw.used.subtract(&task.resources);
+            if let Some(a) = st.agents.get_mut(&*task.agent_id) {
+                a.used.subtract(&task.resources);
             }
             st.allocate_now = true;
         }
@@ -218,7 +217,7 @@ impl Master {
             .map(|t| t.agent_id.clone());
         match task {
             Some(agent) => {
-                if k.agent_id.as_ref().is_some_and(|a| a.value != agent) {
+                if k.agent_id.as_ref().is_some_and(|a| *a.value != *agent) {
                     return;
                 }
                 self.to_agent(
@@ -365,7 +364,7 @@ impl Master {
             let ids: Vec<String> = fw
                 .tasks
                 .values()
-                .filter(|t| t.agent_id == agent_id)
+                .filter(|t| *t.agent_id == *agent_id)
                 .map(|t| t.info.task_id.value.clone())
                 .collect();
             let mut updates = Vec::new();
