@@ -17,13 +17,40 @@ use prost_reflect::{Cardinality, DynamicMessage, MapKey, ReflectMessage, Value};
 /// Decodes a protobuf message and checks that every `required` field,
 /// recursively, is present.
 pub fn decode<T: prost::Message + prost::Name + Default>(bytes: &[u8]) -> Result<T> {
-    if !all_required_present(plans(), plan_of::<T>(), bytes, 0)? {
+    if !all_required_present(plans(), plan_index::<T>(), bytes, 0)? {
         // Rare path: build the reflective message to name what is missing.
         let dynamic = DynamicMessage::decode(descriptor_of::<T>(), bytes)
             .map_err(|err| Error::Protobuf(err.to_string()))?;
         check_required(&dynamic)?;
     }
     T::decode(bytes).map_err(|err| Error::Protobuf(err.to_string()))
+}
+
+/// [`plan_of`] without its cost on every call (`T::full_name()` builds a
+/// `String` and the lookup hashes it): a one-entry memo per thread, keyed by
+/// where `T::PACKAGE` and `T::NAME` are. Equal addresses and lengths mean
+/// equal names, so a hit is always right; a miss just asks [`plan_of`].
+fn plan_index<T: prost::Name>() -> usize {
+    type Key = (usize, usize, usize, usize);
+    thread_local! {
+        static LAST: std::cell::Cell<(Key, usize)> =
+            const { std::cell::Cell::new(((0, 0, 0, 0), 0)) };
+    }
+    let key = (
+        T::PACKAGE.as_ptr() as usize,
+        T::PACKAGE.len(),
+        T::NAME.as_ptr() as usize,
+        T::NAME.len(),
+    );
+    LAST.with(|last| {
+        let (seen, plan) = last.get();
+        if seen == key {
+            return plan;
+        }
+        let plan = plan_of::<T>();
+        last.set((key, plan));
+        plan
+    })
 }
 
 /// Walks the wire bytes of one message without decoding values: notes which
