@@ -82,11 +82,11 @@ struct Schema<'a> {
 /// separate walk before prost's own decode. Also `register`, which lists
 /// every type with its implementation.
 ///
-/// The generated code handles the fields that make up the bulk of Mesos
-/// events itself: sub-messages (singular, optional, repeated), strings, and
-/// required enums (whose unknown values count as absent). Every other field
-/// (numbers, bools, bytes, optional enums, oneofs, maps, unknown numbers) is
-/// handed to prost's own generated `merge_field`, so its decoding is prost's.
+/// The generated code handles most fields itself: sub-messages, strings,
+/// numbers, bools and enums (singular, optional, repeated; a required enum's
+/// unknown value counts as absent). The rest (bytes, packed runs, oneofs,
+/// maps, unknown numbers, wire types that do not match the field) is handed
+/// to prost's own generated `merge_field`, so its decoding is prost's.
 /// Fields inside a oneof and maps whose values are messages are walked for
 /// `required` fields after prost has merged them.
 fn checked_decoders(set: &FileDescriptorSet) -> String {
@@ -201,6 +201,19 @@ fn write_message(
         match field.r#type() {
             Type::Message if in_oneof => writeln!(arms, "{walk_after_prost}").unwrap(),
             _ if in_oneof => {}
+            ty if scalar(ty).is_some() && !(ty == Type::Enum && required) => {
+                let (wire, value) = scalar(ty).expect("checked above");
+                let store = if required {
+                    format!("self.{ident} = {value}")
+                } else if repeated {
+                    // Only the unpacked form; a packed run (wire type 2)
+                    // goes to prost.
+                    format!("self.{ident}.push({value})")
+                } else {
+                    format!("self.{ident} = Some({value})")
+                };
+                writeln!(arms, "({number}, {wire}) => {{ {store}; }}").unwrap();
+            }
             Type::Message if map_entry.is_some() => {
                 let values_are_messages = map_entry
                     .and_then(|m| m.field.iter().find(|f| f.number() == 2))
@@ -281,6 +294,28 @@ fn write_message(
 }}"
     )
     .unwrap();
+}
+
+/// For a number, bool or enum field: its wire type (a constant of
+/// `protobuf.rs`) and how the generated code reads its value, with the
+/// conversions prost's own decoders make.
+fn scalar(ty: Type) -> Option<(&'static str, &'static str)> {
+    Some(match ty {
+        Type::Double => ("I64", "f64::from_le_bytes(take_8(&mut buf)?)"),
+        Type::Float => ("I32", "f32::from_le_bytes(take_4(&mut buf)?)"),
+        Type::Fixed64 => ("I64", "u64::from_le_bytes(take_8(&mut buf)?)"),
+        Type::Sfixed64 => ("I64", "i64::from_le_bytes(take_8(&mut buf)?)"),
+        Type::Fixed32 => ("I32", "u32::from_le_bytes(take_4(&mut buf)?)"),
+        Type::Sfixed32 => ("I32", "i32::from_le_bytes(take_4(&mut buf)?)"),
+        Type::Int64 => ("VARINT", "read_varint(&mut buf)? as i64"),
+        Type::Uint64 => ("VARINT", "read_varint(&mut buf)?"),
+        Type::Int32 | Type::Enum => ("VARINT", "read_varint(&mut buf)? as i32"),
+        Type::Uint32 => ("VARINT", "read_varint(&mut buf)? as u32"),
+        Type::Bool => ("VARINT", "read_varint(&mut buf)? != 0"),
+        Type::Sint32 => ("VARINT", "zigzag_32(read_varint(&mut buf)?)"),
+        Type::Sint64 => ("VARINT", "zigzag_64(read_varint(&mut buf)?)"),
+        _ => return None,
+    })
 }
 
 /// `1 | 2 | 5`: the numbers of an enum's values, as a pattern.

@@ -118,6 +118,43 @@ mod fused {
     pub(super) const VARINT: u8 = 0;
     /// Wire type 2.
     pub(super) const LEN: u8 = 2;
+    /// Wire type 1.
+    pub(super) const I64: u8 = 1;
+    /// Wire type 5.
+    pub(super) const I32: u8 = 5;
+
+    /// The next 8 bytes (a `double`, `fixed64` or `sfixed64`).
+    #[inline(always)]
+    pub(super) fn take_8(buf: &mut &[u8]) -> Result<[u8; 8]> {
+        let (value, rest) = buf
+            .split_first_chunk::<8>()
+            .ok_or_else(|| bad("truncated 64-bit value"))?;
+        *buf = rest;
+        Ok(*value)
+    }
+
+    /// The next 4 bytes (a `float`, `fixed32` or `sfixed32`).
+    #[inline(always)]
+    pub(super) fn take_4(buf: &mut &[u8]) -> Result<[u8; 4]> {
+        let (value, rest) = buf
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("truncated 32-bit value"))?;
+        *buf = rest;
+        Ok(*value)
+    }
+
+    /// A `sint32` from its varint, as prost converts it.
+    #[inline(always)]
+    pub(super) fn zigzag_32(value: u64) -> i32 {
+        let value = value as u32;
+        ((value >> 1) as i32) ^ (-((value & 1) as i32))
+    }
+
+    /// A `sint64` from its varint, as prost converts it.
+    #[inline(always)]
+    pub(super) fn zigzag_64(value: u64) -> i64 {
+        ((value >> 1) as i64) ^ (-((value & 1) as i64))
+    }
 
     pub(super) fn too_deep() -> Error {
         bad("message nested too deeply")
