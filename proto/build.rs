@@ -49,6 +49,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Keep enum variants spelled as in Mesos (`SOURCE_EXECUTOR` becomes
         // `SourceExecutor`, not `Executor`), so they can be grepped for.
         .retain_enum_prefix()
+        // `Resource.DiskInfo` held a `Volume` and a `Source` inline: 712 of
+        // the 984 bytes of every `Resource`, which nearly never carries a
+        // disk. Boxed, a `Resource` is about a third of that, and every
+        // offer's resources are cheaper to build, move and free.
+        .boxed(".mesos.v1.Resource.DiskInfo.volume")
+        .boxed(".mesos.v1.Resource.DiskInfo.source")
         .compile_fds(for_codegen)?;
 
     std::fs::write(
