@@ -4,6 +4,8 @@
 //! The same descriptor set is used twice: prost-build turns it into Rust
 //! types, and it is embedded in the library so the JSON mapping can walk
 //! message descriptors (field names, labels, defaults) at run time.
+//! From the same descriptors it also writes `checked_decode.rs`, the
+//! one-pass protobuf decoder of `src/protobuf.rs` (see `checked_decoders`).
 
 use prost::Message;
 use prost_types::field_descriptor_proto::{Label, Type};
