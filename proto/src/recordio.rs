@@ -50,9 +50,13 @@ pub fn encode_into(record: &[u8], out: &mut Vec<u8>) {
 pub struct Decoder<R> {
     reader: R,
     max_record_size: usize,
-    /// Bytes read from `reader` but not yet consumed: `buffer[start..]`.
+    /// Bytes read from `reader` but not yet consumed: `buffer[start..end]`.
+    /// The buffer is zeroed once, when first filled, and then keeps its size
+    /// (at most [`READ_CHUNK`]): only `end` moves, so a refill is one read,
+    /// not a 64 KiB memset and a read.
     buffer: Vec<u8>,
     start: usize,
+    end: usize,
     /// Set after the first error, which ends iteration.
     failed: bool,
 }
@@ -65,6 +69,7 @@ impl<R: Read> Decoder<R> {
             max_record_size: DEFAULT_MAX_RECORD_SIZE,
             buffer: Vec::new(),
             start: 0,
+            end: 0,
             failed: false,
         }
     }
@@ -104,7 +109,7 @@ impl<R: Read> Decoder<R> {
     /// also given for a record that is only partly buffered, and for a length
     /// prefix that is empty, zero or not (yet) valid.
     pub fn has_buffered_record(&self) -> bool {
-        let rest = &self.buffer[self.start..];
+        let rest = &self.buffer[self.start..self.end];
         let mut value: usize = 0;
         for (at, &byte) in rest.iter().enumerate().take(MAX_LENGTH_DIGITS + 1) {
             match byte {
@@ -134,7 +139,7 @@ impl<R: Read> Decoder<R> {
         let mut digits = 0usize;
         let mut value: u64 = 0;
         loop {
-            if self.start == self.buffer.len() && !self.fill()? {
+            if self.start == self.end && !self.fill()? {
                 return if digits == 0 {
                     Ok(None)
                 } else {
@@ -176,7 +181,7 @@ impl<R: Read> Decoder<R> {
     /// Reads exactly `length` bytes of record data.
     fn read_body(&mut self, length: usize) -> Result<Vec<u8>> {
         let mut record = Vec::with_capacity(length);
-        let buffered = (self.buffer.len() - self.start).min(length);
+        let buffered = (self.end - self.start).min(length);
         record.extend_from_slice(&self.buffer[self.start..self.start + buffered]);
         self.start += buffered;
         while record.len() < length {
@@ -199,20 +204,21 @@ impl<R: Read> Decoder<R> {
 
     /// Refills the buffer; `false` at end of stream.
     fn fill(&mut self) -> Result<bool> {
-        self.buffer.clear();
         self.start = 0;
-        self.buffer.resize(READ_CHUNK, 0);
+        self.end = 0;
+        if self.buffer.len() != READ_CHUNK {
+            self.buffer.resize(READ_CHUNK, 0);
+        }
         loop {
             match self.reader.read(&mut self.buffer) {
                 Ok(n) => {
-                    self.buffer.truncate(n);
+                    // A reader that claims more than it was given is broken;
+                    // treat the claim as the buffer's size rather than panic.
+                    self.end = n.min(self.buffer.len());
                     return Ok(n > 0);
                 }
                 Err(err) if err.kind() == ErrorKind::Interrupted => continue,
-                Err(err) => {
-                    self.buffer.clear();
-                    return Err(Error::Io(err.to_string()));
-                }
+                Err(err) => return Err(Error::Io(err.to_string())),
             }
         }
     }
