@@ -46,10 +46,13 @@ impl ContentType {
     }
 
     /// Decodes a message in this encoding, checking `required` fields.
-    pub fn decode<T: prost::Message + prost::Name + Default>(self, bytes: &[u8]) -> Result<T> {
+    pub fn decode<T: prost::Message + prost::Name + Default + 'static>(
+        self,
+        bytes: &[u8],
+    ) -> Result<T> {
         match self {
             ContentType::Json => crate::json::from_slice(bytes),
-            ContentType::Protobuf => crate::protobuf::decode(bytes),
+            ContentType::Protobuf => crate::protobuf::decode_one_pass(bytes),
         }
     }
 }

@@ -30,7 +30,7 @@ fn by_value<T: prost::Message + prost::Name + Default>(text: &[u8]) -> Result<T,
 
 /// Both readers, compared as the bytes prost writes (a NaN is not equal to
 /// itself); `true` if the document was accepted.
-fn same<T: prost::Message + prost::Name + Default>(text: &[u8]) -> bool {
+fn same<T: prost::Message + prost::Name + Default + 'static>(text: &[u8]) -> bool {
     let fast = ContentType::Json
         .decode::<T>(text)
         .map(|m| m.encode_to_vec());

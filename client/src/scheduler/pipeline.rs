@@ -27,19 +27,19 @@
 //!   which comes after those of the calls queued before it: a KILL made
 //!   after a LAUNCH reaches the master after it. Offers go stale and
 //!   offer→ACCEPT latency is what a cluster measures, so an ACCEPT does not
-//!   wait behind a thousand acknowledgements: the `mesos-acks` thread holds
-//!   its next batch back (up to [`MAX_YIELD`]) while calls of this lane are
-//!   on the wire.
+//!   wait behind a thousand acknowledgements on their connection. (Session
+//!   4's driver also held acknowledgements back while an ACCEPT was on the
+//!   wire, because its caller waited for the answer; with ACCEPT sent in
+//!   the background that only slowed the stream down: `bench/README.md`.)
 //!
 //! A [`Msg::Flush`] is a wait without a request. Calls of a subscription that
 //! is no longer live are not sent (the master would refuse the old
 //! `Mesos-Stream-Id`); after a TEARDOWN the master accepted, nothing more is
 //! sent at all.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use mesos_proto::ContentType;
@@ -65,11 +65,6 @@ pub(crate) const CALLS_QUEUE: usize = 16;
 /// master handles an ACCEPT in a fraction of a millisecond; more than this
 /// many in flight would only move the queue into the socket.
 pub(crate) const CALLS_BATCH: usize = 16;
-
-/// The longest the `mesos-acks` thread holds a batch back while calls of the
-/// other lane are on the wire (see [`Gate`]): it yields to them, it is not
-/// starved by them.
-const MAX_YIELD: Duration = Duration::from_millis(5);
 
 /// Failed acknowledgements kept for the driver; more than that in one go
 /// are only logged (the first one already ends the subscription).
@@ -161,54 +156,13 @@ pub(crate) struct State {
     pub torn_down: AtomicBool,
 }
 
-/// Whether calls of the `mesos-calls` lane are on the wire. The
-/// `mesos-acks` thread waits (up to [`MAX_YIELD`]) until there are none
-/// before it writes a batch, so that an ACCEPT does not share the master
-/// (its lock and the CPU) with a fresh batch of acknowledgements, which wait
-/// in their queue either way. Measured in `bench e2e` (session 4, when the
-/// ACCEPT's caller still waited for its answer): offer→ACCEPT p99 lower by
-/// about 15 %, throughput about 5 % lower.
-#[derive(Default)]
-struct Gate {
-    in_flight: Mutex<usize>,
-    clear: Condvar,
-}
-
-impl Gate {
-    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Runs `exchange` counted as on the wire.
-    fn during<T>(&self, exchange: impl FnOnce() -> T) -> T {
-        *self.lock() += 1;
-        let result = exchange();
-        let mut in_flight = self.lock();
-        *in_flight -= 1;
-        if *in_flight == 0 {
-            self.clear.notify_all();
-        }
-        result
-    }
-
-    /// Waits until no call of the other lane is on the wire, or `MAX_YIELD`
-    /// passed.
-    fn yield_to_calls(&self) {
-        let in_flight = self.lock();
-        let _ = self
-            .clear
-            .wait_timeout_while(in_flight, MAX_YIELD, |n| *n > 0);
-    }
-}
-
-/// A worker's part in the [`Gate`].
+/// Which of the two threads a worker is.
+#[derive(Clone, Copy)]
 enum Lane {
-    /// `mesos-acks`: yields to the other lane before each batch.
-    Acks(Arc<Gate>),
-    /// `mesos-calls`: counted as on the wire while it exchanges a batch.
-    Calls(Arc<Gate>),
+    /// `mesos-acks`: acknowledgements, then TEARDOWN.
+    Acks,
+    /// `mesos-calls`: every other call.
+    Calls,
 }
 
 /// The queues into the two threads and what comes back from them.
@@ -239,7 +193,6 @@ impl Pipeline {
         let (report, failures) = bounded(FAILURE_QUEUE);
         let (refuse, refused) = bounded(REFUSED_QUEUE);
         let state = Arc::new(State::default());
-        let gate = Arc::new(Gate::default());
         let worker = |lane: Lane| Worker {
             lane,
             transport: transport.clone(),
@@ -251,8 +204,8 @@ impl Pipeline {
             failed: 0,
         };
         for (name, mut worker, items) in [
-            ("mesos-acks", worker(Lane::Acks(gate.clone())), ack_items),
-            ("mesos-calls", worker(Lane::Calls(gate)), call_items),
+            ("mesos-acks", worker(Lane::Acks), ack_items),
+            ("mesos-calls", worker(Lane::Calls), call_items),
         ] {
             thread::Builder::new()
                 .name(name.into())
@@ -295,7 +248,7 @@ struct Open {
 }
 
 struct Worker {
-    /// Which lane, and its part in the [`Gate`].
+    /// Which lane.
     lane: Lane,
     transport: Arc<Transport>,
     content_type: ContentType,
@@ -313,8 +266,8 @@ impl Worker {
     /// The most requests this lane writes in one batch.
     fn max_batch(&self) -> usize {
         match self.lane {
-            Lane::Acks(_) => MAX_BATCH,
-            Lane::Calls(_) => CALLS_BATCH,
+            Lane::Acks => MAX_BATCH,
+            Lane::Calls => CALLS_BATCH,
         }
     }
 
@@ -404,16 +357,7 @@ impl Worker {
         if sendable.is_empty() {
             return;
         }
-        let results = match &self.lane {
-            Lane::Acks(gate) => {
-                gate.yield_to_calls();
-                self.exchange(&mut sendable)
-            }
-            Lane::Calls(gate) => {
-                let gate = gate.clone();
-                gate.during(|| self.exchange(&mut sendable))
-            }
-        };
+        let results = self.exchange(&mut sendable);
         for (pending, result) in sendable.into_iter().zip(results) {
             let result = result.and_then(|response| {
                 let expected = expected_status(pending.kind);

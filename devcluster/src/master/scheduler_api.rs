@@ -38,7 +38,7 @@ pub(crate) fn negotiate(accept: Option<&str>) -> Option<ContentType> {
 /// Decodes a call body with Mesos' error texts.
 pub(crate) fn decode_call<T>(ct: ContentType, body: &[u8], what: &str) -> Result<T, String>
 where
-    T: prost::Message + prost::Name + Default,
+    T: prost::Message + prost::Name + Default + 'static,
 {
     match ct {
         ContentType::Protobuf => ct

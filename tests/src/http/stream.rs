@@ -143,7 +143,7 @@ where
     })
 }
 
-impl<T: prost::Message + prost::Name + Default + std::fmt::Debug> EventStream<T> {
+impl<T: prost::Message + prost::Name + Default + std::fmt::Debug + 'static> EventStream<T> {
     /// The next record within `d`, decoded. A record that does not decode panics: that is
     /// a conformance failure in itself.
     pub fn next_within(&mut self, d: Duration) -> Next<T> {
