@@ -231,13 +231,24 @@ fn ruok(port: u16) -> bool {
     answer == "imok"
 }
 
-/// Whether a client session can be opened and used.
+/// Whether a client session can be opened and used within a few seconds.
+///
+/// On its own thread: the zookeeper crate's requests have no timeout, and a
+/// session opened while the server is still starting can leave `exists`
+/// waiting for an answer that never comes (seen once in CI: the test hung
+/// there). A check that does not answer in time counts as "not yet"; its
+/// thread is left to end with the server.
 fn session_works(port: u16) -> bool {
     let address = format!("127.0.0.1:{port}");
-    match zookeeper::ZooKeeper::connect(&address, Duration::from_secs(2), |_| {}) {
-        Ok(zk) => zk.exists("/", false).is_ok(),
-        Err(_) => false,
-    }
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    thread::spawn(move || {
+        let works = match zookeeper::ZooKeeper::connect(&address, Duration::from_secs(2), |_| {}) {
+            Ok(zk) => zk.exists("/", false).is_ok(),
+            Err(_) => false,
+        };
+        let _ = tx.send(works);
+    });
+    rx.recv_timeout(Duration::from_secs(5)).unwrap_or(false)
 }
 
 fn free_port() -> Result<u16, String> {
