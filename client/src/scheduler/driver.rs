@@ -384,9 +384,9 @@ impl SchedulerDriver {
             }
         };
         self.handle.clear_live();
+        // The subscription is no longer live, so none of these ends it.
         for refused in self.handle.refused().try_iter() {
-            let outcome = scheduler.call_failed(&self.handle, &refused.call);
-            if let Err(err) = dispatch::callback_outcome("call_failed", outcome)
+            if let Err(err) = self.on_refused(scheduler, &self.handle, refused)
                 && result.is_ok()
             {
                 return Err(err);

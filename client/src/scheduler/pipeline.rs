@@ -156,15 +156,6 @@ pub(crate) struct State {
     pub torn_down: AtomicBool,
 }
 
-/// Which of the two threads a worker is.
-#[derive(Clone, Copy)]
-enum Lane {
-    /// `mesos-acks`: acknowledgements, then TEARDOWN.
-    Acks,
-    /// `mesos-calls`: every other call.
-    Calls,
-}
-
 /// The queues into the two threads and what comes back from them.
 pub(crate) struct Pipeline {
     /// Acknowledgements, TEARDOWN and flushes, in order (bounded by
@@ -193,8 +184,8 @@ impl Pipeline {
         let (report, failures) = bounded(FAILURE_QUEUE);
         let (refuse, refused) = bounded(REFUSED_QUEUE);
         let state = Arc::new(State::default());
-        let worker = |lane: Lane| Worker {
-            lane,
+        let worker = |max_batch: usize| Worker {
+            max_batch,
             transport: transport.clone(),
             content_type,
             state: state.clone(),
@@ -204,8 +195,8 @@ impl Pipeline {
             failed: 0,
         };
         for (name, mut worker, items) in [
-            ("mesos-acks", worker(Lane::Acks), ack_items),
-            ("mesos-calls", worker(Lane::Calls), call_items),
+            ("mesos-acks", worker(MAX_BATCH), ack_items),
+            ("mesos-calls", worker(CALLS_BATCH), call_items),
         ] {
             thread::Builder::new()
                 .name(name.into())
@@ -248,8 +239,9 @@ struct Open {
 }
 
 struct Worker {
-    /// Which lane.
-    lane: Lane,
+    /// The most requests this lane writes in one batch ([`MAX_BATCH`] for
+    /// acknowledgements, [`CALLS_BATCH`] for the other calls).
+    max_batch: usize,
     transport: Arc<Transport>,
     content_type: ContentType,
     state: Arc<State>,
@@ -263,18 +255,10 @@ struct Worker {
 }
 
 impl Worker {
-    /// The most requests this lane writes in one batch.
-    fn max_batch(&self) -> usize {
-        match self.lane {
-            Lane::Acks => MAX_BATCH,
-            Lane::Calls => CALLS_BATCH,
-        }
-    }
-
     /// Takes whatever is queued into batches; ends when the queue is closed
     /// (the handle is gone).
     fn run(&mut self, items: &Receiver<Msg>) {
-        let mut batch: Vec<Pending> = Vec::with_capacity(self.max_batch());
+        let mut batch: Vec<Pending> = Vec::with_capacity(self.max_batch);
         while let Ok(first) = items.recv() {
             let mut next = Some(first);
             while let Some(msg) = next.take() {
@@ -312,7 +296,7 @@ impl Worker {
                     body,
                     reply,
                 });
-                if kind == call::Type::Teardown || batch.len() >= self.max_batch() {
+                if kind == call::Type::Teardown || batch.len() >= self.max_batch {
                     self.send_batch(batch);
                 }
             }
