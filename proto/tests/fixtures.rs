@@ -6,25 +6,12 @@
 //! it. That pins field names, declaration order, written defaults, enum
 //! names, base64 and number formatting all at once.
 
-use mesos_proto::recordio::Decoder;
+mod common;
+
+use common::{fixtures, records};
 use mesos_proto::v1::{executor, scheduler};
 use mesos_proto::{ContentType, json};
-use std::path::{Path, PathBuf};
-
-/// The captured fixtures; a clear failure (naming the folder) when they are missing.
-fn fixtures() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/mesos-1.12");
-    assert!(dir.is_dir(), "fixture folder {} is missing", dir.display());
-    dir
-}
-
-/// Every record of a captured RecordIO stream.
-fn records(path: &Path) -> Vec<Vec<u8>> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Decoder::new(file)
-        .map(|r| r.expect("captured stream decodes"))
-        .collect()
-}
+use std::path::Path;
 
 /// Decodes, re-encodes and compares byte for byte; returns how many matched.
 fn assert_json_round_trip<T>(path: &Path) -> usize

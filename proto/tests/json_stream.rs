@@ -4,12 +4,13 @@
 //! error, on every captured document and on edited ones; and
 //! `json::from_slice_by_step` against the steps it stands for.
 
+mod common;
+
+use common::{files, fixtures, records};
 use mesos_proto::json::Refusal;
-use mesos_proto::recordio::Decoder;
 use mesos_proto::v1::{executor, scheduler};
 use mesos_proto::{ContentType, Error, json};
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// What a document is read as.
@@ -65,17 +66,9 @@ impl Doc {
 fn corpus() -> &'static [(Doc, Vec<u8>)] {
     static CORPUS: OnceLock<Vec<(Doc, Vec<u8>)>> = OnceLock::new();
     CORPUS.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/mesos-1.12");
-        assert!(
-            root.is_dir(),
-            "fixture folder {} is missing",
-            root.display()
-        );
-        let mut files = Vec::new();
-        walk(&root, &mut files);
-        files.sort();
+        let root = fixtures();
         let mut corpus = Vec::new();
-        for path in files {
+        for path in files(&root) {
             let relative = path
                 .strip_prefix(&root)
                 .unwrap()
@@ -91,8 +84,7 @@ fn corpus() -> &'static [(Doc, Vec<u8>)] {
                 } else {
                     Doc::SchedulerEvent
                 };
-                let file = std::fs::File::open(&path).unwrap();
-                corpus.extend(Decoder::new(file).map(|record| (doc, record.unwrap())));
+                corpus.extend(records(&path).into_iter().map(|record| (doc, record)));
             } else if relative.ends_with(".json") {
                 let doc = match (executor, relative.ends_with(".request.json")) {
                     (false, true) => Doc::SchedulerCall,
@@ -105,17 +97,6 @@ fn corpus() -> &'static [(Doc, Vec<u8>)] {
         }
         corpus
     })
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            walk(&path, files);
-        } else {
-            files.push(path);
-        }
-    }
 }
 
 #[test]

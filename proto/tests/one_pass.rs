@@ -6,27 +6,15 @@
 //! into protobuf by our JSON reader), damaged copies of them, hand-made
 //! messages that lack required fields, and arbitrary bytes.
 
+mod common;
+
+use common::{fixtures, records};
 use mesos_proto::protobuf::{decode, decode_one_pass};
-use mesos_proto::recordio::Decoder;
 use mesos_proto::v1::{TaskInfo, TaskStatus, executor, scheduler};
 use mesos_proto::{ContentType, Error, json};
 use proptest::prelude::*;
 use prost::Message;
 use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/mesos-1.12");
-    assert!(dir.is_dir(), "fixture folder {} is missing", dir.display());
-    dir
-}
-
-/// Every record of a captured RecordIO stream.
-fn records(path: &Path) -> Vec<Vec<u8>> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Decoder::new(file)
-        .map(|r| r.expect("captured stream decodes"))
-        .collect()
-}
 
 /// Both decoders agree on `bytes`: equal values, or both errors, and equal
 /// errors when a required field is missing. Returns whether it decoded.
