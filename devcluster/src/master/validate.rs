@@ -388,33 +388,21 @@ fn health_check(h: &HealthCheck) -> Result<(), String> {
         }
         _ => return Err("'UNKNOWN' is not a valid health check type".to_string()),
     }
-    for (set, v, name) in [
-        (
-            h.delay_seconds.is_some(),
-            h.delay_seconds(),
-            "delay_seconds",
-        ),
-        (
-            h.grace_period_seconds.is_some(),
-            h.grace_period_seconds(),
-            "grace_period_seconds",
-        ),
-        (
-            h.interval_seconds.is_some(),
-            h.interval_seconds(),
-            "interval_seconds",
-        ),
-        (
-            h.timeout_seconds.is_some(),
-            h.timeout_seconds(),
-            "timeout_seconds",
-        ),
-    ] {
-        if set && v < 0.0 {
-            return Err(format!("Expecting '{name}' to be non-negative"));
-        }
+    non_negative(&[
+        (h.delay_seconds, "delay_seconds"),
+        (h.grace_period_seconds, "grace_period_seconds"),
+        (h.interval_seconds, "interval_seconds"),
+        (h.timeout_seconds, "timeout_seconds"),
+    ])
+}
+
+/// The durations of a (health) check that are set must not be negative;
+/// the first that is, in Mesos' order, is named.
+fn non_negative(durations: &[(Option<f64>, &str)]) -> Result<(), String> {
+    match durations.iter().find(|(v, _)| v.is_some_and(|v| v < 0.0)) {
+        Some((_, name)) => Err(format!("Expecting '{name}' to be non-negative")),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Mesos' `validateCheckInfo`.
@@ -458,28 +446,11 @@ fn check_info(c: &CheckInfo) -> Result<(), String> {
         }
         _ => return Err("'UNKNOWN' is not a valid check type".to_string()),
     }
-    for (set, v, name) in [
-        (
-            c.delay_seconds.is_some(),
-            c.delay_seconds(),
-            "delay_seconds",
-        ),
-        (
-            c.interval_seconds.is_some(),
-            c.interval_seconds(),
-            "interval_seconds",
-        ),
-        (
-            c.timeout_seconds.is_some(),
-            c.timeout_seconds(),
-            "timeout_seconds",
-        ),
-    ] {
-        if set && v < 0.0 {
-            return Err(format!("Expecting '{name}' to be non-negative"));
-        }
-    }
-    Ok(())
+    non_negative(&[
+        (c.delay_seconds, "delay_seconds"),
+        (c.interval_seconds, "interval_seconds"),
+        (c.timeout_seconds, "timeout_seconds"),
+    ])
 }
 
 /// The part of Mesos' `task::internal::validateTask` that needs nothing but the task (the
@@ -767,6 +738,35 @@ mod tests {
         assert_eq!(fmt_double(123456789.0), "1.23457e+08");
         assert_eq!(fmt_double(0.00001), "1e-05");
         assert_eq!(fmt_double(-2.5), "-2.5");
+    }
+
+    #[test]
+    fn check_durations_that_are_set_must_not_be_negative() {
+        let mut h = HealthCheck {
+            tcp: Some(Default::default()),
+            grace_period_seconds: Some(-1.0),
+            interval_seconds: Some(-2.0),
+            ..Default::default()
+        };
+        h.set_type(health_check::Type::Tcp);
+        // The first in Mesos' order is named; an unset one (delay) is not checked.
+        assert_eq!(
+            health_check(&h).unwrap_err(),
+            "Expecting 'grace_period_seconds' to be non-negative"
+        );
+        h.grace_period_seconds = Some(0.0);
+        h.interval_seconds = None;
+        assert!(health_check(&h).is_ok());
+        let mut c = CheckInfo {
+            tcp: Some(Default::default()),
+            timeout_seconds: Some(-0.5),
+            ..Default::default()
+        };
+        c.set_type(check_info::Type::Tcp);
+        assert_eq!(
+            check_info(&c).unwrap_err(),
+            "Expecting 'timeout_seconds' to be non-negative"
+        );
     }
 
     #[test]
