@@ -9,7 +9,7 @@ use clap::Parser;
 use devcluster::{Cluster, ClusterConfig};
 use mesos_client::faults::{FaultError, set_by_hand_wait};
 use mesos_proto::v1::scheduler::event;
-use observe::by_hand::{Logs, NotDevcluster};
+use observe::by_hand::{Logs, real_master};
 use observe::{Seen, run_step};
 
 #[test]
@@ -53,15 +53,6 @@ fn run_against(master: &str) -> Result<(), mesos_client::Error> {
     });
     rx.recv_timeout(observe::STEP_DEADLINE)
         .expect("the step ends within its deadline")
-}
-
-/// A devcluster behind a front that answers 404 on the fault endpoint, as Apache Mesos does.
-fn real_master() -> (Cluster, NotDevcluster) {
-    let mut config = ClusterConfig::for_tests(1);
-    config.heartbeat_interval = Duration::from_millis(200);
-    let cluster = Cluster::start(config).expect("devcluster starts");
-    let front = NotDevcluster::start(&cluster.master_url());
-    (cluster, front)
 }
 
 #[test]

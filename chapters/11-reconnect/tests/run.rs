@@ -7,7 +7,7 @@ use clap::Parser;
 use devcluster::{Cluster, ClusterConfig};
 use mesos_client::faults::set_by_hand_wait;
 use mesos_proto::v1::TaskState::TaskRunning;
-use observe::by_hand::{Logs, NotDevcluster};
+use observe::by_hand::{Logs, real_master};
 use observe::{Seen, run_step};
 
 #[test]
@@ -50,10 +50,7 @@ fn reconnects_after_a_cut_stream_and_after_silence() {
 fn on_a_master_that_is_not_a_devcluster_you_cut_the_connection_and_pause_it_by_hand() {
     let logs = Logs::capture();
     set_by_hand_wait(Duration::from_secs(10));
-    let mut config = ClusterConfig::for_tests(1);
-    config.heartbeat_interval = Duration::from_millis(200);
-    let cluster = Cluster::start(config).expect("devcluster starts");
-    let front = NotDevcluster::start(&cluster.master_url());
+    let (cluster, front) = real_master();
     let master = front.url();
     let executor = env!("CARGO_BIN_EXE_ch11-executor");
     let args = Args::parse_from([

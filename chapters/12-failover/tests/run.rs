@@ -7,7 +7,7 @@ use clap::Parser;
 use devcluster::{Cluster, ClusterConfig};
 use mesos_client::faults::set_by_hand_wait;
 use mesos_proto::v1::TaskState::TaskRunning;
-use observe::by_hand::{Logs, NotDevcluster};
+use observe::by_hand::{Logs, real_master};
 use observe::{Seen, run_step};
 
 #[test]
@@ -63,10 +63,7 @@ fn survives_a_leader_change_and_a_scheduler_restart() {
 fn on_a_single_master_that_is_not_a_devcluster_you_stop_and_start_it_by_hand() {
     let logs = Logs::capture();
     set_by_hand_wait(Duration::from_secs(10));
-    let mut config = ClusterConfig::for_tests(1);
-    config.heartbeat_interval = Duration::from_millis(200);
-    let cluster = Cluster::start(config).expect("devcluster starts");
-    let front = NotDevcluster::start(&cluster.master_url());
+    let (cluster, front) = real_master();
     let master = front.url();
     let executor = env!("CARGO_BIN_EXE_ch12-executor");
     let id_file = std::env::temp_dir().join(format!("ch12-by-hand-{}.id", std::process::id()));

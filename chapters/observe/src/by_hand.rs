@@ -23,6 +23,17 @@ const FAULT_REQUESTS: usize = 16;
 /// The largest request head read to find its path.
 const MAX_HEAD: usize = 64 << 10;
 
+/// A one-agent devcluster (heartbeats every 200 ms, so that a step notices a silent master
+/// within its deadline) behind a [`NotDevcluster`] front: a master as the steps meet Apache
+/// Mesos. Point the step at the front's [`url`](NotDevcluster::url).
+pub fn real_master() -> (devcluster::Cluster, NotDevcluster) {
+    let mut config = devcluster::ClusterConfig::for_tests(1);
+    config.heartbeat_interval = Duration::from_millis(200);
+    let cluster = devcluster::Cluster::start(config).expect("devcluster starts");
+    let front = NotDevcluster::start(&cluster.master_url());
+    (cluster, front)
+}
+
 /// A loopback front for a devcluster master that answers 404 on `/devcluster/faults/...`.
 pub struct NotDevcluster {
     addr: SocketAddr,
